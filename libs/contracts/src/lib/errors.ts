@@ -1,0 +1,73 @@
+/**
+ * Error codes shared by every service, the CLI and the API client. A service throws a DomainError with
+ * one of these; the HTTP filter turns it into `{code, message}` with the status below, and the CLI into
+ * one line and an exit code.
+ */
+export const ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'REVISION_CONFLICT',
+  'REVISION_COMPACTED',
+  'PAYLOAD_TOO_LARGE',
+  'RESOURCE_EXHAUSTED',
+  'UNAVAILABLE',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DomainError';
+  }
+}
+
+export function isDomainError(err: unknown): err is DomainError {
+  return err instanceof DomainError;
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+/** The HTTP status a code maps to. The switch is exhaustive: a new code will not compile until mapped. */
+export function httpStatusOf(code: ErrorCode): number {
+  switch (code) {
+    case 'INVALID_ARGUMENT':
+      return 400;
+    case 'UNAUTHENTICATED':
+      return 401;
+    case 'FORBIDDEN':
+      return 403;
+    case 'NOT_FOUND':
+      return 404;
+    case 'ALREADY_EXISTS':
+    case 'REVISION_CONFLICT':
+      return 409;
+    case 'REVISION_COMPACTED':
+      return 410;
+    case 'PAYLOAD_TOO_LARGE':
+      return 413;
+    case 'RESOURCE_EXHAUSTED':
+      return 429;
+    case 'UNAVAILABLE':
+      return 503;
+    case 'INTERNAL':
+      return 500;
+  }
+}
+
+/** The error body every API answers with, as in the original Dispatch (`code`, `message`). */
+export interface ErrorBody {
+  code: number;
+  errorCode: ErrorCode;
+  message: string;
+}

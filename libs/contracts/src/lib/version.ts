@@ -1,0 +1,17 @@
+/** `GET /v1/version`: what is running, so a client can tell which server it talks to. */
+export interface VersionInfo {
+  version: string;
+  commit: string;
+  buildDate: string;
+  nodeVersion: string;
+  os: string;
+  arch: string;
+  /** `solo` or the name of the distributed service that answered. */
+  shape: string;
+}
+
+/** `GET /healthz` and `/readyz`. */
+export interface HealthReport {
+  status: 'ok' | 'unavailable';
+  checks: Record<string, { status: 'ok' | 'unavailable'; message?: string }>;
+}
