@@ -71,3 +71,17 @@ export interface ErrorBody {
   errorCode: ErrorCode;
   message: string;
 }
+
+/** The closest code for a bare HTTP status, for answers that carry no code of their own. */
+export function errorCodeOfStatus(status: number): ErrorCode {
+  if (status === 401) return 'UNAUTHENTICATED';
+  if (status === 403) return 'FORBIDDEN';
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 409) return 'ALREADY_EXISTS';
+  if (status === 410) return 'REVISION_COMPACTED';
+  if (status === 413) return 'PAYLOAD_TOO_LARGE';
+  if (status === 429) return 'RESOURCE_EXHAUSTED';
+  if (status === 503) return 'UNAVAILABLE';
+  if (status >= 400 && status < 500) return 'INVALID_ARGUMENT';
+  return 'INTERNAL';
+}

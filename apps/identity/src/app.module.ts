@@ -1,0 +1,7 @@
+import type { DynamicModule, Type } from '@nestjs/common';
+
+/**
+ * The identity service of the distributed shape: organisations, policies, service accounts and login. It lists the domain modules it hosts;
+ * the platform (etcd store, Kafka bus, health, version) is added by `runDistributedService`.
+ */
+export const serviceModules: (Type | DynamicModule)[] = [];

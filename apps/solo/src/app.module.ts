@@ -1,0 +1,14 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { PlatformModule } from '@dispatch/platform';
+import type { SoloConfig } from './env.js';
+
+/**
+ * Solo: every domain module in one process, on the embedded store and the in-process bus. A domain
+ * issue adds its module to `imports` here and to its own service app, nothing else.
+ */
+@Module({})
+export class SoloModule {
+  static forRoot(config: SoloConfig): DynamicModule {
+    return { module: SoloModule, imports: [PlatformModule.solo({ dataDir: config.dataDir })] };
+  }
+}

@@ -1,0 +1,1 @@
+export { DispatchClient, ApiError, type ClientOptions } from './lib/dispatch-client.js';

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/**
+ * Reads an app's configuration from the environment through a zod schema whose keys are the variable
+ * names, failing at boot with every bad variable named, rather than later with a confusing error.
+ */
+export function parseEnv<S extends z.ZodRawShape>(
+  shape: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<z.ZodObject<S>> {
+  const result = z.object(shape).safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = String(issue.path[0]);
+    const got = env[name];
+    return `${name}: ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+  });
+  throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Common variable types, each with a message that says what was expected. */
+export const envTypes = {
+  port: (fallback: number) =>
+    z.coerce
+      .number({ error: 'must be a port number' })
+      .int('must be a port number')
+      .min(0, 'must be a port number between 0 and 65535')
+      .max(65535, 'must be a port number between 0 and 65535')
+      .default(fallback),
+  host: (fallback: string) => z.string().min(1, 'must be a host name or address').default(fallback),
+  list: (fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .refine((v) => v.length > 0, 'must list at least one address'),
+  path: (fallback: string) => z.string().min(1, 'must be a path').default(fallback),
+};

@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ENTITY_STORE, EntityStoreModule, type EntityStore } from '@dispatch/entity-store';
+import { MESSAGE_BUS, MessageBusModule, type MessageBus } from '@dispatch/messaging';
+import { HealthModule, type HealthCheckFactory } from './health.js';
+import { VersionModule } from './version.js';
+
+export interface SoloPlatformConfig {
+  dataDir: string;
+}
+
+export interface DistributedPlatformConfig {
+  /** The service's name, reported by /v1/version and used as the Kafka client id. */
+  service: string;
+  etcdEndpoints: string[];
+  kafkaBrokers: string[];
+}
+
+const checks: HealthCheckFactory[] = [
+  { name: 'entity-store', inject: ENTITY_STORE, ping: (store: EntityStore) => store.ping() },
+  { name: 'message-bus', inject: MESSAGE_BUS, ping: (bus: MessageBus) => bus.ping() },
+];
+
+/**
+ * What every process of Dispatch stands on: the entity store, the message bus, health and version.
+ * The two shapes differ only here; domain modules inject `ENTITY_STORE` and `MESSAGE_BUS` and run the
+ * same in both.
+ */
+@Module({})
+export class PlatformModule {
+  static solo(config: SoloPlatformConfig): DynamicModule {
+    return {
+      module: PlatformModule,
+      imports: [
+        EntityStoreModule.forRoot({ type: 'embedded', dataDir: join(config.dataDir, 'store') }),
+        MessageBusModule.forRoot({ type: 'in-process' }),
+        HealthModule.forRoot(checks),
+        VersionModule.forRoot('solo'),
+      ],
+    };
+  }
+
+  static distributed(config: DistributedPlatformConfig): DynamicModule {
+    return {
+      module: PlatformModule,
+      imports: [
+        EntityStoreModule.forRoot({ type: 'etcd', endpoints: config.etcdEndpoints }),
+        MessageBusModule.forRoot({ type: 'kafka', brokers: config.kafkaBrokers, clientId: config.service }),
+        HealthModule.forRoot(checks),
+        VersionModule.forRoot(config.service),
+      ],
+    };
+  }
+}

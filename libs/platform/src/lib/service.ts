@@ -1,0 +1,48 @@
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { envTypes, parseEnv } from './env.js';
+import { runMain, startHttpServer } from './http-server.js';
+import { PlatformModule } from './platform.module.js';
+
+export interface DistributedServiceSpec {
+  /** e.g. `functions`: reported by /v1/version, used as the Kafka client id. */
+  service: string;
+  defaultPort: number;
+  /** The domain modules this service hosts. */
+  modules: (Type | DynamicModule)[];
+}
+
+/** The configuration every distributed service reads, with defaults for a laptop cluster. */
+export function serviceEnv(defaultPort: number, env: NodeJS.ProcessEnv = process.env) {
+  return parseEnv(
+    {
+      DISPATCH_HOST: envTypes.host('127.0.0.1'),
+      DISPATCH_PORT: envTypes.port(defaultPort),
+      DISPATCH_ETCD_ENDPOINTS: envTypes.list('http://127.0.0.1:2379'),
+      DISPATCH_KAFKA_BROKERS: envTypes.list('127.0.0.1:9092'),
+    },
+    env,
+  );
+}
+
+/** Boots one service of the distributed shape: its domain modules over etcd and Kafka. */
+export function runDistributedService(spec: DistributedServiceSpec): void {
+  runMain(spec.service, async () => {
+    const env = serviceEnv(spec.defaultPort);
+    @Module({
+      imports: [
+        PlatformModule.distributed({
+          service: spec.service,
+          etcdEndpoints: env.DISPATCH_ETCD_ENDPOINTS,
+          kafkaBrokers: env.DISPATCH_KAFKA_BROKERS,
+        }),
+        ...spec.modules,
+      ],
+    })
+    class ServiceModule {}
+    await startHttpServer({ module: ServiceModule, host: env.DISPATCH_HOST, port: env.DISPATCH_PORT });
+    console.log(
+      `${spec.service}: ` +
+      `listening on http://${env.DISPATCH_HOST}:${env.DISPATCH_PORT} (etcd ${env.DISPATCH_ETCD_ENDPOINTS.join(',')}, kafka ${env.DISPATCH_KAFKA_BROKERS.join(',')})`,
+    );
+  });
+}
