@@ -44,6 +44,10 @@ export async function start() {
   return url;
 }
 
+export function running() {
+  return daemon.alive();
+}
+
 export async function stop() {
   if (await daemon.stop()) log(`etcd on ${url} stopped`);
 }

@@ -116,6 +116,10 @@ async function ready() {
   }
 }
 
+export function running() {
+  return daemon.alive();
+}
+
 export async function stop() {
   if (await daemon.stop(30_000)) log(`Kafka on ${broker} stopped`);
 }

@@ -14,7 +14,7 @@ export interface HttpServerOptions {
 
 /**
  * Boots a Nest app on Fastify with the shared error filter and graceful shutdown: on SIGTERM or SIGINT
- * the server stops accepting, lets calls in flight finish, then closes the store and bus.
+ * the server stops accepting, lets calls in flight finish, closes the store and bus, and exits 0.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
@@ -23,8 +23,23 @@ export async function startHttpServer(options: HttpServerOptions): Promise<NestF
     { logger: options.logLevels ?? ['error', 'warn'], abortOnError: false },
   );
   app.useGlobalFilters(new DomainErrorFilter());
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen(options.port, options.host);
+  // Nest's own shutdown hooks re-raise the signal after closing, so the process would end "killed";
+  // a clean stop should exit 0, which supervisors and tests read as a graceful shutdown.
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    app
+      .close()
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        new Logger('shutdown').error(`stopping on ${signal} failed: ${(err as Error).message}`);
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
   return app;
 }
 

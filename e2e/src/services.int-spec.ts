@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { freePort, ROOT, start, waitForHttp } from './processes.js';
+
+const etcd = process.env.ETCD_ENDPOINTS;
+const kafka = process.env.KAFKA_BROKERS;
+if (!etcd || !kafka) throw new Error('ETCD_ENDPOINTS and KAFKA_BROKERS must be set: run `npm test`');
+
+const SERVICES = ['identity', 'images', 'functions', 'secrets', 'events', 'api-gateway'];
+
+describe('distributed services', () => {
+  it.each(SERVICES)('%s boots on etcd and Kafka, reports ready, and stops cleanly', async (service) => {
+    const port = await freePort();
+    const proc = start(process.execPath, [join(ROOT, 'apps', service, 'dist/main.js')], {
+      DISPATCH_PORT: String(port),
+      DISPATCH_ETCD_ENDPOINTS: etcd,
+      DISPATCH_KAFKA_BROKERS: kafka,
+    });
+    try {
+      const ready = await waitForHttp(`http://127.0.0.1:${port}/readyz`, proc, 200, 60_000);
+      expect(await ready.json()).toEqual({
+        status: 'ok',
+        checks: { 'entity-store': { status: 'ok' }, 'message-bus': { status: 'ok' } },
+      });
+      const version = (await (await fetch(`http://127.0.0.1:${port}/v1/version`)).json()) as { shape: string };
+      expect(version.shape).toBe(service);
+    } finally {
+      expect(await proc.stop()).toBe(0);
+    }
+  }, 90_000);
+
+  it('reports not ready, naming etcd, while etcd cannot be reached', async () => {
+    const port = await freePort();
+    const deadEtcd = `http://127.0.0.1:${await freePort()}`;
+    const proc = start(process.execPath, [join(ROOT, 'apps/functions/dist/main.js')], {
+      DISPATCH_PORT: String(port),
+      DISPATCH_ETCD_ENDPOINTS: deadEtcd,
+      DISPATCH_KAFKA_BROKERS: kafka,
+    });
+    try {
+      const res = await waitForHttp(`http://127.0.0.1:${port}/readyz`, proc, 503, 30_000);
+      const report = (await res.json()) as { checks: Record<string, { status: string }> };
+      expect(report.checks['entity-store']?.status).toBe('unavailable');
+      expect(report.checks['message-bus']?.status).toBe('ok');
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    } finally {
+      await proc.stop();
+    }
+  }, 60_000);
+
+  it('fails fast on bad configuration, naming the variable', async () => {
+    const proc = start(process.execPath, [join(ROOT, 'apps/events/dist/main.js')], { DISPATCH_PORT: 'http' });
+    expect(await proc.exited).not.toBe(0);
+    expect(proc.output()).toMatch(/DISPATCH_PORT: must be a port number/);
+  });
+});

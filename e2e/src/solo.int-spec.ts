@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { EmbeddedEntityStore } from '@dispatch/entity-store';
+import { freePort, ROOT, run, start, waitForHttp } from './processes.js';
+
+const dataDirs: string[] = [];
+function tempDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dispatch-solo-'));
+  dataDirs.push(dir);
+  return dir;
+}
+afterAll(() => dataDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const solo = (port: number, dataDir: string) =>
+  start(process.execPath, [join(ROOT, 'apps/solo/dist/main.js'), '--port', String(port), '--data-dir', dataDir]);
+
+describe('solo', () => {
+  it('starts with `npm start`, answers its version and health, and stops cleanly', async () => {
+    const port = await freePort();
+    const proc = start('npm', ['start', '--silent', '--', '--port', String(port), '--data-dir', tempDataDir()]);
+    try {
+      const res = await waitForHttp(`http://127.0.0.1:${port}/v1/version`, proc, 200, 90_000);
+      const version = (await res.json()) as Record<string, string>;
+      expect(version).toMatchObject({ shape: 'solo', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({
+        status: 'ok',
+        checks: { 'entity-store': { status: 'ok' }, 'message-bus': { status: 'ok' } },
+      });
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      const missing = await fetch(`http://127.0.0.1:${port}/v1/no-such-thing`);
+      expect(missing.status).toBe(404);
+      expect(await missing.json()).toMatchObject({ code: 404, errorCode: 'NOT_FOUND' });
+    } finally {
+      await proc.stop();
+    }
+    expect(proc.output()).toContain(`Dispatch is listening on http://127.0.0.1:${port}`);
+  }, 120_000);
+
+  it('answers the dispatch CLI', async () => {
+    const port = await freePort();
+    const proc = solo(port, tempDataDir());
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/healthz`, proc);
+      const out = await run(process.execPath, ['apps/cli/bin/dispatch.js', '--port', String(port), 'version', '-o', 'json']);
+      expect(out.code).toBe(0);
+      expect(JSON.parse(out.stdout)).toMatchObject({ server: { shape: 'solo' } });
+    } finally {
+      expect(await proc.stop()).toBe(0);
+    }
+  }, 60_000);
+
+  it('keeps its data across a restart', async () => {
+    const port = await freePort();
+    const dataDir = tempDataDir();
+    const ref = { org: 'default', project: 'default', kind: 'function', name: 'kept' };
+
+    const first = solo(port, dataDir);
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`, first);
+    expect(await first.stop()).toBe(0);
+
+    // Write while solo is down, straight into its store, then restart it twice over the same data.
+    const store = await EmbeddedEntityStore.open({ dataDir: join(dataDir, 'store') });
+    const written = await store.create({ ...ref, spec: { handler: './hello.js' } });
+    await store.close();
+
+    for (let i = 0; i < 2; i += 1) {
+      const again = solo(port, dataDir);
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`, again);
+      expect(await again.stop()).toBe(0);
+    }
+    const reopened = await EmbeddedEntityStore.open({ dataDir: join(dataDir, 'store') });
+    expect(await reopened.get(ref)).toEqual(written);
+    await reopened.close();
+  }, 60_000);
+
+  it('refuses a second solo on the same data directory, saying why', async () => {
+    const dataDir = tempDataDir();
+    const port = await freePort();
+    const first = solo(port, dataDir);
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`, first);
+      const second = solo(await freePort(), dataDir);
+      expect(await second.exited).not.toBe(0);
+      expect(second.output()).toMatch(/in use by process \d+/);
+    } finally {
+      await first.stop();
+    }
+  }, 60_000);
+
+  it('refuses a bad flag with one clear line and a non-zero exit', async () => {
+    const out = await run(process.execPath, ['apps/solo/dist/main.js', '--port', 'eighty']);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr + out.stdout).toMatch(/DISPATCH_PORT: must be a port number/);
+  });
+});

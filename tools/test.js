@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// `npm test`: everything a change must pass, on a fresh machine. Starts the real etcd and Kafka through
+// tools/ (installing them when missing), then lint, typecheck, unit tests and the integration and e2e
+// suites against those servers, through Nx; stops the servers at the end, pass or fail.
+// `npm test -- --unit` runs only lint, typecheck and unit tests, with no servers.
+import { spawnSync } from 'node:child_process';
+import { log, ROOT } from './lib/daemon.js';
+import * as etcd from './etcd.js';
+import * as kafka from './kafka.js';
+
+const unitOnly = process.argv.includes('--unit');
+
+function nx(targets) {
+  const res = spawnSync('npx', ['nx', 'run-many', '-t', ...targets, '--output-style=stream'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: process.env,
+  });
+  return res.status ?? 1;
+}
+
+let status = nx(['lint', 'typecheck', 'test']);
+if (status === 0 && !unitOnly) {
+  // Servers a developer already had running are used and left running; ones started here are stopped.
+  const started = [];
+  try {
+    for (const [server, variable] of [
+      [etcd, 'ETCD_ENDPOINTS'],
+      [kafka, 'KAFKA_BROKERS'],
+    ]) {
+      if (process.env[variable]) continue;
+      if (!server.running()) started.push(server);
+      process.env[variable] = await server.start();
+    }
+    status = nx(['int-test']);
+  } catch (err) {
+    log(`could not start the test servers: ${err.message}`);
+    status = 1;
+  } finally {
+    for (const server of started.reverse()) await server.stop();
+  }
+}
+process.exit(status);
