@@ -19,17 +19,27 @@ export async function start() {
   mkdirSync(dataDir, { recursive: true });
   log(`starting etcd on ${url}`);
   daemon.start('etcd', [
-    '--name', 'dispatch-dev',
-    '--data-dir', dataDir,
-    '--listen-client-urls', url,
-    '--advertise-client-urls', url,
-    '--listen-peer-urls', `http://127.0.0.1:${port + 1}`,
-    '--initial-advertise-peer-urls', `http://127.0.0.1:${port + 1}`,
-    '--initial-cluster', `dispatch-dev=http://127.0.0.1:${port + 1}`,
+    '--name',
+    'dispatch-dev',
+    '--data-dir',
+    dataDir,
+    '--listen-client-urls',
+    url,
+    '--advertise-client-urls',
+    url,
+    '--listen-peer-urls',
+    `http://127.0.0.1:${port + 1}`,
+    '--initial-advertise-peer-urls',
+    `http://127.0.0.1:${port + 1}`,
+    '--initial-cluster',
+    `dispatch-dev=http://127.0.0.1:${port + 1}`,
     // Keep a day of history so watches can resume, and the db small.
-    '--auto-compaction-mode', 'periodic',
-    '--auto-compaction-retention', '24h',
-    '--quota-backend-bytes', String(2 * 1024 ** 3),
+    '--auto-compaction-mode',
+    'periodic',
+    '--auto-compaction-retention',
+    '24h',
+    '--quota-backend-bytes',
+    String(2 * 1024 ** 3),
   ]);
   await waitFor(
     'etcd',

@@ -23,13 +23,23 @@ function fetchJars() {
   const marker = join(libs, '.pom');
   const wanted = readFileSync(pom, 'utf8');
   if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return;
-  if (!have('java')) throw new Error('java is missing: Kafka needs Java 17 (apt-get install openjdk-17-jre-headless)');
-  if (!have('mvn')) throw new Error('mvn is missing: the Kafka jars are fetched with Maven (apt-get install maven)');
+  if (!have('java'))
+    throw new Error('java is missing: Kafka needs Java 17 (apt-get install openjdk-17-jre-headless)');
+  if (!have('mvn'))
+    throw new Error('mvn is missing: the Kafka jars are fetched with Maven (apt-get install maven)');
   log('fetching the Kafka broker jars from Maven Central (once)');
   rmSync(libs, { recursive: true, force: true });
   const res = spawnSync(
     'mvn',
-    ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`, '-DincludeScope=runtime'],
+    [
+      '-q',
+      '-B',
+      '-f',
+      pom,
+      'dependency:copy-dependencies',
+      `-DoutputDirectory=${libs}`,
+      '-DincludeScope=runtime',
+    ],
     { stdio: 'inherit' },
   );
   if (res.status !== 0) throw new Error('Maven could not fetch the Kafka jars; see its output above');
@@ -37,7 +47,16 @@ function fetchJars() {
 }
 
 function java(args, options = {}) {
-  return ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${join(home, 'log4j.properties')}`, '-cp', `${libs}/*`, ...args];
+  return [
+    '-Xms256m',
+    '-Xmx768m',
+    '-XX:+UseG1GC',
+    '-Djava.awt.headless=true',
+    `-Dlog4j.configuration=file:${join(home, 'log4j.properties')}`,
+    '-cp',
+    `${libs}/*`,
+    ...args,
+  ];
 }
 
 function writeConfig(dataDir) {
@@ -90,10 +109,22 @@ export async function start() {
   mkdirSync(dataDir, { recursive: true });
   const config = writeConfig(dataDir);
   if (!keep) {
-    const format = spawnSync('java', java(['kafka.tools.StorageTool', 'format', '-t', randomUUID().replace(/-/g, '').slice(0, 22), '-c', config]), {
-      encoding: 'utf8',
-    });
-    if (format.status !== 0) throw new Error(`formatting the Kafka log failed: ${format.stderr || format.stdout}`);
+    const format = spawnSync(
+      'java',
+      java([
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        randomUUID().replace(/-/g, '').slice(0, 22),
+        '-c',
+        config,
+      ]),
+      {
+        encoding: 'utf8',
+      },
+    );
+    if (format.status !== 0)
+      throw new Error(`formatting the Kafka log failed: ${format.stderr || format.stdout}`);
   }
   log(`starting Kafka on ${broker}`);
   daemon.start('java', java(['kafka.Kafka', config]), { cwd: home });

@@ -11,7 +11,9 @@ export function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -54,11 +56,17 @@ export function start(command: string, args: string[], env: NodeJS.ProcessEnv = 
 }
 
 /** Polls a URL until it answers `status`, or fails with what the process printed. */
-export async function waitForHttp(url: string, proc: Started, status = 200, timeoutMs = 30_000): Promise<Response> {
+export async function waitForHttp(
+  url: string,
+  proc: Started,
+  status = 200,
+  timeoutMs = 30_000,
+): Promise<Response> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
-    if (proc.child.exitCode !== null) throw new Error(`process exited (${proc.child.exitCode}):\n${proc.output()}`);
+    if (proc.child.exitCode !== null)
+      throw new Error(`process exited (${proc.child.exitCode}):\n${proc.output()}`);
     try {
       const res = await fetch(url);
       if (res.status === status) return res;
@@ -71,9 +79,17 @@ export async function waitForHttp(url: string, proc: Started, status = 200, time
   throw new Error(`${url} did not answer ${status} in time (last: ${last}):\n${proc.output()}`);
 }
 
-export function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

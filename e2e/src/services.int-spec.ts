@@ -9,25 +9,31 @@ if (!etcd || !kafka) throw new Error('ETCD_ENDPOINTS and KAFKA_BROKERS must be s
 const SERVICES = ['identity', 'images', 'functions', 'secrets', 'events', 'api-gateway'];
 
 describe('distributed services', () => {
-  it.each(SERVICES)('%s boots on etcd and Kafka, reports ready, and stops cleanly', async (service) => {
-    const port = await freePort();
-    const proc = start(process.execPath, [join(ROOT, 'apps', service, 'dist/main.js')], {
-      DISPATCH_PORT: String(port),
-      DISPATCH_ETCD_ENDPOINTS: etcd,
-      DISPATCH_KAFKA_BROKERS: kafka,
-    });
-    try {
-      const ready = await waitForHttp(`http://127.0.0.1:${port}/readyz`, proc, 200, 60_000);
-      expect(await ready.json()).toEqual({
-        status: 'ok',
-        checks: { 'entity-store': { status: 'ok' }, 'message-bus': { status: 'ok' } },
+  it.each(SERVICES)(
+    '%s boots on etcd and Kafka, reports ready, and stops cleanly',
+    async (service) => {
+      const port = await freePort();
+      const proc = start(process.execPath, [join(ROOT, 'apps', service, 'dist/main.js')], {
+        DISPATCH_PORT: String(port),
+        DISPATCH_ETCD_ENDPOINTS: etcd,
+        DISPATCH_KAFKA_BROKERS: kafka,
       });
-      const version = (await (await fetch(`http://127.0.0.1:${port}/v1/version`)).json()) as { shape: string };
-      expect(version.shape).toBe(service);
-    } finally {
-      expect(await proc.stop()).toBe(0);
-    }
-  }, 90_000);
+      try {
+        const ready = await waitForHttp(`http://127.0.0.1:${port}/readyz`, proc, 200, 60_000);
+        expect(await ready.json()).toEqual({
+          status: 'ok',
+          checks: { 'entity-store': { status: 'ok' }, 'message-bus': { status: 'ok' } },
+        });
+        const version = (await (await fetch(`http://127.0.0.1:${port}/v1/version`)).json()) as {
+          shape: string;
+        };
+        expect(version.shape).toBe(service);
+      } finally {
+        expect(await proc.stop()).toBe(0);
+      }
+    },
+    90_000,
+  );
 
   it('reports not ready, naming etcd, while etcd cannot be reached', async () => {
     const port = await freePort();

@@ -14,12 +14,26 @@ function tempDataDir(): string {
 afterAll(() => dataDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const solo = (port: number, dataDir: string) =>
-  start(process.execPath, [join(ROOT, 'apps/solo/dist/main.js'), '--port', String(port), '--data-dir', dataDir]);
+  start(process.execPath, [
+    join(ROOT, 'apps/solo/dist/main.js'),
+    '--port',
+    String(port),
+    '--data-dir',
+    dataDir,
+  ]);
 
 describe('solo', () => {
   it('starts with `npm start`, answers its version and health, and stops cleanly', async () => {
     const port = await freePort();
-    const proc = start('npm', ['start', '--silent', '--', '--port', String(port), '--data-dir', tempDataDir()]);
+    const proc = start('npm', [
+      'start',
+      '--silent',
+      '--',
+      '--port',
+      String(port),
+      '--data-dir',
+      tempDataDir(),
+    ]);
     try {
       const res = await waitForHttp(`http://127.0.0.1:${port}/v1/version`, proc, 200, 90_000);
       const version = (await res.json()) as Record<string, string>;
@@ -45,7 +59,14 @@ describe('solo', () => {
     const proc = solo(port, tempDataDir());
     try {
       await waitForHttp(`http://127.0.0.1:${port}/healthz`, proc);
-      const out = await run(process.execPath, ['apps/cli/bin/dispatch.js', '--port', String(port), 'version', '-o', 'json']);
+      const out = await run(process.execPath, [
+        'apps/cli/bin/dispatch.js',
+        '--port',
+        String(port),
+        'version',
+        '-o',
+        'json',
+      ]);
       expect(out.code).toBe(0);
       expect(JSON.parse(out.stdout)).toMatchObject({ server: { shape: 'solo' } });
     } finally {

@@ -27,7 +27,8 @@ export function aptInstall(command, packages) {
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
   const run = (args) => {
     const res = spawnSync(sudo[0] ?? args[0], sudo.length ? args : args.slice(1), { stdio: 'inherit' });
-    if (res.status !== 0) throw new Error(`'${args.join(' ')}' failed; install ${packages.join(' ')} by hand`);
+    if (res.status !== 0)
+      throw new Error(`'${args.join(' ')}' failed; install ${packages.join(' ')} by hand`);
   };
   process.env.DEBIAN_FRONTEND = 'noninteractive';
   run(['apt-get', 'update', '-qq']);
@@ -57,7 +58,9 @@ export async function waitFor(what, probe, timeoutMs, daemon) {
     }
     await sleep(200);
   }
-  throw new Error(`${what} did not answer within ${timeoutMs / 1000}s${daemon ? `; see ${daemon.logFile}` : ''}`);
+  throw new Error(
+    `${what} did not answer within ${timeoutMs / 1000}s${daemon ? `; see ${daemon.logFile}` : ''}`,
+  );
 }
 
 function pidAlive(pid) {

@@ -38,7 +38,9 @@ const program = new Command('dispatch')
   .addOption(new Option('--port <port>', 'Dispatch API port').env('DISPATCH_PORT').default('8080'))
   .addOption(new Option('--scheme <scheme>', 'http or https').env('DISPATCH_SCHEME').default('http'))
   .addOption(new Option('--insecure', 'accept a self-signed server certificate'))
-  .addOption(new Option('--organization <org>', 'organization').env('DISPATCH_ORGANIZATION').default('default'))
+  .addOption(
+    new Option('--organization <org>', 'organization').env('DISPATCH_ORGANIZATION').default('default'),
+  )
   .addOption(new Option('--project <project>', 'project').env('DISPATCH_PROJECT').default('default'))
   .addOption(new Option('--token <token>', 'bearer token for the API').env('DISPATCH_TOKEN'))
   .addOption(new Option('-o, --output <format>', 'json or yaml instead of a table'))

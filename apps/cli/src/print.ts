@@ -13,7 +13,13 @@ export function print(format: OutputFormat, value: unknown, table: () => string[
     case 'table': {
       const rows = table();
       const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-      for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+      for (const row of rows)
+        console.log(
+          row
+            .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+            .join('  ')
+            .trimEnd(),
+        );
       return;
     }
   }

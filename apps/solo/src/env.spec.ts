@@ -5,11 +5,18 @@ import { soloConfig } from './env.js';
 
 describe('soloConfig', () => {
   it('runs with no configuration on 127.0.0.1:8080 with data under ~/.dispatch/data', () => {
-    expect(soloConfig([], {})).toEqual({ host: '127.0.0.1', port: 8080, dataDir: join(homedir(), '.dispatch', 'data') });
+    expect(soloConfig([], {})).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      dataDir: join(homedir(), '.dispatch', 'data'),
+    });
   });
 
   it('takes DISPATCH_* variables, and flags over them', () => {
-    expect(soloConfig([], { DISPATCH_PORT: '9000', DISPATCH_DATA_DIR: '/tmp/d' })).toMatchObject({ port: 9000, dataDir: '/tmp/d' });
+    expect(soloConfig([], { DISPATCH_PORT: '9000', DISPATCH_DATA_DIR: '/tmp/d' })).toMatchObject({
+      port: 9000,
+      dataDir: '/tmp/d',
+    });
     expect(soloConfig(['--port', '9100', '--data-dir', '/tmp/e'], { DISPATCH_PORT: '9000' })).toMatchObject({
       port: 9100,
       dataDir: '/tmp/e',

@@ -52,5 +52,9 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
     },
     merged,
   );
-  return { host: parsed.DISPATCH_HOST, port: parsed.DISPATCH_PORT, dataDir: resolve(parsed.DISPATCH_DATA_DIR) };
+  return {
+    host: parsed.DISPATCH_HOST,
+    port: parsed.DISPATCH_PORT,
+    dataDir: resolve(parsed.DISPATCH_DATA_DIR),
+  };
 }

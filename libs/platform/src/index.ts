@@ -1,4 +1,8 @@
-export { PlatformModule, type SoloPlatformConfig, type DistributedPlatformConfig } from './lib/platform.module.js';
+export {
+  PlatformModule,
+  type SoloPlatformConfig,
+  type DistributedPlatformConfig,
+} from './lib/platform.module.js';
 export { startHttpServer, runMain, type HttpServerOptions } from './lib/http-server.js';
 export { parseEnv, envTypes, ConfigError } from './lib/env.js';
 export { DomainErrorFilter } from './lib/domain-error.filter.js';

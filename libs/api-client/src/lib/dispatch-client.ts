@@ -62,7 +62,11 @@ export class DispatchClient {
       });
     } catch (err) {
       const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new ApiError(0, 'UNAVAILABLE', `cannot reach Dispatch at ${this.baseUrl} (${reason}); is it running? (npm start)`);
+      throw new ApiError(
+        0,
+        'UNAVAILABLE',
+        `cannot reach Dispatch at ${this.baseUrl} (${reason}); is it running? (npm start)`,
+      );
     }
     const text = await res.text();
     const parsed: unknown = text ? safeJson(text) : undefined;
@@ -86,5 +90,9 @@ function toApiError(status: number, body: unknown, text: string): ApiError {
       return new ApiError(status, isErrorCode(errorCode) ? errorCode : errorCodeOfStatus(status), message);
     }
   }
-  return new ApiError(status, errorCodeOfStatus(status), `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`);
+  return new ApiError(
+    status,
+    errorCodeOfStatus(status),
+    `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`,
+  );
 }

@@ -7,7 +7,10 @@ export function notFound(ref: EntityRef): DomainError {
 }
 
 export function alreadyExists(ref: EntityRef): DomainError {
-  return new DomainError('ALREADY_EXISTS', `${ref.kind} ${ref.name} already exists in ${ref.org}/${ref.project}`);
+  return new DomainError(
+    'ALREADY_EXISTS',
+    `${ref.kind} ${ref.name} already exists in ${ref.org}/${ref.project}`,
+  );
 }
 
 export function conflict(ref: EntityRef, current: number | undefined): DomainError {

@@ -4,7 +4,8 @@ import { EmbeddedEntityStore, type EmbeddedStoreOptions } from './embedded/embed
 import { ENTITY_STORE, type EntityStore } from './entity-store.js';
 import { EtcdEntityStore, type EtcdStoreOptions } from './etcd/etcd-store.js';
 
-export type EntityStoreConfig = ({ type: 'embedded' } & EmbeddedStoreOptions) | ({ type: 'etcd' } & EtcdStoreOptions);
+export type EntityStoreConfig =
+  ({ type: 'embedded' } & EmbeddedStoreOptions) | ({ type: 'etcd' } & EtcdStoreOptions);
 
 export async function openEntityStore(config: EntityStoreConfig): Promise<EntityStore> {
   switch (config.type) {

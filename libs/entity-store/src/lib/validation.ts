@@ -1,4 +1,10 @@
-import { DomainError, ENTITY_STATUSES, KIND_PATTERN, NAME_MAX_LENGTH, NAME_PATTERN } from '@dispatch/contracts';
+import {
+  DomainError,
+  ENTITY_STATUSES,
+  KIND_PATTERN,
+  NAME_MAX_LENGTH,
+  NAME_PATTERN,
+} from '@dispatch/contracts';
 import { z } from 'zod';
 import type { EntityRef, EntityScope, EntityUpdate, ListQuery, NewEntity } from './entity-store.js';
 
@@ -7,10 +13,15 @@ export const MAX_ENTITY_BYTES = 1024 * 1024;
 
 const name = (what: string) =>
   z
-    .string({ error: (issue) => (issue.input === undefined ? `${what} is required` : `${what} must be a string`) })
+    .string({
+      error: (issue) => (issue.input === undefined ? `${what} is required` : `${what} must be a string`),
+    })
     .min(1, `${what} is required`)
     .max(NAME_MAX_LENGTH, `${what} is longer than ${NAME_MAX_LENGTH} characters`)
-    .regex(NAME_PATTERN, `${what} may hold letters, digits, '_' and '-', and must start and end with a letter or digit`);
+    .regex(
+      NAME_PATTERN,
+      `${what} may hold letters, digits, '_' and '-', and must start and end with a letter or digit`,
+    );
 
 const kind = z
   .string({ error: 'kind is required' })
@@ -18,12 +29,17 @@ const kind = z
   .regex(KIND_PATTERN, "kind may hold letters, digits, '_' and '-'");
 
 const revision = z
-  .number({ error: (issue) => (issue.input === undefined ? 'revision is required' : 'revision must be an integer') })
+  .number({
+    error: (issue) => (issue.input === undefined ? 'revision is required' : 'revision must be an integer'),
+  })
   .int('revision must be an integer')
   .positive('revision must be positive');
 
 const tags = z.array(
-  z.object({ key: z.string().min(1, 'a tag key is required'), value: z.string({ error: 'a tag value must be a string' }) }),
+  z.object({
+    key: z.string().min(1, 'a tag key is required'),
+    value: z.string({ error: 'a tag value must be a string' }),
+  }),
   { error: 'tags must be a list of {key, value}' },
 );
 
@@ -34,12 +50,18 @@ const writeFields = {
   ...refShape,
   spec: z.record(z.string(), z.unknown(), { error: 'spec must be an object' }),
   tags: tags.optional(),
-  status: z.enum(ENTITY_STATUSES, { error: `status must be one of ${ENTITY_STATUSES.join(', ')}` }).optional(),
+  status: z
+    .enum(ENTITY_STATUSES, { error: `status must be one of ${ENTITY_STATUSES.join(', ')}` })
+    .optional(),
   reason: z.array(z.string(), { error: 'reason must be a list of strings' }).optional(),
 };
 const newSchema = z.object(writeFields);
 const updateSchema = z.object({ ...writeFields, revision });
-const scopeSchema = z.object({ org: name('org').optional(), project: name('project').optional(), kind: kind.optional() });
+const scopeSchema = z.object({
+  org: name('org').optional(),
+  project: name('project').optional(),
+  kind: kind.optional(),
+});
 const listSchema = scopeSchema.extend({ tags: tags.optional() });
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {

@@ -3,7 +3,8 @@ import { InProcessBus, type InProcessBusOptions } from './in-process/in-process-
 import { KafkaBus, type KafkaBusOptions } from './kafka/kafka-bus.js';
 import { MESSAGE_BUS, type MessageBus } from './message-bus.js';
 
-export type MessageBusConfig = ({ type: 'in-process' } & InProcessBusOptions) | ({ type: 'kafka' } & KafkaBusOptions);
+export type MessageBusConfig =
+  ({ type: 'in-process' } & InProcessBusOptions) | ({ type: 'kafka' } & KafkaBusOptions);
 
 export function openMessageBus(config: MessageBusConfig): MessageBus {
   switch (config.type) {

@@ -26,7 +26,10 @@ export function encodeMessage<T>(topic: string, message: OutgoingMessage<T>): st
   try {
     json = JSON.stringify(message.value);
   } catch (err) {
-    throw new DomainError('INVALID_ARGUMENT', `the message ${message.key} on ${topic} is not JSON: ${(err as Error).message}`);
+    throw new DomainError(
+      'INVALID_ARGUMENT',
+      `the message ${message.key} on ${topic} is not JSON: ${(err as Error).message}`,
+    );
   }
   if (json === undefined) {
     throw new DomainError('INVALID_ARGUMENT', `the message ${message.key} on ${topic} has no value`);

@@ -36,7 +36,12 @@ export const envTypes = {
     z
       .string()
       .default(fallback)
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
       .refine((v) => v.length > 0, 'must list at least one address'),
   path: (fallback: string) => z.string().min(1, 'must be a path').default(fallback),
 };

@@ -1,4 +1,12 @@
-import { Controller, Get, Inject, Module, Res, type DynamicModule, type InjectionToken } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Inject,
+  Module,
+  Res,
+  type DynamicModule,
+  type InjectionToken,
+} from '@nestjs/common';
 import type { HealthReport } from '@dispatch/contracts';
 
 /** A dependency the service needs to do its work, checked by `/readyz`. */
@@ -22,7 +30,10 @@ async function run(check: HealthCheck): Promise<HealthReport['checks'][string]> 
     await Promise.race([
       check.ping(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
+          CHECK_TIMEOUT_MS,
+        );
       }),
     ]);
     return { status: 'ok' };

@@ -42,7 +42,7 @@ export function runDistributedService(spec: DistributedServiceSpec): void {
     await startHttpServer({ module: ServiceModule, host: env.DISPATCH_HOST, port: env.DISPATCH_PORT });
     console.log(
       `${spec.service}: ` +
-      `listening on http://${env.DISPATCH_HOST}:${env.DISPATCH_PORT} (etcd ${env.DISPATCH_ETCD_ENDPOINTS.join(',')}, kafka ${env.DISPATCH_KAFKA_BROKERS.join(',')})`,
+        `listening on http://${env.DISPATCH_HOST}:${env.DISPATCH_PORT} (etcd ${env.DISPATCH_ETCD_ENDPOINTS.join(',')}, kafka ${env.DISPATCH_KAFKA_BROKERS.join(',')})`,
     );
   });
 }

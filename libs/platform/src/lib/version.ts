@@ -10,7 +10,10 @@ import type { VersionInfo } from '@dispatch/contracts';
 function findRoot(): string | undefined {
   for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
     const file = join(dir, 'package.json');
-    if (existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === 'dispatch') {
+    if (
+      existsSync(file) &&
+      (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === 'dispatch'
+    ) {
       return dir;
     }
   }
@@ -20,7 +23,11 @@ function findRoot(): string | undefined {
 function gitCommit(root: string | undefined): string | undefined {
   if (!root || !existsSync(join(root, '.git'))) return undefined;
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: 'pipe' }).trim();
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: 'pipe',
+    }).trim();
   } catch {
     return undefined;
   }
@@ -29,7 +36,9 @@ function gitCommit(root: string | undefined): string | undefined {
 /** Read once at boot: container builds set DISPATCH_VERSION/COMMIT/BUILD_DATE, a checkout asks git. */
 export function readVersion(shape: string, env: NodeJS.ProcessEnv = process.env): VersionInfo {
   const root = findRoot();
-  const pkg = root ? (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }) : undefined;
+  const pkg = root
+    ? (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string })
+    : undefined;
   return {
     version: env['DISPATCH_VERSION'] ?? pkg?.version ?? '0.0.0',
     commit: env['DISPATCH_COMMIT'] ?? gitCommit(root) ?? 'unknown',

@@ -45,7 +45,10 @@ describe('embedded store on disk', () => {
 
     const second = await EmbeddedEntityStore.open({ dataDir });
     const seen: number[] = [];
-    const watch = await second.watch({ org: 'acme' }, { fromRevision: created.revision, onEvent: (e) => seen.push(e.revision) });
+    const watch = await second.watch(
+      { org: 'acme' },
+      { fromRevision: created.revision, onEvent: (e) => seen.push(e.revision) },
+    );
     await new Promise((r) => setTimeout(r, 50));
     await watch.close();
     expect(seen).toEqual([created.revision, created.revision + 1]);
@@ -70,11 +73,16 @@ describe('embedded store on disk', () => {
     const created = await store.create({ ...ref, spec: { v: 0 } });
     let current = created;
     for (let i = 1; i <= 30; i += 1) current = await store.update({ ...current, spec: { v: i } });
-    const err = await store.watch({}, { fromRevision: created.revision, onEvent: () => undefined }).catch((e) => e);
+    const err = await store
+      .watch({}, { fromRevision: created.revision, onEvent: () => undefined })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(DomainError);
     expect((err as DomainError).code).toBe('REVISION_COMPACTED');
     const recent: number[] = [];
-    const watch = await store.watch({}, { fromRevision: current.revision - 5, onEvent: (e) => recent.push(e.revision) });
+    const watch = await store.watch(
+      {},
+      { fromRevision: current.revision - 5, onEvent: (e) => recent.push(e.revision) },
+    );
     await new Promise((r) => setTimeout(r, 50));
     await watch.close();
     expect(recent).toHaveLength(6);

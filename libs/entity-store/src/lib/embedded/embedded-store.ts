@@ -82,7 +82,10 @@ export class EmbeddedEntityStore implements EntityStore {
   private readonly historyLimit: number;
   private closed = false;
 
-  private constructor(private readonly dataDir: string, historyLimit: number) {
+  private constructor(
+    private readonly dataDir: string,
+    historyLimit: number,
+  ) {
     this.root = open({ path: join(dataDir, 'entities.mdb'), compression: false });
     this.kv = this.root.openDB<KeyRecord, string>({ name: 'kv' });
     this.log = this.root.openDB<LogRecord, number>({ name: 'log' });
@@ -130,7 +133,11 @@ export class EmbeddedEntityStore implements EntityStore {
     const result = await this.write((rev) => {
       if (this.kv.get(key)) return { ok: false, error: alreadyExists(input) };
       this.kv.putSync(key, { entity: record, createRevision: rev, modRevision: rev, lease: leaseId });
-      return { ok: true, value: rev, changes: [{ revision: rev, type: 'put', key, entity: record, created: true }] };
+      return {
+        ok: true,
+        value: rev,
+        changes: [{ revision: rev, type: 'put', key, entity: record, created: true }],
+      };
     });
     if (leaseId) this.leases.attach(leaseId, key);
     return withRevision(record, result);
@@ -144,7 +151,8 @@ export class EmbeddedEntityStore implements EntityStore {
     const rev = await this.write((rev) => {
       const current = this.kv.get(key);
       if (!current) return { ok: false, error: notFound(input) };
-      if (current.modRevision !== input.revision) return { ok: false, error: conflict(input, current.modRevision) };
+      if (current.modRevision !== input.revision)
+        return { ok: false, error: conflict(input, current.modRevision) };
       written = updatedRecord(current.entity, input);
       encodeEntity(written, input);
       this.kv.putSync(key, {
@@ -157,7 +165,14 @@ export class EmbeddedEntityStore implements EntityStore {
         ok: true,
         value: rev,
         changes: [
-          { revision: rev, type: 'put', key, entity: written, previous: withRevision(current.entity, current.modRevision), created: false },
+          {
+            revision: rev,
+            type: 'put',
+            key,
+            entity: written,
+            previous: withRevision(current.entity, current.modRevision),
+            created: false,
+          },
         ],
       };
     });
@@ -179,7 +194,9 @@ export class EmbeddedEntityStore implements EntityStore {
       return {
         ok: true,
         value: rev,
-        changes: [{ revision: rev, type: 'delete', key, previous: withRevision(current.entity, current.modRevision) }],
+        changes: [
+          { revision: rev, type: 'delete', key, previous: withRevision(current.entity, current.modRevision) },
+        ],
       };
     });
   }
@@ -195,7 +212,8 @@ export class EmbeddedEntityStore implements EntityStore {
     };
     // Reads are synchronous, so replaying the log and joining the live stream happen with no write in
     // between: nothing is missed and nothing is delivered twice.
-    const backlog = from === undefined ? [] : [...this.log.getRange({ start: from }).map(({ value }) => value)];
+    const backlog =
+      from === undefined ? [] : [...this.log.getRange({ start: from }).map(({ value }) => value)];
     return this.hub.add(backlog, this.currentRevision(), deliver, options.onError);
   }
 

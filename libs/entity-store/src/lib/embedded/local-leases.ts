@@ -14,7 +14,10 @@ export class LocalLeases {
 
   grant(ttlSeconds: number): Lease {
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) {
-      throw new DomainError('INVALID_ARGUMENT', `lease TTL must be a whole number of seconds >= 1, got ${ttlSeconds}`);
+      throw new DomainError(
+        'INVALID_ARGUMENT',
+        `lease TTL must be a whole number of seconds >= 1, got ${ttlSeconds}`,
+      );
     }
     const id = randomUUID();
     this.live.set(id, new Set());

@@ -43,7 +43,9 @@ export class LocalLocks {
           : setTimeout(() => {
               const i = queue.indexOf(waiter);
               if (i >= 0) queue.splice(i, 1);
-              reject(new DomainError('UNAVAILABLE', `timed out after ${timeoutMs} ms waiting for lock ${name}`));
+              reject(
+                new DomainError('UNAVAILABLE', `timed out after ${timeoutMs} ms waiting for lock ${name}`),
+              );
             }, timeoutMs);
     });
   }

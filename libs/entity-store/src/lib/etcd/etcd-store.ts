@@ -165,7 +165,10 @@ export class EtcdEntityStore implements EntityStore {
 
   async grantLease(ttlSeconds: number): Promise<Lease> {
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) {
-      throw new DomainError('INVALID_ARGUMENT', `lease TTL must be a whole number of seconds >= 1, got ${ttlSeconds}`);
+      throw new DomainError(
+        'INVALID_ARGUMENT',
+        `lease TTL must be a whole number of seconds >= 1, got ${ttlSeconds}`,
+      );
     }
     const lease = this.client.lease(ttlSeconds);
     const id = await this.call(() => lease.grant());
@@ -202,7 +205,8 @@ export class EtcdEntityStore implements EntityStore {
   }
 
   private leaseId(lease: Lease): string {
-    if (!this.leases.has(lease.id)) throw new DomainError('INVALID_ARGUMENT', `lease ${lease.id} is not live`);
+    if (!this.leases.has(lease.id))
+      throw new DomainError('INVALID_ARGUMENT', `lease ${lease.id} is not live`);
     return lease.id;
   }
 
@@ -212,7 +216,10 @@ export class EtcdEntityStore implements EntityStore {
       return await fn();
     } catch (err) {
       if (err instanceof DomainError) throw err;
-      if (err instanceof EtcdError || (err instanceof Error && /deadline|unavailable|connect/i.test(err.message))) {
+      if (
+        err instanceof EtcdError ||
+        (err instanceof Error && /deadline|unavailable|connect/i.test(err.message))
+      ) {
         throw new DomainError('UNAVAILABLE', `etcd is unavailable: ${err.message}`, { cause: err });
       }
       throw err;
@@ -228,11 +235,25 @@ function decode<S>(kv: IKeyValue): Entity<S> {
   return withRevision(parseRecord(kv) as StoredEntity<S>, Number(kv.mod_revision));
 }
 
-function toWatchEvent<S>(type: string, kv: IKeyValue, prev: IKeyValue | undefined): WatchEvent<S> | undefined {
+function toWatchEvent<S>(
+  type: string,
+  kv: IKeyValue,
+  prev: IKeyValue | undefined,
+): WatchEvent<S> | undefined {
   const ref = parseEntityKey(kv.key.toString());
   if (!ref) return undefined;
   if (type === 'Put') {
-    return { type: 'put', revision: Number(kv.mod_revision), entity: decode<S>(kv), created: kv.version === '1' };
+    return {
+      type: 'put',
+      revision: Number(kv.mod_revision),
+      entity: decode<S>(kv),
+      created: kv.version === '1',
+    };
   }
-  return { type: 'delete', revision: Number(kv.mod_revision), ref, previous: prev ? decode<S>(prev) : undefined };
+  return {
+    type: 'delete',
+    revision: Number(kv.mod_revision),
+    ref,
+    previous: prev ? decode<S>(prev) : undefined,
+  };
 }

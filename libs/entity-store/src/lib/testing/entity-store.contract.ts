@@ -61,7 +61,10 @@ export function describeEntityStoreContract(name: string, open: () => Promise<En
     describe('create and get', () => {
       it('stores the envelope and hands it back', async () => {
         const org = freshOrg();
-        const created = await store.create({ ...fn(org, 'hello'), tags: [{ key: 'Application', value: 'demo' }] });
+        const created = await store.create({
+          ...fn(org, 'hello'),
+          tags: [{ key: 'Application', value: 'demo' }],
+        });
         expect(created).toMatchObject({
           name: 'hello',
           kind: 'function',
@@ -91,15 +94,21 @@ export function describeEntityStoreContract(name: string, open: () => Promise<En
         await store.create(fn(a, 'hello', { org: 'a' }));
         await store.create(fn(b, 'hello', { org: 'b' }));
         await store.create({ ...fn(a, 'hello', { org: 'a2' }), project: 'other' });
-        expect((await store.get({ org: a, project: 'default', kind: 'function', name: 'hello' })).spec).toEqual({ org: 'a' });
-        expect((await store.get({ org: b, project: 'default', kind: 'function', name: 'hello' })).spec).toEqual({ org: 'b' });
-        expect((await store.get({ org: a, project: 'other', kind: 'function', name: 'hello' })).spec).toEqual({ org: 'a2' });
+        expect(
+          (await store.get({ org: a, project: 'default', kind: 'function', name: 'hello' })).spec,
+        ).toEqual({ org: 'a' });
+        expect(
+          (await store.get({ org: b, project: 'default', kind: 'function', name: 'hello' })).spec,
+        ).toEqual({ org: 'b' });
+        expect((await store.get({ org: a, project: 'other', kind: 'function', name: 'hello' })).spec).toEqual(
+          { org: 'a2' },
+        );
       });
 
       it('answers NOT_FOUND for a missing entity', async () => {
-        expect(await codeOf(store.get({ org: freshOrg(), project: 'default', kind: 'function', name: 'nope' }))).toBe(
-          'NOT_FOUND',
-        );
+        expect(
+          await codeOf(store.get({ org: freshOrg(), project: 'default', kind: 'function', name: 'nope' })),
+        ).toBe('NOT_FOUND');
       });
     });
 
@@ -114,14 +123,27 @@ export function describeEntityStoreContract(name: string, open: () => Promise<En
         await store.create({ org, project: 'default', kind: 'image', name: 'a', spec: {}, tags: app });
         await store.create(fn(other, 'a'));
 
-        const names = (list: { name: string; kind: string }[]) => list.map((e) => `${e.kind}/${e.name}`).sort();
+        const names = (list: { name: string; kind: string }[]) =>
+          list.map((e) => `${e.kind}/${e.name}`).sort();
         expect(names(await store.list({ org, project: 'default', kind: 'function' }))).toEqual([
           'function/a',
           'function/b',
         ]);
-        expect(names(await store.list({ org, project: 'default' }))).toEqual(['function/a', 'function/b', 'image/a']);
-        expect(names(await store.list({ org }))).toEqual(['function/a', 'function/b', 'function/c', 'image/a']);
-        expect(names(await store.list({ org, project: 'default', tags: app }))).toEqual(['function/a', 'image/a']);
+        expect(names(await store.list({ org, project: 'default' }))).toEqual([
+          'function/a',
+          'function/b',
+          'image/a',
+        ]);
+        expect(names(await store.list({ org }))).toEqual([
+          'function/a',
+          'function/b',
+          'function/c',
+          'image/a',
+        ]);
+        expect(names(await store.list({ org, project: 'default', tags: app }))).toEqual([
+          'function/a',
+          'image/a',
+        ]);
         const everyOrg = await store.list({ kind: 'function' });
         expect(everyOrg.filter((e) => e.org === org || e.org === other)).toHaveLength(4);
       });
@@ -191,17 +213,20 @@ export function describeEntityStoreContract(name: string, open: () => Promise<En
         ['tags that are not a list', { tags: { a: 'b' } }, 'tags'],
       ];
 
-      it.each(cases)('refuses %s on create, naming the field, and stores nothing', async (_what, patch, field) => {
-        const org = freshOrg();
-        const before = await store.revision();
-        const input = { ...fn(org, 'ok'), ...(patch as object) } as NewEntity;
-        const err = await store.create(input).catch((e: unknown) => e);
-        expect(err).toBeInstanceOf(DomainError);
-        expect((err as DomainError).code).toBe('INVALID_ARGUMENT');
-        expect((err as DomainError).message).toContain(field);
-        expect(await store.list({ org })).toEqual([]);
-        expect(await store.revision()).toBe(before);
-      });
+      it.each(cases)(
+        'refuses %s on create, naming the field, and stores nothing',
+        async (_what, patch, field) => {
+          const org = freshOrg();
+          const before = await store.revision();
+          const input = { ...fn(org, 'ok'), ...(patch as object) } as NewEntity;
+          const err = await store.create(input).catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(DomainError);
+          expect((err as DomainError).code).toBe('INVALID_ARGUMENT');
+          expect((err as DomainError).message).toContain(field);
+          expect(await store.list({ org })).toEqual([]);
+          expect(await store.revision()).toBe(before);
+        },
+      );
 
       it('refuses an oversized entity and keeps the stored one', async () => {
         const created = await store.create(fn(freshOrg(), 'big'));
@@ -209,7 +234,9 @@ export function describeEntityStoreContract(name: string, open: () => Promise<En
         const err = (await store.update({ ...created, spec: huge }).catch((e: unknown) => e)) as DomainError;
         expect(err.code).toBe('PAYLOAD_TOO_LARGE');
         expect(err.message).toMatch(/over the \d+-byte limit/);
-        expect(await codeOf(store.create({ ...fn(created.org, 'big2'), spec: huge }))).toBe('PAYLOAD_TOO_LARGE');
+        expect(await codeOf(store.create({ ...fn(created.org, 'big2'), spec: huge }))).toBe(
+          'PAYLOAD_TOO_LARGE',
+        );
         expect(await store.get(created)).toEqual(created);
         expect(await codeOf(store.get({ ...created, name: 'big2' }))).toBe('NOT_FOUND');
       });
@@ -269,7 +296,12 @@ export function describeEntityStoreContract(name: string, open: () => Promise<En
         await seen.waitFor(4);
         await sleep(100);
         await watch.close();
-        expect(seen.events.map((e) => (e.type === 'put' ? e.entity.name : e.ref.name))).toEqual(['a', 'a', 'b', 'c']);
+        expect(seen.events.map((e) => (e.type === 'put' ? e.entity.name : e.ref.name))).toEqual([
+          'a',
+          'a',
+          'b',
+          'c',
+        ]);
         const revisions = seen.events.map((e) => e.revision);
         expect(new Set(revisions).size).toBe(4);
         expect(revisions).toEqual([...revisions].sort((x, y) => x - y));
@@ -364,4 +396,3 @@ export function describeEntityStoreContract(name: string, open: () => Promise<En
     });
   });
 }
-

@@ -1,5 +1,11 @@
 import { DomainError } from '@dispatch/contracts';
-import type { BusMessage, MessageBus, OutgoingMessage, SubscribeOptions, Subscription } from '../message-bus.js';
+import type {
+  BusMessage,
+  MessageBus,
+  OutgoingMessage,
+  SubscribeOptions,
+  Subscription,
+} from '../message-bus.js';
 import { encodeMessage, retryDelay, validateSubscription, validateTopic } from '../validation.js';
 import { partitionOf } from './partitioner.js';
 

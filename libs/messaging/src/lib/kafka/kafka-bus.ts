@@ -1,7 +1,13 @@
 import { DomainError } from '@dispatch/contracts';
 import kafkajs from 'kafkajs';
 import type { Admin, Consumer, Kafka as KafkaClient, KafkaMessage, Producer } from 'kafkajs';
-import type { BusMessage, MessageBus, OutgoingMessage, SubscribeOptions, Subscription } from '../message-bus.js';
+import type {
+  BusMessage,
+  MessageBus,
+  OutgoingMessage,
+  SubscribeOptions,
+  Subscription,
+} from '../message-bus.js';
 import { encodeMessage, retryDelay, validateSubscription, validateTopic } from '../validation.js';
 
 // kafkajs is CommonJS: its named exports are reached through the default one under ESM.
@@ -136,7 +142,11 @@ export class KafkaBus implements MessageBus {
    * A group new to a topic gets its starting offsets committed before it joins, so "latest" means "from
    * the moment subscribe was called" rather than whenever the group's first fetch happens to run.
    */
-  private async setStartingOffsets(group: string, topics: string[], from: 'earliest' | 'latest'): Promise<void> {
+  private async setStartingOffsets(
+    group: string,
+    topics: string[],
+    from: 'earliest' | 'latest',
+  ): Promise<void> {
     const admin = await this.connectedAdmin();
     const committed = await this.unavailableOnFailure(() => admin.fetchOffsets({ groupId: group, topics }));
     for (const { topic, partitions } of committed) {
@@ -146,7 +156,10 @@ export class KafkaBus implements MessageBus {
         admin.setOffsets({
           groupId: group,
           topic,
-          partitions: ends.map((p) => ({ partition: p.partition, offset: from === 'earliest' ? p.low : p.high })),
+          partitions: ends.map((p) => ({
+            partition: p.partition,
+            offset: from === 'earliest' ? p.low : p.high,
+          })),
         }),
       );
     }
@@ -154,7 +167,11 @@ export class KafkaBus implements MessageBus {
 
   private connectedProducer(): Promise<Producer> {
     this.producer ??= (async () => {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 5,
+        allowAutoTopicCreation: false,
+      });
       await this.unavailableOnFailure(() => producer.connect());
       return producer;
     })().catch((err: unknown) => {

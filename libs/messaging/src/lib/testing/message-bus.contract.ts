@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DomainError } from '@dispatch/contracts';
+import type { DomainError } from '@dispatch/contracts';
 import type { BusMessage, MessageBus } from '../message-bus.js';
 
 const fresh = (what: string) => `${what}-${randomUUID().slice(0, 8)}`;
@@ -57,11 +57,22 @@ export function describeMessageBusContract(name: string, open: () => Promise<Mes
     it('delivers what was published, with key, value and headers', async () => {
       const topic = fresh('t');
       const got: BusMessage[] = [];
-      const sub = await bus.subscribe({ topics: [topic], group: fresh('g'), handler: async (m) => void got.push(m) });
-      await bus.publish(topic, [{ key: 'k1', value: { hello: 'world' }, headers: { 'ce-type': 'test.event' } }]);
+      const sub = await bus.subscribe({
+        topics: [topic],
+        group: fresh('g'),
+        handler: async (m) => void got.push(m),
+      });
+      await bus.publish(topic, [
+        { key: 'k1', value: { hello: 'world' }, headers: { 'ce-type': 'test.event' } },
+      ]);
       await until('one message', () => got.length === 1, 10_000);
       await sub.close();
-      expect(got[0]).toMatchObject({ topic, key: 'k1', value: { hello: 'world' }, headers: { 'ce-type': 'test.event' } });
+      expect(got[0]).toMatchObject({
+        topic,
+        key: 'k1',
+        value: { hello: 'world' },
+        headers: { 'ce-type': 'test.event' },
+      });
       expect(got[0]?.timestamp).toBeGreaterThan(0);
     });
 
@@ -70,7 +81,11 @@ export function describeMessageBusContract(name: string, open: () => Promise<Mes
       await bus.publish(topic, [{ key: 'k', value: { n: 0 } }]);
       const latest: unknown[] = [];
       const earliest: unknown[] = [];
-      const a = await bus.subscribe({ topics: [topic], group: fresh('g'), handler: async (m) => void latest.push(m.value) });
+      const a = await bus.subscribe({
+        topics: [topic],
+        group: fresh('g'),
+        handler: async (m) => void latest.push(m.value),
+      });
       const b = await bus.subscribe({
         topics: [topic],
         group: fresh('g'),
@@ -87,19 +102,35 @@ export function describeMessageBusContract(name: string, open: () => Promise<Mes
     it('gives every group every message and shares a group between its members', async () => {
       const topic = fresh('t');
       const group = fresh('g');
-      const byMember = [0, 0];
+      const byMember: [number, number] = [0, 0];
       const other: number[] = [];
-      const m0 = await bus.subscribe({ topics: [topic], group, handler: async () => void (byMember[0] += 1) });
-      const m1 = await bus.subscribe({ topics: [topic], group, handler: async () => void (byMember[1] += 1) });
-      const o = await bus.subscribe({ topics: [topic], group: fresh('g'), handler: async (m) => void other.push((m.value as Numbered).n) });
+      const m0 = await bus.subscribe({
+        topics: [topic],
+        group,
+        handler: async () => void (byMember[0] += 1),
+      });
+      const m1 = await bus.subscribe({
+        topics: [topic],
+        group,
+        handler: async () => void (byMember[1] += 1),
+      });
+      const o = await bus.subscribe({
+        topics: [topic],
+        group: fresh('g'),
+        handler: async (m) => void other.push((m.value as Numbered).n),
+      });
       const count = 60;
       await bus.publish(
         topic,
         Array.from({ length: count }, (_, n) => ({ key: `key-${n % 12}`, value: { n } })),
       );
-      await until('all messages', () => byMember[0]! + byMember[1]! >= count && other.length >= count, 20_000);
+      await until(
+        'all messages',
+        () => byMember[0] + byMember[1] >= count && other.length >= count,
+        20_000,
+      );
       await Promise.all([m0.close(), m1.close(), o.close()]);
-      expect(byMember[0]! + byMember[1]!).toBe(count);
+      expect(byMember[0] + byMember[1]).toBe(count);
       expect(byMember[0]).toBeGreaterThan(0);
       expect(byMember[1]).toBeGreaterThan(0);
       expect([...other].sort((x, y) => x - y)).toEqual(Array.from({ length: count }, (_, n) => n));
@@ -120,7 +151,10 @@ export function describeMessageBusContract(name: string, open: () => Promise<Mes
           seen.push(`${m.key}${m.value.n}`);
         },
       });
-      await bus.publish(topic, [0, 1, 2, 3].map((n) => ({ key: 'a', value: { n } })));
+      await bus.publish(
+        topic,
+        [0, 1, 2, 3].map((n) => ({ key: 'a', value: { n } })),
+      );
       await until('four messages', () => seen.length >= 4, 15_000);
       await sub.close();
       expect(failures).toBe(2);
@@ -130,11 +164,18 @@ export function describeMessageBusContract(name: string, open: () => Promise<Mes
     it('keeps order per key across many keys', async () => {
       const topic = fresh('t');
       const order = orderTracker();
-      const sub = await bus.subscribe<Numbered>({ topics: [topic], group: fresh('g'), handler: async (m) => order.see(m) });
+      const sub = await bus.subscribe<Numbered>({
+        topics: [topic],
+        group: fresh('g'),
+        handler: async (m) => order.see(m),
+      });
       const keys = 20;
       const perKey = 50;
       for (let n = 0; n < perKey; n += 1) {
-        await bus.publish(topic, Array.from({ length: keys }, (_, k) => ({ key: `key-${k}`, value: { n } })));
+        await bus.publish(
+          topic,
+          Array.from({ length: keys }, (_, k) => ({ key: `key-${k}`, value: { n } })),
+        );
       }
       await until('every message', () => order.received >= keys * perKey, 30_000);
       await sub.close();
@@ -149,7 +190,12 @@ export function describeMessageBusContract(name: string, open: () => Promise<Mes
       const keys = 50;
       const order = orderTracker();
       const subscribe = () =>
-        bus.subscribe<Numbered>({ topics: [topic], group, from: 'earliest', handler: async (m) => order.see(m) });
+        bus.subscribe<Numbered>({
+          topics: [topic],
+          group,
+          from: 'earliest',
+          handler: async (m) => order.see(m),
+        });
       let sub = await subscribe();
       const batch = 500;
       let restarted = false;
@@ -165,7 +211,11 @@ export function describeMessageBusContract(name: string, open: () => Promise<Mes
           sub = await subscribe();
         }
       }
-      await until('every message', () => [...order.highest.values()].every((h) => h === total / keys - 1) && order.highest.size === keys, 120_000);
+      await until(
+        'every message',
+        () => [...order.highest.values()].every((h) => h === total / keys - 1) && order.highest.size === keys,
+        120_000,
+      );
       await sub.close();
       expect(order.violations).toEqual([]);
       expect(order.received).toBeGreaterThanOrEqual(total);
@@ -177,10 +227,14 @@ export function describeMessageBusContract(name: string, open: () => Promise<Mes
       expect(await codeOf(bus.publish(fresh('t'), [{ key: '', value: 1 }]))).toBe('INVALID_ARGUMENT');
       const cyclic: Record<string, unknown> = {};
       cyclic['self'] = cyclic;
-      const err = (await bus.publish(fresh('t'), [{ key: 'k', value: cyclic }]).catch((e: unknown) => e)) as DomainError;
+      const err = (await bus
+        .publish(fresh('t'), [{ key: 'k', value: cyclic }])
+        .catch((e: unknown) => e)) as DomainError;
       expect(err.code).toBe('INVALID_ARGUMENT');
       expect(err.message).toContain('not JSON');
-      expect(await codeOf(bus.subscribe({ topics: [], group: 'g', handler: async () => undefined }))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(bus.subscribe({ topics: [], group: 'g', handler: async () => undefined }))).toBe(
+        'INVALID_ARGUMENT',
+      );
     });
   });
 }

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// `npm run bench`: measures Dispatch on this machine and prints one JSON report on stdout (progress on
+// stderr). Starts etcd and Kafka through tools/ when they are not running, and stops what it started.
+// Figures are absolute numbers from one run on a shared machine: compare runs, not single samples.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { EmbeddedEntityStore, EtcdEntityStore } from '@dispatch/entity-store';
+import { InProcessBus, KafkaBus } from '@dispatch/messaging';
+import * as etcd from '../etcd.js';
+import * as kafka from '../kafka.js';
+import { log } from '../lib/daemon.js';
+import { benchBus } from './bus.js';
+import { benchStore } from './store.js';
+
+const report = {
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version },
+  date: new Date().toISOString(),
+  results: {},
+};
+
+const started = [];
+async function ensure(server) {
+  if (!server.running()) started.push(server);
+  return server.start();
+}
+
+try {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dispatch-bench-'));
+  log('entity store: embedded');
+  const embedded = await EmbeddedEntityStore.open({ dataDir });
+  report.results['entity_store.embedded'] = await benchStore(embedded);
+  await embedded.close();
+  rmSync(dataDir, { recursive: true, force: true });
+
+  log('entity store: etcd');
+  const etcdStore = new EtcdEntityStore({ endpoints: [process.env.ETCD_ENDPOINTS ?? (await ensure(etcd))] });
+  report.results['entity_store.etcd'] = await benchStore(etcdStore);
+  await etcdStore.close();
+
+  log('bus: in-process');
+  const inProcess = new InProcessBus();
+  report.results['bus.in_process'] = await benchBus(inProcess);
+  await inProcess.close();
+
+  log('bus: kafka');
+  const kafkaBus = new KafkaBus({ brokers: [process.env.KAFKA_BROKERS ?? (await ensure(kafka))], clientId: 'bench' });
+  report.results['bus.kafka'] = await benchBus(kafkaBus, { count: 1000 });
+  await kafkaBus.close();
+
+  console.log(JSON.stringify(report, null, 2));
+} finally {
+  for (const server of started.reverse()) await server.stop();
+}
