@@ -1,6 +1,11 @@
 // Shared jest settings. Tests run as ES modules (NestJS 12 and several dependencies ship ESM only):
 // swc strips types, keeps legacy decorators with their metadata, and emits ESM; jest needs
 // --experimental-vm-modules (nx.json passes it).
+import { mkdirSync } from 'node:fs';
+
+// Each run writes its results here (--outputFile in nx.json) for the summary line of `npm test`.
+mkdirSync(new URL('./.cache/test-results/', import.meta.url), { recursive: true });
+
 export function preset(projectRoot) {
   return {
     rootDir: projectRoot,

@@ -4,6 +4,8 @@
 // suites against those servers, through Nx; stops the servers at the end, pass or fail.
 // `npm test -- --unit` runs only lint, typecheck and unit tests, with no servers.
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { log, ROOT } from './lib/daemon.js';
 import * as etcd from './etcd.js';
 import * as kafka from './kafka.js';
@@ -17,6 +19,23 @@ function nx(targets) {
     env: process.env,
   });
   return res.status ?? 1;
+}
+
+const RESULTS = join(ROOT, '.cache', 'test-results');
+rmSync(RESULTS, { recursive: true, force: true });
+
+/** One closing line over every jest run (Nx restores cached runs' result files too). */
+function summary() {
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const file of existsSync(RESULTS) ? readdirSync(RESULTS) : []) {
+    const r = JSON.parse(readFileSync(join(RESULTS, file), 'utf8'));
+    passed += r.numPassedTests;
+    failed += r.numFailedTests;
+    skipped += r.numPendingTests;
+  }
+  console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 }
 
 let status = nx(['lint', 'typecheck', 'test']);
@@ -40,4 +59,5 @@ if (status === 0 && !unitOnly) {
     for (const server of started.reverse()) await server.stop();
   }
 }
+summary();
 process.exit(status);

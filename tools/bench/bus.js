@@ -36,7 +36,10 @@ export async function benchBus(bus, { count = 2000, streamCount = 10000 } = {}) 
   for (let i = 0; i < streamCount; i += 100) {
     await bus.publish(
       topic,
-      Array.from({ length: 100 }, (_, j) => ({ key: `k${(i + j) % 16}`, value: { stream: true, last: streamCount } })),
+      Array.from({ length: 100 }, (_, j) => ({
+        key: `k${(i + j) % 16}`,
+        value: { stream: true, last: streamCount },
+      })),
     );
   }
   await done;
@@ -44,6 +47,10 @@ export async function benchBus(bus, { count = 2000, streamCount = 10000 } = {}) 
   await sub.close();
   return {
     publish_to_receive: summarise(samples),
-    stream: { messages: streamCount, ms: Math.round(streamMs), messages_per_s: Math.round((streamCount / streamMs) * 1000) },
+    stream: {
+      messages: streamCount,
+      ms: Math.round(streamMs),
+      messages_per_s: Math.round((streamCount / streamMs) * 1000),
+    },
   };
 }

@@ -14,7 +14,12 @@ import { benchBus } from './bus.js';
 import { benchStore } from './store.js';
 
 const report = {
-  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version },
+  machine: {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    memory_gib: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  },
   date: new Date().toISOString(),
   results: {},
 };
@@ -44,7 +49,10 @@ try {
   await inProcess.close();
 
   log('bus: kafka');
-  const kafkaBus = new KafkaBus({ brokers: [process.env.KAFKA_BROKERS ?? (await ensure(kafka))], clientId: 'bench' });
+  const kafkaBus = new KafkaBus({
+    brokers: [process.env.KAFKA_BROKERS ?? (await ensure(kafka))],
+    clientId: 'bench',
+  });
   report.results['bus.kafka'] = await benchBus(kafkaBus, { count: 1000 });
   await kafkaBus.close();
 

@@ -9,7 +9,9 @@ export async function benchStore(store, { count = 2000, concurrency = 16 } = {})
 
   // Latency one at a time, throughput with `concurrency` in flight.
   const createSeq = await measure(count / 2, 1, (i) => store.create({ ...ref(i), spec }));
-  const createPar = await measure(count / 2, concurrency, (i) => store.create({ ...ref(count / 2 + i), spec }));
+  const createPar = await measure(count / 2, concurrency, (i) =>
+    store.create({ ...ref(count / 2 + i), spec }),
+  );
   const getSeq = await measure(count / 2, 1, (i) => store.get(ref(i)));
   const getPar = await measure(count, concurrency, (i) => store.get(ref(i)));
   const revisions = new Map();
@@ -24,12 +26,15 @@ export async function benchStore(store, { count = 2000, concurrency = 16 } = {})
 
   // Watch: time from starting an update to its event arriving at a watcher of the org.
   const pending = new Map();
-  const watch = await store.watch({ org }, {
-    onEvent: (e) => {
-      const name = e.type === 'put' ? e.entity.name : e.ref.name;
-      pending.get(name)?.();
+  const watch = await store.watch(
+    { org },
+    {
+      onEvent: (e) => {
+        const name = e.type === 'put' ? e.entity.name : e.ref.name;
+        pending.get(name)?.();
+      },
     },
-  });
+  );
   const watchSamples = [];
   for (let i = 0; i < Math.min(500, count / 2); i += 1) {
     const e = await store.get(ref(i));
