@@ -1,0 +1,120 @@
+// The nodejs language runner: serves the runtime protocol (libs/runtime/src/lib/protocol.ts) on the unix
+// socket in DISPATCH_RUNNER_SOCKET or the TCP port in DISPATCH_RUNNER_PORT (in a container).
+// Plain JavaScript with no dependencies, so it starts fast and runs the same in a container image.
+import { writeSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { isAbsolute, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { format } from 'node:util';
+
+let fn;
+let capture;
+
+// Whatever the function prints during a run goes to that run's logs, split into lines.
+for (const [stream, name] of [
+  [process.stdout, 'stdout'],
+  [process.stderr, 'stderr'],
+]) {
+  const write = stream.write.bind(stream);
+  stream.write = (chunk, ...rest) => {
+    if (!capture) return write(chunk, ...rest);
+    capture[name] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    const callback = rest.find((r) => typeof r === 'function');
+    callback?.();
+    return true;
+  };
+}
+const lines = (text) => (text === '' ? [] : text.replace(/\n$/, '').split('\n'));
+
+function errorOf(type, err) {
+  const message = err instanceof Error ? err.message : format('%s', err);
+  const stack = err instanceof Error && err.stack ? err.stack.split('\n') : [];
+  return { type, message, stacktrace: stack };
+}
+
+async function init({ codeDir, handler }) {
+  if (typeof handler !== 'string' || handler === '')
+    throw new Error('no handler given: name the file, e.g. ./hello.js');
+  const file = resolve(codeDir, handler);
+  if (isAbsolute(handler) || !(file === codeDir || file.startsWith(codeDir + sep))) {
+    throw new Error(`handler ${handler} is outside the function's code`);
+  }
+  let mod;
+  try {
+    // CommonJS first (`module.exports = function ...`, as the original Dispatch's functions are written),
+    // an ES module when the file is one.
+    mod = { default: createRequire(file)(file) };
+  } catch (err) {
+    if (err?.code === 'MODULE_NOT_FOUND' && err.message.includes(file))
+      throw new Error(`handler file ${handler} not found`);
+    if (err?.code !== 'ERR_REQUIRE_ESM')
+      throw new Error(`handler ${handler} failed to load: ${err?.message ?? err}`);
+    try {
+      mod = await import(pathToFileURL(file).href);
+    } catch (esmErr) {
+      throw new Error(`handler ${handler} failed to load: ${esmErr?.message ?? esmErr}`);
+    }
+  }
+  const exported =
+    typeof mod.default === 'function'
+      ? mod.default
+      : typeof mod.handle === 'function'
+        ? mod.handle
+        : mod.default?.handle;
+  if (typeof exported !== 'function') {
+    throw new Error(
+      `handler ${handler} exports no function: use module.exports = function (context, params) {...}`,
+    );
+  }
+  fn = exported;
+}
+
+async function run({ context, payload }) {
+  capture = { stdout: '', stderr: '' };
+  let result = null;
+  let error = null;
+  try {
+    result = await fn({ ...context }, payload);
+    if (result === undefined) result = null;
+  } catch (err) {
+    error = errorOf(err?.name === 'InputError' ? 'InputError' : 'FunctionError', err);
+  }
+  const logs = { stdout: lines(capture.stdout), stderr: lines(capture.stderr) };
+  capture = undefined;
+  try {
+    return JSON.stringify({ context: { logs, error }, payload: error ? null : result });
+  } catch (err) {
+    return JSON.stringify({
+      context: { logs, error: errorOf('FunctionError', new Error(`the result is not JSON: ${err.message}`)) },
+      payload: null,
+    });
+  }
+}
+
+const server = createServer((req, res) => {
+  let body = '';
+  req.setEncoding('utf8');
+  req.on('data', (d) => (body += d));
+  req.on('end', async () => {
+    try {
+      const request = JSON.parse(body || '{}');
+      if (req.url === '/init') {
+        await init(request);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      } else if (req.url === '/run') {
+        if (!fn) throw new Error('the runner has no function: /init first');
+        res.writeHead(200, { 'content-type': 'application/json' }).end(await run(request));
+      } else {
+        res.writeHead(404).end();
+      }
+    } catch (err) {
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err.message }));
+    }
+  });
+});
+server.keepAliveTimeout = 0;
+const socket = process.env.DISPATCH_RUNNER_SOCKET;
+// The host waits for this line on fd 3 before sending /init.
+if (socket) server.listen(socket, () => writeSync(3, 'ready\n'));
+else server.listen(Number(process.env.DISPATCH_RUNNER_PORT ?? 8080), '0.0.0.0');

@@ -1,0 +1,133 @@
+"""The python3 language runner: serves the runtime protocol (libs/runtime/src/lib/protocol.ts) on the
+unix socket in DISPATCH_RUNNER_SOCKET or the TCP port in DISPATCH_RUNNER_PORT (in a container).
+Standard library only, so it starts fast and runs the same in a container image."""
+import importlib
+import io
+import json
+import os
+import resource
+import socketserver
+import sys
+import traceback
+from http.server import BaseHTTPRequestHandler
+
+fn = None
+
+
+class InputError(Exception):
+    """Raised by a function that rejects its input; reported as InputError."""
+
+
+def error_of(kind, exc):
+    return {
+        "type": kind,
+        "message": str(exc) or type(exc).__name__,
+        "stacktrace": traceback.format_exception(type(exc), exc, exc.__traceback__),
+    }
+
+
+def lines(text):
+    return [] if text == "" else text.rstrip("\n").split("\n")
+
+
+def init(request):
+    global fn
+    handler = request.get("handler") or ""
+    code_dir = request["codeDir"]
+    module_name, _, func_name = handler.rpartition(".")
+    if not module_name or not func_name:
+        raise ValueError(f"handler {handler!r} must be module.function, e.g. hello.handle")
+    sys.path.insert(0, code_dir)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name.split(".")[0]:
+            raise ValueError(f"handler module {module_name} not found") from exc
+        raise ValueError(f"handler {handler} failed to load: {exc}") from exc
+    except Exception as exc:  # a syntax error or a failing import in the user's module
+        raise ValueError(f"handler {handler} failed to load: {exc}") from exc
+    func = getattr(module, func_name, None)
+    if not callable(func):
+        raise ValueError(f"handler {handler}: module {module_name} has no function {func_name}")
+    fn = func
+
+
+def run(request):
+    out, err = io.StringIO(), io.StringIO()
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    result, error = None, None
+    try:
+        result = fn(dict(request.get("context") or {}), request.get("payload"))
+    except InputError as exc:
+        error = error_of("InputError", exc)
+    except Exception as exc:
+        error = error_of("FunctionError", exc)
+    finally:
+        sys.stdout, sys.stderr = saved
+    logs = {"stdout": lines(out.getvalue()), "stderr": lines(err.getvalue())}
+    try:
+        return json.dumps({"context": {"logs": logs, "error": error}, "payload": None if error else result})
+    except (TypeError, ValueError) as exc:
+        error = {"type": "FunctionError", "message": f"the result is not JSON: {exc}", "stacktrace": []}
+        return json.dumps({"context": {"logs": logs, "error": error}, "payload": None})
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body):
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        length = int(self.headers.get("content-length") or 0)
+        try:
+            request = json.loads(self.rfile.read(length) or b"{}")
+            if self.path == "/init":
+                init(request)
+                self.reply(200, "{}")
+            elif self.path == "/run":
+                if fn is None:
+                    raise ValueError("the runner has no function: /init first")
+                self.reply(200, run(request))
+            else:
+                self.reply(404, "{}")
+        except Exception as exc:
+            self.reply(400, json.dumps({"error": str(exc)}))
+
+
+class UnixServer(socketserver.UnixStreamServer):
+    def get_request(self):
+        conn, _ = super().get_request()
+        return conn, ("local", 0)
+
+
+def cap_memory():
+    # The function's memory cap: private writable memory (heap, stacks) of this process.
+    mb = os.environ.get("DISPATCH_RUNNER_MEMORY_MB")
+    if mb:
+        limit = int(mb) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+
+def main():
+    cap_memory()
+    socket_path = os.environ.get("DISPATCH_RUNNER_SOCKET")
+    if socket_path:
+        server = UnixServer(socket_path, Handler)
+        os.write(3, b"ready\n")  # the host waits for this before sending /init
+    else:
+        server = socketserver.TCPServer(("0.0.0.0", int(os.environ.get("DISPATCH_RUNNER_PORT", "8080"))), Handler)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

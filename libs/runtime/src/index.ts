@@ -1,0 +1,7 @@
+export * from './lib/protocol.js';
+export {
+  ProcessRuntime,
+  type FunctionSpec,
+  type ProcessRuntimeOptions,
+} from './lib/process/process-runtime.js';
+export { RunnerProcess, type RunnerOptions } from './lib/process/runner-process.js';

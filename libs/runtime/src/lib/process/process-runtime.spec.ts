@@ -1,0 +1,235 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DomainError } from '@dispatch/contracts';
+import type { RunResponse } from '../protocol.js';
+import { ProcessRuntime, type FunctionSpec } from './process-runtime.js';
+
+const dirs: string[] = [];
+function code(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dispatch-fn-'));
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+const HELLO_JS = `module.exports = function (context, params) {
+  console.log('saying hello to ' + params.name);
+  return { myField: 'Hello, ' + params.name + ' from ' + params.place };
+};`;
+
+const HELLO_PY = `def handle(ctx, payload):
+    print("saying hello to", payload["name"])
+    return {"myField": "Hello, %s from %s" % (payload["name"], payload["place"])}
+`;
+
+let runtime: ProcessRuntime;
+let n = 0;
+const spec = (
+  language: 'nodejs' | 'python3',
+  codeDir: string,
+  handler: string,
+  extra: Partial<FunctionSpec> = {},
+): FunctionSpec => ({
+  key: `fn-${(n += 1)}`,
+  language,
+  codeDir,
+  handler,
+  timeoutMs: 5000,
+  ...extra,
+});
+const run = (s: FunctionSpec, payload: unknown): Promise<RunResponse> =>
+  runtime.invoke(s, { context: {}, payload });
+
+beforeAll(() => {
+  runtime = new ProcessRuntime({ prestart: ['nodejs', 'python3'] });
+});
+afterAll(async () => {
+  await runtime.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('nodejs functions', () => {
+  const hello = () => spec('nodejs', code({ 'hello.js': HELLO_JS }), './hello.js');
+
+  it('runs the handler with the payload and captures its console output', async () => {
+    const res = await run(hello(), { name: 'Jon', place: 'Winterfell' });
+    expect(res).toEqual({
+      context: { logs: { stdout: ['saying hello to Jon'], stderr: [] }, error: null },
+      payload: { myField: 'Hello, Jon from Winterfell' },
+    });
+  });
+
+  it('awaits an async handler and passes the context in', async () => {
+    const s = spec(
+      'nodejs',
+      code({ 'f.js': 'module.exports = async (ctx, p) => ({ got: p, secret: ctx.secrets.k });' }),
+      './f.js',
+    );
+    const res = await runtime.invoke(s, { context: { secrets: { k: 'v' } }, payload: 42 });
+    expect(res.payload).toEqual({ got: 42, secret: 'v' });
+  });
+
+  it('takes a literal payload', async () => {
+    const s = spec('nodejs', code({ 'f.js': 'module.exports = (ctx, p) => p * 2;' }), './f.js');
+    expect((await run(s, 42)).payload).toBe(84);
+  });
+
+  it('reports a thrown exception as FunctionError with its message and stack', async () => {
+    const s = spec(
+      'nodejs',
+      code({ 'f.js': "module.exports = () => { throw new Error('boom'); };" }),
+      './f.js',
+    );
+    const res = await run(s, {});
+    expect(res.payload).toBeNull();
+    expect(res.context.error).toMatchObject({ type: 'FunctionError', message: 'boom' });
+    expect(res.context.error?.stacktrace?.join('\n')).toMatch(/f\.js/);
+  });
+
+  it('cuts an endless loop at its timeout as SystemError, and the next call works', async () => {
+    const s = spec(
+      'nodejs',
+      code({ 'f.js': 'module.exports = (ctx, p) => { if (p.loop) for (;;) {} return "fine"; };' }),
+      './f.js',
+      { timeoutMs: 500 },
+    );
+    const res = await run(s, { loop: true });
+    expect(res.context.error).toMatchObject({
+      type: 'SystemError',
+      message: expect.stringContaining('500 ms'),
+    });
+    expect((await run(s, { loop: false })).payload).toBe('fine');
+  });
+
+  it('reports a function that exits its process as SystemError and replaces the process', async () => {
+    const s = spec(
+      'nodejs',
+      code({ 'f.js': 'module.exports = (ctx, p) => { if (p.exit) process.exit(3); return "alive"; };' }),
+      './f.js',
+    );
+    const res = await run(s, { exit: true });
+    expect(res.context.error).toMatchObject({
+      type: 'SystemError',
+      message: expect.stringContaining('code 3'),
+    });
+    expect((await run(s, {})).payload).toBe('alive');
+  });
+
+  it('reports running out of its memory cap as SystemError', async () => {
+    const s = spec(
+      'nodejs',
+      code({ 'f.js': 'module.exports = () => { const a = []; for (;;) a.push(new Array(1e6).fill(1)); };' }),
+      './f.js',
+      { memoryMb: 64, timeoutMs: 20_000 },
+    );
+    expect((await run(s, {})).context.error?.type).toBe('SystemError');
+  }, 30_000);
+
+  it('refuses a handler that does not exist, saying so', async () => {
+    const err = await runtime
+      .prepare(spec('nodejs', code({ 'hello.js': HELLO_JS }), './nope.js'))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DomainError);
+    expect((err as DomainError).message).toMatch(/nope\.js not found/);
+  });
+
+  it('refuses a handler that exports no function', async () => {
+    const err = await runtime
+      .prepare(spec('nodejs', code({ 'f.js': 'module.exports = 42;' }), './f.js'))
+      .catch((e: unknown) => e);
+    expect((err as DomainError).message).toMatch(/exports no function/);
+  });
+
+  it('answers 200 concurrent calls correctly', async () => {
+    const s = spec(
+      'nodejs',
+      code({
+        'f.js':
+          'module.exports = async (ctx, p) => { await new Promise(r => setTimeout(r, 5)); return p.i * p.i; };',
+      }),
+      './f.js',
+    );
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => run(s, { i })));
+    expect(results.map((r) => r.payload)).toEqual(Array.from({ length: 200 }, (_, i) => i * i));
+    expect(runtime.processes(s.key)).toBeLessThanOrEqual(8);
+  }, 30_000);
+
+  it('refuses calls beyond its concurrency and queue with RESOURCE_EXHAUSTED', async () => {
+    const s = spec(
+      'nodejs',
+      code({ 'f.js': 'module.exports = () => new Promise(r => setTimeout(() => r("done"), 300));' }),
+      './f.js',
+      {
+        concurrency: 1,
+        queueLimit: 2,
+      },
+    );
+    const outcomes = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        run(s, {}).then(
+          (r) => String(r.payload),
+          (e: DomainError) => e.code,
+        ),
+      ),
+    );
+    expect(outcomes.filter((o) => o === 'done')).toHaveLength(3);
+    expect(outcomes.filter((o) => o === 'RESOURCE_EXHAUSTED')).toHaveLength(2);
+  });
+
+  it('scales to zero after its idle time', async () => {
+    const s = spec('nodejs', code({ 'hello.js': HELLO_JS }), './hello.js', { idleMs: 200 });
+    await run(s, { name: 'a', place: 'b' });
+    expect(runtime.processes(s.key)).toBe(1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(runtime.processes(s.key)).toBe(0);
+    expect((await run(s, { name: 'a', place: 'b' })).payload).toEqual({ myField: 'Hello, a from b' });
+  });
+});
+
+describe('python3 functions', () => {
+  it('runs module.function with the payload and captures print output', async () => {
+    const s = spec('python3', code({ 'hello.py': HELLO_PY }), 'hello.handle');
+    expect(await run(s, { name: 'Jon', place: 'Winterfell' })).toEqual({
+      context: { logs: { stdout: ['saying hello to Jon'], stderr: [] }, error: null },
+      payload: { myField: 'Hello, Jon from Winterfell' },
+    });
+  });
+
+  it('reports an exception as FunctionError with its traceback', async () => {
+    const s = spec(
+      'python3',
+      code({ 'f.py': 'def handle(ctx, p):\n    raise ValueError("bad value")\n' }),
+      'f.handle',
+    );
+    const res = await run(s, 1);
+    expect(res.context.error).toMatchObject({ type: 'FunctionError', message: 'bad value' });
+    expect(res.context.error?.stacktrace?.join('')).toMatch(/f\.py/);
+  });
+
+  it('refuses a missing module or function, naming it', async () => {
+    const dir = code({ 'hello.py': HELLO_PY });
+    const missingModule = await runtime
+      .prepare(spec('python3', dir, 'nope.handle'))
+      .catch((e: DomainError) => e.message);
+    expect(missingModule).toMatch(/module nope not found/);
+    const missingFn = await runtime
+      .prepare(spec('python3', dir, 'hello.nope'))
+      .catch((e: DomainError) => e.message);
+    expect(missingFn).toMatch(/no function nope/);
+  });
+
+  it('cuts an endless loop at its timeout, and the next call works', async () => {
+    const s = spec(
+      'python3',
+      code({ 'f.py': 'def handle(ctx, p):\n    while p:\n        pass\n    return "fine"\n' }),
+      'f.handle',
+      {
+        timeoutMs: 500,
+      },
+    );
+    expect((await run(s, true)).context.error?.type).toBe('SystemError');
+    expect((await run(s, false)).payload).toBe('fine');
+  });
+});

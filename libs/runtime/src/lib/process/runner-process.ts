@@ -1,0 +1,199 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { DomainError } from '@dispatch/contracts';
+import type { InitRequest, Language, RunRequest, RunResponse } from '../protocol.js';
+
+const RUNNERS = fileURLToPath(new URL('../../../runners/', import.meta.url));
+const SOCKETS = join(tmpdir(), 'dispatch-runners');
+
+export interface RunnerOptions {
+  language: Language;
+  /** Heap (nodejs) or address space (python3) cap for the process. */
+  memoryMb: number;
+  /** Called with what the process prints outside of a run (start-up noise, a crash's last words). */
+  onOutput?: (line: string) => void;
+}
+
+function command(options: RunnerOptions): { file: string; args: string[] } {
+  switch (options.language) {
+    case 'nodejs':
+      return {
+        file: process.execPath,
+        args: [`--max-old-space-size=${options.memoryMb}`, join(RUNNERS, 'nodejs', 'runner.mjs')],
+      };
+    case 'python3':
+      return { file: 'python3', args: ['-u', join(RUNNERS, 'python3', 'runner.py')] };
+    case 'java':
+      throw new DomainError('INVALID_ARGUMENT', 'the java runner is not available yet');
+  }
+}
+
+/** The outcome of a run the process could not give: its own crash or a deadline. */
+export class RunnerFailure extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'timeout' | 'exited',
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * One language runner process on a unix socket, speaking the runtime protocol. It serves one run at a
+ * time; the pool decides which runner gets which call.
+ */
+export class RunnerProcess {
+  readonly id = randomUUID();
+  private readonly child: ChildProcess;
+  private readonly socket: string;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  private exit?: { code: number | null; signal: NodeJS.Signals | null };
+  private readonly exited: Promise<void>;
+  private lastOutput: string[] = [];
+
+  private constructor(private readonly options: RunnerOptions) {
+    mkdirSync(SOCKETS, { recursive: true, mode: 0o700 });
+    this.socket = join(SOCKETS, `${this.id}.sock`);
+    const { file, args } = command(options);
+    this.child = spawn(file, args, {
+      env: {
+        PATH: process.env['PATH'],
+        HOME: process.env['HOME'],
+        DISPATCH_RUNNER_SOCKET: this.socket,
+        DISPATCH_RUNNER_MEMORY_MB: String(options.memoryMb),
+      },
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
+    for (const stream of [this.child.stdout, this.child.stderr]) this.forward(stream);
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        this.agent.destroy();
+        resolve();
+      });
+    });
+  }
+
+  /** Starts a runner and resolves once it listens. */
+  static async start(options: RunnerOptions): Promise<RunnerProcess> {
+    const runner = new RunnerProcess(options);
+    await runner.ready();
+    return runner;
+  }
+
+  get alive(): boolean {
+    return this.exit === undefined;
+  }
+
+  get language(): Language {
+    return this.options.language;
+  }
+
+  /** Loads the function's code; a bad handler is INVALID_ARGUMENT with the runner's reason. */
+  async init(init: InitRequest, timeoutMs = 30_000): Promise<void> {
+    const { status, body } = await this.post('/init', init, timeoutMs);
+    if (status !== 200) {
+      const reason = (JSON.parse(body) as { error?: string }).error ?? `runner answered ${status}`;
+      throw new DomainError('INVALID_ARGUMENT', reason);
+    }
+  }
+
+  async run(run: RunRequest, timeoutMs: number): Promise<RunResponse> {
+    const { status, body } = await this.post('/run', run, timeoutMs);
+    if (status !== 200) {
+      throw new RunnerFailure(
+        (JSON.parse(body) as { error?: string }).error ?? `runner answered ${status}`,
+        'exited',
+      );
+    }
+    return JSON.parse(body) as RunResponse;
+  }
+
+  async kill(): Promise<void> {
+    if (this.alive) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  private ready(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const signal = this.child.stdio[3] as Readable;
+      signal.setEncoding('utf8');
+      signal.once('data', () => resolve());
+      void this.exited.then(() =>
+        reject(
+          new DomainError(
+            'UNAVAILABLE',
+            `the ${this.options.language} runner did not start: ${this.describeExit()}`,
+          ),
+        ),
+      );
+    });
+  }
+
+  private post(path: string, payload: unknown, timeoutMs: number): Promise<{ status: number; body: string }> {
+    const data = JSON.stringify(payload);
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        fn();
+      };
+      // A stuck function cannot be interrupted from outside its process: the process goes.
+      const timer = setTimeout(() => {
+        settle(() =>
+          reject(new RunnerFailure(`the function did not finish within ${timeoutMs} ms`, 'timeout')),
+        );
+        void this.kill();
+      }, timeoutMs);
+      void this.exited.then(() =>
+        settle(() => reject(new RunnerFailure(`the function's process ${this.describeExit()}`, 'exited'))),
+      );
+      const req = request(
+        {
+          socketPath: this.socket,
+          path,
+          method: 'POST',
+          agent: this.agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => settle(() => resolve({ status: res.statusCode ?? 500, body })));
+          res.on('error', () => undefined);
+        },
+      );
+      // A connection error means the process is going away; its exit settles the call.
+      req.on('error', () => undefined);
+      req.end(data);
+    });
+  }
+
+  private forward(stream: Readable | null): void {
+    if (!stream) return;
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n').filter(Boolean)) {
+        this.lastOutput = [...this.lastOutput.slice(-9), line];
+        this.options.onOutput?.(line);
+      }
+    });
+  }
+
+  private describeExit(): string {
+    const how = this.exit?.signal
+      ? `was killed by ${this.exit.signal}`
+      : `exited with code ${this.exit?.code}`;
+    const last = this.lastOutput.length ? ` (last output: ${this.lastOutput.slice(-3).join(' | ')})` : '';
+    return `${how}${last}`;
+  }
+}
