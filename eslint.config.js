@@ -38,6 +38,12 @@ export default tseslint.config(
               onlyDependOnLibsWithTags: ['type:data-access', 'type:contracts', 'type:util', 'type:testing'],
             },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            // A domain's libs and service app use their own domain and the shared libs; only solo, the
+            // CLI and e2e reach across domains.
+            ...['identity', 'images', 'functions', 'secrets', 'events', 'api-gateway'].map((domain) => ({
+              sourceTag: `scope:${domain}`,
+              onlyDependOnLibsWithTags: [`scope:${domain}`, 'scope:shared'],
+            })),
           ],
         },
       ],

@@ -1,7 +1,11 @@
 import type { DynamicModule, Type } from '@nestjs/common';
+import { ImagesModule } from '@dispatch/images';
+import type { ServiceEnv } from '@dispatch/platform';
 
 /**
- * The images service of the distributed shape: base images and images, and their builds. It lists the domain modules it hosts;
- * the platform (etcd store, Kafka bus, health, version) is added by `runDistributedService`.
+ * The images service of the distributed shape: base images and images, and their builds. The platform
+ * (etcd store, Kafka bus, health, version) is added by `runDistributedService`.
  */
-export const serviceModules: (Type | DynamicModule)[] = [];
+export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
+  return [ImagesModule.forRoot({ dataDir: env.DISPATCH_DATA_DIR })];
+}

@@ -1,7 +1,10 @@
 import type { DynamicModule, Type } from '@nestjs/common';
+import type { ServiceEnv } from '@dispatch/platform';
 
 /**
  * The secrets service of the distributed shape: secrets, encrypted at rest. It lists the domain modules it hosts;
  * the platform (etcd store, Kafka bus, health, version) is added by `runDistributedService`.
  */
-export const serviceModules: (Type | DynamicModule)[] = [];
+export function serviceModules(_env: ServiceEnv): (Type | DynamicModule)[] {
+  return [];
+}

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { ImagesModule } from '@dispatch/images';
 import { PlatformModule } from '@dispatch/platform';
 import type { SoloConfig } from './env.js';
 
@@ -9,6 +10,12 @@ import type { SoloConfig } from './env.js';
 @Module({})
 export class SoloModule {
   static forRoot(config: SoloConfig): DynamicModule {
-    return { module: SoloModule, imports: [PlatformModule.solo({ dataDir: config.dataDir })] };
+    return {
+      module: SoloModule,
+      imports: [
+        PlatformModule.solo({ dataDir: config.dataDir }),
+        ImagesModule.forRoot({ dataDir: config.dataDir }),
+      ],
+    };
   }
 }

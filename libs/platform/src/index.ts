@@ -8,4 +8,13 @@ export { parseEnv, envTypes, ConfigError } from './lib/env.js';
 export { DomainErrorFilter } from './lib/domain-error.filter.js';
 export { HealthModule, type HealthCheck, type HealthCheckFactory } from './lib/health.js';
 export { VersionModule, readVersion } from './lib/version.js';
-export { runDistributedService, serviceEnv, type DistributedServiceSpec } from './lib/service.js';
+export {
+  runDistributedService,
+  serviceEnv,
+  type DistributedServiceSpec,
+  type ServiceEnv,
+} from './lib/service.js';
+export { Reconciler, type ReconcilerOptions } from './lib/reconciler.js';
+export { Scope, scopeOf, type RequestScope } from './lib/request-scope.js';
+export { parseBody, parseTagFilter } from './lib/http-input.js';
+export { startTestApp, type TestApp } from './lib/test-app.js';

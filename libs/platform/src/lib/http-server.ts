@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DomainError } from '@dispatch/contracts';
 import { DomainErrorFilter } from './domain-error.filter.js';
 
 export interface HttpServerOptions {
@@ -10,6 +11,8 @@ export interface HttpServerOptions {
   host: string;
   port: number;
   logLevels?: LogLevel[];
+  /** Stop on SIGTERM/SIGINT (default); tests that start several apps in one process turn it off. */
+  handleSignals?: boolean;
 }
 
 /**
@@ -20,10 +23,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<NestF
   const app = await NestFactory.create<NestFastifyApplication>(
     options.module as never,
     new FastifyAdapter({ bodyLimit: 6 * 1024 * 1024 }),
-    { logger: options.logLevels ?? ['error', 'warn'], abortOnError: false },
+    // Nest's own body parsers are off: acceptJsonBodies registers the JSON one Dispatch wants.
+    { logger: options.logLevels ?? ['error', 'warn'], abortOnError: false, bodyParser: false },
   );
   app.useGlobalFilters(new DomainErrorFilter());
+  acceptJsonBodies(app);
   await app.listen(options.port, options.host);
+  if (options.handleSignals === false) return app;
   // Nest's own shutdown hooks re-raise the signal after closing, so the process would end "killed";
   // a clean stop should exit 0, which supervisors and tests read as a graceful shutdown.
   let stopping = false;
@@ -41,6 +47,29 @@ export async function startHttpServer(options: HttpServerOptions): Promise<NestF
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   return app;
+}
+
+/**
+ * JSON bodies: an empty one is no body (clients send the content type on DELETE too), and a malformed
+ * one is a 400 that says it is not JSON and where.
+ */
+function acceptJsonBodies(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(
+        new DomainError('INVALID_ARGUMENT', `the request body is not valid JSON: ${(err as Error).message}`),
+        undefined,
+      );
+    }
+  });
 }
 
 /** Runs `main`, printing a failure as one line (config errors, a port in use) and exiting non-zero. */

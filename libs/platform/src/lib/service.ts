@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { envTypes, parseEnv } from './env.js';
 import { runMain, startHttpServer } from './http-server.js';
@@ -7,8 +9,8 @@ export interface DistributedServiceSpec {
   /** e.g. `functions`: reported by /v1/version, used as the Kafka client id. */
   service: string;
   defaultPort: number;
-  /** The domain modules this service hosts. */
-  modules: (Type | DynamicModule)[];
+  /** The domain modules this service hosts, given its configuration. */
+  modules: (env: ServiceEnv) => (Type | DynamicModule)[];
 }
 
 /** The configuration every distributed service reads, with defaults for a laptop cluster. */
@@ -19,10 +21,13 @@ export function serviceEnv(defaultPort: number, env: NodeJS.ProcessEnv = process
       DISPATCH_PORT: envTypes.port(defaultPort),
       DISPATCH_ETCD_ENDPOINTS: envTypes.list('http://127.0.0.1:2379'),
       DISPATCH_KAFKA_BROKERS: envTypes.list('127.0.0.1:9092'),
+      DISPATCH_DATA_DIR: envTypes.path(join(homedir(), '.dispatch', 'services')),
     },
     env,
   );
 }
+
+export type ServiceEnv = ReturnType<typeof serviceEnv>;
 
 /** Boots one service of the distributed shape: its domain modules over etcd and Kafka. */
 export function runDistributedService(spec: DistributedServiceSpec): void {
@@ -35,7 +40,7 @@ export function runDistributedService(spec: DistributedServiceSpec): void {
           etcdEndpoints: env.DISPATCH_ETCD_ENDPOINTS,
           kafkaBrokers: env.DISPATCH_KAFKA_BROKERS,
         }),
-        ...spec.modules,
+        ...spec.modules(env),
       ],
     })
     class ServiceModule {}

@@ -124,11 +124,7 @@ export function describeMessageBusContract(name: string, open: () => Promise<Mes
         topic,
         Array.from({ length: count }, (_, n) => ({ key: `key-${n % 12}`, value: { n } })),
       );
-      await until(
-        'all messages',
-        () => byMember[0] + byMember[1] >= count && other.length >= count,
-        20_000,
-      );
+      await until('all messages', () => byMember[0] + byMember[1] >= count && other.length >= count, 20_000);
       await Promise.all([m0.close(), m1.close(), o.close()]);
       expect(byMember[0] + byMember[1]).toBe(count);
       expect(byMember[0]).toBeGreaterThan(0);

@@ -1,0 +1,101 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  BASE_IMAGE_KIND,
+  DomainError,
+  IMAGE_KIND,
+  NAME_PATTERN,
+  toApiModel,
+  type BaseImageSpec,
+  type Image,
+  type ImageSpec,
+  type Tag,
+} from '@dispatch/contracts';
+import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
+import { parseBody, type RequestScope } from '@dispatch/platform';
+import { z } from 'zod';
+
+const imageBody = z.object({
+  name: z.string({ error: 'name is required' }).regex(NAME_PATTERN, 'name may hold letters, digits, _ and -'),
+  baseImage: z
+    .string({ error: 'baseImage is required' })
+    .regex(NAME_PATTERN, 'baseImage must name a base image'),
+  runtimeDependencies: z.object({ manifest: z.string().optional() }).optional(),
+  systemDependencies: z
+    .object({
+      packages: z.array(z.object({ name: z.string().min(1), version: z.string().optional() })).optional(),
+    })
+    .optional(),
+  tags: z.array(z.object({ key: z.string().min(1), value: z.string() })).optional(),
+});
+
+/** Images: a base image plus runtime dependencies and system packages, built once by the reconciler. */
+@Injectable()
+export class ImageService {
+  constructor(@Inject(ENTITY_STORE) private readonly store: EntityStore) {}
+
+  async create(scope: RequestScope, body: unknown): Promise<Image> {
+    const input = parseBody(imageBody, body, 'image');
+    await this.requireBaseImage(scope, input.baseImage);
+    const entity = await this.store.create<ImageSpec>({
+      ...scope,
+      kind: IMAGE_KIND,
+      name: input.name,
+      tags: input.tags,
+      spec: {
+        baseImage: input.baseImage,
+        runtimeDependencies: input.runtimeDependencies ?? {},
+        systemDependencies: input.systemDependencies ?? {},
+      },
+    });
+    return toApiModel(entity);
+  }
+
+  async get(scope: RequestScope, name: string): Promise<Image> {
+    return toApiModel(await this.store.get<ImageSpec>({ ...scope, kind: IMAGE_KIND, name }));
+  }
+
+  async list(scope: RequestScope, tagFilter: Tag[]): Promise<Image[]> {
+    return (await this.store.list<ImageSpec>({ ...scope, kind: IMAGE_KIND, tags: tagFilter })).map((e) =>
+      toApiModel(e),
+    );
+  }
+
+  async update(scope: RequestScope, name: string, body: unknown): Promise<Image> {
+    const input = parseBody(imageBody, { name, ...(body as object) }, 'image');
+    await this.requireBaseImage(scope, input.baseImage);
+    const current = await this.store.get<ImageSpec>({ ...scope, kind: IMAGE_KIND, name });
+    return toApiModel(
+      await this.store.update<ImageSpec>({
+        ...current,
+        tags: input.tags ?? current.tags,
+        spec: {
+          ...current.spec,
+          baseImage: input.baseImage,
+          runtimeDependencies: input.runtimeDependencies ?? {},
+          systemDependencies: input.systemDependencies ?? {},
+        },
+        status: 'UPDATING',
+        reason: [],
+      }),
+    );
+  }
+
+  async delete(scope: RequestScope, name: string): Promise<Image> {
+    const current = await this.store.get<ImageSpec>({ ...scope, kind: IMAGE_KIND, name });
+    return toApiModel(await this.store.update({ ...current, status: 'DELETING' }));
+  }
+
+  private async requireBaseImage(scope: RequestScope, name: string): Promise<void> {
+    try {
+      await this.store.get<BaseImageSpec>({ ...scope, kind: BASE_IMAGE_KIND, name });
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'NOT_FOUND') {
+        throw new DomainError(
+          'INVALID_ARGUMENT',
+          `base image ${name} not found in ${scope.org}/${scope.project}`,
+        );
+      }
+      throw err;
+    }
+  }
+}

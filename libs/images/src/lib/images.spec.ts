@@ -1,0 +1,193 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { BaseImage, Image } from '@dispatch/contracts';
+import { startTestApp, type TestApp } from '@dispatch/platform';
+import { ImagesModule } from './images.module.js';
+
+let app: TestApp;
+
+async function call<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  org = 'default',
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${app.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-dispatch-org': org },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+async function waitFor<T extends { status: string }>(
+  path: string,
+  org = 'default',
+  ms = 120_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const { body } = await call<T>('GET', path, undefined, org);
+    if (body.status === 'READY' || body.status === 'ERROR' || Date.now() > deadline) return body;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  app = await startTestApp((dataDir) => [ImagesModule.forRoot({ dataDir })]);
+});
+afterAll(async () => {
+  await app.close();
+});
+
+describe('base images', () => {
+  it('creates a base image that becomes READY when the host runs its language', async () => {
+    const created = await call<BaseImage>('POST', '/v1/baseimage', {
+      name: 'nodejs-base',
+      imageURL: 'dispatchframework/nodejs-base:0.0.13-knative',
+      language: 'nodejs',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      name: 'nodejs-base',
+      kind: 'baseimage',
+      language: 'nodejs',
+      org: 'default',
+    });
+    expect(typeof created.body.revision).toBe('string');
+    expect((await waitFor<BaseImage>('/v1/baseimage/nodejs-base')).status).toBe('READY');
+    const list = await call<BaseImage[]>('GET', '/v1/baseimage');
+    expect(list.body.map((b) => b.name)).toContain('nodejs-base');
+  });
+
+  it('refuses a duplicate name, an unknown language and a missing field, each clearly', async () => {
+    const body = { name: 'dup', imageURL: 'x/y:1', language: 'python3' };
+    expect((await call('POST', '/v1/baseimage', body)).status).toBe(201);
+    const dup = await call<{ message: string }>('POST', '/v1/baseimage', body);
+    expect(dup.status).toBe(409);
+    expect(dup.body.message).toMatch(/already exists/);
+    const lang = await call<{ message: string }>('POST', '/v1/baseimage', {
+      ...body,
+      name: 'cobol',
+      language: 'cobol',
+    });
+    expect(lang.status).toBe(400);
+    expect(lang.body.message).toMatch(/language must be one of nodejs, python3, java/);
+    const missing = await call<{ message: string }>('POST', '/v1/baseimage', {
+      name: 'x',
+      language: 'nodejs',
+    });
+    expect(missing.status).toBe(400);
+    expect(missing.body.message).toMatch(/imageURL/);
+  });
+
+  it('answers a body that is not JSON with a 400 saying so', async () => {
+    const res = await fetch(`${app.url}/v1/baseimage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name": "x",',
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toMatch(/not valid JSON/);
+  });
+
+  it('keeps orgs apart', async () => {
+    await call('POST', '/v1/baseimage', { name: 'mine', imageURL: 'a/b:1', language: 'nodejs' }, 'org-a');
+    expect((await call('GET', '/v1/baseimage/mine', undefined, 'org-b')).status).toBe(404);
+    expect((await call('GET', '/v1/baseimage/mine', undefined, 'org-a')).status).toBe(200);
+  });
+});
+
+describe('images', () => {
+  beforeAll(async () => {
+    await call('POST', '/v1/baseimage', {
+      name: 'py',
+      imageURL: 'dispatchframework/python3-base:0.0.13-knative',
+      language: 'python3',
+    });
+    await call('POST', '/v1/baseimage', {
+      name: 'node',
+      imageURL: 'dispatchframework/nodejs-base:0.0.13',
+      language: 'nodejs',
+    });
+  });
+
+  it('builds a nodejs image with an npm dependency into its own directory', async () => {
+    const manifest = JSON.stringify({
+      name: 'deps',
+      version: '1.0.0',
+      dependencies: { 'is-number': '7.0.0' },
+    });
+    const created = await call<Image>('POST', '/v1/image', {
+      name: 'node-deps',
+      baseImage: 'node',
+      runtimeDependencies: { manifest },
+    });
+    expect(created.status).toBe(201);
+    const image = await waitFor<Image>('/v1/image/node-deps');
+    expect(image).toMatchObject({
+      status: 'READY',
+      language: 'nodejs',
+      imageURL: 'dispatchframework/nodejs-base:0.0.13',
+    });
+    const dir = image.backingObject?.dir ?? '';
+    expect(dir.startsWith(app.dataDir)).toBe(true);
+    expect(existsSync(join(dir, 'node_modules', 'is-number', 'package.json'))).toBe(true);
+  }, 120_000);
+
+  it('builds a python3 image with a requirement from PyPI into a venv', async () => {
+    await call('POST', '/v1/image', {
+      name: 'py-deps',
+      baseImage: 'py',
+      runtimeDependencies: { manifest: 'six==1.16.0\n' },
+    });
+    const image = await waitFor<Image>('/v1/image/py-deps');
+    expect(image.status).toBe('READY');
+    const site = join(image.backingObject?.dir ?? '', 'venv', 'lib');
+    const pythonDir = readdirSync(site)[0] ?? '';
+    expect(existsSync(join(site, pythonDir, 'site-packages', 'six.py'))).toBe(true);
+  }, 180_000);
+
+  it('ends in ERROR naming a dependency that does not resolve', async () => {
+    await call('POST', '/v1/image', {
+      name: 'bad-deps',
+      baseImage: 'py',
+      runtimeDependencies: { manifest: 'no-such-package-dispatch-test==0.0.1\n' },
+    });
+    const image = await waitFor<Image>('/v1/image/bad-deps');
+    expect(image.status).toBe('ERROR');
+    expect(image.reason.join(' ')).toMatch(/pip install failed.*no-such-package-dispatch-test/i);
+  }, 180_000);
+
+  it('ends in ERROR naming a system package the host lacks', async () => {
+    await call('POST', '/v1/image', {
+      name: 'sys-deps',
+      baseImage: 'node',
+      systemDependencies: { packages: [{ name: 'no-such-debian-package' }] },
+    });
+    const image = await waitFor<Image>('/v1/image/sys-deps');
+    expect(image.status).toBe('ERROR');
+    expect(image.reason[0]).toMatch(/system package no-such-debian-package is not installed/);
+  });
+
+  it('refuses an image on a base image that does not exist', async () => {
+    const res = await call<{ message: string }>('POST', '/v1/image', { name: 'orphan', baseImage: 'nope' });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/base image nope not found/);
+  });
+
+  it('deletes an image and its build directory', async () => {
+    await call('POST', '/v1/image', { name: 'short-lived', baseImage: 'node' });
+    const image = await waitFor<Image>('/v1/image/short-lived');
+    const dir = image.backingObject?.dir ?? '';
+    expect(existsSync(dir)).toBe(true);
+    expect((await call<Image>('DELETE', '/v1/image/short-lived')).body.status).toBe('DELETING');
+    const deadline = Date.now() + 10_000;
+    while ((await call('GET', '/v1/image/short-lived')).status !== 404 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await call('GET', '/v1/image/short-lived')).status).toBe(404);
+    expect(existsSync(dir)).toBe(false);
+  });
+});

@@ -1,0 +1,102 @@
+import { Logger } from '@nestjs/common';
+import type { Entity } from '@dispatch/contracts';
+import type { EntityRef, EntityStore, Watch } from '@dispatch/entity-store';
+
+/** Statuses that mean "work to do": a reconciler acts on these and leaves READY and ERROR alone. */
+const PENDING = new Set(['INITIALIZED', 'CREATING', 'UPDATING', 'DELETING']);
+
+export interface ReconcilerOptions<S> {
+  name: string;
+  store: EntityStore;
+  kind: string;
+  /**
+   * Brings one entity towards what it asks for; called at most once at a time per entity. Returning a
+   * number asks to be called again for it after that many milliseconds (waiting on another entity).
+   */
+  reconcile: (entity: Entity<S>) => Promise<void | number>;
+}
+
+const keyOf = (ref: EntityRef) => `${ref.org}/${ref.project}/${ref.kind}/${ref.name}`;
+
+/**
+ * Drives one kind of entity to its desired state, as the original Dispatch's controllers and Knative's
+ * reconcilers do: on start it lists every entity of its kind across orgs, then follows the store's
+ * watch from that point. Pending entities go through a work queue that runs one reconcile per entity at
+ * a time and coalesces changes that arrive meanwhile, so the latest state is what gets reconciled.
+ */
+export class Reconciler<S> {
+  private readonly logger: Logger;
+  private watch?: Watch;
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private stopped = false;
+
+  constructor(private readonly options: ReconcilerOptions<S>) {
+    this.logger = new Logger(`${options.name}-reconciler`);
+  }
+
+  async start(): Promise<void> {
+    const { store, kind } = this.options;
+    const revision = await store.revision();
+    this.watch = await store.watch<S>(
+      { kind },
+      {
+        fromRevision: revision + 1,
+        onEvent: (event) => {
+          if (event.type === 'put') this.enqueue(event.entity);
+        },
+        onError: (err) => this.logger.error(`watch ended: ${err.message}`),
+      },
+    );
+    for (const entity of await store.list<S>({ kind })) this.enqueue(entity);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.watch?.close();
+    await Promise.all(this.running.values());
+  }
+
+  /** Resolves once nothing is queued or running: for tests and orderly shutdown. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running.values());
+  }
+
+  private enqueue(entity: Entity<S>): void {
+    if (this.stopped || !PENDING.has(entity.status)) return;
+    const key = keyOf(entity);
+    if (this.running.has(key)) {
+      this.again.add(key);
+      return;
+    }
+    const work = this.process(entity).finally(() => {
+      this.running.delete(key);
+      if (this.again.delete(key)) void this.refetch(entity);
+    });
+    this.running.set(key, work);
+  }
+
+  private async process(entity: Entity<S>): Promise<void> {
+    try {
+      // Work from the stored state, not the event: a later write may already have replaced it.
+      const current = await this.options.store.get<S>(entity);
+      if (!PENDING.has(current.status)) return;
+      const retryMs = await this.options.reconcile(current);
+      if (typeof retryMs === 'number' && !this.stopped) {
+        setTimeout(() => void this.refetch(current), retryMs).unref();
+      }
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'NOT_FOUND' || code === 'REVISION_CONFLICT') return;
+      this.logger.error(`${keyOf(entity)}: ${(err as Error).message}`);
+    }
+  }
+
+  private async refetch(ref: Entity<S>): Promise<void> {
+    try {
+      this.enqueue(await this.options.store.get<S>(ref));
+    } catch {
+      // Deleted meanwhile: nothing left to reconcile.
+    }
+  }
+}
