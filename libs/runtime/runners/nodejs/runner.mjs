@@ -3,8 +3,8 @@
 // Plain JavaScript with no dependencies, so it starts fast and runs the same in a container image.
 import { writeSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
-import { isAbsolute, resolve, sep } from 'node:path';
+import { Module, createRequire } from 'node:module';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 
@@ -33,12 +33,17 @@ function errorOf(type, err) {
   return { type, message, stacktrace: stack };
 }
 
-async function init({ codeDir, handler }) {
+async function init({ codeDir, handler, dependenciesDir }) {
   if (typeof handler !== 'string' || handler === '')
     throw new Error('no handler given: name the file, e.g. ./hello.js');
   const file = resolve(codeDir, handler);
   if (isAbsolute(handler) || !(file === codeDir || file.startsWith(codeDir + sep))) {
     throw new Error(`handler ${handler} is outside the function's code`);
+  }
+  if (dependenciesDir) {
+    // The image's packages resolve like NODE_PATH entries; a spare runner learns them only now.
+    process.env.NODE_PATH = join(dependenciesDir, 'node_modules');
+    Module._initPaths();
   }
   let mod;
   try {

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import resource
+import site
 import socketserver
 import sys
 import traceback
@@ -37,6 +38,14 @@ def init(request):
     module_name, _, func_name = handler.rpartition(".")
     if not module_name or not func_name:
         raise ValueError(f"handler {handler!r} must be module.function, e.g. hello.handle")
+    deps = request.get("dependenciesDir")
+    if deps:
+        # The image's venv packages join this interpreter, as activating the venv would.
+        for lib in ("lib", "lib64"):
+            base = os.path.join(deps, "venv", lib)
+            if os.path.isdir(base):
+                for entry in os.listdir(base):
+                    site.addsitedir(os.path.join(base, entry, "site-packages"))
     sys.path.insert(0, code_dir)
     try:
         module = importlib.import_module(module_name)

@@ -28,6 +28,11 @@ export interface InitRequest {
   codeDir: string;
   /** nodejs: a file (`./hello.js`), python3: `module.function` (`hello.handle`). */
   handler: string;
+  /**
+   * The image's build directory, whose dependencies the function may load: `node_modules` (nodejs),
+   * the venv's site-packages (python3).
+   */
+  dependenciesDir?: string;
 }
 
 export interface RunRequest {

@@ -188,6 +188,31 @@ describe('nodejs functions', () => {
   });
 });
 
+describe('image dependencies', () => {
+  it('lets a nodejs function require a package from its image', async () => {
+    const image = code({});
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(image, 'node_modules', 'greet'), { recursive: true });
+    writeFileSync(join(image, 'node_modules', 'greet', 'index.js'), 'module.exports = (n) => "hi " + n;');
+    const s = spec('nodejs', code({ 'f.js': 'const greet = require("greet"); module.exports = (c, p) => greet(p);' }), './f.js', {
+      dependenciesDir: image,
+    });
+    expect((await run(s, 'Jon')).payload).toBe('hi Jon');
+  });
+
+  it('lets a python3 function import a package from its image venv', async () => {
+    const image = code({});
+    const { mkdirSync } = await import('node:fs');
+    const site = join(image, 'venv', 'lib', 'python3.11', 'site-packages');
+    mkdirSync(site, { recursive: true });
+    writeFileSync(join(site, 'greet.py'), 'def greet(n):\n    return "hi " + n\n');
+    const s = spec('python3', code({ 'f.py': 'import greet\ndef handle(c, p):\n    return greet.greet(p)\n' }), 'f.handle', {
+      dependenciesDir: image,
+    });
+    expect((await run(s, 'Jon')).payload).toBe('hi Jon');
+  });
+});
+
 describe('python3 functions', () => {
   it('runs module.function with the payload and captures print output', async () => {
     const s = spec('python3', code({ 'hello.py': HELLO_PY }), 'hello.handle');

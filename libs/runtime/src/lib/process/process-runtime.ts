@@ -9,6 +9,8 @@ export interface FunctionSpec {
   language: Language;
   codeDir: string;
   handler: string;
+  /** The image build directory with the function's dependencies, if its image has any. */
+  dependenciesDir?: string;
   timeoutMs?: number;
   concurrency?: number;
   queueLimit?: number;
@@ -48,7 +50,7 @@ export class ProcessRuntime {
   async prepare(spec: FunctionSpec): Promise<void> {
     const runner = await this.runner(spec.language, spec.memoryMb ?? this.defaults.memoryMb);
     try {
-      await runner.init({ codeDir: spec.codeDir, handler: spec.handler });
+      await runner.init({ codeDir: spec.codeDir, handler: spec.handler, dependenciesDir: spec.dependenciesDir });
     } finally {
       await runner.kill();
     }
@@ -89,7 +91,7 @@ export class ProcessRuntime {
       pool = new FunctionPool(
         {
           language: spec.language,
-          init: { codeDir: spec.codeDir, handler: spec.handler },
+          init: { codeDir: spec.codeDir, handler: spec.handler, dependenciesDir: spec.dependenciesDir },
           concurrency: spec.concurrency ?? this.defaults.concurrency,
           queueLimit: spec.queueLimit ?? this.defaults.queueLimit,
           idleMs: spec.idleMs ?? this.defaults.idleMs,
