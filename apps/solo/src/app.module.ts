@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { FunctionsModule } from '@dispatch/functions';
 import { ImagesModule } from '@dispatch/images';
 import { PlatformModule } from '@dispatch/platform';
 import type { SoloConfig } from './env.js';
@@ -15,6 +16,7 @@ export class SoloModule {
       imports: [
         PlatformModule.solo({ dataDir: config.dataDir }),
         ImagesModule.forRoot({ dataDir: config.dataDir }),
+        FunctionsModule.forRoot({ dataDir: config.dataDir }),
       ],
     };
   }

@@ -194,9 +194,14 @@ describe('image dependencies', () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(join(image, 'node_modules', 'greet'), { recursive: true });
     writeFileSync(join(image, 'node_modules', 'greet', 'index.js'), 'module.exports = (n) => "hi " + n;');
-    const s = spec('nodejs', code({ 'f.js': 'const greet = require("greet"); module.exports = (c, p) => greet(p);' }), './f.js', {
-      dependenciesDir: image,
-    });
+    const s = spec(
+      'nodejs',
+      code({ 'f.js': 'const greet = require("greet"); module.exports = (c, p) => greet(p);' }),
+      './f.js',
+      {
+        dependenciesDir: image,
+      },
+    );
     expect((await run(s, 'Jon')).payload).toBe('hi Jon');
   });
 
@@ -206,9 +211,14 @@ describe('image dependencies', () => {
     const site = join(image, 'venv', 'lib', 'python3.11', 'site-packages');
     mkdirSync(site, { recursive: true });
     writeFileSync(join(site, 'greet.py'), 'def greet(n):\n    return "hi " + n\n');
-    const s = spec('python3', code({ 'f.py': 'import greet\ndef handle(c, p):\n    return greet.greet(p)\n' }), 'f.handle', {
-      dependenciesDir: image,
-    });
+    const s = spec(
+      'python3',
+      code({ 'f.py': 'import greet\ndef handle(c, p):\n    return greet.greet(p)\n' }),
+      'f.handle',
+      {
+        dependenciesDir: image,
+      },
+    );
     expect((await run(s, 'Jon')).payload).toBe('hi Jon');
   });
 });

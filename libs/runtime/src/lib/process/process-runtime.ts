@@ -50,7 +50,11 @@ export class ProcessRuntime {
   async prepare(spec: FunctionSpec): Promise<void> {
     const runner = await this.runner(spec.language, spec.memoryMb ?? this.defaults.memoryMb);
     try {
-      await runner.init({ codeDir: spec.codeDir, handler: spec.handler, dependenciesDir: spec.dependenciesDir });
+      await runner.init({
+        codeDir: spec.codeDir,
+        handler: spec.handler,
+        dependenciesDir: spec.dependenciesDir,
+      });
     } finally {
       await runner.kill();
     }

@@ -1,0 +1,71 @@
+import type { ApiModel } from './api-model.js';
+
+export const FUNCTION_KIND = 'function';
+
+/** Runs of a function live under a kind of their own, so listing one function's runs is a prefix scan. */
+export function runKind(functionName: string): string {
+  return `run-${functionName}`;
+}
+
+export interface FunctionSchema {
+  in?: Record<string, unknown>;
+  out?: Record<string, unknown>;
+}
+
+export interface FunctionSpec {
+  image: string;
+  /** nodejs `./hello.js`, python3 `hello.handle`, java a class name; inferred for a single-file source. */
+  handler?: string;
+  /** The code: a gzipped tar archive, base64-encoded, as the upstream CLI sends it. */
+  source?: string;
+  schema?: FunctionSchema;
+  /** Secrets merged into `context.secrets` on every run. */
+  secrets?: string[];
+  /** Milliseconds a run may take before it is cut off. */
+  timeout?: number;
+  /** Where the prepared function lives, filled by the function reconciler. */
+  backingObject?: {
+    key: string;
+    codeDir: string;
+    handler: string;
+    language: string;
+    dependenciesDir?: string;
+  };
+}
+
+export type DispatchFunction = ApiModel<Omit<FunctionSpec, 'source'>>;
+
+export type ErrorType = 'InputError' | 'FunctionError' | 'SystemError';
+
+export interface InvocationError {
+  type: ErrorType;
+  message: string;
+  stacktrace?: string[];
+}
+
+export interface RunLogs {
+  stdout: string[];
+  stderr: string[];
+}
+
+/** One execution, as the upstream Run model (plus `durationMs`). */
+export interface Run {
+  name: string;
+  functionName: string;
+  functionId: string;
+  blocking: boolean;
+  input: unknown;
+  output: unknown;
+  error: InvocationError | null;
+  logs: RunLogs;
+  event?: Record<string, unknown>;
+  httpContext?: Record<string, unknown>;
+  secrets: string[];
+  status: 'INITIALIZED' | 'READY' | 'ERROR';
+  reason: string[];
+  tags: { key: string; value: string }[];
+  /** Unix seconds, as the upstream models. */
+  executedTime: number;
+  finishedTime: number;
+  durationMs: number;
+}

@@ -1,0 +1,128 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  DomainError,
+  FUNCTION_KIND,
+  IMAGE_KIND,
+  runKind,
+  type Entity,
+  type FunctionSpec,
+  type ImageSpec,
+} from '@dispatch/contracts';
+import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
+import { Reconciler } from '@dispatch/platform';
+import { LANGUAGES, type Language, type ProcessRuntime } from '@dispatch/runtime';
+import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
+import { PROCESS_RUNTIME } from '../runtime.provider.js';
+import { defaultHandler, topFiles, unpackSource } from './source.js';
+
+export function functionRoot(
+  config: FunctionsConfig,
+  fn: { org: string; project: string; name: string },
+): string {
+  return join(config.dataDir, 'functions', fn.org, fn.project, fn.name);
+}
+
+/**
+ * Prepares functions: waits for the image, unpacks the code into a directory of this revision, settles
+ * the handler (inferred for a single file) and loads it in a runner to prove it exists. READY points
+ * `backingObject` at the new version; the old version's processes finish their runs and stop. A handler
+ * that does not load ends in ERROR with the runner's reason. Deleting stops the processes and removes
+ * the code and the runs.
+ */
+@Injectable()
+export class FunctionReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly reconciler: Reconciler<FunctionSpec>;
+
+  constructor(
+    @Inject(ENTITY_STORE) private readonly store: EntityStore,
+    @Inject(FUNCTIONS_CONFIG) private readonly config: FunctionsConfig,
+    @Inject(PROCESS_RUNTIME) private readonly runtime: ProcessRuntime,
+  ) {
+    this.reconciler = new Reconciler({
+      name: 'function',
+      store,
+      kind: FUNCTION_KIND,
+      reconcile: (e) => this.reconcile(e),
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.reconciler.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.reconciler.stop();
+  }
+
+  private async reconcile(fn: Entity<FunctionSpec>): Promise<void | number> {
+    if (fn.status === 'DELETING') return this.remove(fn);
+    let image: Entity<ImageSpec>;
+    try {
+      image = await this.store.get<ImageSpec>({ ...fn, kind: IMAGE_KIND, name: fn.spec.image });
+    } catch {
+      return this.fail(fn, `image ${fn.spec.image} not found`);
+    }
+    if (image.status === 'ERROR')
+      return this.fail(fn, `image ${image.name} is in ERROR: ${image.reason.join('; ')}`);
+    if (image.status !== 'READY') return 500;
+    const language = image.spec.language;
+    if (!language || !(LANGUAGES as readonly string[]).includes(language)) {
+      return this.fail(fn, `image ${image.name} has no language this platform runs`);
+    }
+
+    const codeDir = join(functionRoot(this.config, fn), String(fn.revision), 'code');
+    try {
+      await unpackSource(fn.spec.source ?? '', codeDir);
+    } catch (err) {
+      return this.fail(fn, (err as Error).message);
+    }
+    const handler = fn.spec.handler ?? defaultHandler(language, await topFiles(codeDir));
+    if (!handler) {
+      return this.fail(
+        fn,
+        'no handler given and the source is not a single file: name the handler (--handler)',
+      );
+    }
+    const key = `${fn.org}/${fn.project}/${fn.name}@${fn.revision}`;
+    const spec = {
+      key,
+      language: language as Language,
+      codeDir,
+      handler,
+      dependenciesDir: image.spec.backingObject?.dir,
+    };
+    try {
+      await this.runtime.prepare(spec);
+    } catch (err) {
+      return this.fail(
+        fn,
+        err instanceof DomainError ? err.message : `preparing failed: ${(err as Error).message}`,
+      );
+    }
+    const previous = fn.spec.backingObject;
+    await this.store.update<FunctionSpec>({
+      ...fn,
+      spec: { ...fn.spec, handler, backingObject: { ...spec, language } },
+      status: 'READY',
+      reason: [],
+    });
+    if (previous && previous.key !== key) {
+      await this.runtime.retire(previous.key);
+      await rm(join(previous.codeDir, '..'), { recursive: true, force: true });
+    }
+  }
+
+  private async remove(fn: Entity<FunctionSpec>): Promise<void> {
+    if (fn.spec.backingObject) await this.runtime.retire(fn.spec.backingObject.key);
+    await rm(functionRoot(this.config, fn), { recursive: true, force: true });
+    const runs = await this.store.list({ org: fn.org, project: fn.project, kind: runKind(fn.name) });
+    for (const run of runs) await this.store.delete(run).catch(() => undefined);
+    await this.store.delete(fn, { revision: fn.revision });
+  }
+
+  private async fail(fn: Entity<FunctionSpec>, reason: string): Promise<void> {
+    await this.store.update<FunctionSpec>({ ...fn, status: 'ERROR', reason: [reason] });
+  }
+}

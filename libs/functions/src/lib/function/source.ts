@@ -1,0 +1,64 @@
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DomainError } from '@dispatch/contracts';
+import { extract } from 'tar';
+
+/** Unpacked code may not grow past this: a gzip bomb is refused, not written. */
+const MAX_UNPACKED_BYTES = 100 * 1024 * 1024;
+
+/** Unpacks a function's source (a base64 gzipped tar) into `dir`, refusing paths that leave it. */
+export async function unpackSource(source: string, dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const archive = Buffer.from(source, 'base64');
+  let total = 0;
+  try {
+    await pipeline(
+      Readable.from([archive]),
+      extract({
+        cwd: dir,
+        strict: true,
+        // tar already refuses absolute paths and `..`; links could still point outside the code.
+        filter: (_path, entry) => {
+          const kind = 'type' in entry ? entry.type : undefined;
+          total += 'size' in entry ? (entry.size ?? 0) : 0;
+          if (total > MAX_UNPACKED_BYTES)
+            throw new DomainError('INVALID_ARGUMENT', 'the source unpacks to over 100 MB');
+          return kind !== 'SymbolicLink' && kind !== 'Link';
+        },
+      }),
+    );
+  } catch (err) {
+    if (err instanceof DomainError) throw err;
+    throw new DomainError(
+      'INVALID_ARGUMENT',
+      `the source is not a gzipped tar archive: ${(err as Error).message}`,
+    );
+  }
+}
+
+/** The files at the top of the unpacked code, for inferring a handler when there is just one. */
+export async function topFiles(dir: string): Promise<string[]> {
+  const names = await readdir(dir);
+  const files: string[] = [];
+  for (const name of names) if ((await stat(join(dir, name))).isFile()) files.push(name);
+  return files;
+}
+
+/** The handler a single-file function needs no `--handler` for, as the original CLI inferred it. */
+export function defaultHandler(language: string, files: string[]): string | undefined {
+  if (files.length !== 1) return undefined;
+  const file = files[0] as string;
+  switch (language) {
+    case 'nodejs':
+      return `./${file}`;
+    case 'python3':
+      return file.endsWith('.py') ? `${file.slice(0, -3)}.handle` : undefined;
+    case 'java':
+      return file.endsWith('.java') ? file.slice(0, -5) : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,33 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { FunctionController } from './function/function.controller.js';
+import { FunctionReconciler } from './function/function.reconciler.js';
+import { FunctionService } from './function/function.service.js';
+import { FUNCTIONS_CONFIG, type FunctionsConfig } from './functions.config.js';
+import { RunController } from './run/run.controller.js';
+import { RunService } from './run/run.service.js';
+import { RunStore } from './run/run.store.js';
+import { SchemaValidator } from './run/schema-validator.js';
+import { processRuntimeProvider, RuntimeCloser } from './runtime.provider.js';
+import { NoSecretsResolver, SECRETS_RESOLVER } from './secrets/secrets-resolver.js';
+
+/** Functions and runs: `/v1/function`, `/v1/runs`, the reconciler that prepares functions, the runtime. */
+@Module({})
+export class FunctionsModule {
+  static forRoot(config: FunctionsConfig, secrets?: Provider): DynamicModule {
+    return {
+      module: FunctionsModule,
+      controllers: [FunctionController, RunController],
+      providers: [
+        { provide: FUNCTIONS_CONFIG, useValue: config },
+        secrets ?? { provide: SECRETS_RESOLVER, useClass: NoSecretsResolver },
+        processRuntimeProvider,
+        RuntimeCloser,
+        SchemaValidator,
+        FunctionService,
+        FunctionReconciler,
+        RunStore,
+        RunService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,266 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { packSource } from '@dispatch/api-client';
+import type { DispatchFunction, Run } from '@dispatch/contracts';
+import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
+import { startTestApp, type TestApp } from '@dispatch/platform';
+import { FunctionsModule } from './functions.module.js';
+
+let app: TestApp;
+
+async function call<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  org = 'default',
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${app.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-dispatch-org': org },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+async function settled(name: string, org = 'default'): Promise<DispatchFunction> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { body } = await call<DispatchFunction>('GET', `/v1/function/${name}`, undefined, org);
+    if (body.status === 'READY' || body.status === 'ERROR' || Date.now() > deadline) return body;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function file(name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dispatch-src-'));
+  writeFileSync(join(dir, name), text);
+  return join(dir, name);
+}
+
+async function createFunction(
+  name: string,
+  source: string,
+  extra: Record<string, unknown> = {},
+  org = 'default',
+) {
+  const res = await call<DispatchFunction>(
+    'POST',
+    '/v1/function',
+    { name, image: 'nodejs', source: await packSource(source), ...extra },
+    org,
+  );
+  return { res, fn: res.status === 201 ? await settled(name, org) : undefined };
+}
+
+const exec = (functionName: string, input: unknown, org = 'default') =>
+  call<Run>('POST', '/v1/runs', { functionName, input, blocking: true }, org);
+
+const HELLO = `module.exports = function (context, params) {
+  console.log('hello called');
+  return { myField: 'Hello, ' + params.name + ' from ' + params.place };
+};`;
+
+beforeAll(async () => {
+  app = await startTestApp((dataDir) => [FunctionsModule.forRoot({ dataDir, runRetention: 20 })]);
+  // Images belong to the images domain; here they are set up in the store as that domain leaves them.
+  const store = app.app.get<EntityStore>(ENTITY_STORE);
+  for (const org of ['default', 'other']) {
+    for (const language of ['nodejs', 'python3']) {
+      await store.create({
+        org,
+        project: 'default',
+        kind: 'image',
+        name: language,
+        status: 'READY',
+        spec: { baseImage: language, language, imageURL: `dispatchframework/${language}-base` },
+      });
+    }
+  }
+});
+afterAll(async () => {
+  await app.close();
+});
+
+describe('functions', () => {
+  it('creates a function from a single file, becomes READY, and executes it', async () => {
+    const { res, fn } = await createFunction('hello', file('hello.js', HELLO));
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ name: 'hello', image: 'nodejs', kind: 'function' });
+    expect(res.body).not.toHaveProperty('source');
+    expect(fn).toMatchObject({ status: 'READY', handler: './hello.js' });
+    const run = await exec('hello', { name: 'Jon', place: 'Winterfell' });
+    expect(run.status).toBe(200);
+    expect(run.body).toMatchObject({
+      functionName: 'hello',
+      blocking: true,
+      status: 'READY',
+      output: { myField: 'Hello, Jon from Winterfell' },
+      logs: { stdout: ['hello called'], stderr: [] },
+      error: null,
+    });
+    expect(run.body.name).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('runs a python3 function with its handler inferred from one file', async () => {
+    const source = file(
+      'hello.py',
+      'def handle(ctx, payload):\n    print("py")\n    return {"myField": "Hello, " + payload["name"]}\n',
+    );
+    await call('POST', '/v1/function', {
+      name: 'hello-py',
+      image: 'python3',
+      source: await packSource(source),
+    });
+    expect((await settled('hello-py')).handler).toBe('hello.handle');
+    expect((await exec('hello-py', { name: 'Jon' })).body).toMatchObject({
+      output: { myField: 'Hello, Jon' },
+      logs: { stdout: ['py'] },
+    });
+  });
+
+  it('refuses a duplicate name', async () => {
+    await createFunction('dup', file('f.js', HELLO));
+    const again = await call<{ message: string }>('POST', '/v1/function', {
+      name: 'dup',
+      image: 'nodejs',
+      source: await packSource(file('f.js', HELLO)),
+    });
+    expect(again.status).toBe(409);
+  });
+
+  it('ends in ERROR with a reason when the handler does not exist', async () => {
+    const { fn } = await createFunction('bad-handler', file('hello.js', HELLO), { handler: './missing.js' });
+    expect(fn?.status).toBe('ERROR');
+    expect(fn?.reason.join(' ')).toMatch(/missing\.js not found/);
+    const run = await exec('bad-handler', {});
+    expect(run.status).toBe(400);
+  });
+
+  it('gives InputError when the input breaks the input schema', async () => {
+    await createFunction('typed', file('f.js', 'module.exports = (c, p) => p.n + 1;'), {
+      schema: {
+        in: { type: 'object', required: ['n'], properties: { n: { type: 'number' } } },
+        out: { type: 'number', maximum: 10 },
+      },
+    });
+    expect((await exec('typed', { n: 1 })).body).toMatchObject({ output: 2, error: null });
+    expect((await exec('typed', { n: 'one' })).body.error).toMatchObject({
+      type: 'InputError',
+      message: expect.stringMatching(/\/n must be number/),
+    });
+    expect((await exec('typed', { n: 20 })).body.error).toMatchObject({
+      type: 'FunctionError',
+      message: expect.stringMatching(/output must be <= 10/),
+    });
+  });
+
+  it('gives FunctionError with message and stack for a thrown exception', async () => {
+    await createFunction('thrower', file('f.js', "module.exports = () => { throw new Error('it broke'); };"));
+    const run = (await exec('thrower', {})).body;
+    expect(run).toMatchObject({ status: 'ERROR', error: { type: 'FunctionError', message: 'it broke' } });
+    expect(run.error?.stacktrace?.length).toBeGreaterThan(0);
+  });
+
+  it('cuts a loop at the timeout as SystemError and serves the next call', async () => {
+    await createFunction(
+      'looper',
+      file('f.js', 'module.exports = (c, p) => { while (p.loop) {} return "ok"; };'),
+      { timeout: 300 },
+    );
+    expect((await exec('looper', { loop: true })).body.error?.type).toBe('SystemError');
+    expect((await exec('looper', { loop: false })).body.output).toBe('ok');
+  });
+
+  it('takes a literal payload', async () => {
+    await createFunction('double', file('f.js', 'module.exports = (c, p) => p * 2;'));
+    expect((await exec('double', 42)).body.output).toBe(84);
+  });
+
+  it('runs asynchronously with 202 and stores the finished run', async () => {
+    await createFunction(
+      'later',
+      file(
+        'f.js',
+        'module.exports = async (c, p) => { await new Promise(r => setTimeout(r, 100)); return p; };',
+      ),
+    );
+    const accepted = await call<Run>('POST', '/v1/runs?functionName=later', { input: 'x', blocking: false });
+    expect(accepted.status).toBe(202);
+    expect(accepted.body.status).toBe('INITIALIZED');
+    const deadline = Date.now() + 5000;
+    let run = accepted.body;
+    while (run.status === 'INITIALIZED' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      run = (await call<Run>('GET', `/v1/runs/${accepted.body.name}?functionName=later`)).body;
+    }
+    expect(run).toMatchObject({ status: 'READY', output: 'x' });
+  });
+
+  it('lists runs per function, newest first, within the retention bound', async () => {
+    await createFunction('counted', file('f.js', 'module.exports = (c, p) => p;'));
+    for (let i = 0; i < 25; i += 1) await exec('counted', i);
+    const runs = (await call<Run[]>('GET', '/v1/runs?functionName=counted')).body;
+    expect(runs.length).toBeLessThanOrEqual(25);
+    expect(runs.length).toBeGreaterThanOrEqual(20);
+    expect(runs.every((r) => r.functionName === 'counted')).toBe(true);
+    expect(runs[0]?.output).toBe(24);
+  });
+
+  it('answers 200 concurrent execs correctly', async () => {
+    await createFunction('square', file('f.js', 'module.exports = (c, p) => p * p;'));
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => exec('square', i)));
+    expect(results.map((r) => r.body.output)).toEqual(Array.from({ length: 200 }, (_, i) => i * i));
+  }, 60_000);
+
+  it('updates the code without dropping the old version until the new one is READY', async () => {
+    await createFunction('versioned', file('f.js', 'module.exports = () => "v1";'));
+    const updated = await call<DispatchFunction>('PUT', '/v1/function/versioned', {
+      image: 'nodejs',
+      source: await packSource(file('f.js', 'module.exports = () => "v2";')),
+    });
+    expect(updated.status).toBe(200);
+    expect(['v1', 'v2']).toContain((await exec('versioned', null)).body.output);
+    expect((await settled('versioned')).status).toBe('READY');
+    expect((await exec('versioned', null)).body.output).toBe('v2');
+  });
+
+  it('deletes a function with its runs', async () => {
+    await createFunction('gone', file('f.js', HELLO));
+    await exec('gone', { name: 'a', place: 'b' });
+    expect((await call('DELETE', '/v1/function/gone')).status).toBe(200);
+    const deadline = Date.now() + 5000;
+    while ((await call('GET', '/v1/function/gone')).status !== 404 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect((await call('GET', '/v1/function/gone')).status).toBe(404);
+    expect((await call<Run[]>('GET', '/v1/runs?functionName=gone')).body).toEqual([]);
+  });
+
+  it('keeps two orgs apart', async () => {
+    await createFunction('same', file('f.js', 'module.exports = () => "default";'));
+    await createFunction('same', file('f.js', 'module.exports = () => "other";'), {}, 'other');
+    expect((await exec('same', null)).body.output).toBe('default');
+    expect((await exec('same', null, 'other')).body.output).toBe('other');
+    expect((await call('GET', '/v1/function/hello', undefined, 'other')).status).toBe(404);
+  });
+
+  it('refuses a function on a missing image, without source, or with a bad schema', async () => {
+    const source = await packSource(file('f.js', HELLO));
+    expect(
+      (await call<{ message: string }>('POST', '/v1/function', { name: 'x', image: 'nope', source })).body
+        .message,
+    ).toMatch(/image nope not found/);
+    expect(
+      (await call<{ message: string }>('POST', '/v1/function', { name: 'x', image: 'nodejs' })).body.message,
+    ).toMatch(/source is required/);
+    const bad = await call<{ message: string }>('POST', '/v1/function', {
+      name: 'x',
+      image: 'nodejs',
+      source,
+      schema: { in: { type: 'nonsense' } },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/schema.in is not a valid JSON schema/);
+  });
+});

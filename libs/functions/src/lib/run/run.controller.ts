@@ -1,0 +1,67 @@
+import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
+import { DomainError, NAME_PATTERN, type Run } from '@dispatch/contracts';
+import { parseBody, Scope, type RequestScope } from '@dispatch/platform';
+import { z } from 'zod';
+import { RunService } from './run.service.js';
+
+const runBody = z.object({
+  functionName: z.string().regex(NAME_PATTERN, 'functionName must name a function').optional(),
+  blocking: z.boolean({ error: 'blocking must be true or false' }).optional(),
+  input: z.unknown().optional(),
+  secrets: z
+    .array(z.string().regex(NAME_PATTERN, 'a secret name may hold letters, digits, _ and -'))
+    .optional(),
+  tags: z.array(z.object({ key: z.string().min(1), value: z.string() })).optional(),
+});
+
+interface StatusReply {
+  status(code: number): StatusReply;
+  send(body: unknown): void;
+}
+
+/** `/v1/runs`: execute a function (200 with the finished Run, 202 when not blocking) and read runs. */
+@Controller('v1/runs')
+export class RunController {
+  constructor(private readonly runs: RunService) {}
+
+  @Post()
+  async run(
+    @Scope() scope: RequestScope,
+    @Body() body: unknown,
+    @Query('functionName') functionNameQuery: string | undefined,
+    @Res() reply: StatusReply,
+  ): Promise<void> {
+    const input = parseBody(runBody, body, 'run');
+    const functionName = input.functionName ?? functionNameQuery;
+    if (!functionName)
+      throw new DomainError('INVALID_ARGUMENT', 'functionName is required (in the body or the query)');
+    const run = await this.runs.run(scope, { ...input, functionName });
+    reply.status(run.blocking ? 200 : 202).send(run);
+  }
+
+  @Get()
+  list(
+    @Scope() scope: RequestScope,
+    @Query('functionName') functionName?: string,
+    @Query('since') since?: string,
+  ): Promise<Run[]> {
+    return this.runs.list(scope, functionName, parseSince(since));
+  }
+
+  @Get(':name')
+  get(
+    @Scope() scope: RequestScope,
+    @Param('name') name: string,
+    @Query('functionName') functionName?: string,
+  ): Promise<Run> {
+    return this.runs.get(scope, functionName, name);
+  }
+}
+
+function parseSince(since: string | undefined): number | undefined {
+  if (since === undefined) return undefined;
+  const value = Number(since);
+  if (!Number.isInteger(value))
+    throw new DomainError('INVALID_ARGUMENT', `since must be unix seconds, got ${JSON.stringify(since)}`);
+  return value;
+}

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  DomainError,
+  FUNCTION_KIND,
+  type Entity,
+  type FunctionSpec,
+  type InvocationError,
+  type Run,
+} from '@dispatch/contracts';
+import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
+import type { RequestScope } from '@dispatch/platform';
+import type { Language, ProcessRuntime, RunResponse } from '@dispatch/runtime';
+import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
+import { PROCESS_RUNTIME } from '../runtime.provider.js';
+import { SECRETS_RESOLVER, type SecretsResolver } from '../secrets/secrets-resolver.js';
+import { RunStore } from './run.store.js';
+import { SchemaValidator } from './schema-validator.js';
+
+export interface RunRequest {
+  functionName: string;
+  input?: unknown;
+  blocking?: boolean;
+  secrets?: string[];
+  event?: Record<string, unknown>;
+  httpContext?: Record<string, unknown>;
+  tags?: { key: string; value: string }[];
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/**
+ * Executes functions: input schema, secrets into `context.secrets`, the run with its deadline, output
+ * schema; every execution is a Run, stored and listable. Failures of the function are part of the Run
+ * (`error` with InputError, FunctionError or SystemError), not errors of the call.
+ */
+@Injectable()
+export class RunService {
+  private readonly logger = new Logger('runs');
+
+  constructor(
+    @Inject(ENTITY_STORE) private readonly store: EntityStore,
+    @Inject(PROCESS_RUNTIME) private readonly runtime: ProcessRuntime,
+    @Inject(SECRETS_RESOLVER) private readonly secrets: SecretsResolver,
+    @Inject(FUNCTIONS_CONFIG) private readonly config: FunctionsConfig,
+    private readonly schemas: SchemaValidator,
+    private readonly runs: RunStore,
+  ) {}
+
+  /** Blocking: resolves with the finished Run. Otherwise: resolves with the accepted Run at once. */
+  async run(scope: RequestScope, request: RunRequest): Promise<Run> {
+    const fn = await this.readyFunction(scope, request.functionName);
+    const run: Run = {
+      name: randomUUID(),
+      functionName: fn.name,
+      functionId: fn.id,
+      blocking: request.blocking ?? true,
+      input: request.input ?? null,
+      output: null,
+      error: null,
+      logs: { stdout: [], stderr: [] },
+      event: request.event,
+      httpContext: request.httpContext,
+      secrets: request.secrets ?? [],
+      status: 'INITIALIZED',
+      reason: [],
+      tags: request.tags ?? [],
+      executedTime: nowSeconds(),
+      finishedTime: 0,
+      durationMs: 0,
+    };
+    if (run.blocking) {
+      const finished = await this.execute(scope, fn, run);
+      await this.runs.save(scope, finished);
+      return finished;
+    }
+    await this.runs.save(scope, run);
+    void this.execute(scope, fn, run)
+      .then((finished) => this.runs.save(scope, finished, true))
+      .catch((err: unknown) => this.logger.error(`run ${run.name} of ${fn.name}: ${(err as Error).message}`));
+    return run;
+  }
+
+  get(scope: RequestScope, functionName: string | undefined, runName: string): Promise<Run> {
+    return this.runs.get(scope, functionName, runName);
+  }
+
+  list(scope: RequestScope, functionName: string | undefined, since?: number): Promise<Run[]> {
+    return this.runs.list(scope, functionName, since);
+  }
+
+  private async readyFunction(scope: RequestScope, name: string): Promise<Entity<FunctionSpec>> {
+    const fn = await this.store.get<FunctionSpec>({ ...scope, kind: FUNCTION_KIND, name });
+    // An update in progress keeps serving the previous READY version.
+    if (fn.spec.backingObject && (fn.status === 'READY' || fn.status === 'UPDATING')) return fn;
+    const why = fn.status === 'ERROR' ? `: ${fn.reason.join('; ')}` : '; wait until it is READY';
+    throw new DomainError('INVALID_ARGUMENT', `function ${name} is ${fn.status}${why}`);
+  }
+
+  private async execute(scope: RequestScope, fn: Entity<FunctionSpec>, run: Run): Promise<Run> {
+    const started = performance.now();
+    const finish = (response: Partial<RunResponse> & { error?: InvocationError | null }): Run => {
+      const error = response.error ?? response.context?.error ?? null;
+      return {
+        ...run,
+        output: error ? null : (response.payload ?? null),
+        error,
+        logs: response.context?.logs ?? run.logs,
+        status: error ? 'ERROR' : 'READY',
+        reason: error ? [`${error.type}: ${error.message}`] : [],
+        finishedTime: nowSeconds(),
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      };
+    };
+
+    const inputProblem = fn.spec.schema?.in && this.schemas.problem(fn.spec.schema.in, run.input);
+    if (inputProblem) return finish({ error: { type: 'InputError', message: `the input ${inputProblem}` } });
+
+    let secrets: Record<string, unknown>;
+    try {
+      secrets = await this.secrets.resolve(scope.org, scope.project, [
+        ...(fn.spec.secrets ?? []),
+        ...run.secrets,
+      ]);
+    } catch (err) {
+      return finish({ error: { type: 'InputError', message: (err as Error).message } });
+    }
+
+    const backing = fn.spec.backingObject as NonNullable<FunctionSpec['backingObject']>;
+    const context: Record<string, unknown> = { secrets };
+    if (run.event) context['event'] = run.event;
+    if (run.httpContext) context['httpContext'] = run.httpContext;
+    const response = await this.runtime.invoke(
+      {
+        key: backing.key,
+        language: backing.language as Language,
+        codeDir: backing.codeDir,
+        handler: backing.handler,
+        dependenciesDir: backing.dependenciesDir,
+        timeoutMs: fn.spec.timeout ?? DEFAULT_TIMEOUT_MS,
+      },
+      { context, payload: run.input },
+    );
+    if (!response.context.error && fn.spec.schema?.out) {
+      const outputProblem = this.schemas.problem(fn.spec.schema.out, response.payload);
+      if (outputProblem) {
+        return finish({
+          ...response,
+          error: { type: 'FunctionError', message: `the output ${outputProblem}` },
+        });
+      }
+    }
+    return finish(response);
+  }
+}
