@@ -1,16 +1,83 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { DispatchClient } from '@dispatch/api-client';
 import { DomainError } from '@dispatch/contracts';
 
-/** The original Dispatch CLI's global flags; each defaults to the local solo server. */
+/** The original Dispatch CLI's global flags. Unset ones come from the config file's current context. */
 export interface GlobalOptions {
+  host?: string;
+  port?: string;
+  scheme?: string;
+  insecure?: boolean;
+  organization?: string;
+  project?: string;
+  token?: string;
+  config?: string;
+  output?: string;
+}
+
+/** One server a user talks to, as stored in the config file. */
+export interface CliContext {
   host: string;
-  port: string;
+  port: number | string;
   scheme: string;
   insecure?: boolean;
   organization: string;
   project: string;
   token?: string;
-  output?: string;
+}
+
+interface ConfigFile {
+  current?: string;
+  contexts?: Record<string, Partial<CliContext>>;
+}
+
+const LOCAL_SOLO: CliContext = {
+  host: '127.0.0.1',
+  port: 8080,
+  scheme: 'http',
+  organization: 'default',
+  project: 'default',
+};
+
+export function configPath(options: GlobalOptions): string {
+  return options.config ?? process.env['DISPATCH_CONFIG'] ?? join(homedir(), '.dispatch', 'config.json');
+}
+
+/** `~/.dispatch/config.json`: `{ "current": "name", "contexts": { "name": { host, port, ... } } }`. */
+function readConfig(path: string): ConfigFile {
+  if (!existsSync(path)) return {};
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as ConfigFile;
+  } catch (err) {
+    throw new DomainError(
+      'INVALID_ARGUMENT',
+      `the config file ${path} is not valid JSON: ${(err as Error).message}`,
+    );
+  }
+}
+
+/** Flags over the current context over the local solo server's defaults. */
+export function resolveContext(options: GlobalOptions): CliContext {
+  const file = readConfig(configPath(options));
+  const current = file.current ? file.contexts?.[file.current] : undefined;
+  if (file.current && !current) {
+    throw new DomainError(
+      'INVALID_ARGUMENT',
+      `the config file names context ${file.current}, which it does not define`,
+    );
+  }
+  const merged: CliContext = { ...LOCAL_SOLO, ...current };
+  return {
+    host: options.host ?? merged.host,
+    port: options.port ?? merged.port,
+    scheme: options.scheme ?? merged.scheme,
+    insecure: options.insecure ?? merged.insecure,
+    organization: options.organization ?? merged.organization,
+    project: options.project ?? merged.project,
+    token: options.token ?? merged.token,
+  };
 }
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
@@ -22,16 +89,19 @@ export function outputFormat(options: GlobalOptions): OutputFormat {
 }
 
 export function clientFor(options: GlobalOptions): DispatchClient {
-  if (options.scheme !== 'http' && options.scheme !== 'https') {
-    throw new DomainError('INVALID_ARGUMENT', `unknown scheme '${options.scheme}': use http or https`);
+  const context = resolveContext(options);
+  if (context.scheme !== 'http' && context.scheme !== 'https') {
+    throw new DomainError('INVALID_ARGUMENT', `unknown scheme '${context.scheme}': use http or https`);
   }
-  if (!/^\d{1,5}$/.test(options.port) || Number(options.port) > 65535) {
-    throw new DomainError('INVALID_ARGUMENT', `--port must be a port number, got '${options.port}'`);
+  const port = String(context.port);
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
+    throw new DomainError('INVALID_ARGUMENT', `--port must be a port number, got '${port}'`);
   }
+  if (context.insecure && context.scheme === 'https') process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
   return new DispatchClient({
-    baseUrl: `${options.scheme}://${options.host}:${options.port}`,
-    org: options.organization,
-    project: options.project,
-    token: options.token,
+    baseUrl: `${context.scheme}://${context.host}:${port}`,
+    org: context.organization,
+    project: context.project,
+    token: context.token,
   });
 }

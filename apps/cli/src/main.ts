@@ -34,24 +34,178 @@ function exitCodeOf(code: ErrorCode): number {
 const program = new Command('dispatch')
   .description('Dispatch: functions from source code, run on demand, over HTTP and from events.')
   .version(cliVersion, '--client-version', "print the CLI's own version")
-  .addOption(new Option('--host <host>', 'Dispatch API host').env('DISPATCH_HOST').default('127.0.0.1'))
-  .addOption(new Option('--port <port>', 'Dispatch API port').env('DISPATCH_PORT').default('8080'))
-  .addOption(new Option('--scheme <scheme>', 'http or https').env('DISPATCH_SCHEME').default('http'))
+  .addOption(new Option('--host <host>', 'Dispatch API host (default 127.0.0.1)').env('DISPATCH_HOST'))
+  .addOption(new Option('--port <port>', 'Dispatch API port (default 8080)').env('DISPATCH_PORT'))
+  .addOption(new Option('--scheme <scheme>', 'http or https (default http)').env('DISPATCH_SCHEME'))
   .addOption(new Option('--insecure', 'accept a self-signed server certificate'))
   .addOption(
-    new Option('--organization <org>', 'organization').env('DISPATCH_ORGANIZATION').default('default'),
+    new Option('--organization <org>', 'organization (default "default")').env('DISPATCH_ORGANIZATION'),
   )
-  .addOption(new Option('--project <project>', 'project').env('DISPATCH_PROJECT').default('default'))
+  .addOption(new Option('--project <project>', 'project (default "default")').env('DISPATCH_PROJECT'))
   .addOption(new Option('--token <token>', 'bearer token for the API').env('DISPATCH_TOKEN'))
+  .addOption(new Option('--config <file>', 'config file with contexts (default ~/.dispatch/config.json)'))
   .addOption(new Option('-o, --output <format>', 'json or yaml instead of a table'))
   .showHelpAfterError('(run dispatch --help for usage)');
+
+const global = () => program.opts<GlobalOptions>();
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 program
   .command('version')
   .description('print the client and server versions')
   .action(async () => {
     const { version } = await import('./commands/version.js');
-    await version(cliVersion, program.opts<GlobalOptions>());
+    await version(cliVersion, global());
+  });
+
+function batchCommand(verb: 'create' | 'update' | 'delete', description: string): Command {
+  const command = program
+    .command(verb)
+    .description(description)
+    .option('-f, --file <file>', 'a YAML file of documents of any kind (BaseImage, Image, Function)')
+    .option('-w, --work-dir <dir>', "where the file's relative paths start (default: the file's folder)")
+    .action(async (options: { file?: string; workDir?: string }) => {
+      if (!options.file) command.help({ error: true });
+      const { runBatch } = await import('./commands/batch/batch.js');
+      await runBatch(verb, options.file as string, options.workDir, global());
+    });
+  return command;
+}
+
+const create = batchCommand('create', 'create resources');
+create
+  .command('base-image')
+  .alias('baseimage')
+  .description('create a base image: a language runtime and its container image URL')
+  .argument('<name>')
+  .argument('<image-url>')
+  .requiredOption('--language <language>', 'nodejs, python3 or java')
+  .option('--wait', 'wait until it is READY')
+  .action(async (name: string, url: string, options: { language: string; wait?: boolean }) => {
+    const { createBaseImage } = await import('./commands/baseimage/baseimage.js');
+    await createBaseImage(name, url, options, global());
+  });
+create
+  .command('image')
+  .description('create an image: a base image (name or URL) plus dependencies, built once')
+  .argument('<name>')
+  .argument('<base-image>')
+  .option('--runtime-deps <file>', 'package.json, requirements.txt or pom.xml')
+  .option('--system-deps <file>', 'system packages, one a line (name or name=version)')
+  .option('--wait', 'wait until it is READY')
+  .action(
+    async (
+      name: string,
+      base: string,
+      options: { runtimeDeps?: string; systemDeps?: string; wait?: boolean },
+    ) => {
+      const { createImage } = await import('./commands/image/image.js');
+      await createImage(name, base, options, global());
+    },
+  );
+const functionFlags = (command: Command) =>
+  command
+    .option('--image <image>', 'the image the function runs on')
+    .option(
+      '--handler <handler>',
+      'nodejs ./file.js, python3 module.function, java a class (inferred for one file)',
+    )
+    .option('--schema-in <file>', 'JSON schema the input must match')
+    .option('--schema-out <file>', 'JSON schema the output must match')
+    .option('--secret <name>', 'a secret for context.secrets (repeatable)', collect)
+    .option('--timeout <ms>', 'how long a run may take, in milliseconds')
+    .option('--wait', 'wait until it is READY');
+functionFlags(
+  create
+    .command('function')
+    .description('create a function from a file or a directory')
+    .argument('<name>')
+    .argument('<source>'),
+).action(async (name: string, source: string, options: object) => {
+  const { createFunction } = await import('./commands/function/function.js');
+  await createFunction(name, source, options, global());
+});
+create
+  .command('seed-images')
+  .description('create the nodejs, python3 and java base images and images')
+  .action(async () => {
+    const { createSeedImages } = await import('./commands/seed-images/create.js');
+    await createSeedImages(global());
+  });
+
+const update = batchCommand('update', 'update resources');
+functionFlags(
+  update
+    .command('function')
+    .description("replace a function's code and settings")
+    .argument('<name>')
+    .argument('<source>'),
+).action(async (name: string, source: string, options: object) => {
+  const { updateFunction } = await import('./commands/function/function.js');
+  await updateFunction(name, source, options, global());
+});
+
+const get = program.command('get').description('show resources');
+get
+  .command('base-image')
+  .aliases(['base-images', 'baseimage', 'baseimages'])
+  .argument('[name]')
+  .action(async (name?: string) => {
+    const { getBaseImages } = await import('./commands/baseimage/baseimage.js');
+    await getBaseImages(name, global());
+  });
+get
+  .command('image')
+  .alias('images')
+  .argument('[name]')
+  .action(async (name?: string) => {
+    const { getImages } = await import('./commands/image/image.js');
+    await getImages(name, global());
+  });
+get
+  .command('function')
+  .alias('functions')
+  .argument('[name]')
+  .action(async (name?: string) => {
+    const { getFunctions } = await import('./commands/function/function.js');
+    await getFunctions(name, global());
+  });
+get
+  .command('runs')
+  .alias('run')
+  .argument('[function]')
+  .argument('[run]')
+  .action(async (fn?: string, run?: string) => {
+    const { getRuns } = await import('./commands/run/get.js');
+    await getRuns(fn, run, global());
+  });
+
+const del = batchCommand('delete', 'delete resources');
+for (const [noun, aliases, module, fn] of [
+  ['base-image', ['baseimage'], './commands/baseimage/baseimage.js', 'deleteBaseImage'],
+  ['image', [], './commands/image/image.js', 'deleteImage'],
+  ['function', [], './commands/function/function.js', 'deleteFunction'],
+] as const) {
+  del
+    .command(noun)
+    .aliases([...aliases])
+    .argument('<name>')
+    .action(async (name: string) => {
+      const mod = (await import(module)) as Record<string, (name: string, g: GlobalOptions) => Promise<void>>;
+      await mod[fn]?.(name, global());
+    });
+}
+
+program
+  .command('exec')
+  .description('execute a function; input from --input or standard input')
+  .argument('<function>')
+  .option('--input <json>', 'the input, as JSON')
+  .option('--async', 'do not wait for the result')
+  .option('--secret <name>', 'a secret for context.secrets (repeatable)', collect)
+  .action(async (name: string, options: { input?: string; async?: boolean; secret?: string[] }) => {
+    const { execFunction } = await import('./commands/function/exec.js');
+    await execFunction(name, options, global());
   });
 
 try {

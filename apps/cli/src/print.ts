@@ -24,3 +24,14 @@ export function print(format: OutputFormat, value: unknown, table: () => string[
     }
   }
 }
+
+export function when(seconds: number | undefined): string {
+  return seconds ? new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19) : '';
+}
+
+/** STATUS with the reason of an ERROR, the column a person reads first. */
+export function statusOf(entity: { status: string; reason?: string[] }): string {
+  return entity.status === 'ERROR' && entity.reason?.length
+    ? `ERROR (${entity.reason.join('; ')})`
+    : entity.status;
+}

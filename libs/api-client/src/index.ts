@@ -1,2 +1,2 @@
-export { DispatchClient, ApiError, type ClientOptions } from './lib/dispatch-client.js';
+export { DispatchClient, ApiError, type ClientOptions, type ResourceClient } from './lib/dispatch-client.js';
 export { packSource } from './lib/source-archive.js';

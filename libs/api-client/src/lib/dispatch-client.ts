@@ -5,6 +5,11 @@ import {
   errorCodeOfStatus,
   isErrorCode,
   type ErrorCode,
+  type BaseImage,
+  type DispatchFunction,
+  type Image,
+  type Run,
+  type Tag,
   type VersionInfo,
 } from '@dispatch/contracts';
 
@@ -29,6 +34,14 @@ export class ApiError extends DomainError {
   }
 }
 
+export interface ResourceClient<T> {
+  create(body: unknown): Promise<T>;
+  get(name: string): Promise<T>;
+  list(tags?: Tag[]): Promise<T[]>;
+  update(name: string, body: unknown): Promise<T>;
+  delete(name: string): Promise<T>;
+}
+
 /**
  * The typed HTTP client of the Dispatch API, used by the CLI, the UI and the tests. It sends the
  * org/project headers of the upstream API and turns error bodies into ApiErrors.
@@ -42,6 +55,46 @@ export class DispatchClient {
 
   version(): Promise<VersionInfo> {
     return this.request<VersionInfo>('GET', '/v1/version');
+  }
+
+  readonly baseImages = this.resource<BaseImage>('/v1/baseimage');
+  readonly images = this.resource<Image>('/v1/image');
+  readonly functions = this.resource<DispatchFunction>('/v1/function');
+
+  /** Executes a function: the finished Run when blocking, the accepted one otherwise. */
+  runFunction(
+    functionName: string,
+    body: { input?: unknown; blocking?: boolean; secrets?: string[] },
+  ): Promise<Run> {
+    return this.request<Run>('POST', `/v1/runs?functionName=${encodeURIComponent(functionName)}`, {
+      functionName,
+      ...body,
+    });
+  }
+
+  getRuns(functionName?: string): Promise<Run[]> {
+    const query = functionName ? `?functionName=${encodeURIComponent(functionName)}` : '';
+    return this.request<Run[]>('GET', `/v1/runs${query}`);
+  }
+
+  getRun(runName: string, functionName?: string): Promise<Run> {
+    const query = functionName ? `?functionName=${encodeURIComponent(functionName)}` : '';
+    return this.request<Run>('GET', `/v1/runs/${encodeURIComponent(runName)}${query}`);
+  }
+
+  /** The upstream API's CRUD shape, shared by every named resource. */
+  private resource<T>(base: string): ResourceClient<T> {
+    const at = (name: string) => `${base}/${encodeURIComponent(name)}`;
+    return {
+      create: (body) => this.request<T>('POST', base, body),
+      get: (name) => this.request<T>('GET', at(name)),
+      list: (tags = []) => {
+        const query = tags.map((t) => `tags=${encodeURIComponent(`${t.key}=${t.value}`)}`).join('&');
+        return this.request<T[]>('GET', query ? `${base}?${query}` : base);
+      },
+      update: (name, body) => this.request<T>('PUT', at(name), body),
+      delete: (name) => this.request<T>('DELETE', at(name)),
+    };
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {

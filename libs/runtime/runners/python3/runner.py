@@ -45,7 +45,10 @@ def init(request):
             base = os.path.join(deps, "venv", lib)
             if os.path.isdir(base):
                 for entry in os.listdir(base):
+                    # Ahead of the interpreter's own packages, so the image's versions win.
+                    before = list(sys.path)
                     site.addsitedir(os.path.join(base, entry, "site-packages"))
+                    sys.path[:] = [p for p in sys.path if p not in before] + before
     sys.path.insert(0, code_dir)
     try:
         module = importlib.import_module(module_name)

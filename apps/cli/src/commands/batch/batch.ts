@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { ApiError, type DispatchClient, type ResourceClient } from '@dispatch/api-client';
+import { DomainError } from '@dispatch/contracts';
+import { parseAllDocuments } from 'yaml';
+import { clientFor, type GlobalOptions } from '../../global-options.js';
+import { functionBody } from '../function/function.js';
+import { resolveBaseImage } from '../image/image.js';
+
+type Doc = Record<string, unknown> & { kind: string; name: string };
+type Verb = 'create' | 'update' | 'delete';
+
+/** The kinds a batch file may hold, in the order they are created (dependencies first). */
+const ORDER = ['baseimage', 'image', 'function'] as const;
+type Kind = (typeof ORDER)[number];
+
+function kindOf(doc: Record<string, unknown>, index: number): Kind {
+  const kind = String(doc['kind'] ?? '')
+    .toLowerCase()
+    .replace(/[-_]/g, '');
+  if ((ORDER as readonly string[]).includes(kind)) return kind as Kind;
+  throw new DomainError(
+    'INVALID_ARGUMENT',
+    `document ${index + 1}: unknown kind ${JSON.stringify(doc['kind'])}; use BaseImage, Image or Function`,
+  );
+}
+
+/** `@file` in a text field means the file's contents, relative to the work directory. */
+function text(value: unknown, workDir: string): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (!value.startsWith('@')) return value;
+  return readFileSync(resolve(workDir, value.slice(1)), 'utf8');
+}
+
+function schema(value: unknown, workDir: string): Record<string, unknown> | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'object') return value as Record<string, unknown>;
+  return JSON.parse(text(value, workDir) ?? 'null') as Record<string, unknown>;
+}
+
+async function body(client: DispatchClient, kind: Kind, doc: Doc, workDir: string): Promise<unknown> {
+  switch (kind) {
+    case 'baseimage':
+      return {
+        name: doc.name,
+        imageURL: doc['imageURL'] ?? doc['dockerUrl'],
+        language: doc['language'],
+        tags: doc['tags'],
+      };
+    case 'image': {
+      const runtime = doc['runtimeDependencies'] as { manifest?: unknown } | undefined;
+      return {
+        name: doc.name,
+        baseImage: await resolveBaseImage(client, String(doc['baseImage'] ?? doc['baseImageName'] ?? '')),
+        runtimeDependencies: runtime ? { manifest: text(runtime.manifest, workDir) } : undefined,
+        systemDependencies: doc['systemDependencies'],
+        tags: doc['tags'],
+      };
+    }
+    case 'function': {
+      const sourcePath = doc['sourcePath'] ?? doc['source'];
+      if (typeof sourcePath !== 'string')
+        throw new DomainError('INVALID_ARGUMENT', `function ${doc.name}: sourcePath is required`);
+      const s = doc['schema'] as { in?: unknown; out?: unknown } | undefined;
+      const fn = await functionBody(
+        doc.name,
+        isAbsolute(sourcePath) ? sourcePath : resolve(workDir, sourcePath),
+        {
+          image: doc['image'] as string | undefined,
+          handler: doc['handler'] as string | undefined,
+          secret: doc['secrets'] as string[] | undefined,
+          timeout: doc['timeout'] === undefined ? undefined : String(doc['timeout']),
+        },
+      );
+      return {
+        ...fn,
+        schema: s ? { in: schema(s.in, workDir), out: schema(s.out, workDir) } : undefined,
+        tags: doc['tags'],
+      };
+    }
+  }
+}
+
+function resource(client: DispatchClient, kind: Kind): ResourceClient<unknown> {
+  switch (kind) {
+    case 'baseimage':
+      return client.baseImages;
+    case 'image':
+      return client.images;
+    case 'function':
+      return client.functions;
+  }
+}
+
+const LABEL: Record<Kind, string> = { baseimage: 'base image', image: 'image', function: 'function' };
+
+/** `dispatch create|update|delete -f file.yaml [-w dir]`: documents of any kind, as the original CLI. */
+export async function runBatch(
+  verb: Verb,
+  file: string,
+  workDirFlag: string | undefined,
+  global: GlobalOptions,
+): Promise<void> {
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch {
+    throw new DomainError('INVALID_ARGUMENT', `cannot read ${file}`);
+  }
+  const docs = parseAllDocuments(source).map((d, i) => {
+    if (d.errors.length)
+      throw new DomainError(
+        'INVALID_ARGUMENT',
+        `${file}: document ${i + 1} is not valid YAML: ${d.errors[0]?.message}`,
+      );
+    const value = d.toJS() as Record<string, unknown> | null;
+    if (!value) return undefined;
+    if (typeof value['name'] !== 'string')
+      throw new DomainError('INVALID_ARGUMENT', `${file}: document ${i + 1} has no name`);
+    return { kind: kindOf(value, i), doc: value as Doc };
+  });
+  const items = docs.filter((d): d is { kind: Kind; doc: Doc } => d !== undefined);
+  const rank = (k: Kind) => ORDER.indexOf(k) * (verb === 'delete' ? -1 : 1);
+  items.sort((a, b) => rank(a.kind) - rank(b.kind));
+  const workDir = workDirFlag ?? dirname(resolve(file));
+  const client = clientFor(global);
+  for (const { kind, doc } of items) {
+    const api = resource(client, kind);
+    try {
+      if (verb === 'delete') await api.delete(doc.name);
+      else if (verb === 'create') await api.create(await body(client, kind, doc, workDir));
+      else await api.update(doc.name, await body(client, kind, doc, workDir));
+    } catch (err) {
+      if (err instanceof ApiError)
+        throw new ApiError(err.status, err.code, `${LABEL[kind]} ${doc.name}: ${err.message}`);
+      throw err;
+    }
+    console.log(
+      `${verb === 'create' ? 'Created' : verb === 'update' ? 'Updated' : 'Deleted'} ${LABEL[kind]}: ${doc.name}`,
+    );
+  }
+}
