@@ -115,6 +115,66 @@ describe('the newcomer walkthrough through the dispatch CLI', () => {
     expect(JSON.parse(out.stdout).payload).toEqual({ myField: 'Hello, Jon from Winterfell', six: '1.16.0' });
   }, 180_000);
 
+  it('runs a java class on an image whose pom.xml pulls a library from Maven Central', async () => {
+    write(
+      'pom.xml',
+      `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>example</groupId>
+  <artifactId>hello-deps</artifactId>
+  <version>1</version>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.commons</groupId>
+      <artifactId>commons-lang3</artifactId>
+      <version>3.14.0</version>
+    </dependency>
+  </dependencies>
+</project>
+`,
+    );
+    const image = await dispatch([
+      'create',
+      'image',
+      'java-lang3',
+      'java-base',
+      '--runtime-deps',
+      'pom.xml',
+      '--wait',
+    ]);
+    expect(image.stderr).toBe('');
+    write(
+      'Hello.java',
+      `import java.util.Map;
+import java.util.function.BiFunction;
+import org.apache.commons.lang3.StringUtils;
+
+public class Hello implements BiFunction<Map<String, Object>, Map<String, Object>, Map<String, Object>> {
+  public Map<String, Object> apply(Map<String, Object> context, Map<String, Object> payload) {
+    System.out.println("java says hello");
+    String name = StringUtils.capitalize((String) payload.get("name"));
+    return Map.of("myField", "Hello, " + name + " from " + payload.get("place"));
+  }
+}
+`,
+    );
+    const created = await dispatch([
+      'create',
+      'function',
+      '--image',
+      'java-lang3',
+      'hello-java',
+      './Hello.java',
+      '--wait',
+    ]);
+    expect(created.stderr).toBe('');
+    const out = await dispatch(['exec', 'hello-java', '--input', '{"name":"jon","place":"Winterfell"}']);
+    expect(JSON.parse(out.stdout)).toEqual({
+      context: { logs: { stdout: ['java says hello'], stderr: [] }, error: null },
+      payload: { myField: 'Hello, Jon from Winterfell' },
+    });
+  }, 300_000);
+
   it('creates, updates and deletes from a batch file', async () => {
     write('double.js', 'module.exports = (c, p) => p * 2;\n');
     write('triple.js', 'module.exports = (c, p) => p * 3;\n');

@@ -5,3 +5,4 @@ export {
   type ProcessRuntimeOptions,
 } from './lib/process/process-runtime.js';
 export { RunnerProcess, type RunnerOptions } from './lib/process/runner-process.js';
+export { compileFunction } from './lib/process/compile.js';

@@ -12,7 +12,7 @@ import {
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { Reconciler } from '@dispatch/platform';
-import { LANGUAGES, type Language, type ProcessRuntime } from '@dispatch/runtime';
+import { compileFunction, LANGUAGES, type Language, type ProcessRuntime } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
 import { PROCESS_RUNTIME } from '../runtime.provider.js';
 import { defaultHandler, topFiles, unpackSource } from './source.js';
@@ -85,6 +85,8 @@ export class FunctionReconciler implements OnApplicationBootstrap, OnApplication
         'no handler given and the source is not a single file: name the handler (--handler)',
       );
     }
+    const compileError = await compileFunction(language as Language, codeDir, image.spec.backingObject?.dir);
+    if (compileError) return this.fail(fn, compileError);
     const key = `${fn.org}/${fn.project}/${fn.name}@${fn.revision}`;
     const spec = {
       key,

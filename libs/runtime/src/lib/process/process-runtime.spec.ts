@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DomainError } from '@dispatch/contracts';
 import type { RunResponse } from '../protocol.js';
+import { compileFunction } from './compile.js';
 import { ProcessRuntime, type FunctionSpec } from './process-runtime.js';
 
 const dirs: string[] = [];
@@ -27,7 +28,7 @@ const HELLO_PY = `def handle(ctx, payload):
 let runtime: ProcessRuntime;
 let n = 0;
 const spec = (
-  language: 'nodejs' | 'python3',
+  language: 'nodejs' | 'python3' | 'java',
   codeDir: string,
   handler: string,
   extra: Partial<FunctionSpec> = {},
@@ -267,4 +268,44 @@ describe('python3 functions', () => {
     expect((await run(s, true)).context.error?.type).toBe('SystemError');
     expect((await run(s, false)).payload).toBe('fine');
   });
+});
+
+describe('java functions', () => {
+  const HELLO_JAVA = `import java.util.Map;
+import java.util.function.BiFunction;
+
+public class Hello implements BiFunction<Map<String, Object>, Map<String, Object>, Map<String, Object>> {
+  public Map<String, Object> apply(Map<String, Object> context, Map<String, Object> payload) {
+    if (payload.containsKey("fail")) throw new IllegalStateException("asked to fail");
+    System.out.println("saying hello to " + payload.get("name"));
+    return Map.of("myField", "Hello, " + payload.get("name") + " from " + payload.get("place"));
+  }
+}
+`;
+
+  it('compiles a BiFunction class and runs it, capturing System.out', async () => {
+    const dir = code({ 'Hello.java': HELLO_JAVA });
+    expect(await compileFunction('java', dir)).toBeUndefined();
+    const s = spec('java', dir, 'Hello', { timeoutMs: 20_000 });
+    expect(await run(s, { name: 'Jon', place: 'Winterfell' })).toEqual({
+      context: { logs: { stdout: ['saying hello to Jon'], stderr: [] }, error: null },
+      payload: { myField: 'Hello, Jon from Winterfell' },
+    });
+    const failed = await run(s, { fail: true });
+    expect(failed.context.error).toMatchObject({ type: 'FunctionError', message: 'asked to fail' });
+    expect(failed.context.error?.stacktrace?.join('\n')).toMatch(/Hello\.apply/);
+    expect((await run(s, 'not a map')).context.error?.type).toBe('InputError');
+  }, 180_000);
+
+  it('reports a compile error and a class that is not a BiFunction', async () => {
+    expect(await compileFunction('java', code({ 'Bad.java': 'public class Bad { int x = ; }' }))).toMatch(
+      /javac failed: Bad\.java/,
+    );
+    const dir = code({ 'Plain.java': 'public class Plain {}' });
+    expect(await compileFunction('java', dir)).toBeUndefined();
+    const err = await runtime.prepare(spec('java', dir, 'Plain')).catch((e: DomainError) => e.message);
+    expect(err).toMatch(/does not implement java.util.function.BiFunction/);
+    const missing = await runtime.prepare(spec('java', dir, 'Nope')).catch((e: DomainError) => e.message);
+    expect(missing).toMatch(/handler class Nope not found/);
+  }, 180_000);
 });

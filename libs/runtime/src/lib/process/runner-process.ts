@@ -8,9 +8,12 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DomainError } from '@dispatch/contracts';
 import type { InitRequest, Language, RunRequest, RunResponse } from '../protocol.js';
+import { javaRunnerDir } from './java-runner-build.js';
 
 const RUNNERS = fileURLToPath(new URL('../../../runners/', import.meta.url));
 const SOCKETS = join(tmpdir(), 'dispatch-runners');
+const START_TIMEOUT_MS = 30_000;
+const READY_LINE = 'dispatch-runner-ready';
 
 export interface RunnerOptions {
   language: Language;
@@ -20,7 +23,7 @@ export interface RunnerOptions {
   onOutput?: (line: string) => void;
 }
 
-function command(options: RunnerOptions): { file: string; args: string[] } {
+async function command(options: RunnerOptions): Promise<{ file: string; args: string[] }> {
   switch (options.language) {
     case 'nodejs':
       return {
@@ -29,8 +32,21 @@ function command(options: RunnerOptions): { file: string; args: string[] } {
       };
     case 'python3':
       return { file: 'python3', args: ['-u', join(RUNNERS, 'python3', 'runner.py')] };
-    case 'java':
-      throw new DomainError('INVALID_ARGUMENT', 'the java runner is not available yet');
+    case 'java': {
+      const dir = await javaRunnerDir(RUNNERS);
+      return {
+        file: 'java',
+        args: [
+          `-Xmx${options.memoryMb}m`,
+          '-XX:+UseSerialGC',
+          '-XX:TieredStopAtLevel=1',
+          '-Xshare:auto',
+          '-cp',
+          `${join(dir, 'dispatch-java-runner.jar')}:${join(dir, 'lib', '*')}`,
+          'io.dispatch.runner.Runner',
+        ],
+      };
+    }
   }
 }
 
@@ -57,10 +73,17 @@ export class RunnerProcess {
   private readonly exited: Promise<void>;
   private lastOutput: string[] = [];
 
-  private constructor(private readonly options: RunnerOptions) {
+  /** Set when the runner announced a TCP port (java) rather than listening on the unix socket. */
+  private port?: number;
+  /** Until the runner is up: takes its announcement, from fd 3 or (the JVM) a stdout line. */
+  private announce?: (line: string) => void;
+
+  private constructor(
+    private readonly options: RunnerOptions,
+    { file, args }: { file: string; args: string[] },
+  ) {
     mkdirSync(SOCKETS, { recursive: true, mode: 0o700 });
     this.socket = join(SOCKETS, `${this.id}.sock`);
-    const { file, args } = command(options);
     this.child = spawn(file, args, {
       env: {
         PATH: process.env['PATH'],
@@ -82,7 +105,7 @@ export class RunnerProcess {
 
   /** Starts a runner and resolves once it listens. */
   static async start(options: RunnerOptions): Promise<RunnerProcess> {
-    const runner = new RunnerProcess(options);
+    const runner = new RunnerProcess(options, await command(options));
     await runner.ready();
     return runner;
   }
@@ -122,17 +145,35 @@ export class RunnerProcess {
 
   private ready(): Promise<void> {
     return new Promise((resolve, reject) => {
+      const announced = (line: string) => {
+        // `ready` (unix socket) or `ready PORT` (a runner that can only serve TCP on loopback).
+        const port = Number.parseInt(line.trim().split(' ')[1] ?? '', 10);
+        if (Number.isInteger(port)) this.port = port;
+        clearTimeout(timer);
+        resolve();
+      };
       const signal = this.child.stdio[3] as Readable;
       signal.setEncoding('utf8');
-      signal.once('data', () => resolve());
-      void this.exited.then(() =>
+      signal.once('data', announced);
+      this.announce = announced;
+      const timer = setTimeout(() => {
+        void this.kill();
+        reject(
+          new DomainError(
+            'UNAVAILABLE',
+            `the ${this.options.language} runner did not start within ${START_TIMEOUT_MS} ms`,
+          ),
+        );
+      }, START_TIMEOUT_MS);
+      void this.exited.then(() => {
+        clearTimeout(timer);
         reject(
           new DomainError(
             'UNAVAILABLE',
             `the ${this.options.language} runner did not start: ${this.describeExit()}`,
           ),
-        ),
-      );
+        );
+      });
     });
   }
 
@@ -158,7 +199,7 @@ export class RunnerProcess {
       );
       const req = request(
         {
-          socketPath: this.socket,
+          ...(this.port === undefined ? { socketPath: this.socket } : { host: '127.0.0.1', port: this.port }),
           path,
           method: 'POST',
           agent: this.agent,
@@ -183,6 +224,11 @@ export class RunnerProcess {
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
       for (const line of chunk.split('\n').filter(Boolean)) {
+        if (this.announce && line.startsWith(READY_LINE)) {
+          this.announce(line.slice('dispatch-runner-'.length));
+          this.announce = undefined;
+          continue;
+        }
         this.lastOutput = [...this.lastOutput.slice(-9), line];
         this.options.onOutput?.(line);
       }
