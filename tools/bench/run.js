@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: measures Dispatch on this machine and prints one JSON report on stdout (progress on
 // stderr). Starts etcd and Kafka through tools/ when they are not running, and stops what it started.
+// `npm run bench -- store bus functions` picks suites; no names runs them all.
 // Figures are absolute numbers from one run on a shared machine: compare runs, not single samples.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -11,6 +12,7 @@ import * as etcd from '../etcd.js';
 import * as kafka from '../kafka.js';
 import { log } from '../lib/daemon.js';
 import { benchBus } from './bus.js';
+import { benchFunctions } from './functions.js';
 import { benchStore } from './store.js';
 
 const report = {
@@ -24,6 +26,9 @@ const report = {
   results: {},
 };
 
+const only = process.argv.slice(2);
+const wanted = (suite) => only.length === 0 || only.includes(suite);
+
 const started = [];
 async function ensure(server) {
   if (!server.running()) started.push(server);
@@ -31,30 +36,41 @@ async function ensure(server) {
 }
 
 try {
-  const dataDir = mkdtempSync(join(tmpdir(), 'dispatch-bench-'));
-  log('entity store: embedded');
-  const embedded = await EmbeddedEntityStore.open({ dataDir });
-  report.results['entity_store.embedded'] = await benchStore(embedded);
-  await embedded.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  if (wanted('store')) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dispatch-bench-'));
+    log('entity store: embedded');
+    const embedded = await EmbeddedEntityStore.open({ dataDir });
+    report.results['entity_store.embedded'] = await benchStore(embedded);
+    await embedded.close();
+    rmSync(dataDir, { recursive: true, force: true });
 
-  log('entity store: etcd');
-  const etcdStore = new EtcdEntityStore({ endpoints: [process.env.ETCD_ENDPOINTS ?? (await ensure(etcd))] });
-  report.results['entity_store.etcd'] = await benchStore(etcdStore);
-  await etcdStore.close();
+    log('entity store: etcd');
+    const etcdStore = new EtcdEntityStore({
+      endpoints: [process.env.ETCD_ENDPOINTS ?? (await ensure(etcd))],
+    });
+    report.results['entity_store.etcd'] = await benchStore(etcdStore);
+    await etcdStore.close();
+  }
 
-  log('bus: in-process');
-  const inProcess = new InProcessBus();
-  report.results['bus.in_process'] = await benchBus(inProcess);
-  await inProcess.close();
+  if (wanted('bus')) {
+    log('bus: in-process');
+    const inProcess = new InProcessBus();
+    report.results['bus.in_process'] = await benchBus(inProcess);
+    await inProcess.close();
 
-  log('bus: kafka');
-  const kafkaBus = new KafkaBus({
-    brokers: [process.env.KAFKA_BROKERS ?? (await ensure(kafka))],
-    clientId: 'bench',
-  });
-  report.results['bus.kafka'] = await benchBus(kafkaBus, { count: 1000 });
-  await kafkaBus.close();
+    log('bus: kafka');
+    const kafkaBus = new KafkaBus({
+      brokers: [process.env.KAFKA_BROKERS ?? (await ensure(kafka))],
+      clientId: 'bench',
+    });
+    report.results['bus.kafka'] = await benchBus(kafkaBus, { count: 1000 });
+    await kafkaBus.close();
+  }
+
+  if (wanted('functions')) {
+    log('functions through the solo API');
+    report.results['functions.solo'] = await benchFunctions();
+  }
 
   console.log(JSON.stringify(report, null, 2));
 } finally {

@@ -8,6 +8,13 @@ runMain('solo', async () => {
     console.log(SOLO_USAGE);
     return;
   }
-  await startHttpServer({ module: SoloModule.forRoot(config), host: config.host, port: config.port });
-  console.log(`Dispatch is listening on http://${config.host}:${config.port} (data in ${config.dataDir})`);
+  const app = await startHttpServer({
+    module: SoloModule.forRoot(config),
+    host: config.host,
+    port: config.port,
+  });
+  // The bound port, which differs from the configured one when that was 0 (any free port).
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  console.log(`Dispatch is listening on http://${config.host}:${port} (data in ${config.dataDir})`);
 });

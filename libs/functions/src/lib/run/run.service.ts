@@ -72,7 +72,11 @@ export class RunService {
     };
     if (run.blocking) {
       const finished = await this.execute(scope, fn, run);
-      await this.runs.save(scope, finished);
+      // The caller has its result: the record is written behind it, as OpenWhisk stores activations,
+      // so a run does not wait for the store's disk sync.
+      this.runs
+        .save(scope, finished)
+        .catch((err: unknown) => this.logger.error(`storing run ${run.name}: ${(err as Error).message}`));
       return finished;
     }
     await this.runs.save(scope, run);

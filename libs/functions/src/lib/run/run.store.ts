@@ -69,6 +69,7 @@ export class RunStore {
     const runs = await this.store.list({ ...scope, kind: runKind(functionName) });
     if (runs.length <= retention) return;
     const oldest = runs.sort((a, b) => a.revision - b.revision).slice(0, runs.length - retention);
-    for (const run of oldest) await this.store.delete(run).catch(() => undefined);
+    // Together, so the store commits them as one batch.
+    await Promise.all(oldest.map((run) => this.store.delete(run).catch(() => undefined)));
   }
 }

@@ -1,0 +1,158 @@
+// Functions through the API of a real solo process: create -> READY, cold start per language, warm exec
+// latency one at a time, and throughput under load against a bare node:http server running the same
+// handler (the ratio DESIGN.md targets).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { DispatchClient, packSource } from '@dispatch/api-client';
+import { ROOT } from '../lib/daemon.js';
+import { measure, now, summarise } from './stats.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const HANDLER =
+  'module.exports = function (context, params) { return { myField: "Hello, " + params.name + " from " + params.place }; };\n';
+const INPUT = { name: 'Jon', place: 'Winterfell' };
+const SOURCES = {
+  nodejs: ['hello.js', HANDLER],
+  python3: [
+    'hello.py',
+    'def handle(ctx, payload):\n    return {"myField": "Hello, %s from %s" % (payload["name"], payload["place"])}\n',
+  ],
+  java: [
+    'Hello.java',
+    'import java.util.Map;\nimport java.util.function.BiFunction;\npublic class Hello implements BiFunction<Map<String, Object>, Map<String, Object>, Map<String, Object>> {\n  public Map<String, Object> apply(Map<String, Object> c, Map<String, Object> p) { return Map.of("myField", "Hello, " + p.get("name") + " from " + p.get("place")); }\n}\n',
+  ],
+};
+
+function startProcess(file, args) {
+  const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout.once('data', (d) => resolve({ child, line: d.toString().trim() }));
+    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
+  });
+}
+
+async function settled(client, name) {
+  for (;;) {
+    const fn = await client.functions.get(name);
+    if (fn.status === 'READY') return fn;
+    if (fn.status === 'ERROR') throw new Error(`${name}: ${fn.reason.join('; ')}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function load(url, body) {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    connections: 32,
+    duration: 8,
+  });
+  return {
+    requests_per_s: Math.round(result.requests.average),
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+export async function benchFunctions() {
+  const work = mkdtempSync(join(tmpdir(), 'dispatch-bench-fn-'));
+  const { child: solo, line } = await startProcess(join(ROOT, 'apps/solo/dist/main.js'), [
+    '--port',
+    '0',
+    '--data-dir',
+    join(work, 'data'),
+  ]);
+  const port = Number(/:(\d+) /.exec(line)?.[1]);
+  const client = new DispatchClient({ baseUrl: `http://127.0.0.1:${port}` });
+  const results = {};
+  try {
+    for (const language of Object.keys(SOURCES)) {
+      await client.baseImages.create({
+        name: `${language}-base`,
+        imageURL: `dispatchframework/${language}-base`,
+        language,
+      });
+      await client.images.create({ name: language, baseImage: `${language}-base` });
+    }
+    for (const language of Object.keys(SOURCES)) {
+      for (;;) {
+        const image = await client.images.get(language);
+        if (image.status === 'READY') break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+
+    // create -> READY, nodejs with no dependencies, ten functions one after another.
+    const [file, text] = SOURCES.nodejs;
+    writeFileSync(join(work, file), text);
+    const source = await packSource(join(work, file));
+    const ready = [];
+    for (let i = 0; i < 10; i += 1) {
+      const t = now();
+      await client.functions.create({ name: `ready-${i}`, image: 'nodejs', source });
+      await settled(client, `ready-${i}`);
+      ready.push(now() - t);
+    }
+    results.create_to_ready_nodejs = summarise(ready);
+
+    // Cold start: the first exec of a READY function, whose pool has no process yet.
+    results.cold_start = {};
+    for (const [language, [name, code]] of Object.entries(SOURCES)) {
+      const dir = mkdtempSync(join(work, `${language}-`));
+      writeFileSync(join(dir, name), code);
+      const samples = [];
+      for (let i = 0; i < 5; i += 1) {
+        const fn = `cold-${language}-${i}`;
+        await client.functions.create({
+          name: fn,
+          image: language,
+          source: await packSource(join(dir, name)),
+        });
+        await settled(client, fn);
+        await new Promise((r) => setTimeout(r, 300)); // let the spare runner refill
+        const t = now();
+        const run = await client.runFunction(fn, { input: INPUT });
+        samples.push(now() - t);
+        if (run.error) throw new Error(`${fn}: ${run.error.message}`);
+      }
+      results.cold_start[language] = summarise(samples);
+    }
+
+    // Warm exec through the API, one at a time.
+    await client.functions.create({ name: 'warm', image: 'nodejs', source });
+    await settled(client, 'warm');
+    for (let i = 0; i < 50; i += 1) await client.runFunction('warm', { input: INPUT });
+    results.warm_exec_api = await measure(1000, 1, () => client.runFunction('warm', { input: INPUT }));
+
+    // Throughput under load: the API against the bare server running the same handler in-process.
+    const { child: bare, line: barePort } = await startProcess(join(HERE, 'bare-server.js'), [
+      join(work, file),
+    ]);
+    try {
+      const baseline = await load(`http://127.0.0.1:${barePort}/`, { input: INPUT });
+      const dispatch = await load(`http://127.0.0.1:${port}/v1/runs?functionName=warm`, {
+        input: INPUT,
+        blocking: true,
+      });
+      results.exec_under_load = {
+        bare_node_http: baseline,
+        dispatch_api: dispatch,
+        throughput_ratio: Math.round((dispatch.requests_per_s / baseline.requests_per_s) * 1000) / 1000,
+      };
+    } finally {
+      bare.kill();
+    }
+  } finally {
+    solo.kill('SIGTERM');
+    await new Promise((r) => solo.once('exit', r));
+    rmSync(work, { recursive: true, force: true });
+  }
+  return results;
+}
