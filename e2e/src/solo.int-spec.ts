@@ -77,7 +77,8 @@ describe('solo', () => {
   it('keeps its data across a restart', async () => {
     const port = await freePort();
     const dataDir = tempDataDir();
-    const ref = { org: 'default', project: 'default', kind: 'function', name: 'kept' };
+    // A READY base image: no reconciler has work on it, so it must come back exactly as written.
+    const ref = { org: 'default', project: 'default', kind: 'baseimage', name: 'kept' };
 
     const first = solo(port, dataDir);
     await waitForHttp(`http://127.0.0.1:${port}/readyz`, first);
@@ -85,7 +86,11 @@ describe('solo', () => {
 
     // Write while solo is down, straight into its store, then restart it twice over the same data.
     const store = await EmbeddedEntityStore.open({ dataDir: join(dataDir, 'store') });
-    const written = await store.create({ ...ref, spec: { handler: './hello.js' } });
+    const written = await store.create({
+      ...ref,
+      status: 'READY',
+      spec: { imageURL: 'dispatchframework/nodejs-base:0.0.13', language: 'nodejs' },
+    });
     await store.close();
 
     for (let i = 0; i < 2; i += 1) {

@@ -35,7 +35,27 @@ export class Reconciler<S> {
     this.logger = new Logger(`${options.name}-reconciler`);
   }
 
+  /**
+   * Starts following the store. It does not wait for the store: a service whose etcd is down still
+   * boots (and reports not ready), and the reconciler keeps trying with backoff until the store answers.
+   */
   async start(): Promise<void> {
+    void this.follow();
+  }
+
+  private async follow(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt += 1) {
+      try {
+        await this.subscribe();
+        return;
+      } catch (err) {
+        if (attempt === 0) this.logger.warn(`waiting for the entity store: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)).unref());
+      }
+    }
+  }
+
+  private async subscribe(): Promise<void> {
     const { store, kind } = this.options;
     const revision = await store.revision();
     this.watch = await store.watch<S>(
@@ -45,9 +65,18 @@ export class Reconciler<S> {
         onEvent: (event) => {
           if (event.type === 'put') this.enqueue(event.entity);
         },
-        onError: (err) => this.logger.error(`watch ended: ${err.message}`),
+        onError: (err) => {
+          // A broken watch (compaction, a lost stream) starts over from a fresh list.
+          this.logger.error(`watch ended, starting over: ${err.message}`);
+          this.watch = undefined;
+          if (!this.stopped) void this.follow();
+        },
       },
     );
+    if (this.stopped) {
+      await this.watch.close();
+      return;
+    }
     for (const entity of await store.list<S>({ kind })) this.enqueue(entity);
   }
 
