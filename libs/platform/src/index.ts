@@ -14,7 +14,7 @@ export {
   type DistributedServiceSpec,
   type ServiceEnv,
 } from './lib/service.js';
-export { Reconciler, type ReconcilerOptions } from './lib/reconciler.js';
+export { EntityReconciler, Reconciler, type ReconcilerOptions } from './lib/reconciler.js';
 export { Scope, scopeOf, type RequestScope } from './lib/request-scope.js';
 export { parseBody, parseTagFilter } from './lib/http-input.js';
 export { startTestApp, type TestApp } from './lib/test-app.js';

@@ -7,19 +7,8 @@ import { ImagesModule } from './images.module.js';
 
 let app: TestApp;
 
-async function call<T>(
-  method: string,
-  path: string,
-  body?: unknown,
-  org = 'default',
-): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${app.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', 'x-dispatch-org': org },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
+const call = <T>(method: string, path: string, body?: unknown, org = 'default') =>
+  app.call<T>(method, path, body, org);
 
 async function waitFor<T extends { status: string }>(
   path: string,

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Entity } from '@dispatch/contracts';
 import type { EntityRef, EntityStore, Watch } from '@dispatch/entity-store';
 
@@ -127,5 +127,27 @@ export class Reconciler<S> {
     } catch {
       // Deleted meanwhile: nothing left to reconcile.
     }
+  }
+}
+
+/**
+ * A Nest provider that runs a Reconciler for one kind with the app: started on bootstrap, stopped on
+ * shutdown. A domain's reconciler extends it and writes `reconcile`.
+ */
+export abstract class EntityReconciler<S> implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly reconciler: Reconciler<S>;
+
+  protected constructor(store: EntityStore, kind: string) {
+    this.reconciler = new Reconciler<S>({ name: kind, store, kind, reconcile: (e) => this.reconcile(e) });
+  }
+
+  protected abstract reconcile(entity: Entity<S>): Promise<void | number>;
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.reconciler.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.reconciler.stop();
   }
 }

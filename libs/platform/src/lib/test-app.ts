@@ -8,6 +8,8 @@ import { PlatformModule } from './platform.module.js';
 
 export interface TestApp {
   url: string;
+  /** One API call as a client makes it: JSON in and out, in the given org. */
+  call<T>(method: string, path: string, body?: unknown, org?: string): Promise<{ status: number; body: T }>;
   dataDir: string;
   app: NestFastifyApplication;
   close(): Promise<void>;
@@ -24,8 +26,17 @@ export async function startTestApp(modules: (dataDir: string) => (Type | Dynamic
   const app = await startHttpServer({ module: TestModule, host: '127.0.0.1', port: 0, handleSignals: false });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  const url = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
+    call: async <T>(method: string, path: string, body?: unknown, org = 'default') => {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', 'x-dispatch-org': org },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as T };
+    },
     dataDir,
     app,
     close: async () => {

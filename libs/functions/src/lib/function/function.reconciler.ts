@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   DomainError,
   FUNCTION_KIND,
@@ -11,7 +11,7 @@ import {
   type ImageSpec,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { Reconciler } from '@dispatch/platform';
+import { EntityReconciler } from '@dispatch/platform';
 import { compileFunction, LANGUAGES, type Language, type ProcessRuntime } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
 import { PROCESS_RUNTIME } from '../runtime.provider.js';
@@ -32,31 +32,16 @@ export function functionRoot(
  * the code and the runs.
  */
 @Injectable()
-export class FunctionReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly reconciler: Reconciler<FunctionSpec>;
-
+export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
   constructor(
     @Inject(ENTITY_STORE) private readonly store: EntityStore,
     @Inject(FUNCTIONS_CONFIG) private readonly config: FunctionsConfig,
     @Inject(PROCESS_RUNTIME) private readonly runtime: ProcessRuntime,
   ) {
-    this.reconciler = new Reconciler({
-      name: 'function',
-      store,
-      kind: FUNCTION_KIND,
-      reconcile: (e) => this.reconcile(e),
-    });
+    super(store, FUNCTION_KIND);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.reconciler.start();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.reconciler.stop();
-  }
-
-  private async reconcile(fn: Entity<FunctionSpec>): Promise<void | number> {
+  protected async reconcile(fn: Entity<FunctionSpec>): Promise<void | number> {
     if (fn.status === 'DELETING') return this.remove(fn);
     let image: Entity<ImageSpec>;
     try {

@@ -1,7 +1,7 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { BASE_IMAGE_KIND, type BaseImageSpec, type Entity, type ImageLanguage } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { Reconciler } from '@dispatch/platform';
+import { EntityReconciler } from '@dispatch/platform';
 import { runCommand } from '../image/run-command.js';
 
 /** What a language needs on this host, checked once per process. */
@@ -16,28 +16,14 @@ const toolchains: Record<ImageLanguage, [string, string[]][]> = {
 
 /** Makes a base image READY when this host can run its language, ERROR naming what is missing. */
 @Injectable()
-export class BaseImageReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly reconciler: Reconciler<BaseImageSpec>;
+export class BaseImageReconciler extends EntityReconciler<BaseImageSpec> {
   private readonly checked = new Map<ImageLanguage, Promise<string | undefined>>();
 
   constructor(@Inject(ENTITY_STORE) private readonly store: EntityStore) {
-    this.reconciler = new Reconciler({
-      name: 'baseimage',
-      store,
-      kind: BASE_IMAGE_KIND,
-      reconcile: (e) => this.reconcile(e),
-    });
+    super(store, BASE_IMAGE_KIND);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.reconciler.start();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.reconciler.stop();
-  }
-
-  private async reconcile(entity: Entity<BaseImageSpec>): Promise<void> {
+  protected async reconcile(entity: Entity<BaseImageSpec>): Promise<void> {
     if (entity.status === 'DELETING') {
       await this.store.delete(entity, { revision: entity.revision });
       return;

@@ -1,9 +1,15 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { BASE_IMAGE_KIND, type BaseImageSpec, type Entity, type ImageSpec } from '@dispatch/contracts';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  BASE_IMAGE_KIND,
+  IMAGE_KIND,
+  type BaseImageSpec,
+  type Entity,
+  type ImageSpec,
+} from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { Reconciler } from '@dispatch/platform';
+import { EntityReconciler } from '@dispatch/platform';
 import { IMAGES_CONFIG, type ImagesConfig } from '../images.config.js';
 import { buildImage } from './image-builder.js';
 
@@ -21,30 +27,15 @@ export function imageRoot(
  * with the reason. Deleting removes the builds and the entity.
  */
 @Injectable()
-export class ImageReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly reconciler: Reconciler<ImageSpec>;
-
+export class ImageReconciler extends EntityReconciler<ImageSpec> {
   constructor(
     @Inject(ENTITY_STORE) private readonly store: EntityStore,
     @Inject(IMAGES_CONFIG) private readonly config: ImagesConfig,
   ) {
-    this.reconciler = new Reconciler({
-      name: 'image',
-      store,
-      kind: 'image',
-      reconcile: (e) => this.reconcile(e),
-    });
+    super(store, IMAGE_KIND);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.reconciler.start();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.reconciler.stop();
-  }
-
-  private async reconcile(image: Entity<ImageSpec>): Promise<void | number> {
+  protected async reconcile(image: Entity<ImageSpec>): Promise<void | number> {
     if (image.status === 'DELETING') {
       await rm(imageRoot(this.config, image), { recursive: true, force: true });
       await this.store.delete(image, { revision: image.revision });
