@@ -1,19 +1,7 @@
-import type { Entity, EntityStatus, Tag } from '../entity.js';
+import type { Entity, EntityMeta } from '../entity.js';
 
-/** The envelope fields every upstream API model carries; `revision` is a string there. */
-export interface ApiEnvelope {
-  id: string;
-  name: string;
-  kind: string;
-  org: string;
-  project: string;
-  tags: Tag[];
-  revision: string;
-  createdTime: number;
-  modifiedTime: number;
-  status: EntityStatus;
-  reason: string[];
-}
+/** The envelope fields every upstream API model carries: the entity's, but `revision` is a string there. */
+export type ApiEnvelope = Omit<EntityMeta, 'revision'> & { revision: string };
 
 export type ApiModel<S> = ApiEnvelope & S;
 
