@@ -2,9 +2,10 @@
 // socket in DISPATCH_RUNNER_SOCKET or the TCP port in DISPATCH_RUNNER_PORT (in a container).
 // Plain JavaScript with no dependencies, so it starts fast and runs the same in a container image.
 import { writeSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer } from 'node:net';
 import { Module, createRequire } from 'node:module';
 import { isAbsolute, join, resolve, sep } from 'node:path';
+import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 
@@ -97,29 +98,41 @@ async function run({ context, payload }) {
   }
 }
 
-const server = createServer((req, res) => {
-  let body = '';
-  req.setEncoding('utf8');
-  req.on('data', (d) => (body += d));
-  req.on('end', async () => {
-    try {
-      const request = JSON.parse(body || '{}');
-      if (req.url === '/init') {
-        await init(request);
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      } else if (req.url === '/run') {
-        if (!fn) throw new Error('the runner has no function: /init first');
-        res.writeHead(200, { 'content-type': 'application/json' }).end(await run(request));
-      } else {
-        res.writeHead(404).end();
-      }
-    } catch (err) {
-      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err.message }));
-    }
+const METHODS = { init: async (params) => (await init(params), {}), run: (params) => run(params) };
+
+async function answer(line) {
+  let id = null;
+  try {
+    const request = JSON.parse(line);
+    id = request.id ?? null;
+    const method = METHODS[request.method];
+    if (!method) return { jsonrpc: '2.0', id, error: { code: -32601, message: `no method ${request.method}` } };
+    if (request.method === 'run' && !fn) throw new Error('the runner has no function: init first');
+    return { jsonrpc: '2.0', id, result: await method(request.params ?? {}) };
+  } catch (err) {
+    const code = err instanceof SyntaxError && id === null ? -32700 : 1;
+    return { jsonrpc: '2.0', id, error: { code, message: err?.message ?? String(err) } };
+  }
+}
+
+// One JSON-RPC request per line, answered in order (the host sends the next only after an answer).
+const server = createServer((connection) => {
+  let previous = Promise.resolve();
+  const lines = createInterface({ input: connection, crlfDelay: Infinity });
+  lines.on('line', (line) => {
+    previous = previous.then(async () => {
+      const response = await answer(line);
+      // The run's result arrives already serialised: splice it in rather than parse and stringify again.
+      const text =
+        'result' in response && typeof response.result === 'string'
+          ? `{"jsonrpc":"2.0","id":${JSON.stringify(response.id)},"result":${response.result}}`
+          : JSON.stringify(response);
+      if (!connection.destroyed) connection.write(text + '\n');
+    });
   });
+  connection.on('error', () => undefined);
 });
-server.keepAliveTimeout = 0;
 const socket = process.env.DISPATCH_RUNNER_SOCKET;
-// The host waits for this line on fd 3 before sending /init.
+// The host waits for this line on fd 3 before connecting.
 if (socket) server.listen(socket, () => writeSync(3, 'ready\n'));
 else server.listen(Number(process.env.DISPATCH_RUNNER_PORT ?? 8080), '0.0.0.0');

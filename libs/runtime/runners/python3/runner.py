@@ -10,7 +10,6 @@ import site
 import socketserver
 import sys
 import traceback
-from http.server import BaseHTTPRequestHandler
 
 fn = None
 
@@ -85,35 +84,35 @@ def run(request):
         return json.dumps({"context": {"logs": logs, "error": error}, "payload": None})
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+def answer(line):
+    request_id = None
+    try:
+        request = json.loads(line)
+        request_id = request.get("id")
+        method, params = request.get("method"), request.get("params") or {}
+        if method == "init":
+            init(params)
+            return json.dumps({"jsonrpc": "2.0", "id": request_id, "result": {}})
+        if method == "run":
+            if fn is None:
+                raise ValueError("the runner has no function: init first")
+            # run() returns the RunResponse already serialised: spliced in, not parsed again.
+            return '{"jsonrpc":"2.0","id":%s,"result":%s}' % (json.dumps(request_id), run(params))
+        error = {"code": -32601, "message": f"no method {method}"}
+    except json.JSONDecodeError as exc:
+        error = {"code": -32700, "message": str(exc)}
+    except Exception as exc:
+        error = {"code": 1, "message": str(exc)}
+    return json.dumps({"jsonrpc": "2.0", "id": request_id, "error": error})
 
-    def log_message(self, *args):
-        pass
 
-    def reply(self, status, body):
-        data = body.encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+class Handler(socketserver.StreamRequestHandler):
+    """One JSON-RPC request per line, answered in order."""
 
-    def do_POST(self):
-        length = int(self.headers.get("content-length") or 0)
-        try:
-            request = json.loads(self.rfile.read(length) or b"{}")
-            if self.path == "/init":
-                init(request)
-                self.reply(200, "{}")
-            elif self.path == "/run":
-                if fn is None:
-                    raise ValueError("the runner has no function: /init first")
-                self.reply(200, run(request))
-            else:
-                self.reply(404, "{}")
-        except Exception as exc:
-            self.reply(400, json.dumps({"error": str(exc)}))
+    def handle(self):
+        for line in self.rfile:
+            self.wfile.write(answer(line).encode() + b"\n")
+            self.wfile.flush()
 
 
 class UnixServer(socketserver.UnixStreamServer):
@@ -135,7 +134,7 @@ def main():
     socket_path = os.environ.get("DISPATCH_RUNNER_SOCKET")
     if socket_path:
         server = UnixServer(socket_path, Handler)
-        os.write(3, b"ready\n")  # the host waits for this before sending /init
+        os.write(3, b"ready\n")  # the host waits for this before connecting
     else:
         server = socketserver.TCPServer(("0.0.0.0", int(os.environ.get("DISPATCH_RUNNER_PORT", "8080"))), Handler)
     server.serve_forever()

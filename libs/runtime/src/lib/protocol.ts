@@ -1,14 +1,17 @@
 /**
  * The runtime protocol: how Dispatch talks to a language runner, the same over a local process's unix
- * socket and a container's TCP port. Two calls, in the spirit of OpenWhisk's action proxy:
+ * socket and a container's TCP port. JSON-RPC 2.0 over a stream, one message per line (newline-delimited
+ * JSON: a JSON text never holds a raw newline), in the spirit of OpenWhisk's action proxy:
  *
- * - `POST /init` with `InitRequest`: load the function's code once (a generic runner waits for this,
- *   so a cold start skips process start-up). Answers 200, or 4xx with `{error}` if the handler cannot
- *   be loaded.
- * - `POST /run` with `RunRequest`: one invocation. Answers `RunResponse`, always 200: a function's
- *   failure is data (`error`), not a transport error.
+ * - `{"jsonrpc":"2.0","id":1,"method":"init","params":InitRequest}`: load the function's code once (a
+ *   generic runner waits for this, so a cold start skips process start-up). The result is `{}`, or an
+ *   error whose message says why the handler cannot be loaded.
+ * - `{"jsonrpc":"2.0","id":2,"method":"run","params":RunRequest}`: one invocation. The result is a
+ *   `RunResponse`: a function's failure is data (`context.error`), not a protocol error.
  *
- * A runner handles one invocation at a time; concurrency comes from more runners.
+ * A runner handles one invocation at a time, answering in order; concurrency comes from more runners.
+ * Plain lines instead of HTTP because the hop is on every call: a line each way is the least a
+ * round trip can cost, which at small payloads doubles the calls a runner serves.
  */
 export type ErrorType = 'InputError' | 'FunctionError' | 'SystemError';
 
@@ -48,3 +51,19 @@ export interface RunResponse {
 
 export const LANGUAGES = ['nodejs', 'python3', 'java'] as const;
 export type Language = (typeof LANGUAGES)[number];
+
+/** A JSON-RPC 2.0 request line from the host. */
+export interface RpcRequest {
+  jsonrpc: '2.0';
+  id: number;
+  method: 'init' | 'run';
+  params: InitRequest | RunRequest;
+}
+
+/** A JSON-RPC 2.0 response line from the runner. */
+export type RpcResponse =
+  | { jsonrpc: '2.0'; id: number; result: unknown }
+  | { jsonrpc: '2.0'; id: number | null; error: { code: number; message: string } };
+
+/** JSON-RPC's reserved codes the runners use, and one of our own for a handler that cannot load. */
+export const RPC_ERRORS = { parse: -32700, invalidRequest: -32600, methodNotFound: -32601, initFailed: 1 } as const;

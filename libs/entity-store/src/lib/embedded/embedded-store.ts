@@ -206,15 +206,21 @@ export class EmbeddedEntityStore implements EntityStore {
     const from = validateExpectedRevision(options.fromRevision);
     const compactedTo = this.meta.get(META_COMPACTED) ?? 0;
     if (from !== undefined && from <= compactedTo) throw compacted(from, compactedTo + 1);
+    const prefix = scopePrefix(scope);
+    const wants = (record: LogRecord) => {
+      if (!record.key.startsWith(prefix)) return false;
+      const ref = parseEntityKey(record.key);
+      return ref !== undefined && inScope(ref, scope);
+    };
     const deliver = (record: LogRecord) => {
       const event = toWatchEvent<S>(record);
-      if (event && inScope(refOf(event), scope)) options.onEvent(event);
+      if (event) options.onEvent(event);
     };
     // Reads are synchronous, so replaying the log and joining the live stream happen with no write in
     // between: nothing is missed and nothing is delivered twice.
     const backlog =
       from === undefined ? [] : [...this.log.getRange({ start: from }).map(({ value }) => value)];
-    return this.hub.add(backlog, this.currentRevision(), deliver, options.onError);
+    return this.hub.add(backlog, this.currentRevision(), { wants, deliver, onError: options.onError });
   }
 
   async lock(name: string, options?: LockOptions): Promise<LockHandle> {
@@ -324,8 +330,4 @@ function toWatchEvent<S>(record: LogRecord): WatchEvent<S> | undefined {
     ref,
     previous: record.previous as Entity<S> | undefined,
   };
-}
-
-export function refOf(event: WatchEvent<unknown>): EntityRef {
-  return event.type === 'put' ? event.entity : event.ref;
 }

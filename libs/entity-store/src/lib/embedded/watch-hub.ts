@@ -7,6 +7,8 @@ interface Subscriber {
   last: number;
   scheduled: boolean;
   closed: boolean;
+  /** Whether the watcher wants a change at all: checked on publish so others' writes cost it nothing. */
+  wants: (record: LogRecord) => boolean;
   deliver: (record: LogRecord) => void;
   onError?: (err: Error) => void;
 }
@@ -27,11 +29,16 @@ export class WatchHub {
   add(
     backlog: LogRecord[],
     current: number,
-    deliver: (record: LogRecord) => void,
-    onError?: (err: Error) => void,
+    watcher: Pick<Subscriber, 'wants' | 'deliver' | 'onError'>,
   ): Watch {
     const last = Math.max(current, backlog[backlog.length - 1]?.revision ?? 0);
-    const sub: Subscriber = { queue: [...backlog], last, scheduled: false, closed: false, deliver, onError };
+    const sub: Subscriber = {
+      queue: backlog.filter(watcher.wants),
+      last,
+      scheduled: false,
+      closed: false,
+      ...watcher,
+    };
     this.subscribers.add(sub);
     this.schedule(sub);
     return {
@@ -54,8 +61,8 @@ export class WatchHub {
     for (const sub of this.subscribers) {
       for (const record of ready) {
         if (record.revision <= sub.last) continue;
-        sub.queue.push(record);
         sub.last = record.revision;
+        if (sub.wants(record)) sub.queue.push(record);
       }
       this.schedule(sub);
     }

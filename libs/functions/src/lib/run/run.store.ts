@@ -9,7 +9,7 @@ const DEFAULT_RETENTION = 100;
 
 /**
  * Runs in the entity store, one kind per function (`run-<function>`) so a function's runs are one
- * prefix. Each function keeps its newest runs up to the retention bound; older ones are deleted.
+ * prefix. Each function shows its newest runs up to the retention bound; older ones are deleted.
  */
 @Injectable()
 export class RunStore {
@@ -51,25 +51,38 @@ export class RunStore {
       ? [functionName]
       : (await this.store.list({ ...scope, kind: FUNCTION_KIND })).map((f) => f.name);
     const stored = [];
-    for (const name of names) stored.push(...(await this.store.list<Run>({ ...scope, kind: runKind(name) })));
-    // Newest first: by executedTime, and within one second by the store's order of writes.
-    return stored
+    for (const name of names) {
+      // Up to the bound per function, even between two trims.
+      const runs = newestFirst(await this.store.list<Run>({ ...scope, kind: runKind(name) }));
+      stored.push(...runs.slice(0, this.retention));
+    }
+    return newestFirst(stored)
       .filter((e) => since === undefined || e.spec.executedTime >= since)
-      .sort((a, b) => b.spec.executedTime - a.spec.executedTime || b.revision - a.revision)
       .map((e) => e.spec);
   }
 
-  /** Checks the bound every tenth write of a function rather than on each. */
+  private get retention(): number {
+    return this.config.runRetention ?? DEFAULT_RETENTION;
+  }
+
+  /**
+   * Deletes a function's runs beyond the bound once every `retention` writes: listing them is the cost,
+   * so it is paid once per bound's worth of runs rather than on each (the store holds at most twice the
+   * bound; `list` shows only the bound).
+   */
   private async trim(scope: RequestScope, functionName: string): Promise<void> {
     const key = `${scope.org}/${scope.project}/${functionName}`;
     const count = (this.writes.get(key) ?? 0) + 1;
     this.writes.set(key, count);
-    if (count % 10 !== 0) return;
-    const retention = this.config.runRetention ?? DEFAULT_RETENTION;
-    const runs = await this.store.list({ ...scope, kind: runKind(functionName) });
-    if (runs.length <= retention) return;
-    const oldest = runs.sort((a, b) => a.revision - b.revision).slice(0, runs.length - retention);
+    if (count % this.retention !== 0) return;
+    const runs = await this.store.list<Run>({ ...scope, kind: runKind(functionName) });
+    const oldest = newestFirst(runs).slice(this.retention);
     // Together, so the store commits them as one batch.
     await Promise.all(oldest.map((run) => this.store.delete(run).catch(() => undefined)));
   }
+}
+
+/** Newest first: by executedTime, and within one second by the store's order of writes. */
+function newestFirst<E extends { revision: number; spec: Run }>(runs: E[]): E[] {
+  return runs.sort((a, b) => b.spec.executedTime - a.spec.executedTime || b.revision - a.revision);
 }

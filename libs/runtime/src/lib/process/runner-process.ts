@@ -1,13 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { mkdirSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DomainError } from '@dispatch/contracts';
-import type { InitRequest, Language, RunRequest, RunResponse } from '../protocol.js';
+import type { InitRequest, Language, RpcResponse, RunRequest, RunResponse } from '../protocol.js';
 import { javaRunnerDir } from './java-runner-build.js';
 
 const RUNNERS = fileURLToPath(new URL('../../../runners/', import.meta.url));
@@ -60,23 +61,28 @@ export class RunnerFailure extends Error {
   }
 }
 
+interface Pending {
+  id: number;
+  resolve: (response: RpcResponse) => void;
+}
+
 /**
- * One language runner process on a unix socket, speaking the runtime protocol. It serves one run at a
- * time; the pool decides which runner gets which call.
+ * One language runner process on a unix socket, speaking the runtime protocol over one connection. It
+ * serves one call at a time; the pool decides which runner gets which call.
  */
 export class RunnerProcess {
   readonly id = randomUUID();
   private readonly child: ChildProcess;
   private readonly socket: string;
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  private connection?: Socket;
+  private pending?: Pending;
+  private nextId = 1;
   private exit?: { code: number | null; signal: NodeJS.Signals | null };
   private readonly exited: Promise<void>;
   private lastOutput: string[] = [];
 
-  /** Set when the runner announced a TCP port (java) rather than listening on the unix socket. */
-  private port?: number;
   /** Until the runner is up: takes its announcement, from fd 3 or (the JVM) a stdout line. */
-  private announce?: (line: string) => void;
+  private announce?: () => void;
 
   private constructor(
     private readonly options: RunnerOptions,
@@ -97,7 +103,8 @@ export class RunnerProcess {
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exit = { code, signal };
-        this.agent.destroy();
+        this.connection?.destroy();
+        rmSync(this.socket, { force: true });
         resolve();
       });
     });
@@ -107,6 +114,7 @@ export class RunnerProcess {
   static async start(options: RunnerOptions): Promise<RunnerProcess> {
     const runner = new RunnerProcess(options, await command(options));
     await runner.ready();
+    await runner.connect();
     return runner;
   }
 
@@ -120,22 +128,14 @@ export class RunnerProcess {
 
   /** Loads the function's code; a bad handler is INVALID_ARGUMENT with the runner's reason. */
   async init(init: InitRequest, timeoutMs = 30_000): Promise<void> {
-    const { status, body } = await this.post('/init', init, timeoutMs);
-    if (status !== 200) {
-      const reason = (JSON.parse(body) as { error?: string }).error ?? `runner answered ${status}`;
-      throw new DomainError('INVALID_ARGUMENT', reason);
-    }
+    const response = await this.call('init', init, timeoutMs);
+    if ('error' in response) throw new DomainError('INVALID_ARGUMENT', response.error.message);
   }
 
   async run(run: RunRequest, timeoutMs: number): Promise<RunResponse> {
-    const { status, body } = await this.post('/run', run, timeoutMs);
-    if (status !== 200) {
-      throw new RunnerFailure(
-        (JSON.parse(body) as { error?: string }).error ?? `runner answered ${status}`,
-        'exited',
-      );
-    }
-    return JSON.parse(body) as RunResponse;
+    const response = await this.call('run', run, timeoutMs);
+    if ('error' in response) throw new RunnerFailure(`the runner failed: ${response.error.message}`, 'exited');
+    return response.result as RunResponse;
   }
 
   async kill(): Promise<void> {
@@ -145,10 +145,7 @@ export class RunnerProcess {
 
   private ready(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const announced = (line: string) => {
-        // `ready` (unix socket) or `ready PORT` (a runner that can only serve TCP on loopback).
-        const port = Number.parseInt(line.trim().split(' ')[1] ?? '', 10);
-        if (Number.isInteger(port)) this.port = port;
+      const announced = () => {
         clearTimeout(timer);
         resolve();
       };
@@ -177,9 +174,43 @@ export class RunnerProcess {
     });
   }
 
-  private post(path: string, payload: unknown, timeoutMs: number): Promise<{ status: number; body: string }> {
-    const data = JSON.stringify(payload);
+  private connect(): Promise<void> {
     return new Promise((resolve, reject) => {
+      const connection = connect(this.socket);
+      connection.once('connect', () => {
+        connection.off('error', reject);
+        resolve();
+      });
+      connection.once('error', reject);
+      // A broken connection means the process is going away; its exit settles the call in flight.
+      connection.on('error', () => undefined);
+      connection.setNoDelay(true);
+      this.connection = connection;
+      createInterface({ input: connection, crlfDelay: Infinity }).on('line', (line) => this.receive(line));
+    });
+  }
+
+  private receive(line: string): void {
+    const pending = this.pending;
+    let response: RpcResponse;
+    try {
+      response = JSON.parse(line) as RpcResponse;
+    } catch {
+      this.lastOutput = [...this.lastOutput.slice(-9), `unreadable answer: ${line.slice(0, 200)}`];
+      void this.kill();
+      return;
+    }
+    if (!pending || response.id !== pending.id) return;
+    this.pending = undefined;
+    pending.resolve(response);
+  }
+
+  private call(method: 'init' | 'run', params: unknown, timeoutMs: number): Promise<RpcResponse> {
+    return new Promise((resolve, reject) => {
+      if (!this.alive || !this.connection) {
+        reject(new RunnerFailure(`the function's process ${this.describeExit()}`, 'exited'));
+        return;
+      }
       let settled = false;
       const settle = (fn: () => void) => {
         if (settled) return;
@@ -197,25 +228,9 @@ export class RunnerProcess {
       void this.exited.then(() =>
         settle(() => reject(new RunnerFailure(`the function's process ${this.describeExit()}`, 'exited'))),
       );
-      const req = request(
-        {
-          ...(this.port === undefined ? { socketPath: this.socket } : { host: '127.0.0.1', port: this.port }),
-          path,
-          method: 'POST',
-          agent: this.agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
-        },
-        (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (body += chunk));
-          res.on('end', () => settle(() => resolve({ status: res.statusCode ?? 500, body })));
-          res.on('error', () => undefined);
-        },
-      );
-      // A connection error means the process is going away; its exit settles the call.
-      req.on('error', () => undefined);
-      req.end(data);
+      const id = this.nextId++;
+      this.pending = { id, resolve: (response) => settle(() => resolve(response)) };
+      this.connection.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
     });
   }
 
@@ -225,7 +240,7 @@ export class RunnerProcess {
     stream.on('data', (chunk: string) => {
       for (const line of chunk.split('\n').filter(Boolean)) {
         if (this.announce && line.startsWith(READY_LINE)) {
-          this.announce(line.slice('dispatch-runner-'.length));
+          this.announce();
           this.announce = undefined;
           continue;
         }

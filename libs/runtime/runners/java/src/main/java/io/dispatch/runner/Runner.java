@@ -2,18 +2,23 @@ package io.dispatch.runner;
 
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,9 +28,10 @@ import java.util.Map;
 import java.util.function.BiFunction;
 
 /**
- * The java language runner: serves the runtime protocol (libs/runtime/src/lib/protocol.ts) over HTTP on
- * 127.0.0.1 (an ephemeral port announced on stdout as "dispatch-runner-ready PORT") or on DISPATCH_RUNNER_PORT in a
- * container. A function is a class implementing BiFunction<Map<String, Object>, T, R>.
+ * The java language runner: serves the runtime protocol (libs/runtime/src/lib/protocol.ts), JSON-RPC
+ * lines, on the unix socket in DISPATCH_RUNNER_SOCKET (announced on stdout as "dispatch-runner-ready",
+ * since the JVM cannot write to the host's fd 3) or on DISPATCH_RUNNER_PORT in a container. A function is
+ * a class implementing BiFunction<Map<String, Object>, T, R>.
  */
 public final class Runner {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,44 +42,74 @@ public final class Runner {
   private static JavaType payloadType;
 
   public static void main(String[] args) throws Exception {
-    String fixedPort = System.getenv("DISPATCH_RUNNER_PORT");
-    HttpServer server = HttpServer.create(
-        new InetSocketAddress(fixedPort == null ? "127.0.0.1" : "0.0.0.0", fixedPort == null ? 0 : Integer.parseInt(fixedPort)), 16);
-    server.createContext("/init", exchange -> handle(exchange, true));
-    server.createContext("/run", exchange -> handle(exchange, false));
-    server.start();
-    if (fixedPort == null) {
-      // The JVM cannot write to the host's fd 3 (a socket), so the announcement goes on stdout, before
-      // any function has run.
-      REAL_OUT.println("dispatch-runner-ready " + server.getAddress().getPort());
+    String socket = System.getenv("DISPATCH_RUNNER_SOCKET");
+    ServerSocketChannel server;
+    if (socket != null) {
+      server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+      server.bind(UnixDomainSocketAddress.of(socket));
+      REAL_OUT.println("dispatch-runner-ready");
       REAL_OUT.flush();
+    } else {
+      server = ServerSocketChannel.open();
+      server.bind(new InetSocketAddress("0.0.0.0", Integer.parseInt(System.getenv().getOrDefault("DISPATCH_RUNNER_PORT", "8080"))));
+    }
+    for (;;) {
+      SocketChannel connection = server.accept();
+      Thread serving = new Thread(() -> serve(connection), "dispatch-connection");
+      serving.setDaemon(true);
+      serving.start();
     }
   }
 
-  private static void handle(HttpExchange exchange, boolean init) throws IOException {
-    int status = 200;
-    String body;
-    try {
-      @SuppressWarnings("unchecked")
-      Map<String, Object> request = JSON.readValue(exchange.getRequestBody(), Map.class);
-      if (init) {
-        init(request);
-        body = "{}";
-      } else if (function == null) {
-        throw new IllegalStateException("the runner has no function: /init first");
-      } else {
-        body = run(request);
+  /** One JSON-RPC request per line, answered in order. */
+  private static void serve(SocketChannel connection) {
+    try (connection;
+        BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(connection), StandardCharsets.UTF_8));
+        OutputStream out = Channels.newOutputStream(connection)) {
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        out.write((answer(line) + "\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
       }
+    } catch (IOException e) {
+      // The host went away; the next connection (if any) is served by its own thread.
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static String answer(String line) throws IOException {
+    Map<String, Object> request;
+    try {
+      request = JSON.readValue(line, Map.class);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      return failure(null, -32700, e.getOriginalMessage());
+    }
+    Object id = request.get("id");
+    Object method = request.get("method");
+    Map<String, Object> params = (Map<String, Object>) request.getOrDefault("params", new LinkedHashMap<>());
+    try {
+      if ("init".equals(method)) {
+        init(params);
+        return "{\"jsonrpc\":\"2.0\",\"id\":" + JSON.writeValueAsString(id) + ",\"result\":{}}";
+      } else if ("run".equals(method)) {
+        if (function == null) throw new IllegalStateException("the runner has no function: init first");
+        // run() gives the RunResponse already serialised: spliced in, not parsed again.
+        return "{\"jsonrpc\":\"2.0\",\"id\":" + JSON.writeValueAsString(id) + ",\"result\":" + run(params) + "}";
+      }
+      return failure(id, -32601, "no method " + method);
     } catch (Exception e) {
-      status = 400;
-      body = JSON.writeValueAsString(Map.of("error", String.valueOf(e.getMessage())));
+      return failure(id, 1, String.valueOf(e.getMessage()));
     }
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("content-type", "application/json");
-    exchange.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
-    }
+  }
+
+  private static String failure(Object id, int code, String message) throws IOException {
+    Map<String, Object> error = new LinkedHashMap<>();
+    error.put("code", code);
+    error.put("message", message);
+    Map<String, Object> response = new LinkedHashMap<>();
+    response.put("jsonrpc", "2.0");
+    response.put("id", id);
+    response.put("error", error);
+    return JSON.writeValueAsString(response);
   }
 
   @SuppressWarnings("unchecked")
@@ -145,7 +181,13 @@ public final class Runner {
     Map<String, Object> response = new LinkedHashMap<>();
     response.put("context", context);
     response.put("payload", error == null ? result : null);
-    return JSON.writeValueAsString(response);
+    try {
+      return JSON.writeValueAsString(response);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      context.put("error", errorOf("FunctionError", new IllegalArgumentException("the result is not JSON: " + e.getOriginalMessage())));
+      response.put("payload", null);
+      return JSON.writeValueAsString(response);
+    }
   }
 
   private static Map<String, Object> errorOf(String type, Throwable e) {
