@@ -106,7 +106,8 @@ async function answer(line) {
     const request = JSON.parse(line);
     id = request.id ?? null;
     const method = METHODS[request.method];
-    if (!method) return { jsonrpc: '2.0', id, error: { code: -32601, message: `no method ${request.method}` } };
+    if (!method)
+      return { jsonrpc: '2.0', id, error: { code: -32601, message: `no method ${request.method}` } };
     if (request.method === 'run' && !fn) throw new Error('the runner has no function: init first');
     return { jsonrpc: '2.0', id, result: await method(request.params ?? {}) };
   } catch (err) {

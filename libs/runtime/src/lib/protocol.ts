@@ -66,4 +66,9 @@ export type RpcResponse =
   | { jsonrpc: '2.0'; id: number | null; error: { code: number; message: string } };
 
 /** JSON-RPC's reserved codes the runners use, and one of our own for a handler that cannot load. */
-export const RPC_ERRORS = { parse: -32700, invalidRequest: -32600, methodNotFound: -32601, initFailed: 1 } as const;
+export const RPC_ERRORS = {
+  parse: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  initFailed: 1,
+} as const;

@@ -134,7 +134,8 @@ export class RunnerProcess {
 
   async run(run: RunRequest, timeoutMs: number): Promise<RunResponse> {
     const response = await this.call('run', run, timeoutMs);
-    if ('error' in response) throw new RunnerFailure(`the runner failed: ${response.error.message}`, 'exited');
+    if ('error' in response)
+      throw new RunnerFailure(`the runner failed: ${response.error.message}`, 'exited');
     return response.result as RunResponse;
   }
 
