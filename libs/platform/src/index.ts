@@ -18,3 +18,4 @@ export { EntityReconciler, Reconciler, type ReconcilerOptions } from './lib/reco
 export { Scope, scopeOf, type RequestScope } from './lib/request-scope.js';
 export { parseBody, parseTagFilter } from './lib/http-input.js';
 export { startTestApp, type TestApp } from './lib/test-app.js';
+export { ensurePrivateDir } from './lib/private-dir.js';

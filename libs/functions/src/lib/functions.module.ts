@@ -7,7 +7,7 @@ import { RunController } from './run/run.controller.js';
 import { RunService } from './run/run.service.js';
 import { RunStore } from './run/run.store.js';
 import { SchemaValidator } from './run/schema-validator.js';
-import { processRuntimeProvider, RuntimeCloser } from './runtime.provider.js';
+import { processRuntimeProvider, RuntimeLifecycle } from './runtime.provider.js';
 import { NoSecretsResolver, SECRETS_RESOLVER } from './secrets/secrets-resolver.js';
 
 /** Functions and runs: `/v1/function`, `/v1/runs`, the reconciler that prepares functions, the runtime. */
@@ -21,7 +21,7 @@ export class FunctionsModule {
         { provide: FUNCTIONS_CONFIG, useValue: config },
         secrets ?? { provide: SECRETS_RESOLVER, useClass: NoSecretsResolver },
         processRuntimeProvider,
-        RuntimeCloser,
+        RuntimeLifecycle,
         SchemaValidator,
         FunctionService,
         FunctionReconciler,

@@ -204,6 +204,26 @@ describe('functions', () => {
     expect(stored.length).toBeLessThanOrEqual(40);
   });
 
+  (process.getuid?.() === 0 ? it : it.skip)(
+    "keeps a function out of the data directory and other functions' code (sandbox, as root)",
+    async () => {
+      await createFunction(
+        'peeker',
+        file(
+          'f.js',
+          `const fs = require('fs');
+module.exports = (c, paths) => ({ uid: process.getuid(), read: paths.filter((p) => { try { fs.statSync(p).isDirectory() ? fs.readdirSync(p) : fs.readFileSync(p); return true; } catch { return false; } }) });`,
+        ),
+      );
+      const store = join(app.dataDir, 'store', 'entities.mdb');
+      const helloCode = join(app.dataDir, 'functions', 'default', 'default', 'hello');
+      const { body } = await exec('peeker', [store, helloCode]);
+      expect(body.error).toBeNull();
+      expect(body.output).toMatchObject({ read: [] });
+      expect((body.output as { uid: number }).uid).not.toBe(0);
+    },
+  );
+
   it('answers 200 concurrent execs correctly', async () => {
     await createFunction('square', file('f.js', 'module.exports = (c, p) => p * p;'));
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => exec('square', i)));

@@ -1,5 +1,5 @@
-import type { OnApplicationShutdown, Provider } from '@nestjs/common';
-import { Inject, Injectable } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ProcessRuntime } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from './functions.config.js';
 
@@ -12,10 +12,16 @@ export const processRuntimeProvider: Provider = {
     new ProcessRuntime({ prestart: ['nodejs', 'python3'], ...config.runtime }),
 };
 
-/** Stops every function process with the app. */
+/** Says how functions are kept apart when the app starts; stops every function process with it. */
 @Injectable()
-export class RuntimeCloser implements OnApplicationShutdown {
+export class RuntimeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(@Inject(PROCESS_RUNTIME) private readonly runtime: ProcessRuntime) {}
+
+  onApplicationBootstrap(): void {
+    const logger = new Logger('functions');
+    if (this.runtime.sandboxed) logger.log(this.runtime.isolation);
+    else logger.warn(this.runtime.isolation);
+  }
 
   async onApplicationShutdown(): Promise<void> {
     await this.runtime.close();

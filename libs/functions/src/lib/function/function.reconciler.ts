@@ -11,7 +11,7 @@ import {
   type ImageSpec,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { EntityReconciler } from '@dispatch/platform';
+import { ensurePrivateDir, EntityReconciler } from '@dispatch/platform';
 import { compileFunction, LANGUAGES, type Language, type ProcessRuntime } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
 import { PROCESS_RUNTIME } from '../runtime.provider.js';
@@ -58,6 +58,7 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
     }
 
     const codeDir = join(functionRoot(this.config, fn), String(fn.revision), 'code');
+    await ensurePrivateDir(join(this.config.dataDir, 'functions'));
     try {
       await unpackSource(fn.spec.source ?? '', codeDir);
     } catch (err) {
@@ -72,9 +73,11 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
     }
     const compileError = await compileFunction(language as Language, codeDir, image.spec.backingObject?.dir);
     if (compileError) return this.fail(fn, compileError);
-    const key = `${fn.org}/${fn.project}/${fn.name}@${fn.revision}`;
+    const identity = `${fn.org}/${fn.project}/${fn.name}`;
+    const key = `${identity}@${fn.revision}`;
     const spec = {
       key,
+      identity,
       language: language as Language,
       codeDir,
       handler,
@@ -91,7 +94,11 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
     const previous = fn.spec.backingObject;
     await this.store.update<FunctionSpec>({
       ...fn,
-      spec: { ...fn.spec, handler, backingObject: { ...spec, language } },
+      spec: {
+        ...fn.spec,
+        handler,
+        backingObject: { key, codeDir, handler, language, dependenciesDir: spec.dependenciesDir },
+      },
       status: 'READY',
       reason: [],
     });

@@ -11,7 +11,7 @@ const MAX_UNPACKED_BYTES = 100 * 1024 * 1024;
 /** Unpacks a function's source (a base64 gzipped tar) into `dir`, refusing paths that leave it. */
 export async function unpackSource(source: string, dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o755 });
   const archive = Buffer.from(source, 'base64');
   let total = 0;
   try {
@@ -20,12 +20,17 @@ export async function unpackSource(source: string, dir: string): Promise<void> {
       extract({
         cwd: dir,
         strict: true,
+        // Files belong to Dispatch, whoever owned them in the archive.
+        preserveOwner: false,
         // tar already refuses absolute paths and `..`; links could still point outside the code.
         filter: (_path, entry) => {
           const kind = 'type' in entry ? entry.type : undefined;
           total += 'size' in entry ? (entry.size ?? 0) : 0;
           if (total > MAX_UNPACKED_BYTES)
             throw new DomainError('INVALID_ARGUMENT', 'the source unpacks to over 100 MB');
+          // Readable by the function's own user in its sandbox; only its sandbox can reach the directory.
+          if ('mode' in entry && entry.mode !== undefined)
+            entry.mode = (entry.mode | (kind === 'Directory' ? 0o755 : 0o644)) & 0o755;
           return kind !== 'SymbolicLink' && kind !== 'Link';
         },
       }),

@@ -138,6 +138,7 @@ export class RunService {
     const response = await this.runtime.invoke(
       {
         key: backing.key,
+        identity: `${fn.org}/${fn.project}/${fn.name}`,
         language: backing.language as Language,
         codeDir: backing.codeDir,
         handler: backing.handler,

@@ -9,7 +9,7 @@ import {
   type ImageSpec,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { EntityReconciler } from '@dispatch/platform';
+import { ensurePrivateDir, EntityReconciler } from '@dispatch/platform';
 import { IMAGES_CONFIG, type ImagesConfig } from '../images.config.js';
 import { buildImage } from './image-builder.js';
 
@@ -60,6 +60,7 @@ export class ImageReconciler extends EntityReconciler<ImageSpec> {
       ...image,
       status: image.status === 'UPDATING' ? 'UPDATING' : 'CREATING',
     });
+    await ensurePrivateDir(join(this.config.dataDir, 'images'));
     const dir = join(imageRoot(this.config, image), String(building.revision));
     const failure = await buildImage({
       language: base.spec.language,

@@ -32,6 +32,8 @@ export async function compileFunction(
       'javac',
       [
         '-nowarn',
+        // Annotation processors are code from the image's jars, and javac runs as Dispatch, not sandboxed.
+        '-proc:none',
         '-encoding',
         'UTF-8',
         '-d',

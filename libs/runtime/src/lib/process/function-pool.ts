@@ -1,10 +1,8 @@
 import { DomainError } from '@dispatch/contracts';
-import type { InitRequest, Language, RunRequest, RunResponse } from '../protocol.js';
+import type { RunRequest, RunResponse } from '../protocol.js';
 import { RunnerFailure, type RunnerProcess } from './runner-process.js';
 
 export interface PoolSettings {
-  language: Language;
-  init: InitRequest;
   /** Most runs at once, each in its own process. */
   concurrency: number;
   /** Calls that may wait for a free process; past this they are refused with RESOURCE_EXHAUSTED. */
@@ -14,8 +12,8 @@ export interface PoolSettings {
   timeoutMs: number;
 }
 
-/** Hands out runner processes: the pool asks for one when it needs more, already started if possible. */
-export type RunnerSource = (language: Language) => Promise<RunnerProcess>;
+/** Hands out runner processes with the function loaded: the pool asks for one when it needs more. */
+export type RunnerSource = () => Promise<RunnerProcess>;
 
 interface Idle {
   runner: RunnerProcess;
@@ -89,13 +87,7 @@ export class FunctionPool {
   private async grow(): Promise<RunnerProcess> {
     this.starting += 1;
     try {
-      const runner = await this.source(this.settings.language);
-      try {
-        await runner.init(this.settings.init);
-      } catch (err) {
-        await runner.kill();
-        throw err;
-      }
+      const runner = await this.source();
       this.busy += 1;
       return runner;
     } finally {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -7,10 +7,12 @@ import type { RunResponse } from '../protocol.js';
 import { compileFunction } from './compile.js';
 import { ProcessRuntime, type FunctionSpec } from './process-runtime.js';
 
-const dirs: string[] = [];
+// Function code lives under a directory only Dispatch's user may enter, as in a data directory.
+const codeRoot = mkdtempSync(join(tmpdir(), 'dispatch-fns-'));
+let dirCount = 0;
 function code(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'dispatch-fn-'));
-  dirs.push(dir);
+  const dir = join(codeRoot, `fn-${(dirCount += 1)}`);
+  mkdirSync(dir, { mode: 0o755 });
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }
@@ -48,7 +50,7 @@ beforeAll(() => {
 });
 afterAll(async () => {
   await runtime.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  rmSync(codeRoot, { recursive: true, force: true });
 });
 
 describe('nodejs functions', () => {
@@ -192,7 +194,6 @@ describe('nodejs functions', () => {
 describe('image dependencies', () => {
   it('lets a nodejs function require a package from its image', async () => {
     const image = code({});
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(join(image, 'node_modules', 'greet'), { recursive: true });
     writeFileSync(join(image, 'node_modules', 'greet', 'index.js'), 'module.exports = (n) => "hi " + n;');
     const s = spec(
@@ -208,7 +209,6 @@ describe('image dependencies', () => {
 
   it('lets a python3 function import a package from its image venv', async () => {
     const image = code({});
-    const { mkdirSync } = await import('node:fs');
     const site = join(image, 'venv', 'lib', 'python3.11', 'site-packages');
     mkdirSync(site, { recursive: true });
     writeFileSync(join(site, 'greet.py'), 'def greet(n):\n    return "hi " + n\n');
@@ -308,4 +308,82 @@ public class Hello implements BiFunction<Map<String, Object>, Map<String, Object
     const missing = await runtime.prepare(spec('java', dir, 'Nope')).catch((e: DomainError) => e.message);
     expect(missing).toMatch(/handler class Nope not found/);
   }, 180_000);
+});
+
+// Sandboxing needs root (namespaces, per-function users); elsewhere functions run as the caller.
+const asRoot = process.getuid?.() === 0;
+
+describe('sandbox', () => {
+  (asRoot ? it : it.skip)(
+    "runs each function as its own user, unable to read another function's code",
+    async () => {
+      const secret = code({ 'f.js': 'module.exports = () => "mine";', 'secret.txt': 'the password' });
+      const reader = (language: 'nodejs' | 'python3') =>
+        language === 'nodejs'
+          ? spec(
+              'nodejs',
+              code({
+                'f.js': `const fs = require('fs');
+module.exports = (c, p) => {
+  const own = fs.readFileSync(__dirname + '/own.txt', 'utf8');
+  try { return { uid: process.getuid(), own, other: fs.readFileSync(p, 'utf8') }; }
+  catch (e) { return { uid: process.getuid(), own, error: e.code }; }
+};`,
+                'own.txt': 'readable',
+              }),
+              './f.js',
+              { identity: 'reader-js' },
+            )
+          : spec(
+              'python3',
+              code({
+                'f.py': `import os
+def handle(c, p):
+    own = open(os.path.join(os.path.dirname(__file__), "own.txt")).read()
+    try:
+        return {"uid": os.getuid(), "own": own, "other": open(p).read()}
+    except OSError as e:
+        return {"uid": os.getuid(), "own": own, "error": type(e).__name__}
+`,
+                'own.txt': 'readable',
+              }),
+              'f.handle',
+              { identity: 'reader-py' },
+            );
+      const owner = spec('nodejs', secret, './f.js', { identity: 'owner' });
+      expect((await run(owner, null)).payload).toBe('mine');
+      const js = (await run(reader('nodejs'), join(secret, 'secret.txt'))).payload as Record<string, unknown>;
+      const py = (await run(reader('python3'), join(secret, 'secret.txt'))).payload as Record<
+        string,
+        unknown
+      >;
+      // Not there (another mount namespace) or not allowed (another user): either way, not read.
+      expect(js).toMatchObject({ own: 'readable' });
+      expect(['EACCES', 'ENOENT']).toContain(js['error']);
+      expect(py).toMatchObject({ own: 'readable' });
+      expect(['PermissionError', 'FileNotFoundError']).toContain(py['error']);
+      expect(js['uid']).not.toBe(0);
+      expect(py['uid']).not.toBe(0);
+      expect(js['uid']).not.toBe(py['uid']);
+    },
+  );
+
+  (asRoot ? it : it.skip)('gives each function a private /tmp', async () => {
+    const writer = spec(
+      'nodejs',
+      code({
+        'f.js': `const fs = require('fs'); module.exports = (c, p) => { fs.writeFileSync('/tmp/note', p); return fs.readdirSync('/tmp'); };`,
+      }),
+      './f.js',
+      { identity: 'writer' },
+    );
+    const looker = spec(
+      'nodejs',
+      code({ 'f.js': `module.exports = () => require('fs').readdirSync('/tmp');` }),
+      './f.js',
+      { identity: 'looker' },
+    );
+    expect((await run(writer, 'hello')).payload).toEqual(['note']);
+    expect((await run(looker, null)).payload).toEqual([]);
+  });
 });

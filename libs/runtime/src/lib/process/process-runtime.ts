@@ -1,11 +1,17 @@
-import type { Language, RunRequest, RunResponse } from '../protocol.js';
+import type { InitRequest, Language, RunRequest, RunResponse } from '../protocol.js';
 import { FunctionPool, type PoolSettings } from './function-pool.js';
-import { RunnerProcess } from './runner-process.js';
+import { canStartUnplaced, RunnerProcess } from './runner-process.js';
+import { Sandbox } from './sandbox.js';
 
 /** One deployable version of a function: a change of code or settings gets a new `key`. */
 export interface FunctionSpec {
   /** Unique per function version, e.g. `org/project/name@revision`. */
   key: string;
+  /**
+   * The function across its versions, e.g. `org/project/name`: each runs as its own user in a sandbox.
+   * Defaults to `key`.
+   */
+  identity?: string;
   language: Language;
   codeDir: string;
   handler: string;
@@ -21,24 +27,40 @@ export interface FunctionSpec {
 export interface ProcessRuntimeOptions {
   /** Languages that keep one generic runner started ahead of need, so a cold start skips process start-up. */
   prestart?: Language[];
-  defaults?: Partial<Omit<PoolSettings, 'language' | 'init'>> & { memoryMb?: number };
+  defaults?: Partial<PoolSettings> & { memoryMb?: number };
   onOutput?: (line: string) => void;
+  /**
+   * Keep functions out of each other's files (see Sandbox): on by default where this process can (as
+   * root on Linux); `false` runs every function as this process's user.
+   */
+  sandbox?: boolean;
 }
 
 const DEFAULTS = { timeoutMs: 30_000, concurrency: 8, queueLimit: 200, idleMs: 5 * 60_000, memoryMb: 256 };
 
 /**
  * Runs functions as local processes: a pool per function version, and a spare generic runner per
- * language. Processes are never shared between function versions, so never between orgs.
+ * language. Processes are never shared between function versions, so never between orgs; in a sandbox
+ * each function also has its own user and sees only its own files.
  */
 export class ProcessRuntime {
   private readonly pools = new Map<string, FunctionPool>();
   private readonly spares = new Map<string, Promise<RunnerProcess>>();
   private readonly defaults: typeof DEFAULTS;
+  private readonly sandbox?: Sandbox;
+  /** How functions are kept apart here, for the operator: said once at start-up. */
+  readonly isolation: string;
   private closed = false;
 
   constructor(private readonly options: ProcessRuntimeOptions = {}) {
     this.defaults = { ...DEFAULTS, ...options.defaults };
+    const sandbox = options.sandbox === false ? 'function sandboxing is turned off' : Sandbox.detect();
+    if (sandbox instanceof Sandbox) {
+      this.sandbox = sandbox;
+      this.isolation = 'each function runs as its own user and sees only its own files';
+    } else {
+      this.isolation = `${sandbox}: functions run as this user and could read each other's files`;
+    }
     for (const language of options.prestart ?? []) this.refillSpare(language, this.defaults.memoryMb);
   }
 
@@ -48,21 +70,18 @@ export class ProcessRuntime {
 
   /** Loads the function in a runner to prove its handler exists; the warm runner then serves calls. */
   async prepare(spec: FunctionSpec): Promise<void> {
-    const runner = await this.runner(spec.language, spec.memoryMb ?? this.defaults.memoryMb);
-    try {
-      await runner.init({
-        codeDir: spec.codeDir,
-        handler: spec.handler,
-        dependenciesDir: spec.dependenciesDir,
-      });
-    } finally {
-      await runner.kill();
-    }
+    const runner = await this.loaded(spec);
+    await runner.kill();
   }
 
   /** How many processes a function version has right now (0 once scaled to zero). */
   processes(key: string): number {
     return this.pools.get(key)?.size ?? 0;
+  }
+
+  /** Whether each function runs as its own user in a sandbox of its own. */
+  get sandboxed(): boolean {
+    return this.sandbox !== undefined;
   }
 
   /** Stops a function version's processes once its runs in flight end. */
@@ -91,25 +110,51 @@ export class ProcessRuntime {
   private pool(spec: FunctionSpec): FunctionPool {
     let pool = this.pools.get(spec.key);
     if (!pool) {
-      const memoryMb = spec.memoryMb ?? this.defaults.memoryMb;
       pool = new FunctionPool(
         {
-          language: spec.language,
-          init: { codeDir: spec.codeDir, handler: spec.handler, dependenciesDir: spec.dependenciesDir },
           concurrency: spec.concurrency ?? this.defaults.concurrency,
           queueLimit: spec.queueLimit ?? this.defaults.queueLimit,
           idleMs: spec.idleMs ?? this.defaults.idleMs,
           timeoutMs: spec.timeoutMs ?? this.defaults.timeoutMs,
         },
-        (language) => this.runner(language, memoryMb),
+        () => this.loaded(spec),
       );
       this.pools.set(spec.key, pool);
     }
     return pool;
   }
 
-  /** A started runner: the spare if it fits (and a new spare behind it), else a fresh one. */
-  private async runner(language: Language, memoryMb: number): Promise<RunnerProcess> {
+  /** A runner with the function loaded: a spare if one fits, else a fresh process. */
+  private async loaded(spec: FunctionSpec): Promise<RunnerProcess> {
+    const memoryMb = spec.memoryMb ?? this.defaults.memoryMb;
+    const init: InitRequest = {
+      codeDir: spec.codeDir,
+      handler: spec.handler,
+      dependenciesDir: spec.dependenciesDir,
+    };
+    const user = this.sandbox?.userOf(spec.identity ?? spec.key);
+    // A runner that cannot switch users itself starts as the function's user, with its code mounted.
+    const runner =
+      this.sandbox && user && !canStartUnplaced(spec.language)
+        ? await RunnerProcess.start({
+            language: spec.language,
+            memoryMb,
+            onOutput: this.options.onOutput,
+            sandbox: this.sandbox,
+            placed: { ...init, user },
+          })
+        : await this.started(spec.language, memoryMb);
+    try {
+      await runner.load(init, user);
+    } catch (err) {
+      await runner.kill();
+      throw err;
+    }
+    return runner;
+  }
+
+  /** A started runner with no function yet: the spare if it fits (and a new spare behind it). */
+  private async started(language: Language, memoryMb: number): Promise<RunnerProcess> {
     const spare = memoryMb === this.defaults.memoryMb ? this.spares.get(language) : undefined;
     if (spare) {
       this.spares.delete(language);
@@ -117,12 +162,23 @@ export class ProcessRuntime {
       const runner = await spare.catch(() => undefined);
       if (runner?.alive) return runner;
     }
-    return RunnerProcess.start({ language, memoryMb, onOutput: this.options.onOutput });
+    return this.start(language, memoryMb);
+  }
+
+  private start(language: Language, memoryMb: number): Promise<RunnerProcess> {
+    return RunnerProcess.start({
+      language,
+      memoryMb,
+      onOutput: this.options.onOutput,
+      sandbox: this.sandbox,
+    });
   }
 
   private refillSpare(language: Language, memoryMb: number): void {
     if (this.closed || !(this.options.prestart ?? []).includes(language)) return;
-    const spare = RunnerProcess.start({ language, memoryMb, onOutput: this.options.onOutput });
+    // A sandboxed java runner cannot wait unplaced: it needs its user from the start.
+    if (this.sandbox && !canStartUnplaced(language)) return;
+    const spare = this.start(language, memoryMb);
     spare.catch(() => this.spares.delete(language));
     this.spares.set(language, spare);
   }

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { DomainError } from '@dispatch/contracts';
 import type { InitRequest, Language, RpcResponse, RunRequest, RunResponse } from '../protocol.js';
 import { javaRunnerDir } from './java-runner-build.js';
+import { placement, SANDBOX_PATHS, type FunctionUser, type Sandbox } from './sandbox.js';
+import { executableUnder, toolchainOf } from './toolchain.js';
 
 const RUNNERS = fileURLToPath(new URL('../../../runners/', import.meta.url));
 const SOCKETS = join(tmpdir(), 'dispatch-runners');
@@ -22,33 +23,72 @@ export interface RunnerOptions {
   memoryMb: number;
   /** Called with what the process prints outside of a run (start-up noise, a crash's last words). */
   onOutput?: (line: string) => void;
+  /** Runs the process in a sandbox of its own (see Sandbox). */
+  sandbox?: Sandbox;
+  /**
+   * The function to mount and the user to become before the runner starts, for a runner that cannot
+   * switch users itself (java). Without it a sandboxed runner is placed when it loads a function.
+   */
+  placed?: { codeDir: string; dependenciesDir?: string; user: FunctionUser };
 }
 
-async function command(options: RunnerOptions): Promise<{ file: string; args: string[] }> {
-  switch (options.language) {
+/** Runtimes whose runner switches to the function's user itself once placed (setuid in the runner). */
+const SWITCHES_USER: ReadonlySet<Language> = new Set(['nodejs', 'python3']);
+
+/** Whether a sandboxed runner of this language can start before it knows its function (a spare). */
+export function canStartUnplaced(language: Language): boolean {
+  return SWITCHES_USER.has(language);
+}
+
+/** The command line of a runner whose files are in `home`, with the interpreter as the process sees it. */
+function command(
+  language: Language,
+  memoryMb: number,
+  executable: string,
+  home: { runners: string; java: string },
+): { file: string; args: string[] } {
+  switch (language) {
     case 'nodejs':
       return {
-        file: process.execPath,
-        args: [`--max-old-space-size=${options.memoryMb}`, join(RUNNERS, 'nodejs', 'runner.mjs')],
+        file: executable,
+        args: [`--max-old-space-size=${memoryMb}`, join(home.runners, 'nodejs', 'runner.mjs')],
       };
     case 'python3':
-      return { file: 'python3', args: ['-u', join(RUNNERS, 'python3', 'runner.py')] };
-    case 'java': {
-      const dir = await javaRunnerDir(RUNNERS);
+      return { file: executable, args: ['-u', join(home.runners, 'python3', 'runner.py')] };
+    case 'java':
       return {
-        file: 'java',
+        file: executable,
         args: [
-          `-Xmx${options.memoryMb}m`,
+          `-Xmx${memoryMb}m`,
           '-XX:+UseSerialGC',
           '-XX:TieredStopAtLevel=1',
+          '-XX:-UsePerfData',
           '-Xshare:auto',
+          // With no passwd entry for a function's user the JVM cannot find a home; /tmp is its own.
+          '-Duser.home=/tmp',
           '-cp',
-          `${join(dir, 'dispatch-java-runner.jar')}:${join(dir, 'lib', '*')}`,
+          `${join(home.java, 'dispatch-java-runner.jar')}:${join(home.java, 'lib', '*')}`,
           'io.dispatch.runner.Runner',
         ],
       };
-    }
   }
+}
+
+/** The runner's command line: as is, or inside a sandbox with its files and interpreter mounted. */
+async function launchOf(
+  options: RunnerOptions,
+  socketDir: string,
+): Promise<{ file: string; args: string[] }> {
+  const { language, memoryMb, sandbox } = options;
+  const toolchain = await toolchainOf(language);
+  const javaDir = language === 'java' ? await javaRunnerDir(RUNNERS) : '';
+  if (!sandbox) return command(language, memoryMb, toolchain.executable, { runners: RUNNERS, java: javaDir });
+  const inside = command(language, memoryMb, executableUnder(toolchain, SANDBOX_PATHS.toolchain), {
+    runners: SANDBOX_PATHS.runner,
+    java: SANDBOX_PATHS.runner,
+  });
+  const runnerDir = language === 'java' ? javaDir : RUNNERS;
+  return sandbox.launch({ runnerDir, socketDir, toolchainDir: toolchain.prefix }, inside, options.placed);
 }
 
 /** The outcome of a run the process could not give: its own crash or a deadline. */
@@ -71,7 +111,6 @@ interface Pending {
  * serves one call at a time; the pool decides which runner gets which call.
  */
 export class RunnerProcess {
-  readonly id = randomUUID();
   private readonly child: ChildProcess;
   private readonly socket: string;
   private connection?: Socket;
@@ -86,15 +125,15 @@ export class RunnerProcess {
 
   private constructor(
     private readonly options: RunnerOptions,
+    private readonly socketDir: string,
     { file, args }: { file: string; args: string[] },
   ) {
-    mkdirSync(SOCKETS, { recursive: true, mode: 0o700 });
-    this.socket = join(SOCKETS, `${this.id}.sock`);
+    this.socket = join(socketDir, 'runner.sock');
     this.child = spawn(file, args, {
       env: {
         PATH: process.env['PATH'],
-        HOME: process.env['HOME'],
-        DISPATCH_RUNNER_SOCKET: this.socket,
+        HOME: options.sandbox ? '/tmp' : process.env['HOME'],
+        DISPATCH_RUNNER_SOCKET: options.sandbox ? join(SANDBOX_PATHS.socket, 'runner.sock') : this.socket,
         DISPATCH_RUNNER_MEMORY_MB: String(options.memoryMb),
       },
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
@@ -104,7 +143,7 @@ export class RunnerProcess {
       this.child.once('exit', (code, signal) => {
         this.exit = { code, signal };
         this.connection?.destroy();
-        rmSync(this.socket, { force: true });
+        rmSync(this.socketDir, { recursive: true, force: true });
         resolve();
       });
     });
@@ -112,7 +151,11 @@ export class RunnerProcess {
 
   /** Starts a runner and resolves once it listens. */
   static async start(options: RunnerOptions): Promise<RunnerProcess> {
-    const runner = new RunnerProcess(options, await command(options));
+    // A directory per runner: in a sandbox it is the one host directory the process may write to.
+    mkdirSync(SOCKETS, { recursive: true, mode: 0o700 });
+    const socketDir = mkdtempSync(join(SOCKETS, `${options.language}-`));
+    if (options.placed) chownSync(socketDir, options.placed.user.uid, options.placed.user.gid);
+    const runner = new RunnerProcess(options, socketDir, await launchOf(options, socketDir));
     await runner.ready();
     await runner.connect();
     return runner;
@@ -126,9 +169,21 @@ export class RunnerProcess {
     return this.options.language;
   }
 
-  /** Loads the function's code; a bad handler is INVALID_ARGUMENT with the runner's reason. */
-  async init(init: InitRequest, timeoutMs = 30_000): Promise<void> {
-    const response = await this.call('init', init, timeoutMs);
+  /**
+   * Loads the function's code, in a sandbox as `user`; a bad handler is INVALID_ARGUMENT with the
+   * runner's reason.
+   */
+  async load(init: InitRequest, user?: FunctionUser, timeoutMs = 30_000): Promise<void> {
+    const { sandbox, placed } = this.options;
+    let request: InitRequest = init;
+    if (sandbox && placed) {
+      request = { ...init, ...placement(init.dependenciesDir, placed.user), user: undefined };
+    } else if (sandbox) {
+      if (!user) throw new Error('a sandboxed runner needs the function user');
+      const where = await sandbox.place(this.child.pid as number, init.codeDir, init.dependenciesDir, user);
+      request = { ...init, ...where };
+    }
+    const response = await this.call('init', request, timeoutMs);
     if ('error' in response) throw new DomainError('INVALID_ARGUMENT', response.error.message);
   }
 
