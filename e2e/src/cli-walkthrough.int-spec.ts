@@ -145,7 +145,9 @@ describe('the newcomer walkthrough through the dispatch CLI', () => {
     expect(image.stderr).toBe('');
     write(
       'Hello.java',
-      `import java.util.Map;
+      `package io.example;
+
+import java.util.Map;
 import java.util.function.BiFunction;
 import org.apache.commons.lang3.StringUtils;
 

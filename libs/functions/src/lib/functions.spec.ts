@@ -1,11 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { packSource } from '@dispatch/api-client';
-import { runKind, type DispatchFunction, type Run } from '@dispatch/contracts';
+import { runKind, type DispatchFunction, type FunctionSpec, type Run } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { startTestApp, type TestApp } from '@dispatch/platform';
+import type { ProcessRuntime } from '@dispatch/runtime';
 import { FunctionsModule } from './functions.module.js';
 
 let app: TestApp;
@@ -230,27 +231,41 @@ module.exports = (c, paths) => ({ uid: process.getuid(), read: paths.filter((p) 
     expect(results.map((r) => r.body.output)).toEqual(Array.from({ length: 200 }, (_, i) => i * i));
   }, 60_000);
 
-  it('updates the code without dropping the old version until the new one is READY', async () => {
-    await createFunction('versioned', file('f.js', 'module.exports = () => "v1";'));
+  it('updates the code without dropping the old version or a call in flight', async () => {
+    await createFunction(
+      'versioned',
+      file('f.js', 'module.exports = (c, p) => new Promise((r) => setTimeout(() => r("v1"), p));'),
+    );
+    const inFlight = exec('versioned', 600);
+    await new Promise((r) => setTimeout(r, 100));
     const updated = await call<DispatchFunction>('PUT', '/v1/function/versioned', {
       image: 'nodejs',
       source: await packSource(file('f.js', 'module.exports = () => "v2";')),
     });
     expect(updated.status).toBe(200);
-    expect(['v1', 'v2']).toContain((await exec('versioned', null)).body.output);
+    expect(['v1', 'v2']).toContain((await exec('versioned', 0)).body.output);
     expect((await settled('versioned')).status).toBe('READY');
-    expect((await exec('versioned', null)).body.output).toBe('v2');
+    expect((await exec('versioned', 0)).body.output).toBe('v2');
+    expect((await inFlight).body).toMatchObject({ output: 'v1', error: null });
   });
 
-  it('deletes a function with its runs', async () => {
+  it('deletes a function with its runs, its processes and its files', async () => {
     await createFunction('gone', file('f.js', HELLO));
     await exec('gone', { name: 'a', place: 'b' });
+    const runtime = app.app.get<ProcessRuntime>(Symbol.for('dispatch.process-runtime'));
+    const stored = await app.app
+      .get<EntityStore>(ENTITY_STORE)
+      .get<FunctionSpec>({ org: 'default', project: 'default', kind: 'function', name: 'gone' });
+    const key = stored.spec.backingObject?.key ?? 'none';
+    expect(runtime.processes(key)).toBeGreaterThan(0);
     expect((await call('DELETE', '/v1/function/gone')).status).toBe(200);
     const deadline = Date.now() + 5000;
     while ((await call('GET', '/v1/function/gone')).status !== 404 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
     expect((await call('GET', '/v1/function/gone')).status).toBe(404);
     expect((await call<Run[]>('GET', '/v1/runs?functionName=gone')).body).toEqual([]);
+    expect(runtime.processes(key)).toBe(0);
+    expect(existsSync(join(app.dataDir, 'functions', 'default', 'default', 'gone'))).toBe(false);
   });
 
   it('keeps two orgs apart', async () => {

@@ -15,7 +15,7 @@ import { ensurePrivateDir, EntityReconciler } from '@dispatch/platform';
 import { compileFunction, LANGUAGES, type Language, type ProcessRuntime } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
 import { PROCESS_RUNTIME } from '../runtime.provider.js';
-import { defaultHandler, topFiles, unpackSource } from './source.js';
+import { inferHandler, unpackSource } from './source.js';
 
 export function functionRoot(
   config: FunctionsConfig,
@@ -64,7 +64,7 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
     } catch (err) {
       return this.fail(fn, (err as Error).message);
     }
-    const handler = fn.spec.handler ?? defaultHandler(language, await topFiles(codeDir));
+    const handler = fn.spec.handler ?? (await inferHandler(language, codeDir));
     if (!handler) {
       return this.fail(
         fn,

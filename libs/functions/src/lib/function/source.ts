@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -45,15 +45,19 @@ export async function unpackSource(source: string, dir: string): Promise<void> {
 }
 
 /** The files at the top of the unpacked code, for inferring a handler when there is just one. */
-export async function topFiles(dir: string): Promise<string[]> {
+async function topFiles(dir: string): Promise<string[]> {
   const names = await readdir(dir);
   const files: string[] = [];
   for (const name of names) if ((await stat(join(dir, name))).isFile()) files.push(name);
   return files;
 }
 
-/** The handler a single-file function needs no `--handler` for, as the original CLI inferred it. */
-export function defaultHandler(language: string, files: string[]): string | undefined {
+/**
+ * The handler a single-file function needs no `--handler` for, as the original CLI inferred it: the
+ * file for nodejs, `module.handle` for python3, the class (in its package) for java.
+ */
+export async function inferHandler(language: string, dir: string): Promise<string | undefined> {
+  const files = await topFiles(dir);
   if (files.length !== 1) return undefined;
   const file = files[0] as string;
   switch (language) {
@@ -61,9 +65,18 @@ export function defaultHandler(language: string, files: string[]): string | unde
       return `./${file}`;
     case 'python3':
       return file.endsWith('.py') ? `${file.slice(0, -3)}.handle` : undefined;
-    case 'java':
-      return file.endsWith('.java') ? file.slice(0, -5) : undefined;
+    case 'java': {
+      if (!file.endsWith('.java')) return undefined;
+      const pkg = javaPackage(await readFile(join(dir, file), 'utf8'));
+      return pkg ? `${pkg}.${file.slice(0, -5)}` : file.slice(0, -5);
+    }
     default:
       return undefined;
   }
+}
+
+/** The `package a.b;` a Java source declares, comments aside. */
+export function javaPackage(source: string): string | undefined {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/.*$/gm, ' ');
+  return /^\s*package\s+([\w.]+)\s*;/m.exec(code)?.[1];
 }
