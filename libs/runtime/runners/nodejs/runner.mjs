@@ -126,6 +126,8 @@ async function answer(line) {
 const server = createServer((connection) => {
   let previous = Promise.resolve();
   const lines = createInterface({ input: connection, crlfDelay: Infinity });
+  // A host that goes away is no error of the runner's: readline repeats the socket's errors.
+  lines.on('error', () => undefined);
   lines.on('line', (line) => {
     previous = previous.then(async () => {
       const response = await answer(line);

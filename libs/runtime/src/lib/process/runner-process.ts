@@ -242,7 +242,10 @@ export class RunnerProcess {
       connection.on('error', () => undefined);
       connection.setNoDelay(true);
       this.connection = connection;
-      createInterface({ input: connection, crlfDelay: Infinity }).on('line', (line) => this.receive(line));
+      createInterface({ input: connection, crlfDelay: Infinity })
+        .on('line', (line) => this.receive(line))
+        // readline repeats the socket's errors; the process's exit settles what is in flight.
+        .on('error', () => undefined);
     });
   }
 
