@@ -1,10 +1,13 @@
 import type { DynamicModule, Type } from '@nestjs/common';
-import type { ServiceEnv } from '@dispatch/platform';
+import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
+import { SecretsModule } from '@dispatch/secrets';
 
 /**
- * The secrets service of the distributed shape: secrets, encrypted at rest. It lists the domain modules it hosts;
- * the platform (etcd store, Kafka bus, health, version) is added by `runDistributedService`.
+ * The secrets service of the distributed shape: secrets, sealed at rest. Every replica needs the same
+ * DISPATCH_SECRETS_KEY; without one a key is generated into this service's data directory. The
+ * platform (etcd store, Kafka bus, health, version) is added by `runDistributedService`.
  */
-export function serviceModules(_env: ServiceEnv): (Type | DynamicModule)[] {
-  return [];
+export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
+  const { DISPATCH_SECRETS_KEY } = parseEnv({ DISPATCH_SECRETS_KEY: envTypes.optional() }, process.env);
+  return [SecretsModule.forRoot({ dataDir: env.DISPATCH_DATA_DIR, key: DISPATCH_SECRETS_KEY })];
 }

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { FunctionsModule } from '@dispatch/functions';
 import { ImagesModule } from '@dispatch/images';
 import { PlatformModule } from '@dispatch/platform';
+import { SecretsModule } from '@dispatch/secrets';
 import type { SoloConfig } from './env.js';
 
 /**
@@ -17,6 +18,7 @@ export class SoloModule {
         PlatformModule.solo({ dataDir: config.dataDir }),
         ImagesModule.forRoot({ dataDir: config.dataDir }),
         FunctionsModule.forRoot({ dataDir: config.dataDir }),
+        SecretsModule.forRoot({ dataDir: config.dataDir, key: config.secretsKey }),
       ],
     };
   }

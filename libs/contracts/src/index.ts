@@ -4,3 +4,4 @@ export * from './lib/version.js';
 export * from './lib/models/api-model.js';
 export * from './lib/models/image.js';
 export * from './lib/models/function.js';
+export * from './lib/models/secret.js';

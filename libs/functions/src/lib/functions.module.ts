@@ -1,4 +1,4 @@
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { FunctionController } from './function/function.controller.js';
 import { FunctionReconciler } from './function/function.reconciler.js';
 import { FunctionService } from './function/function.service.js';
@@ -8,18 +8,16 @@ import { RunService } from './run/run.service.js';
 import { RunStore } from './run/run.store.js';
 import { SchemaValidator } from './run/schema-validator.js';
 import { processRuntimeProvider, RuntimeLifecycle } from './runtime.provider.js';
-import { NoSecretsResolver, SECRETS_RESOLVER } from './secrets/secrets-resolver.js';
 
 /** Functions and runs: `/v1/function`, `/v1/runs`, the reconciler that prepares functions, the runtime. */
 @Module({})
 export class FunctionsModule {
-  static forRoot(config: FunctionsConfig, secrets?: Provider): DynamicModule {
+  static forRoot(config: FunctionsConfig): DynamicModule {
     return {
       module: FunctionsModule,
       controllers: [FunctionController, RunController],
       providers: [
         { provide: FUNCTIONS_CONFIG, useValue: config },
-        secrets ?? { provide: SECRETS_RESOLVER, useClass: NoSecretsResolver },
         processRuntimeProvider,
         RuntimeLifecycle,
         SchemaValidator,

@@ -35,7 +35,9 @@ export async function startTestApp(modules: (dataDir: string) => (Type | Dynamic
         headers: { 'content-type': 'application/json', 'x-dispatch-org': org },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-      return { status: res.status, body: (await res.json()) as T };
+      const text = await res.text();
+      // A 204 has no body.
+      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
     },
     dataDir,
     app,

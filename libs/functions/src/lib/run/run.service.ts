@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   DomainError,
   FUNCTION_KIND,
@@ -7,13 +7,15 @@ import {
   type FunctionSpec,
   type InvocationError,
   type Run,
+  SECRETS_RESOLVER,
+  type SecretsResolver,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import type { RequestScope } from '@dispatch/platform';
 import type { Language, ProcessRuntime, RunResponse } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
 import { PROCESS_RUNTIME } from '../runtime.provider.js';
-import { SECRETS_RESOLVER, type SecretsResolver } from '../secrets/secrets-resolver.js';
+import { NoSecretsResolver } from '../secrets/secrets-resolver.js';
 import { RunStore } from './run.store.js';
 import { SchemaValidator } from './schema-validator.js';
 
@@ -42,7 +44,8 @@ export class RunService {
   constructor(
     @Inject(ENTITY_STORE) private readonly store: EntityStore,
     @Inject(PROCESS_RUNTIME) private readonly runtime: ProcessRuntime,
-    @Inject(SECRETS_RESOLVER) private readonly secrets: SecretsResolver,
+    // The secrets domain provides it globally where it runs in this process; otherwise no secret resolves.
+    @Optional() @Inject(SECRETS_RESOLVER) private readonly secrets: SecretsResolver = new NoSecretsResolver(),
     @Inject(FUNCTIONS_CONFIG) private readonly config: FunctionsConfig,
     private readonly schemas: SchemaValidator,
     private readonly runs: RunStore,

@@ -1,18 +1,11 @@
-import { DomainError } from '@dispatch/contracts';
+import { DomainError, type SecretsResolver, type SecretValues } from '@dispatch/contracts';
 
 /**
- * Where a run's secrets come from: the names a function lists plus those named at exec time, resolved
- * to their values for `context.secrets`. The secrets domain provides the real one; until it exists the
- * default knows no secret, so naming one fails the run clearly rather than handing over nothing.
+ * The resolver when no secrets domain is present in this process: it knows no secret, so naming one
+ * fails the run clearly rather than handing over nothing.
  */
-export interface SecretsResolver {
-  resolve(org: string, project: string, names: string[]): Promise<Record<string, unknown>>;
-}
-
-export const SECRETS_RESOLVER = Symbol.for('dispatch.secrets-resolver');
-
 export class NoSecretsResolver implements SecretsResolver {
-  async resolve(org: string, project: string, names: string[]): Promise<Record<string, unknown>> {
+  async resolve(org: string, project: string, names: string[]): Promise<SecretValues> {
     const [first] = names;
     if (first !== undefined)
       throw new DomainError('NOT_FOUND', `secret ${first} not found in ${org}/${project}`);
