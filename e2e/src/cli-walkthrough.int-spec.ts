@@ -1,57 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { freePort, ROOT, start, waitForHttp, type Started } from './processes.js';
-import { spawn } from 'node:child_process';
+import { startSoloSession, type SoloSession } from './solo-session.js';
 
-let solo: Started;
-let port: number;
-const work = mkdtempSync(join(tmpdir(), 'dispatch-walkthrough-'));
-
-/** Runs the dispatch CLI as a user would, optionally feeding standard input. */
-function dispatch(
-  args: string[],
-  stdin?: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [join(ROOT, 'apps/cli/bin/dispatch.js'), '--port', String(port), ...args],
-      {
-        cwd: work,
-        env: { ...process.env, DISPATCH_CONFIG: join(work, 'no-config.json') },
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
-}
-
-function write(name: string, text: string): string {
-  writeFileSync(join(work, name), text);
-  return join(work, name);
-}
+let session: SoloSession;
+const dispatch = (args: string[], stdin?: string) => session.dispatch(args, stdin);
+const write = (name: string, text: string) => session.write(name, text);
 
 beforeAll(async () => {
-  port = await freePort();
-  solo = start(process.execPath, [
-    join(ROOT, 'apps/solo/dist/main.js'),
-    '--port',
-    String(port),
-    '--data-dir',
-    join(work, 'data'),
-  ]);
-  await waitForHttp(`http://127.0.0.1:${port}/readyz`, solo);
+  session = await startSoloSession('walkthrough');
 }, 60_000);
 
 afterAll(async () => {
-  await solo.stop();
-  rmSync(work, { recursive: true, force: true });
+  await session.stop();
 });
 
 describe('the newcomer walkthrough through the dispatch CLI', () => {

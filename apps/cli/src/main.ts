@@ -62,7 +62,7 @@ function batchCommand(verb: 'create' | 'update' | 'delete', description: string)
   const command = program
     .command(verb)
     .description(description)
-    .option('-f, --file <file>', 'a YAML file of documents of any kind (BaseImage, Image, Function)')
+    .option('-f, --file <file>', 'a YAML file of documents of any kind (BaseImage, Image, Function, Secret)')
     .option('-w, --work-dir <dir>', "where the file's relative paths start (default: the file's folder)")
     .action(async (options: { file?: string; workDir?: string }) => {
       if (!options.file) command.help({ error: true });
@@ -126,6 +126,15 @@ functionFlags(
   await createFunction(name, source, options, global());
 });
 create
+  .command('secret')
+  .description('create a secret from a JSON file of names to values')
+  .argument('<name>')
+  .argument('<file>')
+  .action(async (name: string, file: string) => {
+    const { createSecret } = await import('./commands/secret/secret.js');
+    await createSecret(name, file, global());
+  });
+create
   .command('seed-images')
   .description('create the nodejs, python3 and java base images and images')
   .action(async () => {
@@ -144,6 +153,16 @@ functionFlags(
   const { updateFunction } = await import('./commands/function/function.js');
   await updateFunction(name, source, options, global());
 });
+
+update
+  .command('secret')
+  .description("replace a secret's values from a JSON file")
+  .argument('<name>')
+  .argument('<file>')
+  .action(async (name: string, file: string) => {
+    const { updateSecret } = await import('./commands/secret/secret.js');
+    await updateSecret(name, file, global());
+  });
 
 const get = program.command('get').description('show resources');
 get
@@ -171,6 +190,15 @@ get
     await getFunctions(name, global());
   });
 get
+  .command('secret')
+  .alias('secrets')
+  .argument('[name]')
+  .option('--show-values', 'show the values, which are hidden otherwise')
+  .action(async (name: string | undefined, options: { showValues?: boolean }) => {
+    const { getSecrets } = await import('./commands/secret/secret.js');
+    await getSecrets(name, options, global());
+  });
+get
   .command('runs')
   .alias('run')
   .argument('[function]')
@@ -185,6 +213,7 @@ for (const [noun, aliases, module, fn] of [
   ['base-image', ['baseimage'], './commands/baseimage/baseimage.js', 'deleteBaseImage'],
   ['image', [], './commands/image/image.js', 'deleteImage'],
   ['function', [], './commands/function/function.js', 'deleteFunction'],
+  ['secret', [], './commands/secret/secret.js', 'deleteSecret'],
 ] as const) {
   del
     .command(noun)

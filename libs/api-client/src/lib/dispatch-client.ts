@@ -9,6 +9,7 @@ import {
   type DispatchFunction,
   type Image,
   type Run,
+  type Secret,
   type Tag,
   type VersionInfo,
 } from '@dispatch/contracts';
@@ -60,6 +61,7 @@ export class DispatchClient {
   readonly baseImages = this.resource<BaseImage>('/v1/baseimage');
   readonly images = this.resource<Image>('/v1/image');
   readonly functions = this.resource<DispatchFunction>('/v1/function');
+  readonly secrets = this.resource<Secret>('/v1/secret');
 
   /** Executes a function: the finished Run when blocking, the accepted one otherwise. */
   runFunction(

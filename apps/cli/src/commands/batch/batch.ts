@@ -6,12 +6,13 @@ import { parseAllDocuments } from 'yaml';
 import { clientFor, type GlobalOptions } from '../../global-options.js';
 import { functionBody } from '../function/function.js';
 import { resolveBaseImage } from '../image/image.js';
+import { readSecretValues } from '../secret/secret.js';
 
 type Doc = Record<string, unknown> & { kind: string; name: string };
 type Verb = 'create' | 'update' | 'delete';
 
 /** The kinds a batch file may hold, in the order they are created (dependencies first). */
-const ORDER = ['baseimage', 'image', 'function'] as const;
+const ORDER = ['secret', 'baseimage', 'image', 'function'] as const;
 type Kind = (typeof ORDER)[number];
 
 function kindOf(doc: Record<string, unknown>, index: number): Kind {
@@ -21,7 +22,7 @@ function kindOf(doc: Record<string, unknown>, index: number): Kind {
   if ((ORDER as readonly string[]).includes(kind)) return kind as Kind;
   throw new DomainError(
     'INVALID_ARGUMENT',
-    `document ${index + 1}: unknown kind ${JSON.stringify(doc['kind'])}; use BaseImage, Image or Function`,
+    `document ${index + 1}: unknown kind ${JSON.stringify(doc['kind'])}; use BaseImage, Image, Function or Secret`,
   );
 }
 
@@ -40,6 +41,13 @@ function schema(value: unknown, workDir: string): Record<string, unknown> | unde
 
 async function body(client: DispatchClient, kind: Kind, doc: Doc, workDir: string): Promise<unknown> {
   switch (kind) {
+    case 'secret': {
+      // Values inline, or `secretsPath` naming a JSON file as `dispatch create secret` takes.
+      const path = doc['secretsPath'];
+      const secrets =
+        typeof path === 'string' ? readSecretValues(resolve(workDir, path)) : (doc['secrets'] ?? {});
+      return { name: doc.name, secrets, tags: doc['tags'] };
+    }
     case 'baseimage':
       return {
         name: doc.name,
@@ -89,10 +97,17 @@ function resource(client: DispatchClient, kind: Kind): ResourceClient<unknown> {
       return client.images;
     case 'function':
       return client.functions;
+    case 'secret':
+      return client.secrets;
   }
 }
 
-const LABEL: Record<Kind, string> = { baseimage: 'base image', image: 'image', function: 'function' };
+const LABEL: Record<Kind, string> = {
+  secret: 'secret',
+  baseimage: 'base image',
+  image: 'image',
+  function: 'function',
+};
 
 /** `dispatch create|update|delete -f file.yaml [-w dir]`: documents of any kind, as the original CLI. */
 export async function runBatch(

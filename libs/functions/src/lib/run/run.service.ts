@@ -65,7 +65,8 @@ export class RunService {
       logs: { stdout: [], stderr: [] },
       event: request.event,
       httpContext: request.httpContext,
-      secrets: request.secrets ?? [],
+      // The names, never the values: the function's own secrets, then those named for this run.
+      secrets: [...new Set([...(fn.spec.secrets ?? []), ...(request.secrets ?? [])])],
       status: 'INITIALIZED',
       reason: [],
       tags: request.tags ?? [],
@@ -126,10 +127,7 @@ export class RunService {
 
     let secrets: Record<string, unknown>;
     try {
-      secrets = await this.secrets.resolve(scope.org, scope.project, [
-        ...(fn.spec.secrets ?? []),
-        ...run.secrets,
-      ]);
+      secrets = await this.secrets.resolve(scope.org, scope.project, run.secrets);
     } catch (err) {
       return finish({ error: { type: 'InputError', message: (err as Error).message } });
     }
