@@ -13,6 +13,8 @@ export interface CliResult {
 /** A solo Dispatch on a throwaway data directory, driven through the dispatch CLI as a user would. */
 export interface SoloSession {
   port: number;
+  /** The gateway's base URLs, e.g. `http://127.0.0.1:40123`. */
+  gateway: { http: string; https: string };
   work: string;
   dataDir: string;
   /** Runs the dispatch CLI in the work directory, optionally feeding standard input. */
@@ -32,11 +34,23 @@ export async function startSoloSession(name: string, extraArgs: string[] = []): 
     String(port),
     '--data-dir',
     dataDir,
+    '--gateway-port',
+    '0',
+    '--gateway-tls-port',
+    '0',
     ...extraArgs,
   ]);
   await waitForHttp(`http://127.0.0.1:${port}/readyz`, solo);
+  // Printed just after the API starts listening, so possibly a moment after it first answers.
+  let served: RegExpExecArray | null = null;
+  for (let i = 0; i < 100 && !served; i += 1) {
+    served = /Endpoints are served on (\S+) and (\S+)/.exec(solo.output());
+    if (!served) await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!served) throw new Error(`solo did not say where endpoints are served:\n${solo.output()}`);
   return {
     port,
+    gateway: { http: served[1] as string, https: served[2] as string },
     work,
     dataDir,
     dispatch: (args, stdin) =>

@@ -20,6 +20,10 @@ const solo = (port: number, dataDir: string) =>
     String(port),
     '--data-dir',
     dataDir,
+    '--gateway-port',
+    '0',
+    '--gateway-tls-port',
+    '0',
   ]);
 
 describe('solo', () => {
@@ -52,6 +56,10 @@ describe('solo', () => {
       await proc.stop();
     }
     expect(proc.output()).toContain(`Dispatch is listening on http://127.0.0.1:${port}`);
+    // With no configuration the gateway takes the original's ports.
+    expect(proc.output()).toContain(
+      'Endpoints are served on http://127.0.0.1:8081 and https://127.0.0.1:8444',
+    );
   }, 120_000);
 
   it('answers the dispatch CLI', async () => {

@@ -68,6 +68,10 @@ export async function benchFunctions() {
     '0',
     '--data-dir',
     join(work, 'data'),
+    '--gateway-port',
+    '0',
+    '--gateway-tls-port',
+    '0',
   ]);
   const port = Number(/:(\d+) /.exec(line)?.[1]);
   const client = new DispatchClient({ baseUrl: `http://127.0.0.1:${port}` });

@@ -13,6 +13,9 @@ function exitCodeOf(code: ErrorCode): number {
   switch (code) {
     case 'INVALID_ARGUMENT':
     case 'PAYLOAD_TOO_LARGE':
+    case 'METHOD_NOT_ALLOWED':
+    case 'UNSUPPORTED_MEDIA_TYPE':
+    case 'HTTPS_REQUIRED':
       return 2;
     case 'NOT_FOUND':
       return 3;
@@ -27,6 +30,8 @@ function exitCodeOf(code: ErrorCode): number {
     case 'RESOURCE_EXHAUSTED':
       return 6;
     case 'INTERNAL':
+    case 'FUNCTION_FAILED':
+    case 'DEADLINE_EXCEEDED':
       return 1;
   }
 }
@@ -62,7 +67,10 @@ function batchCommand(verb: 'create' | 'update' | 'delete', description: string)
   const command = program
     .command(verb)
     .description(description)
-    .option('-f, --file <file>', 'a YAML file of documents of any kind (BaseImage, Image, Function, Secret)')
+    .option(
+      '-f, --file <file>',
+      'a YAML file of documents of any kind (BaseImage, Image, Function, Secret, Endpoint)',
+    )
     .option('-w, --work-dir <dir>', "where the file's relative paths start (default: the file's folder)")
     .action(async (options: { file?: string; workDir?: string }) => {
       if (!options.file) command.help({ error: true });
@@ -103,6 +111,14 @@ create
       await createImage(name, base, options, global());
     },
   );
+const endpointFlags = (command: Command) =>
+  command
+    .option('--method <method>', 'an HTTP method it answers (repeatable; default GET)', collect)
+    .option('--path <path>', 'a path it answers (repeatable; default /NAME)', collect)
+    .option('--host <host>', 'a host name it answers on (repeatable; default any)', collect)
+    .option('--cors', 'answer CORS preflights and allow cross-origin calls')
+    .option('--https-only', 'refuse plain HTTP')
+    .option('--disable', 'keep the endpoint but serve nothing');
 const functionFlags = (command: Command) =>
   command
     .option('--image <image>', 'the image the function runs on')
@@ -124,6 +140,16 @@ functionFlags(
 ).action(async (name: string, source: string, options: object) => {
   const { createFunction } = await import('./commands/function/function.js');
   await createFunction(name, source, options, global());
+});
+endpointFlags(
+  create
+    .command('endpoint')
+    .description('put a function behind HTTP paths and methods on the gateway')
+    .argument('<name>')
+    .argument('<function>'),
+).action(async (name: string, fn: string, options: object) => {
+  const { createEndpoint } = await import('./commands/endpoint/endpoint.js');
+  await createEndpoint(name, fn, options, global());
 });
 create
   .command('secret')
@@ -154,6 +180,16 @@ functionFlags(
   await updateFunction(name, source, options, global());
 });
 
+endpointFlags(
+  update
+    .command('endpoint')
+    .description("replace an endpoint's settings")
+    .argument('<name>')
+    .argument('<function>'),
+).action(async (name: string, fn: string, options: object) => {
+  const { updateEndpoint } = await import('./commands/endpoint/endpoint.js');
+  await updateEndpoint(name, fn, options, global());
+});
 update
   .command('secret')
   .description("replace a secret's values from a JSON file")
@@ -190,6 +226,14 @@ get
     await getFunctions(name, global());
   });
 get
+  .command('endpoint')
+  .alias('endpoints')
+  .argument('[name]')
+  .action(async (name?: string) => {
+    const { getEndpoints } = await import('./commands/endpoint/endpoint.js');
+    await getEndpoints(name, global());
+  });
+get
   .command('secret')
   .alias('secrets')
   .argument('[name]')
@@ -214,6 +258,7 @@ for (const [noun, aliases, module, fn] of [
   ['image', [], './commands/image/image.js', 'deleteImage'],
   ['function', [], './commands/function/function.js', 'deleteFunction'],
   ['secret', [], './commands/secret/secret.js', 'deleteSecret'],
+  ['endpoint', [], './commands/endpoint/endpoint.js', 'deleteEndpoint'],
 ] as const) {
   del
     .command(noun)

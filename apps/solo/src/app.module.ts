@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { ApiGatewayModule } from '@dispatch/api-gateway';
 import { FunctionsModule } from '@dispatch/functions';
 import { ImagesModule } from '@dispatch/images';
 import { PlatformModule } from '@dispatch/platform';
@@ -19,6 +20,14 @@ export class SoloModule {
         ImagesModule.forRoot({ dataDir: config.dataDir }),
         FunctionsModule.forRoot({ dataDir: config.dataDir }),
         SecretsModule.forRoot({ dataDir: config.dataDir, key: config.secretsKey }),
+        ApiGatewayModule.forRoot({
+          dataDir: config.dataDir,
+          host: config.host,
+          port: config.gatewayPort,
+          tlsPort: config.gatewayTlsPort,
+          tlsCert: config.tlsCert,
+          tlsKey: config.tlsKey,
+        }),
       ],
     };
   }

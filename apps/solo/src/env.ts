@@ -9,6 +9,11 @@ export interface SoloConfig {
   dataDir: string;
   /** The key sealing secrets; generated into the data directory when not given. */
   secretsKey?: string;
+  /** The gateway serving endpoints: plain HTTP and HTTPS ports, and a certificate (else self-signed). */
+  gatewayPort: number;
+  gatewayTlsPort: number;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export const SOLO_USAGE = `Usage: npm start -- [options]   (or: node apps/solo/dist/main.js [options])
@@ -19,8 +24,13 @@ Options (each also read from the environment variable shown):
   --host HOST        address to listen on        DISPATCH_HOST      (default 127.0.0.1)
   --port PORT        API port                    DISPATCH_PORT      (default 8080)
   --data-dir DIR     where Dispatch keeps data   DISPATCH_DATA_DIR  (default ~/.dispatch/data)
+  --gateway-port PORT      endpoints over HTTP    DISPATCH_GATEWAY_PORT      (default 8081)
+  --gateway-tls-port PORT  endpoints over HTTPS   DISPATCH_GATEWAY_TLS_PORT  (default 8444)
 
 Environment only:
+  DISPATCH_TLS_CERT, DISPATCH_TLS_KEY
+                         PEM files of the gateway's HTTPS certificate and key (default: a
+                         self-signed pair for localhost, generated once into the data directory)
   DISPATCH_SECRETS_KEY   the key sealing secrets, 32 bytes in base64 (default: generated once into
                          the data directory, readable by its owner only)
   -h, --help         show this help`;
@@ -35,6 +45,8 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
         host: { type: 'string' },
         port: { type: 'string' },
         'data-dir': { type: 'string' },
+        'gateway-port': { type: 'string' },
+        'gateway-tls-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -49,6 +61,8 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
     ...(flags.host !== undefined && { DISPATCH_HOST: flags.host }),
     ...(flags.port !== undefined && { DISPATCH_PORT: flags.port }),
     ...(flags['data-dir'] !== undefined && { DISPATCH_DATA_DIR: flags['data-dir'] }),
+    ...(flags['gateway-port'] !== undefined && { DISPATCH_GATEWAY_PORT: flags['gateway-port'] }),
+    ...(flags['gateway-tls-port'] !== undefined && { DISPATCH_GATEWAY_TLS_PORT: flags['gateway-tls-port'] }),
   };
   const parsed = parseEnv(
     {
@@ -56,6 +70,10 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
       DISPATCH_PORT: envTypes.port(8080),
       DISPATCH_DATA_DIR: envTypes.path(join(homedir(), '.dispatch', 'data')),
       DISPATCH_SECRETS_KEY: envTypes.optional(),
+      DISPATCH_GATEWAY_PORT: envTypes.port(8081),
+      DISPATCH_GATEWAY_TLS_PORT: envTypes.port(8444),
+      DISPATCH_TLS_CERT: envTypes.optional(),
+      DISPATCH_TLS_KEY: envTypes.optional(),
     },
     merged,
   );
@@ -64,5 +82,9 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
     port: parsed.DISPATCH_PORT,
     dataDir: resolve(parsed.DISPATCH_DATA_DIR),
     secretsKey: parsed.DISPATCH_SECRETS_KEY,
+    gatewayPort: parsed.DISPATCH_GATEWAY_PORT,
+    gatewayTlsPort: parsed.DISPATCH_GATEWAY_TLS_PORT,
+    tlsCert: parsed.DISPATCH_TLS_CERT,
+    tlsKey: parsed.DISPATCH_TLS_KEY,
   };
 }

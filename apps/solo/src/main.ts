@@ -1,3 +1,4 @@
+import { GatewayServer } from '@dispatch/api-gateway';
 import { runMain, startHttpServer } from '@dispatch/platform';
 import { SoloModule } from './app.module.js';
 import { SOLO_USAGE, soloConfig } from './env.js';
@@ -17,4 +18,6 @@ runMain('solo', async () => {
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   console.log(`Dispatch is listening on http://${config.host}:${port} (data in ${config.dataDir})`);
+  const { urls } = app.get(GatewayServer);
+  console.log(`Endpoints are served on ${urls.http} and ${urls.https}`);
 });

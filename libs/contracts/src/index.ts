@@ -5,3 +5,5 @@ export * from './lib/models/api-model.js';
 export * from './lib/models/image.js';
 export * from './lib/models/function.js';
 export * from './lib/models/secret.js';
+export * from './lib/models/endpoint.js';
+export * from './lib/models/invocation.js';

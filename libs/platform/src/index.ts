@@ -19,3 +19,4 @@ export { Scope, scopeOf, type RequestScope } from './lib/request-scope.js';
 export { parseBody, parseTagFilter } from './lib/http-input.js';
 export { startTestApp, type TestApp } from './lib/test-app.js';
 export { ensurePrivateDir } from './lib/private-dir.js';
+export { EntityCache, type EntityCacheOptions } from './lib/entity-cache.js';

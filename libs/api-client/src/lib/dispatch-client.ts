@@ -7,6 +7,7 @@ import {
   type ErrorCode,
   type BaseImage,
   type DispatchFunction,
+  type Endpoint,
   type Image,
   type Run,
   type Secret,
@@ -62,6 +63,7 @@ export class DispatchClient {
   readonly images = this.resource<Image>('/v1/image');
   readonly functions = this.resource<DispatchFunction>('/v1/function');
   readonly secrets = this.resource<Secret>('/v1/secret');
+  readonly endpoints = this.resource<Endpoint>('/v1/endpoint');
 
   /** Executes a function: the finished Run when blocking, the accepted one otherwise. */
   runFunction(

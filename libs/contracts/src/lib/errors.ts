@@ -15,6 +15,13 @@ export const ERROR_CODES = [
   'RESOURCE_EXHAUSTED',
   'UNAVAILABLE',
   'INTERNAL',
+  // The gateway's answers about an HTTP request to an endpoint.
+  'METHOD_NOT_ALLOWED',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'HTTPS_REQUIRED',
+  // A function that failed (FunctionError, SystemError) or ran out of time, behind an endpoint.
+  'FUNCTION_FAILED',
+  'DEADLINE_EXCEEDED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -62,6 +69,16 @@ export function httpStatusOf(code: ErrorCode): number {
       return 503;
     case 'INTERNAL':
       return 500;
+    case 'METHOD_NOT_ALLOWED':
+      return 405;
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 415;
+    case 'HTTPS_REQUIRED':
+      return 426;
+    case 'FUNCTION_FAILED':
+      return 502;
+    case 'DEADLINE_EXCEEDED':
+      return 504;
   }
 }
 
@@ -79,9 +96,14 @@ export function errorCodeOfStatus(status: number): ErrorCode {
   if (status === 404) return 'NOT_FOUND';
   if (status === 409) return 'ALREADY_EXISTS';
   if (status === 410) return 'REVISION_COMPACTED';
+  if (status === 405) return 'METHOD_NOT_ALLOWED';
   if (status === 413) return 'PAYLOAD_TOO_LARGE';
+  if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
+  if (status === 426) return 'HTTPS_REQUIRED';
   if (status === 429) return 'RESOURCE_EXHAUSTED';
+  if (status === 502) return 'FUNCTION_FAILED';
   if (status === 503) return 'UNAVAILABLE';
+  if (status === 504) return 'DEADLINE_EXCEEDED';
   if (status >= 400 && status < 500) return 'INVALID_ARGUMENT';
   return 'INTERNAL';
 }

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { FUNCTION_INVOKER } from '@dispatch/contracts';
 import { FunctionController } from './function/function.controller.js';
 import { FunctionReconciler } from './function/function.reconciler.js';
 import { FunctionService } from './function/function.service.js';
@@ -9,12 +10,17 @@ import { RunStore } from './run/run.store.js';
 import { SchemaValidator } from './run/schema-validator.js';
 import { processRuntimeProvider, RuntimeLifecycle } from './runtime.provider.js';
 
-/** Functions and runs: `/v1/function`, `/v1/runs`, the reconciler that prepares functions, the runtime. */
+/**
+ * Functions and runs: `/v1/function`, `/v1/runs`, the reconciler that prepares functions, the runtime.
+ * Global, so other domains in the same process (the gateway, events) reach the FunctionInvoker without
+ * importing this one.
+ */
 @Module({})
 export class FunctionsModule {
   static forRoot(config: FunctionsConfig): DynamicModule {
     return {
       module: FunctionsModule,
+      global: true,
       controllers: [FunctionController, RunController],
       providers: [
         { provide: FUNCTIONS_CONFIG, useValue: config },
@@ -25,7 +31,9 @@ export class FunctionsModule {
         FunctionReconciler,
         RunStore,
         RunService,
+        { provide: FUNCTION_INVOKER, useExisting: RunService },
       ],
+      exports: [FUNCTION_INVOKER],
     };
   }
 }

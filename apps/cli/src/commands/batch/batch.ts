@@ -7,12 +7,13 @@ import { clientFor, type GlobalOptions } from '../../global-options.js';
 import { functionBody } from '../function/function.js';
 import { resolveBaseImage } from '../image/image.js';
 import { readSecretValues } from '../secret/secret.js';
+import { endpointBody } from '../endpoint/endpoint.js';
 
 type Doc = Record<string, unknown> & { kind: string; name: string };
 type Verb = 'create' | 'update' | 'delete';
 
 /** The kinds a batch file may hold, in the order they are created (dependencies first). */
-const ORDER = ['secret', 'baseimage', 'image', 'function'] as const;
+const ORDER = ['secret', 'baseimage', 'image', 'function', 'endpoint'] as const;
 type Kind = (typeof ORDER)[number];
 
 function kindOf(doc: Record<string, unknown>, index: number): Kind {
@@ -22,8 +23,18 @@ function kindOf(doc: Record<string, unknown>, index: number): Kind {
   if ((ORDER as readonly string[]).includes(kind)) return kind as Kind;
   throw new DomainError(
     'INVALID_ARGUMENT',
-    `document ${index + 1}: unknown kind ${JSON.stringify(doc['kind'])}; use BaseImage, Image, Function or Secret`,
+    `document ${index + 1}: unknown kind ${JSON.stringify(doc['kind'])}; use BaseImage, Image, Function, Secret or Endpoint`,
   );
+}
+
+function list(value: unknown): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  return (Array.isArray(value) ? value : [value]).map(String);
+}
+
+function isHttpsOnly(protocols: unknown): boolean {
+  const all = list(protocols);
+  return all !== undefined && all.length > 0 && all.every((p) => p.toLowerCase() === 'https');
 }
 
 /** `@file` in a text field means the file's contents, relative to the work directory. */
@@ -41,6 +52,19 @@ function schema(value: unknown, workDir: string): Record<string, unknown> | unde
 
 async function body(client: DispatchClient, kind: Kind, doc: Doc, workDir: string): Promise<unknown> {
   switch (kind) {
+    case 'endpoint':
+      // The API's fields, or the CLI's flag names (`path`, `method`, `host`, `httpsOnly`).
+      return {
+        ...endpointBody(doc.name, String(doc['function'] ?? ''), {
+          method: list(doc['methods'] ?? doc['method']),
+          path: list(doc['uris'] ?? doc['path']),
+          host: list(doc['hosts'] ?? doc['host']),
+          cors: doc['cors'] === true,
+          httpsOnly: doc['httpsOnly'] === true || isHttpsOnly(doc['protocols']),
+          disable: doc['enabled'] === false,
+        }),
+        tags: doc['tags'],
+      };
     case 'secret': {
       // Values inline, or `secretsPath` naming a JSON file as `dispatch create secret` takes.
       const path = doc['secretsPath'];
@@ -99,6 +123,8 @@ function resource(client: DispatchClient, kind: Kind): ResourceClient<unknown> {
       return client.functions;
     case 'secret':
       return client.secrets;
+    case 'endpoint':
+      return client.endpoints;
   }
 }
 
@@ -107,6 +133,7 @@ const LABEL: Record<Kind, string> = {
   baseimage: 'base image',
   image: 'image',
   function: 'function',
+  endpoint: 'endpoint',
 };
 
 /** `dispatch create|update|delete -f file.yaml [-w dir]`: documents of any kind, as the original CLI. */

@@ -4,6 +4,7 @@ import {
   DomainError,
   FUNCTION_KIND,
   type Entity,
+  type FunctionInvoker,
   type FunctionSpec,
   type InvocationError,
   type Run,
@@ -38,7 +39,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
  * (`error` with InputError, FunctionError or SystemError), not errors of the call.
  */
 @Injectable()
-export class RunService {
+export class RunService implements FunctionInvoker {
   private readonly logger = new Logger('runs');
 
   constructor(

@@ -1,0 +1,164 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  DomainError,
+  ENDPOINT_KIND,
+  ENDPOINT_PROTOCOLS,
+  NAME_PATTERN,
+  toApiModel,
+  type Endpoint,
+  type EndpointSpec,
+  type Entity,
+  type Tag,
+} from '@dispatch/contracts';
+import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
+import { parseBody, type RequestScope } from '@dispatch/platform';
+import { z } from 'zod';
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+
+const endpointBody = z.object({
+  name: z.string({ error: 'name is required' }).regex(NAME_PATTERN, 'name may hold letters, digits, _ and -'),
+  function: z
+    .string({ error: 'function is required (the function the endpoint runs)' })
+    .regex(NAME_PATTERN, 'function must name a function'),
+  uris: z
+    .array(
+      z
+        .string()
+        .regex(/^\/[^\s?#]*$/, 'each path must start with / and hold no spaces, ? or #')
+        .max(1024, 'a path may be 1024 characters at most'),
+      { error: 'uris must be a list of paths' },
+    )
+    .min(1, 'at least one path is required (--path)'),
+  methods: z
+    .array(
+      z.string().transform((m) => m.toUpperCase()),
+      { error: 'methods must be a list' },
+    )
+    .min(1, 'at least one method is required (--method)')
+    .refine((ms) => ms.every((m) => (HTTP_METHODS as readonly string[]).includes(m)), {
+      message: `methods must be among ${HTTP_METHODS.join(', ')}`,
+    }),
+  hosts: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i,
+          'each host must be a domain name or address, without port',
+        ),
+    )
+    .optional(),
+  protocols: z
+    .array(z.enum(ENDPOINT_PROTOCOLS, { error: 'protocols may be http and https' }))
+    .min(1, 'at least one protocol is required')
+    .optional(),
+  cors: z.boolean({ error: 'cors must be true or false' }).optional(),
+  enabled: z.boolean({ error: 'enabled must be true or false' }).optional(),
+  tags: z.array(z.object({ key: z.string().min(1), value: z.string() })).optional(),
+});
+
+/** A route an endpoint claims: unique per org (or per host, across orgs), so no request is ambiguous. */
+function claims(endpoint: Pick<Entity<EndpointSpec>, 'org' | 'spec'>): string[] {
+  const { spec } = endpoint;
+  const hosts = spec.hosts.length
+    ? spec.hosts.map((h) => `host:${h.toLowerCase()}`)
+    : [`org:${endpoint.org}`];
+  return hosts.flatMap((h) => spec.uris.flatMap((uri) => spec.methods.map((m) => `${h} ${m} ${uri}`)));
+}
+
+/** Endpoints: a function behind HTTP paths, methods and hosts, served by the gateway. */
+@Injectable()
+export class EndpointService {
+  constructor(@Inject(ENTITY_STORE) private readonly store: EntityStore) {}
+
+  async create(scope: RequestScope, body: unknown): Promise<Endpoint> {
+    const input = this.parse(body);
+    await this.refuseClash(scope, input.name, input.spec);
+    const entity = await this.store.create<EndpointSpec>({
+      ...scope,
+      kind: ENDPOINT_KIND,
+      name: input.name,
+      tags: input.tags,
+      status: 'READY',
+      spec: input.spec,
+    });
+    return toApiModel(entity);
+  }
+
+  async get(scope: RequestScope, name: string): Promise<Endpoint> {
+    return toApiModel(await this.read(scope, name));
+  }
+
+  async list(scope: RequestScope, tags: Tag[], fn?: string): Promise<Endpoint[]> {
+    const all = await this.store.list<EndpointSpec>({ ...scope, kind: ENDPOINT_KIND, tags });
+    return all.filter((e) => fn === undefined || e.spec.function === fn).map((e) => toApiModel(e));
+  }
+
+  async update(scope: RequestScope, name: string, body: unknown): Promise<Endpoint> {
+    const input = this.parse({ name, ...(body as object) });
+    if (input.name !== name)
+      throw new DomainError('INVALID_ARGUMENT', `the body names endpoint ${input.name}, the path ${name}`);
+    const current = await this.read(scope, name);
+    await this.refuseClash(scope, name, input.spec);
+    const updated = await this.store.update<EndpointSpec>({
+      ...current,
+      tags: input.tags ?? current.tags,
+      spec: input.spec,
+    });
+    return toApiModel(updated);
+  }
+
+  async delete(scope: RequestScope, name: string): Promise<Endpoint> {
+    const current = await this.read(scope, name);
+    await this.store.delete(current, { revision: current.revision });
+    return toApiModel(current);
+  }
+
+  private parse(body: unknown): { name: string; tags?: Tag[]; spec: EndpointSpec } {
+    const input = parseBody(endpointBody, body, 'endpoint');
+    return {
+      name: input.name,
+      tags: input.tags,
+      spec: {
+        function: input.function,
+        uris: [...new Set(input.uris)],
+        methods: [...new Set(input.methods)],
+        hosts: [...new Set((input.hosts ?? []).map((h) => h.toLowerCase()))],
+        protocols: input.protocols ?? ['http', 'https'],
+        cors: input.cors ?? false,
+        enabled: input.enabled ?? true,
+      },
+    };
+  }
+
+  /** Refuses a route another endpoint already answers: in the same org, or on the same host. */
+  private async refuseClash(scope: RequestScope, name: string, spec: EndpointSpec): Promise<void> {
+    const mine = new Set(claims({ org: scope.org, spec }));
+    const others = await this.store.list<EndpointSpec>(
+      spec.hosts.length ? { kind: ENDPOINT_KIND } : { org: scope.org, kind: ENDPOINT_KIND },
+    );
+    for (const other of others) {
+      if (other.org === scope.org && other.project === scope.project && other.name === name) continue;
+      const clash = claims(other).find((c) => mine.has(c));
+      if (clash) {
+        const route = clash.slice(clash.indexOf(' ') + 1);
+        throw new DomainError(
+          'ALREADY_EXISTS',
+          `${route} is already served by endpoint ${other.name}` +
+            (other.org === scope.org ? '' : ` of another organization`),
+        );
+      }
+    }
+  }
+
+  private async read(scope: RequestScope, name: string): Promise<Entity<EndpointSpec>> {
+    try {
+      return await this.store.get<EndpointSpec>({ ...scope, kind: ENDPOINT_KIND, name });
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'NOT_FOUND')
+        throw new DomainError('NOT_FOUND', `endpoint ${name} not found in ${scope.org}/${scope.project}`);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,195 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import {
+  DomainError,
+  ENDPOINT_KIND,
+  FUNCTION_INVOKER,
+  type EndpointSpec,
+  type Entity,
+  type FunctionInvoker,
+} from '@dispatch/contracts';
+import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
+import { EntityCache } from '@dispatch/platform';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config.js';
+import { errorReply, errorReplyOf, jsonReply, runReply, send, type Reply } from './reply.js';
+import { fieldsOf, inputOf, readBody } from './request-input.js';
+import { RouteTable } from './route-table.js';
+import { loadTls } from './tls.js';
+
+type Protocol = 'http' | 'https';
+
+/**
+ * Serves endpoints: plain node:http and node:https servers (no framework on the hot path), a route
+ * table rebuilt from the store's watch, and the FunctionInvoker of the functions domain. Each request
+ * becomes one run with `context.httpContext`; the run's payload becomes the response.
+ */
+@Injectable()
+export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('gateway');
+  private readonly routes = new RouteTable();
+  private readonly endpoints: EntityCache<EndpointSpec>;
+  private readonly servers: Server[] = [];
+  private loaded = false;
+  /** Where the gateway listens, once it does. */
+  readonly urls: Partial<Record<Protocol, string>> = {};
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(ENTITY_STORE) store: EntityStore,
+    @Inject(FUNCTION_INVOKER) private readonly invoker: FunctionInvoker,
+  ) {
+    this.endpoints = new EntityCache<EndpointSpec>({
+      name: 'endpoint',
+      store,
+      kind: ENDPOINT_KIND,
+      onChange: () => this.routes.rebuild(this.endpoints.values()),
+    });
+    void this.endpoints.loaded.then(() => (this.loaded = true));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.endpoints.start();
+    const { host, port, tlsPort } = this.config;
+    if (port !== undefined) {
+      await this.listen(
+        'http',
+        createServer((req, res) => this.handle(req, res, 'http')),
+        host,
+        port,
+      );
+    }
+    if (tlsPort !== undefined) {
+      const tls = await loadTls({
+        certFile: this.config.tlsCert,
+        keyFile: this.config.tlsKey,
+        dataDir: this.config.dataDir,
+      });
+      const server = createTlsServer(tls, (req, res) => this.handle(req, res, 'https'));
+      await this.listen('https', server, host, tlsPort);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.endpoints.stop();
+    await Promise.all(
+      this.servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
+  }
+
+  private async listen(protocol: Protocol, server: Server, host: string, port: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            err.code === 'EADDRINUSE'
+              ? `the gateway's ${protocol} port ${port} is in use by another program`
+              : `the gateway cannot listen on ${host}:${port}: ${err.message}`,
+          ),
+        ),
+      );
+      server.listen(port, host, () => resolve());
+    });
+    this.servers.push(server);
+    const bound = (server.address() as AddressInfo).port;
+    this.urls[protocol] = `${protocol}://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse, protocol: Protocol): void {
+    this.reply(req, protocol).then(
+      (reply) => send(res, reply),
+      (err: unknown) => {
+        if (!(err instanceof DomainError))
+          this.logger.error(err instanceof Error ? (err.stack ?? err.message) : err);
+        const reply = errorReplyOf(err);
+        // A refused body may still be arriving: answer, then close instead of reading it all.
+        if (reply.status === 413) reply.headers['connection'] = 'close';
+        send(res, reply);
+      },
+    );
+  }
+
+  private async reply(req: IncomingMessage, protocol: Protocol): Promise<Reply> {
+    if (!this.loaded)
+      return errorReply('UNAVAILABLE', 'the gateway is still loading its endpoints; retry shortly');
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const method = req.method ?? 'GET';
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+    const match = this.routes.match(host, url.pathname, method);
+    if (match.kind === 'none') return errorReply('NOT_FOUND', `no endpoint serves ${method} ${url.pathname}`);
+    if (match.kind === 'method') {
+      if (method === 'OPTIONS' && match.cors) return preflight(req, match.cors, match.allow);
+      return withHeader(
+        errorReply('METHOD_NOT_ALLOWED', `${url.pathname} answers ${match.allow.join(', ')}, not ${method}`),
+        'allow',
+        match.allow.join(', '),
+      );
+    }
+    const { endpoint } = match;
+    if (!endpoint.spec.protocols.includes(protocol)) {
+      const other = protocol === 'http' ? 'HTTPS' : 'plain HTTP';
+      return errorReply('HTTPS_REQUIRED', `endpoint ${endpoint.name} accepts ${other} only`);
+    }
+    const body = await readBody(req);
+    const input = await inputOf(req, body, url.searchParams);
+    const run = await this.invoker.run(
+      { org: endpoint.org, project: endpoint.project },
+      {
+        functionName: endpoint.spec.function,
+        input,
+        blocking: req.headers['x-dispatch-blocking'] !== 'false',
+        httpContext: {
+          method,
+          path: url.pathname,
+          query: fieldsOf(url.searchParams),
+          headers: req.headers,
+          protocol,
+        },
+      },
+    );
+    const reply = run.blocking ? runReply(run) : jsonReply(202, run);
+    return endpoint.spec.cors ? withCors(reply, req) : reply;
+  }
+}
+
+function withHeader(reply: Reply, name: string, value: string): Reply {
+  reply.headers[name] = value;
+  return reply;
+}
+
+function withCors(reply: Reply, req: IncomingMessage): Reply {
+  reply.headers['access-control-allow-origin'] = req.headers.origin ?? '*';
+  reply.headers['vary'] = 'Origin';
+  return reply;
+}
+
+/** A CORS preflight for an endpoint marked `cors`: which methods and headers the browser may use. */
+function preflight(req: IncomingMessage, endpoint: Entity<EndpointSpec>, allow: string[]): Reply {
+  const requested = req.headers['access-control-request-headers'];
+  return withCors(
+    {
+      status: 204,
+      headers: {
+        'access-control-allow-methods': allow.join(', '),
+        'access-control-allow-headers': typeof requested === 'string' ? requested : 'content-type',
+        'access-control-max-age': '600',
+        'x-dispatch-endpoint': endpoint.name,
+      },
+      body: '',
+    },
+    req,
+  );
+}
