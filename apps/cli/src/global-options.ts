@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { DispatchClient } from '@dispatch/api-client';
-import { DomainError } from '@dispatch/contracts';
+import { DispatchClient, type ResourceClient } from '@dispatch/api-client';
+import { APPLICATION_TAG, DomainError, type Tag } from '@dispatch/contracts';
 
 /** The original Dispatch CLI's global flags. Unset ones come from the config file's current context. */
 export interface GlobalOptions {
@@ -15,6 +15,8 @@ export interface GlobalOptions {
   token?: string;
   config?: string;
   output?: string;
+  /** `-a`: creates join this application (its tag); lists show only its members. */
+  application?: string;
 }
 
 /** One server a user talks to, as stored in the config file. */
@@ -98,10 +100,35 @@ export function clientFor(options: GlobalOptions): DispatchClient {
     throw new DomainError('INVALID_ARGUMENT', `--port must be a port number, got '${port}'`);
   }
   if (context.insecure && context.scheme === 'https') process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
-  return new DispatchClient({
+  const client = new DispatchClient({
     baseUrl: `${context.scheme}://${context.host}:${port}`,
     org: context.organization,
     project: context.project,
     token: context.token,
+  });
+  return options.application ? inApplication(client, options.application) : client;
+}
+
+/**
+ * The client as seen from inside an application: what it creates carries the `Application=<name>` tag
+ * and what it lists is filtered by it, for every kind at once.
+ */
+function inApplication(client: DispatchClient, application: string): DispatchClient {
+  const tag = { key: APPLICATION_TAG, value: application };
+  const scoped = <T>(resource: ResourceClient<T>): ResourceClient<T> => ({
+    ...resource,
+    create: async (body) => {
+      await client.applications.get(application); // a clear NOT_FOUND rather than a dangling tag
+      const { tags = [] } = body as { tags?: Tag[] };
+      return resource.create({ ...(body as object), tags: [...tags.filter((t) => t.key !== tag.key), tag] });
+    },
+    list: (tags = []) => resource.list([...tags, tag]),
+  });
+  return Object.assign(Object.create(client) as DispatchClient, {
+    baseImages: scoped(client.baseImages),
+    images: scoped(client.images),
+    functions: scoped(client.functions),
+    secrets: scoped(client.secrets),
+    endpoints: scoped(client.endpoints),
   });
 }

@@ -50,6 +50,7 @@ const program = new Command('dispatch')
   .addOption(new Option('--token <token>', 'bearer token for the API').env('DISPATCH_TOKEN'))
   .addOption(new Option('--config <file>', 'config file with contexts (default ~/.dispatch/config.json)'))
   .addOption(new Option('-o, --output <format>', 'json or yaml instead of a table'))
+  .addOption(new Option('-a, --application <name>', 'create into this application; list only its members'))
   .showHelpAfterError('(run dispatch --help for usage)');
 
 const global = () => program.opts<GlobalOptions>();
@@ -152,6 +153,14 @@ endpointFlags(
   await createEndpoint(name, fn, options, global());
 });
 create
+  .command('application')
+  .description('create an application: members of any kind join it with -a NAME')
+  .argument('<name>')
+  .action(async (name: string) => {
+    const { createApplication } = await import('./commands/application/application.js');
+    await createApplication(name, global());
+  });
+create
   .command('secret')
   .description('create a secret from a JSON file of names to values')
   .argument('<name>')
@@ -200,7 +209,23 @@ update
     await updateSecret(name, file, global());
   });
 
-const get = program.command('get').description('show resources');
+const get = program
+  .command('get')
+  .description('show resources; with --application alone, every member of that application')
+  .action(async () => {
+    const { application } = global();
+    if (!application) get.help({ error: true });
+    const { getMembers } = await import('./commands/application/application.js');
+    await getMembers(application as string, global());
+  });
+get
+  .command('application')
+  .alias('applications')
+  .argument('[name]')
+  .action(async (name?: string) => {
+    const { getApplications } = await import('./commands/application/application.js');
+    await getApplications(name, global());
+  });
 get
   .command('base-image')
   .aliases(['base-images', 'baseimage', 'baseimages'])
@@ -269,6 +294,15 @@ for (const [noun, aliases, module, fn] of [
       await mod[fn]?.(name, global());
     });
 }
+
+del
+  .command('application')
+  .argument('<name>')
+  .option('--cascade', 'also delete every member of the application')
+  .action(async (name: string, options: { cascade?: boolean }) => {
+    const { deleteApplication } = await import('./commands/application/application.js');
+    await deleteApplication(name, options, global());
+  });
 
 program
   .command('exec')

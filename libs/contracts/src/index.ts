@@ -7,3 +7,4 @@ export * from './lib/models/function.js';
 export * from './lib/models/secret.js';
 export * from './lib/models/endpoint.js';
 export * from './lib/models/invocation.js';
+export * from './lib/models/application.js';

@@ -1,4 +1,5 @@
 import {
+  type Application,
   DEFAULT_ORG,
   DEFAULT_PROJECT,
   DomainError,
@@ -64,6 +65,7 @@ export class DispatchClient {
   readonly functions = this.resource<DispatchFunction>('/v1/function');
   readonly secrets = this.resource<Secret>('/v1/secret');
   readonly endpoints = this.resource<Endpoint>('/v1/endpoint');
+  readonly applications = this.resource<Application>('/v1/application');
 
   /** Executes a function: the finished Run when blocking, the accepted one otherwise. */
   runFunction(

@@ -1,5 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { FUNCTION_INVOKER } from '@dispatch/contracts';
+import { ApplicationController } from './application/application.controller.js';
+import { ApplicationService } from './application/application.service.js';
 import { FunctionController } from './function/function.controller.js';
 import { FunctionReconciler } from './function/function.reconciler.js';
 import { FunctionService } from './function/function.service.js';
@@ -11,7 +13,8 @@ import { SchemaValidator } from './run/schema-validator.js';
 import { processRuntimeProvider, RuntimeLifecycle } from './runtime.provider.js';
 
 /**
- * Functions and runs: `/v1/function`, `/v1/runs`, the reconciler that prepares functions, the runtime.
+ * Functions and runs: `/v1/function`, `/v1/runs`, the reconciler that prepares functions, the runtime;
+ * and `/v1/application`, the grouping of entities of every kind.
  * Global, so other domains in the same process (the gateway, events) reach the FunctionInvoker without
  * importing this one.
  */
@@ -21,7 +24,7 @@ export class FunctionsModule {
     return {
       module: FunctionsModule,
       global: true,
-      controllers: [FunctionController, RunController],
+      controllers: [FunctionController, RunController, ApplicationController],
       providers: [
         { provide: FUNCTIONS_CONFIG, useValue: config },
         processRuntimeProvider,
@@ -31,6 +34,7 @@ export class FunctionsModule {
         FunctionReconciler,
         RunStore,
         RunService,
+        ApplicationService,
         { provide: FUNCTION_INVOKER, useExisting: RunService },
       ],
       exports: [FUNCTION_INVOKER],
