@@ -1,0 +1,145 @@
+import { request } from 'node:http';
+import { Global, Module } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { FUNCTION_INVOKER, type Endpoint, type FunctionInvoker, type Run } from '@dispatch/contracts';
+import { startTestApp, type TestApp } from '@dispatch/platform';
+import { ApiGatewayModule } from './api-gateway.module.js';
+import { GatewayServer } from './gateway/gateway-server.js';
+
+/** Stands in for the functions domain: answers with what the gateway asked, so routing is what is tested. */
+const invoker: FunctionInvoker = {
+  run: async (scope, req) =>
+    ({
+      name: 'run-1',
+      functionName: req.functionName,
+      blocking: req.blocking ?? true,
+      output: { org: scope.org, fn: req.functionName, input: req.input },
+      error: null,
+    }) as Run,
+};
+
+@Global()
+@Module({ providers: [{ provide: FUNCTION_INVOKER, useValue: invoker }], exports: [FUNCTION_INVOKER] })
+class FakeFunctionsModule {}
+
+let app: TestApp;
+let gateway: string;
+const call = <T>(method: string, path: string, body?: unknown, org = 'default') =>
+  app.call<T>(method, path, body, org);
+
+function get(path: string, host: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${gateway}${path}`, { headers: { host } }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function until(path: string, host: string, status: number) {
+  for (let i = 0; i < 100; i += 1) {
+    const res = await get(path, host);
+    if (res.status === status) return res;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${host}${path} never answered ${status}`);
+}
+
+beforeAll(async () => {
+  app = await startTestApp((dataDir) => [
+    FakeFunctionsModule,
+    ApiGatewayModule.forRoot({ dataDir, host: '127.0.0.1', port: 0 }),
+  ]);
+  gateway = app.app.get(GatewayServer).urls.http as string;
+});
+afterAll(async () => {
+  await app.close();
+});
+
+describe('the endpoint API', () => {
+  it('creates an endpoint with defaults and lists by function', async () => {
+    const res = await call<Endpoint>('POST', '/v1/endpoint', {
+      name: 'e1',
+      function: 'f1',
+      uris: ['/a'],
+      methods: ['get'],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      methods: ['GET'],
+      hosts: [],
+      protocols: ['http', 'https'],
+      cors: false,
+      enabled: true,
+      status: 'READY',
+    });
+    await call('POST', '/v1/endpoint', { name: 'e2', function: 'f2', uris: ['/b'], methods: ['POST'] });
+    expect((await call<Endpoint[]>('GET', '/v1/endpoint?function=f2')).body.map((e) => e.name)).toEqual([
+      'e2',
+    ]);
+  });
+
+  it('refuses bad input naming the problem', async () => {
+    const cases: [unknown, RegExp][] = [
+      [{ name: 'x', uris: ['/x'], methods: ['GET'] }, /function is required/],
+      [{ name: 'x', function: 'f', uris: ['no-slash'], methods: ['GET'] }, /each path must start with \//],
+      [{ name: 'x', function: 'f', uris: ['/x'], methods: ['FETCH'] }, /methods must be among/],
+      [{ name: 'x', function: 'f', uris: [], methods: ['GET'] }, /at least one path/],
+      [
+        { name: 'x', function: 'f', uris: ['/x'], methods: ['GET'], protocols: ['ftp'] },
+        /protocols may be http and https/,
+      ],
+      [{ name: 'x', function: 'f', uris: ['/x'], methods: ['GET'], hosts: ['a.com:80'] }, /without port/],
+    ];
+    for (const [body, message] of cases) {
+      const res = await call<{ message: string }>('POST', '/v1/endpoint', body);
+      expect(res.status).toBe(400);
+      expect(res.body.message).toMatch(message);
+    }
+  });
+});
+
+describe('routing', () => {
+  it('routes by host before path, and keeps a host to the org that claimed it', async () => {
+    await call(
+      'POST',
+      '/v1/endpoint',
+      { name: 'site', function: 'acme-site', uris: ['/'], methods: ['GET'], hosts: ['shop.example'] },
+      'acme',
+    );
+    await call('POST', '/v1/endpoint', {
+      name: 'root',
+      function: 'default-root',
+      uris: ['/'],
+      methods: ['GET'],
+    });
+    const byHost = await until('/', 'shop.example', 200);
+    expect(byHost.body).toMatchObject({ org: 'acme', fn: 'acme-site' });
+    expect((await get('/', 'other.example')).body).toMatchObject({ org: 'default', fn: 'default-root' });
+    const clash = await call<{ message: string }>('POST', '/v1/endpoint', {
+      name: 'steal',
+      function: 'f',
+      uris: ['/'],
+      methods: ['GET'],
+      hosts: ['SHOP.example'],
+    });
+    expect(clash.status).toBe(409);
+    expect(clash.body.message).toBe('GET / is already served by endpoint site of another organization');
+  });
+
+  it('hides a disabled endpoint and serves it again once enabled', async () => {
+    await call('POST', '/v1/endpoint', {
+      name: 'off',
+      function: 'f',
+      uris: ['/off'],
+      methods: ['GET'],
+      enabled: false,
+    });
+    expect((await get('/off', 'x')).status).toBe(404);
+    await call('PUT', '/v1/endpoint/off', { function: 'f', uris: ['/off'], methods: ['GET'], enabled: true });
+    await until('/off', 'x', 200);
+  });
+});
