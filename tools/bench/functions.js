@@ -1,9 +1,10 @@
 // Functions through the API of a real solo process: create -> READY, cold start per language, warm exec
 // latency one at a time, and throughput under load against a bare node:http server running the same
-// handler (the ratio DESIGN.md targets).
+// handler; then the same function behind an endpoint on the gateway (the ratio DESIGN.md targets).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -27,11 +28,34 @@ const SOURCES = {
   ],
 };
 
-function startProcess(file, args) {
+/** Starts a node program and resolves with what it printed once `ready` matches its output. */
+function startProcess(file, args, ready = /\S/) {
   const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
   return new Promise((resolve, reject) => {
-    child.stdout.once('data', (d) => resolve({ child, line: d.toString().trim() }));
+    child.stdout.on('data', (d) => {
+      output += d.toString();
+      if (ready.test(output)) resolve({ child, line: output.trim() });
+    });
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
+  });
+}
+
+/** One request at a time over a kept-alive connection, as a client of an endpoint would call. */
+function post(url, body, agent) {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve() : reject(new Error(`${url}: ${res.statusCode}`)),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
   });
 }
 
@@ -63,17 +87,13 @@ async function load(url, body) {
 
 export async function benchFunctions() {
   const work = mkdtempSync(join(tmpdir(), 'dispatch-bench-fn-'));
-  const { child: solo, line } = await startProcess(join(ROOT, 'apps/solo/dist/main.js'), [
-    '--port',
-    '0',
-    '--data-dir',
-    join(work, 'data'),
-    '--gateway-port',
-    '0',
-    '--gateway-tls-port',
-    '0',
-  ]);
+  const { child: solo, line } = await startProcess(
+    join(ROOT, 'apps/solo/dist/main.js'),
+    ['--port', '0', '--data-dir', join(work, 'data'), '--gateway-port', '0', '--gateway-tls-port', '0'],
+    /Endpoints are served on (\S+)/,
+  );
   const port = Number(/:(\d+) /.exec(line)?.[1]);
+  const gateway = /Endpoints are served on (\S+)/.exec(line)?.[1];
   const client = new DispatchClient({ baseUrl: `http://127.0.0.1:${port}` });
   const results = {};
   try {
@@ -139,16 +159,39 @@ export async function benchFunctions() {
     const { child: bare, line: barePort } = await startProcess(join(HERE, 'bare-server.js'), [
       join(work, file),
     ]);
+    const ratio = (a, b) => Math.round((a.requests_per_s / b.requests_per_s) * 1000) / 1000;
     try {
-      const baseline = await load(`http://127.0.0.1:${barePort}/`, { input: INPUT });
-      const dispatch = await load(`http://127.0.0.1:${port}/v1/runs?functionName=warm`, {
+      // Every load runs twice and the second counts: the first warms the JIT of each runner process.
+      const twice = async (url, body) => (await load(url, body), load(url, body));
+      const baseline = await twice(`http://127.0.0.1:${barePort}/`, { input: INPUT });
+      const dispatch = await twice(`http://127.0.0.1:${port}/v1/runs?functionName=warm`, {
         input: INPUT,
         blocking: true,
       });
       results.exec_under_load = {
         bare_node_http: baseline,
         dispatch_api: dispatch,
-        throughput_ratio: Math.round((dispatch.requests_per_s / baseline.requests_per_s) * 1000) / 1000,
+        throughput_ratio: ratio(dispatch, baseline),
+      };
+
+      // The gateway: an endpoint to the same function, the body its input, as DESIGN.md's target has it.
+      await client.endpoints.create({ name: 'warm', function: 'warm', uris: ['/warm'], methods: ['POST'] });
+      const url = `${gateway}/warm`;
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      for (let ok = false; !ok;)
+        ok = await post(url, JSON.stringify(INPUT), agent).then(
+          () => true,
+          () => false,
+        );
+      for (let i = 0; i < 200; i += 1) await post(url, JSON.stringify(INPUT), agent);
+      const oneAtATime = await measure(2000, 1, () => post(url, JSON.stringify(INPUT), agent));
+      agent.destroy();
+      const endpoint = await twice(url, INPUT);
+      results.gateway = {
+        one_at_a_time: oneAtATime,
+        under_load: endpoint,
+        bare_node_http: baseline,
+        throughput_ratio: ratio(endpoint, baseline),
       };
     } finally {
       bare.kill();

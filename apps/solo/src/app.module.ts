@@ -18,7 +18,7 @@ export class SoloModule {
       imports: [
         PlatformModule.solo({ dataDir: config.dataDir }),
         ImagesModule.forRoot({ dataDir: config.dataDir }),
-        FunctionsModule.forRoot({ dataDir: config.dataDir }),
+        FunctionsModule.forRoot({ dataDir: config.dataDir, runJournal: 'embedded' }),
         SecretsModule.forRoot({ dataDir: config.dataDir, key: config.secretsKey }),
         ApiGatewayModule.forRoot({
           dataDir: config.dataDir,

@@ -5,6 +5,11 @@ export interface FunctionsConfig {
   dataDir: string;
   /** Runs kept per function; older ones are deleted. */
   runRetention?: number;
+  /**
+   * Where runs are recorded: `embedded` is a journal file of its own in the data directory (solo);
+   * `store` (the default) is the entity store, shared by every replica (etcd).
+   */
+  runJournal?: 'embedded' | 'store';
   runtime?: ProcessRuntimeOptions;
 }
 

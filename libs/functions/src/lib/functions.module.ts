@@ -2,13 +2,14 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { FUNCTION_INVOKER } from '@dispatch/contracts';
 import { ApplicationController } from './application/application.controller.js';
 import { ApplicationService } from './application/application.service.js';
+import { FunctionCatalog } from './function/function.catalog.js';
 import { FunctionController } from './function/function.controller.js';
 import { FunctionReconciler } from './function/function.reconciler.js';
 import { FunctionService } from './function/function.service.js';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from './functions.config.js';
 import { RunController } from './run/run.controller.js';
 import { RunService } from './run/run.service.js';
-import { RunStore } from './run/run.store.js';
+import { runJournalProvider } from './run/journal/run-journal.provider.js';
 import { SchemaValidator } from './run/schema-validator.js';
 import { processRuntimeProvider, RuntimeLifecycle } from './runtime.provider.js';
 
@@ -31,8 +32,9 @@ export class FunctionsModule {
         RuntimeLifecycle,
         SchemaValidator,
         FunctionService,
+        FunctionCatalog,
         FunctionReconciler,
-        RunStore,
+        runJournalProvider,
         RunService,
         ApplicationService,
         { provide: FUNCTION_INVOKER, useExisting: RunService },

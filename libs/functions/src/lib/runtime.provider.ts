@@ -2,6 +2,7 @@ import type { OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@n
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ProcessRuntime } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from './functions.config.js';
+import { RUN_JOURNAL, type RunJournal } from './run/journal/run-journal.js';
 
 export const PROCESS_RUNTIME = Symbol.for('dispatch.process-runtime');
 
@@ -12,10 +13,16 @@ export const processRuntimeProvider: Provider = {
     new ProcessRuntime({ prestart: ['nodejs', 'python3'], ...config.runtime }),
 };
 
-/** Says how functions are kept apart when the app starts; stops every function process with it. */
+/**
+ * Says how functions are kept apart when the app starts; stops every function process, and closes the
+ * run journal, with it.
+ */
 @Injectable()
 export class RuntimeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(@Inject(PROCESS_RUNTIME) private readonly runtime: ProcessRuntime) {}
+  constructor(
+    @Inject(PROCESS_RUNTIME) private readonly runtime: ProcessRuntime,
+    @Inject(RUN_JOURNAL) private readonly journal: RunJournal,
+  ) {}
 
   onApplicationBootstrap(): void {
     const logger = new Logger('functions');
@@ -25,5 +32,6 @@ export class RuntimeLifecycle implements OnApplicationBootstrap, OnApplicationSh
 
   async onApplicationShutdown(): Promise<void> {
     await this.runtime.close();
+    await this.journal.close();
   }
 }

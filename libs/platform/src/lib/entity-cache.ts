@@ -8,6 +8,8 @@ export interface EntityCacheOptions {
   kind: string;
   /** Called after every change to the cached set, and after each full load. */
   onChange?: () => void;
+  /** What of each entity to keep, e.g. without a large field the hot path never reads. */
+  keep?: (entity: Entity<unknown>) => Entity<unknown>;
 }
 
 const keyOf = (ref: EntityRef) => `${ref.org}/${ref.project}/${ref.kind}/${ref.name}`;
@@ -105,7 +107,7 @@ export class EntityCache<S> {
     const current = this.entries.get(key);
     if (current && current.revision >= entity.revision) return;
     if ((this.deleted.get(key) ?? 0) >= entity.revision) return;
-    this.entries.set(key, entity);
+    this.entries.set(key, (this.options.keep ? this.options.keep(entity) : entity) as Entity<S>);
     this.deleted.delete(key);
   }
 

@@ -5,7 +5,6 @@ import {
   DomainError,
   FUNCTION_KIND,
   IMAGE_KIND,
-  runKind,
   type Entity,
   type FunctionSpec,
   type ImageSpec,
@@ -14,6 +13,7 @@ import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { ensurePrivateDir, EntityReconciler } from '@dispatch/platform';
 import { compileFunction, LANGUAGES, type Language, type ProcessRuntime } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
+import { RUN_JOURNAL, type RunJournal } from '../run/journal/run-journal.js';
 import { PROCESS_RUNTIME } from '../runtime.provider.js';
 import { inferHandler, unpackSource } from './source.js';
 
@@ -37,6 +37,7 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
     @Inject(ENTITY_STORE) private readonly store: EntityStore,
     @Inject(FUNCTIONS_CONFIG) private readonly config: FunctionsConfig,
     @Inject(PROCESS_RUNTIME) private readonly runtime: ProcessRuntime,
+    @Inject(RUN_JOURNAL) private readonly journal: RunJournal,
   ) {
     super(store, FUNCTION_KIND);
   }
@@ -111,8 +112,7 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
   private async remove(fn: Entity<FunctionSpec>): Promise<void> {
     if (fn.spec.backingObject) await this.runtime.retire(fn.spec.backingObject.key);
     await rm(functionRoot(this.config, fn), { recursive: true, force: true });
-    const runs = await this.store.list({ org: fn.org, project: fn.project, kind: runKind(fn.name) });
-    for (const run of runs) await this.store.delete(run).catch(() => undefined);
+    await this.journal.forget({ org: fn.org, project: fn.project }, fn.name);
     await this.store.delete(fn, { revision: fn.revision });
   }
 

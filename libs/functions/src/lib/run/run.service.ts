@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   DomainError,
@@ -17,7 +17,8 @@ import type { Language, ProcessRuntime, RunResponse } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
 import { PROCESS_RUNTIME } from '../runtime.provider.js';
 import { NoSecretsResolver } from '../secrets/secrets-resolver.js';
-import { RunStore } from './run.store.js';
+import { FunctionCatalog } from '../function/function.catalog.js';
+import { RUN_JOURNAL, type RunJournal } from './journal/run-journal.js';
 import { SchemaValidator } from './schema-validator.js';
 
 export interface RunRequest {
@@ -49,14 +50,16 @@ export class RunService implements FunctionInvoker {
     @Optional() @Inject(SECRETS_RESOLVER) private readonly secrets: SecretsResolver = new NoSecretsResolver(),
     @Inject(FUNCTIONS_CONFIG) private readonly config: FunctionsConfig,
     private readonly schemas: SchemaValidator,
-    private readonly runs: RunStore,
+    @Inject(RUN_JOURNAL) private readonly runs: RunJournal,
+    private readonly catalog: FunctionCatalog,
   ) {}
 
   /** Blocking: resolves with the finished Run. Otherwise: resolves with the accepted Run at once. */
   async run(scope: RequestScope, request: RunRequest): Promise<Run> {
     const fn = await this.readyFunction(scope, request.functionName);
     const run: Run = {
-      name: randomUUID(),
+      // Time-ordered, so a journal keeps a function's runs in order by name alone.
+      name: uuidv7(),
       functionName: fn.name,
       functionId: fn.id,
       blocking: request.blocking ?? true,
@@ -86,7 +89,7 @@ export class RunService implements FunctionInvoker {
     }
     await this.runs.save(scope, run);
     void this.execute(scope, fn, run)
-      .then((finished) => this.runs.save(scope, finished, true))
+      .then((finished) => this.runs.save(scope, finished))
       .catch((err: unknown) => this.logger.error(`run ${run.name} of ${fn.name}: ${(err as Error).message}`));
     return run;
   }
@@ -100,9 +103,11 @@ export class RunService implements FunctionInvoker {
   }
 
   private async readyFunction(scope: RequestScope, name: string): Promise<Entity<FunctionSpec>> {
+    // The catalog answers the hot path; the store answers what the watch has not brought yet.
+    const cached = this.catalog.get(scope, name);
+    if (cached && servable(cached)) return cached;
     const fn = await this.store.get<FunctionSpec>({ ...scope, kind: FUNCTION_KIND, name });
-    // An update in progress keeps serving the previous READY version.
-    if (fn.spec.backingObject && (fn.status === 'READY' || fn.status === 'UPDATING')) return fn;
+    if (servable(fn)) return fn;
     const why = fn.status === 'ERROR' ? `: ${fn.reason.join('; ')}` : '; wait until it is READY';
     throw new DomainError('INVALID_ARGUMENT', `function ${name} is ${fn.status}${why}`);
   }
@@ -160,4 +165,9 @@ export class RunService implements FunctionInvoker {
     }
     return finish(response);
   }
+}
+
+/** READY, or UPDATING: an update in progress keeps serving the previous READY version. */
+function servable(fn: Entity<FunctionSpec>): boolean {
+  return fn.spec.backingObject !== undefined && (fn.status === 'READY' || fn.status === 'UPDATING');
 }
