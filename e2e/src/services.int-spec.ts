@@ -17,6 +17,8 @@ describe('distributed services', () => {
         DISPATCH_PORT: String(port),
         DISPATCH_ETCD_ENDPOINTS: etcd,
         DISPATCH_KAFKA_BROKERS: kafka,
+        DISPATCH_GATEWAY_PORT: '0',
+        DISPATCH_GATEWAY_TLS_PORT: '0',
       });
       try {
         const ready = await waitForHttp(`http://127.0.0.1:${port}/readyz`, proc, 200, 60_000);

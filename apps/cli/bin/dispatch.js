@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 
 const main = new URL('../dist/main.js', import.meta.url);
 if (!existsSync(main)) {
-  console.error('error: the dispatch CLI is not built yet; run `npm install` (or `npm run build`) in the Dispatch checkout');
+  console.error(
+    'error: the dispatch CLI is not built yet; run `npm install` (or `npm run build`) in the Dispatch checkout',
+  );
   process.exit(1);
 }
 await import(main.href);

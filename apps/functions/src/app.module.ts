@@ -1,11 +1,26 @@
-import type { DynamicModule, Type } from '@nestjs/common';
-import { FunctionsModule } from '@dispatch/functions';
-import type { ServiceEnv } from '@dispatch/platform';
+import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
+import { SECRETS_RESOLVER } from '@dispatch/contracts';
+import { FunctionsModule, RemoteSecretsResolver } from '@dispatch/functions';
+import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
 
 /**
- * The functions service of the distributed shape: functions, their runtimes and runs. The platform
+ * The functions service of the distributed shape: functions, their runtimes and runs (recorded in the
+ * entity store, shared by every replica), with secrets from the secrets service's API. The platform
  * (etcd store, Kafka bus, health, version) is added by `runDistributedService`.
  */
 export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
-  return [FunctionsModule.forRoot({ dataDir: env.DISPATCH_DATA_DIR })];
+  const { DISPATCH_SECRETS_URL } = parseEnv(
+    { DISPATCH_SECRETS_URL: envTypes.url('http://127.0.0.1:8104') },
+    process.env,
+  );
+  @Global()
+  @Module({
+    providers: [{ provide: SECRETS_RESOLVER, useValue: new RemoteSecretsResolver(DISPATCH_SECRETS_URL) }],
+    exports: [SECRETS_RESOLVER],
+  })
+  class RemoteSecretsModule {}
+  return [
+    RemoteSecretsModule,
+    FunctionsModule.forRoot({ dataDir: env.DISPATCH_DATA_DIR, runJournal: 'store' }),
+  ];
 }

@@ -44,6 +44,8 @@ export const envTypes = {
       )
       .refine((v) => v.length > 0, 'must list at least one address'),
   path: (fallback: string) => z.string().min(1, 'must be a path').default(fallback),
+  /** Another service's base URL. */
+  url: (fallback: string) => z.url({ error: 'must be a URL, e.g. http://127.0.0.1:8103' }).default(fallback),
   /** A value that may be absent, such as a key generated on first start when not configured. */
   optional: () => z.string().min(1, 'must not be empty').optional(),
 };

@@ -1,4 +1,5 @@
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { DomainError, type SecretValues } from '@dispatch/contracts';
 
@@ -81,6 +82,7 @@ async function readOrCreateKey(file: string): Promise<string> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const text = `${randomBytes(KEY_BYTES).toString('base64')}\n`;
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   try {
     // `wx`: two processes racing on a fresh directory keep one key between them.
     await writeFile(file, text, { mode: 0o600, flag: 'wx' });

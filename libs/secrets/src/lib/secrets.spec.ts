@@ -110,7 +110,8 @@ describe('secrets', () => {
 });
 
 describe('the cipher', () => {
-  const keyFile = () => join(mkdtempSync(join(tmpdir(), 'dispatch-key-')), 'secrets.key');
+  // In a directory that does not exist yet, as a fresh service's data directory.
+  const keyFile = () => join(mkdtempSync(join(tmpdir(), 'dispatch-key-')), 'data', 'secrets.key');
 
   it('generates its key once and opens what it sealed after a restart', async () => {
     const file = keyFile();

@@ -12,6 +12,9 @@ const runBody = z.object({
     .array(z.string().regex(NAME_PATTERN, 'a secret name may hold letters, digits, _ and -'))
     .optional(),
   tags: z.array(z.object({ key: z.string().min(1), value: z.string() })).optional(),
+  // Set by the gateway and the events service when they run a function through this API.
+  httpContext: z.record(z.string(), z.unknown(), { error: 'httpContext must be an object' }).optional(),
+  event: z.record(z.string(), z.unknown(), { error: 'event must be an object' }).optional(),
 });
 
 interface StatusReply {

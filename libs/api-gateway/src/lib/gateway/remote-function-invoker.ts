@@ -1,0 +1,16 @@
+import { DispatchClient } from '@dispatch/api-client';
+import type { FunctionInvoker, InvocationRequest, Run } from '@dispatch/contracts';
+
+/**
+ * The FunctionInvoker of the distributed shape: the functions service's `/v1/runs`, in the endpoint's
+ * org and project. A run's failure comes back inside the Run; the service's own refusals (no such
+ * function, too busy) as the ApiError they are.
+ */
+export class RemoteFunctionInvoker implements FunctionInvoker {
+  constructor(private readonly functionsUrl: string) {}
+
+  run(scope: { org: string; project: string }, request: InvocationRequest): Promise<Run> {
+    const client = new DispatchClient({ baseUrl: this.functionsUrl, org: scope.org, project: scope.project });
+    return client.request<Run>('POST', '/v1/runs', request);
+  }
+}

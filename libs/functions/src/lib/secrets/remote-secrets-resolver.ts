@@ -1,0 +1,14 @@
+import { DispatchClient } from '@dispatch/api-client';
+import type { SecretsResolver, SecretValues } from '@dispatch/contracts';
+
+/** The SecretsResolver of the distributed shape: the secrets service's `/v1/secret`, merged in order. */
+export class RemoteSecretsResolver implements SecretsResolver {
+  constructor(private readonly secretsUrl: string) {}
+
+  async resolve(org: string, project: string, names: string[]): Promise<SecretValues> {
+    const client = new DispatchClient({ baseUrl: this.secretsUrl, org, project });
+    const merged: SecretValues = {};
+    for (const name of new Set(names)) Object.assign(merged, (await client.secrets.get(name)).secrets);
+    return merged;
+  }
+}
