@@ -10,15 +10,7 @@ const names = async (args: string[]) =>
 
 beforeAll(async () => {
   session = await startSoloSession('applications');
-  await dispatch([
-    'create',
-    'base-image',
-    'node-base',
-    'dispatchframework/nodejs-base',
-    '--language',
-    'nodejs',
-  ]);
-  expect((await dispatch(['create', 'image', 'nodejs', 'node-base', '--wait'])).code).toBe(0);
+  await session.nodejsImage();
   session.write('f.js', 'module.exports = () => "ok";\n');
   session.write('s.json', '{"k":"v"}');
 }, 60_000);

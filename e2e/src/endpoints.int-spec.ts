@@ -85,15 +85,7 @@ const HELLO = `module.exports = function (context, params) {
 
 beforeAll(async () => {
   session = await startSoloSession('endpoints');
-  await dispatch([
-    'create',
-    'base-image',
-    'node-base',
-    'dispatchframework/nodejs-base',
-    '--language',
-    'nodejs',
-  ]);
-  expect((await dispatch(['create', 'image', 'nodejs', 'node-base', '--wait'])).code).toBe(0);
+  await session.nodejsImage();
   await fn('hello', HELLO);
   await endpoint('get-hello', 'hello', '--method', 'GET', '--method', 'POST', '--path', '/hello');
   await until(`${session.gateway.http}/hello`, 200);
@@ -281,8 +273,7 @@ describe('endpoints on the gateway', () => {
 
   it('keeps orgs apart: an org is served under /<org>/, and a client header never picks the org', async () => {
     const other = ['--organization', 'acme'];
-    await dispatch([...other, 'create', 'base-image', 'node-base', 'x/nodejs-base', '--language', 'nodejs']);
-    expect((await dispatch([...other, 'create', 'image', 'nodejs', 'node-base', '--wait'])).code).toBe(0);
+    await session.nodejsImage(other);
     session.write('acme.js', "module.exports = () => ({ org: 'acme' });\n");
     const created = await dispatch([
       ...other,

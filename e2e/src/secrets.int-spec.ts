@@ -24,15 +24,7 @@ const digest = (text: string) => createHash('sha256').update(text).digest('hex')
 
 beforeAll(async () => {
   session = await startSoloSession('secrets');
-  await dispatch([
-    'create',
-    'base-image',
-    'node-base',
-    'dispatchframework/nodejs-base',
-    '--language',
-    'nodejs',
-  ]);
-  expect((await dispatch(['create', 'image', 'nodejs', 'node-base', '--wait'])).code).toBe(0);
+  await session.nodejsImage();
 }, 60_000);
 
 afterAll(async () => {

@@ -19,6 +19,8 @@ export interface SoloSession {
   dataDir: string;
   /** Runs the dispatch CLI in the work directory, optionally feeding standard input. */
   dispatch(args: string[], stdin?: string): Promise<CliResult>;
+  /** Creates a nodejs base image and image named `nodejs`, without dependencies, and waits for it. */
+  nodejsImage(cliArgs?: string[]): Promise<void>;
   /** Writes a file into the work directory and gives its path. */
   write(name: string, text: string): string;
   stop(): Promise<void>;
@@ -48,25 +50,39 @@ export async function startSoloSession(name: string, extraArgs: string[] = []): 
     if (!served) await new Promise((r) => setTimeout(r, 50));
   }
   if (!served) throw new Error(`solo did not say where endpoints are served:\n${solo.output()}`);
+  const dispatch: SoloSession['dispatch'] = (args, stdin) =>
+    new Promise((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [join(ROOT, 'apps/cli/bin/dispatch.js'), '--port', String(port), ...args],
+        { cwd: work, env: { ...process.env, DISPATCH_CONFIG: join(work, 'no-config.json') } },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(stdin ?? '');
+    });
   return {
     port,
     gateway: { http: served[1] as string, https: served[2] as string },
     work,
     dataDir,
-    dispatch: (args, stdin) =>
-      new Promise((resolve) => {
-        const child = spawn(
-          process.execPath,
-          [join(ROOT, 'apps/cli/bin/dispatch.js'), '--port', String(port), ...args],
-          { cwd: work, env: { ...process.env, DISPATCH_CONFIG: join(work, 'no-config.json') } },
-        );
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('exit', (code) => resolve({ code, stdout, stderr }));
-        child.stdin.end(stdin ?? '');
-      }),
+    dispatch,
+    nodejsImage: async (cliArgs = []) => {
+      await dispatch([
+        ...cliArgs,
+        'create',
+        'base-image',
+        'node-base',
+        'dispatchframework/nodejs-base',
+        '--language',
+        'nodejs',
+      ]);
+      const image = await dispatch([...cliArgs, 'create', 'image', 'nodejs', 'node-base', '--wait']);
+      if (image.code !== 0) throw new Error(`the nodejs image did not build: ${image.stderr}`);
+    },
     write: (file, text) => {
       writeFileSync(join(work, file), text);
       return join(work, file);

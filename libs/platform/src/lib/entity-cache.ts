@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Entity } from '@dispatch/contracts';
 import type { EntityRef, EntityStore, Watch } from '@dispatch/entity-store';
+import { followStore } from './follow-store.js';
 
 export interface EntityCacheOptions {
   name: string;
@@ -53,16 +54,8 @@ export class EntityCache<S> {
     return this.entries.values();
   }
 
-  private async follow(): Promise<void> {
-    for (let attempt = 0; !this.stopped; attempt += 1) {
-      try {
-        await this.subscribe();
-        return;
-      } catch (err) {
-        if (attempt === 0) this.logger.warn(`waiting for the entity store: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)).unref());
-      }
-    }
+  private follow(): Promise<void> {
+    return followStore(() => this.subscribe(), { logger: this.logger, stopped: () => this.stopped });
   }
 
   private async subscribe(): Promise<void> {

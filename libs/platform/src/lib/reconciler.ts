@@ -1,6 +1,7 @@
 import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Entity } from '@dispatch/contracts';
 import type { EntityRef, EntityStore, Watch } from '@dispatch/entity-store';
+import { followStore } from './follow-store.js';
 
 /** Statuses that mean "work to do": a reconciler acts on these and leaves READY and ERROR alone. */
 const PENDING = new Set(['INITIALIZED', 'CREATING', 'UPDATING', 'DELETING']);
@@ -43,16 +44,8 @@ export class Reconciler<S> {
     void this.follow();
   }
 
-  private async follow(): Promise<void> {
-    for (let attempt = 0; !this.stopped; attempt += 1) {
-      try {
-        await this.subscribe();
-        return;
-      } catch (err) {
-        if (attempt === 0) this.logger.warn(`waiting for the entity store: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)).unref());
-      }
-    }
+  private follow(): Promise<void> {
+    return followStore(() => this.subscribe(), { logger: this.logger, stopped: () => this.stopped });
   }
 
   private async subscribe(): Promise<void> {

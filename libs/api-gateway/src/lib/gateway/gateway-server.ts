@@ -114,10 +114,7 @@ export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutd
       (err: unknown) => {
         if (!(err instanceof DomainError))
           this.logger.error(err instanceof Error ? (err.stack ?? err.message) : err);
-        const reply = errorReplyOf(err);
-        // A refused body may still be arriving: answer, then close instead of reading it all.
-        if (reply.status === 413) reply.headers['connection'] = 'close';
-        send(res, reply);
+        send(res, errorReplyOf(err));
       },
     );
   }

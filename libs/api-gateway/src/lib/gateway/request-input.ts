@@ -17,25 +17,32 @@ export function fieldsOf(params: URLSearchParams): Fields {
   return out;
 }
 
-/** Reads the whole body, refusing (413) past the limit without buffering what is left. */
+/** Past this much, a refused body is cut off rather than read to its end. */
+const DRAIN_LIMIT = 4 * MAX_BODY_BYTES;
+
+/**
+ * Reads the whole body, refusing (413) past the limit. A refused body is still read to its end (without
+ * keeping it), so the client, still sending, receives the 413 instead of a broken connection; one that
+ * goes on past four times the limit is cut off.
+ */
 export function readBody(req: IncomingMessage): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let refused = Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
+      if (size > MAX_BODY_BYTES) refused = true;
+      if (size > DRAIN_LIMIT) req.destroy();
+      if (!refused) chunks.push(chunk);
     });
-    req.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    req.on('end', () => {
+      if (refused) reject(tooLarge());
+      else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    });
     req.on('error', reject);
+    // Cut off (or the client gone): settle rather than wait for an end that will not come.
+    req.on('close', () => reject(refused ? tooLarge() : new Error('the client went away')));
   });
 }
 
