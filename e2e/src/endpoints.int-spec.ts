@@ -126,39 +126,43 @@ describe('endpoints on the gateway', () => {
     expect(multipart.json()).toEqual({ myField: 'Hello, Sansa from the Eyrie' });
   });
 
-  it('answers bad JSON, an unsupported content type, a wrong method and an unknown path clearly', async () => {
-    const badJson = await call(`${session.gateway.http}/hello`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"name": ',
-    });
-    expect(badJson.status).toBe(400);
-    expect(badJson.json()).toMatchObject({ code: 400, message: expect.stringContaining('not valid JSON') });
-    const text = await call(`${session.gateway.http}/hello`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/csv' },
-      body: 'a,b',
-    });
-    expect(text.status).toBe(415);
-    expect(text.json()).toMatchObject({
-      message: expect.stringContaining('unsupported content type text/csv'),
-    });
-    const wrong = await call(`${session.gateway.http}/hello`, { method: 'DELETE' });
-    expect(wrong.status).toBe(405);
-    expect(wrong.headers['allow']).toBe('GET, POST');
-    const unknown = await call(`${session.gateway.http}/nothing-here`);
-    expect(unknown.status).toBe(404);
-    expect(unknown.json()).toMatchObject({ message: 'no endpoint serves GET /nothing-here' });
+  it('answers bad JSON, an unsupported content type, a wrong method and an unknown path clearly, over HTTP and HTTPS', async () => {
+    for (const base of [session.gateway.http, session.gateway.https]) {
+      const badJson = await call(`${base}/hello`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"name": ',
+      });
+      expect(badJson.status).toBe(400);
+      expect(badJson.json()).toMatchObject({ code: 400, message: expect.stringContaining('not valid JSON') });
+      const text = await call(`${base}/hello`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/csv' },
+        body: 'a,b',
+      });
+      expect(text.status).toBe(415);
+      expect(text.json()).toMatchObject({
+        message: expect.stringContaining('unsupported content type text/csv'),
+      });
+      const wrong = await call(`${base}/hello`, { method: 'DELETE' });
+      expect(wrong.status).toBe(405);
+      expect(wrong.headers['allow']).toBe('GET, POST');
+      const unknown = await call(`${base}/nothing-here`);
+      expect(unknown.status).toBe(404);
+      expect(unknown.json()).toMatchObject({ message: 'no endpoint serves GET /nothing-here' });
+    }
   });
 
-  it('refuses a body over 6 MB with 413', async () => {
-    const big = await call(`${session.gateway.http}/hello`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'x'.repeat(7 * 1024 * 1024) }),
-    });
-    expect(big.status).toBe(413);
-    expect(big.json()).toMatchObject({ message: expect.stringContaining('6 MB') });
+  it('refuses a body over 6 MB with 413, over HTTP and HTTPS', async () => {
+    for (const base of [session.gateway.http, session.gateway.https]) {
+      const big = await call(`${base}/hello`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'x'.repeat(7 * 1024 * 1024) }),
+      });
+      expect(big.status).toBe(413);
+      expect(big.json()).toMatchObject({ message: expect.stringContaining('6 MB') });
+    }
   });
 
   it('gives the function the request in context.httpContext, and lets it set status and headers', async () => {
@@ -207,30 +211,32 @@ describe('endpoints on the gateway', () => {
     expect(refused.json()).toMatchObject({ error: { type: 'InputError' } });
   });
 
-  it('answers CORS preflights and marks responses for an endpoint with --cors', async () => {
+  it('answers CORS preflights and marks responses for an endpoint with --cors, over HTTP and HTTPS', async () => {
     await endpoint('open', 'hello', '--cors', '--method', 'POST', '--path', '/open');
     await until(`${session.gateway.http}/open`, 405);
-    const preflight = await call(`${session.gateway.http}/open`, {
-      method: 'OPTIONS',
-      headers: {
-        origin: 'https://app.example',
-        'access-control-request-method': 'POST',
-        'access-control-request-headers': 'content-type',
-      },
-    });
-    expect(preflight.status).toBe(204);
-    expect(preflight.headers).toMatchObject({
-      'access-control-allow-origin': 'https://app.example',
-      'access-control-allow-methods': 'POST',
-      'access-control-allow-headers': 'content-type',
-    });
-    const res = await call(`${session.gateway.http}/open`, {
-      ...json({ name: 'Bran' }),
-      headers: { 'content-type': 'application/json', origin: 'https://app.example' },
-    });
-    expect(res.headers['access-control-allow-origin']).toBe('https://app.example');
-    // Without --cors there is no preflight answer.
-    expect((await call(`${session.gateway.http}/hello`, { method: 'OPTIONS' })).status).toBe(405);
+    for (const base of [session.gateway.http, session.gateway.https]) {
+      const preflight = await call(`${base}/open`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://app.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers).toMatchObject({
+        'access-control-allow-origin': 'https://app.example',
+        'access-control-allow-methods': 'POST',
+        'access-control-allow-headers': 'content-type',
+      });
+      const res = await call(`${base}/open`, {
+        ...json({ name: 'Bran' }),
+        headers: { 'content-type': 'application/json', origin: 'https://app.example' },
+      });
+      expect(res.headers['access-control-allow-origin']).toBe('https://app.example');
+      // Without --cors there is no preflight answer.
+      expect((await call(`${base}/hello`, { method: 'OPTIONS' })).status).toBe(405);
+    }
   });
 
   it('refuses plain HTTP for an --https-only endpoint, saying so', async () => {
@@ -242,23 +248,25 @@ describe('endpoints on the gateway', () => {
     });
   });
 
-  it('runs asynchronously with x-dispatch-blocking: false and answers 202 with the run', async () => {
-    const res = await call(`${session.gateway.http}/hello?name=Later`, {
-      headers: { 'x-dispatch-blocking': 'false' },
-    });
-    expect(res.status).toBe(202);
-    const run = res.json() as { name: string; blocking: boolean };
-    expect(run.blocking).toBe(false);
-    let output: unknown;
-    for (let i = 0; i < 100 && !output; i += 1) {
-      const runs = JSON.parse((await dispatch(['get', 'runs', 'hello', '-o', 'json'])).stdout) as {
-        name: string;
-        output: unknown;
-      }[];
-      output = runs.find((r) => r.name === run.name)?.output;
-      if (!output) await new Promise((r) => setTimeout(r, 50));
+  it('runs asynchronously with x-dispatch-blocking: false and answers 202 with the run, over HTTP and HTTPS', async () => {
+    for (const base of [session.gateway.http, session.gateway.https]) {
+      const res = await call(`${base}/hello?name=Later`, {
+        headers: { 'x-dispatch-blocking': 'false' },
+      });
+      expect(res.status).toBe(202);
+      const run = res.json() as { name: string; blocking: boolean };
+      expect(run.blocking).toBe(false);
+      let output: unknown;
+      for (let i = 0; i < 100 && !output; i += 1) {
+        const runs = JSON.parse((await dispatch(['get', 'runs', 'hello', '-o', 'json'])).stdout) as {
+          name: string;
+          output: unknown;
+        }[];
+        output = runs.find((r) => r.name === run.name)?.output;
+        if (!output) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(output).toEqual({ myField: 'Hello, Later from Nowhere' });
     }
-    expect(output).toEqual({ myField: 'Hello, Later from Nowhere' });
   });
 
   it('changes routes without a restart as endpoints are updated and deleted', async () => {
