@@ -4,11 +4,13 @@ import { describe, expect, it } from '@jest/globals';
 import { soloConfig } from './env.js';
 
 describe('soloConfig', () => {
-  it('runs with no configuration on 127.0.0.1:8080 with data under ~/.dispatch/data', () => {
+  it('runs with no configuration on 127.0.0.1:8080 with data under ~/.dispatch/data, endpoints on 8081/8444', () => {
     expect(soloConfig([], {})).toEqual({
       host: '127.0.0.1',
       port: 8080,
       dataDir: join(homedir(), '.dispatch', 'data'),
+      gatewayPort: 8081,
+      gatewayTlsPort: 8444,
     });
   });
 
@@ -21,6 +23,9 @@ describe('soloConfig', () => {
       port: 9100,
       dataDir: '/tmp/e',
     });
+    expect(
+      soloConfig(['--gateway-port', '0'], { DISPATCH_GATEWAY_TLS_PORT: '9444', DISPATCH_SECRETS_KEY: 'k' }),
+    ).toMatchObject({ gatewayPort: 0, gatewayTlsPort: 9444, secretsKey: 'k' });
   });
 
   it('refuses an unknown flag and a bad port, naming them', () => {

@@ -50,6 +50,14 @@ export class EntityCache<S> {
     return this.entries.get(keyOf({ ...ref, kind: this.options.kind }));
   }
 
+  /**
+   * Takes an entity this process just wrote, ahead of its watch event, so what it reads next is what it
+   * wrote. Older than what is cached, it is ignored.
+   */
+  offer(entity: Entity<S>): void {
+    this.put(entity);
+  }
+
   values(): IterableIterator<Entity<S>> {
     return this.entries.values();
   }

@@ -27,6 +27,11 @@ export class FunctionCatalog implements OnApplicationBootstrap, OnApplicationShu
     return this.cache.get({ ...scope, name });
   }
 
+  /** A version the reconciler just stored: runs use it from the next call, not from the watch's. */
+  remember(entity: Entity<FunctionSpec>): void {
+    this.cache.offer(entity);
+  }
+
   onApplicationBootstrap(): void {
     this.cache.start();
   }

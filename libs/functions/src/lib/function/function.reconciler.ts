@@ -14,6 +14,7 @@ import { ensurePrivateDir, EntityReconciler } from '@dispatch/platform';
 import { compileFunction, LANGUAGES, type Language, type ProcessRuntime } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
 import { RUN_JOURNAL, type RunJournal } from '../run/journal/run-journal.js';
+import { FunctionCatalog } from './function.catalog.js';
 import { PROCESS_RUNTIME } from '../runtime.provider.js';
 import { inferHandler, unpackSource } from './source.js';
 
@@ -38,6 +39,7 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
     @Inject(FUNCTIONS_CONFIG) private readonly config: FunctionsConfig,
     @Inject(PROCESS_RUNTIME) private readonly runtime: ProcessRuntime,
     @Inject(RUN_JOURNAL) private readonly journal: RunJournal,
+    private readonly catalog: FunctionCatalog,
   ) {
     super(store, FUNCTION_KIND);
   }
@@ -93,7 +95,7 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
       );
     }
     const previous = fn.spec.backingObject;
-    await this.store.update<FunctionSpec>({
+    const ready = await this.store.update<FunctionSpec>({
       ...fn,
       spec: {
         ...fn.spec,
@@ -103,6 +105,7 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
       status: 'READY',
       reason: [],
     });
+    this.catalog.remember(ready);
     if (previous && previous.key !== key) {
       await this.runtime.retire(previous.key);
       await rm(join(previous.codeDir, '..'), { recursive: true, force: true });
