@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -109,6 +109,29 @@ describe('solo', () => {
     const reopened = await EmbeddedEntityStore.open({ dataDir: join(dataDir, 'store') });
     expect(await reopened.get(ref)).toEqual(written);
     await reopened.close();
+  }, 60_000);
+
+  it('leaves no function process behind when it is killed outright', async () => {
+    const port = await freePort();
+    const proc = solo(port, tempDataDir());
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`, proc);
+    const pid = proc.child.pid as number;
+    // The spare runners it keeps started, one per language, are its children.
+    let children: number[] = [];
+    for (let i = 0; i < 100 && children.length < 2; i += 1) {
+      children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+        .split(' ')
+        .filter(Boolean)
+        .map(Number);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(children.length).toBeGreaterThanOrEqual(2);
+    process.kill(pid, 'SIGKILL');
+    await proc.exited;
+    const alive = (p: number) =>
+      existsSync(`/proc/${p}`) && !readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z');
+    for (let i = 0; i < 50 && children.some(alive); i += 1) await new Promise((r) => setTimeout(r, 100));
+    expect(children.filter(alive)).toEqual([]);
   }, 60_000);
 
   it('refuses a second solo on the same data directory, saying why', async () => {

@@ -141,6 +141,11 @@ const server = createServer((connection) => {
   });
   connection.on('error', () => undefined);
 });
+// Standard input is a pipe from the host that is never written: its end means the host is gone, however
+// it went, and a runner has no reason to outlive it.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.on('error', () => process.exit(0));
+process.stdin.resume();
 const socket = process.env.DISPATCH_RUNNER_SOCKET;
 // The host waits for this line on fd 3 before connecting.
 if (socket) server.listen(socket, () => writeSync(3, 'ready\n'));

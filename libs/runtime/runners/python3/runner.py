@@ -9,6 +9,7 @@ import resource
 import site
 import socketserver
 import sys
+import threading
 import traceback
 
 fn = None
@@ -135,8 +136,15 @@ def cap_memory():
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
 
 
+def exit_with_host():
+    # Standard input is a pipe from the host that is never written: its end means the host is gone.
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+
 def main():
     cap_memory()
+    threading.Thread(target=exit_with_host, daemon=True).start()
     socket_path = os.environ.get("DISPATCH_RUNNER_SOCKET")
     if socket_path:
         server = UnixServer(socket_path, Handler)

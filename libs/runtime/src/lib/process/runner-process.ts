@@ -136,7 +136,8 @@ export class RunnerProcess {
         DISPATCH_RUNNER_SOCKET: options.sandbox ? join(SANDBOX_PATHS.socket, 'runner.sock') : this.socket,
         DISPATCH_RUNNER_MEMORY_MB: String(options.memoryMb),
       },
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      // stdin: a pipe never written, whose end tells the runner its host is gone (even killed -9).
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });
     for (const stream of [this.child.stdout, this.child.stderr]) this.forward(stream);
     this.exited = new Promise((resolve) => {

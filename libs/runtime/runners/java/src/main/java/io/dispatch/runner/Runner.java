@@ -42,6 +42,19 @@ public final class Runner {
   private static JavaType payloadType;
 
   public static void main(String[] args) throws Exception {
+    // Standard input is a pipe from the host that is never written: its end means the host is gone.
+    Thread watcher = new Thread(() -> {
+      try {
+        while (System.in.read() != -1) {
+          // nothing is ever sent
+        }
+      } catch (IOException e) {
+        // the same: the host is gone
+      }
+      Runtime.getRuntime().halt(0);
+    }, "dispatch-host-watch");
+    watcher.setDaemon(true);
+    watcher.start();
     String socket = System.getenv("DISPATCH_RUNNER_SOCKET");
     ServerSocketChannel server;
     if (socket != null) {
