@@ -93,14 +93,9 @@ export class SecretService implements SecretsResolver {
     return merged;
   }
 
-  private async read(scope: RequestScope, name: string): Promise<Entity<SecretSpec>> {
-    try {
-      return await this.store.get<SecretSpec>({ ...scope, kind: SECRET_KIND, name });
-    } catch (err) {
-      if (err instanceof DomainError && err.code === 'NOT_FOUND')
-        throw new DomainError('NOT_FOUND', `secret ${name} not found in ${scope.org}/${scope.project}`);
-      throw err;
-    }
+  /** The store's NOT_FOUND already names the kind, the name and the org/project. */
+  private read(scope: RequestScope, name: string): Promise<Entity<SecretSpec>> {
+    return this.store.get<SecretSpec>({ ...scope, kind: SECRET_KIND, name });
   }
 
   private open(entity: Entity<SecretSpec>): SecretValues {

@@ -152,13 +152,8 @@ export class EndpointService {
     }
   }
 
-  private async read(scope: RequestScope, name: string): Promise<Entity<EndpointSpec>> {
-    try {
-      return await this.store.get<EndpointSpec>({ ...scope, kind: ENDPOINT_KIND, name });
-    } catch (err) {
-      if (err instanceof DomainError && err.code === 'NOT_FOUND')
-        throw new DomainError('NOT_FOUND', `endpoint ${name} not found in ${scope.org}/${scope.project}`);
-      throw err;
-    }
+  /** The store's NOT_FOUND already names the kind, the name and the org/project. */
+  private read(scope: RequestScope, name: string): Promise<Entity<EndpointSpec>> {
+    return this.store.get<EndpointSpec>({ ...scope, kind: ENDPOINT_KIND, name });
   }
 }

@@ -62,13 +62,8 @@ export class ApplicationService {
     return toApiModel(current);
   }
 
-  private async read(scope: RequestScope, name: string): Promise<Entity<Record<string, never>>> {
-    try {
-      return await this.store.get<Record<string, never>>({ ...scope, kind: APPLICATION_KIND, name });
-    } catch (err) {
-      if (err instanceof DomainError && err.code === 'NOT_FOUND')
-        throw new DomainError('NOT_FOUND', `application ${name} not found in ${scope.org}/${scope.project}`);
-      throw err;
-    }
+  /** The store's NOT_FOUND already names the kind, the name and the org/project. */
+  private read(scope: RequestScope, name: string): Promise<Entity<Record<string, never>>> {
+    return this.store.get<Record<string, never>>({ ...scope, kind: APPLICATION_KIND, name });
   }
 }
