@@ -3,31 +3,32 @@ import type { RunRequest, RunResponse } from '../protocol.js';
 import { RunnerFailure, type RunnerProcess } from './runner-process.js';
 
 export interface PoolSettings {
-  /** Most runs at once, each in its own process. */
+  /** Most processes at once. */
   concurrency: number;
-  /** Calls that may wait for a free process; past this they are refused with RESOURCE_EXHAUSTED. */
+  /**
+   * Most calls one process holds at once: it runs them one after another, in order. More than one lets
+   * a busy process find its next call waiting instead of being woken for it.
+   */
+  pipeline: number;
+  /** Calls that may wait for room; past this they are refused with RESOURCE_EXHAUSTED. */
   queueLimit: number;
   /** A process idle this long is stopped; with none left the function costs nothing (scale to zero). */
   idleMs: number;
   timeoutMs: number;
 }
 
-/** Hands out runner processes with the function loaded: the pool asks for one when it needs more. */
+/** Starts a runner process with the function loaded: the pool asks for one when it needs more. */
 export type RunnerSource = () => Promise<RunnerProcess>;
 
-interface Idle {
-  runner: RunnerProcess;
-  timer: NodeJS.Timeout;
-}
-
 /**
- * The warm processes of one function version. Reuses an idle process, starts another while under the
- * concurrency limit, queues up to a bound beyond it. A process that times out or dies is dropped and
- * its run reported as a SystemError; the next call gets a fresh one.
+ * The warm processes of one function version. A call goes to an idle process; else to a new one while
+ * under the concurrency limit; else behind the calls of the least loaded process, up to the pipeline
+ * depth; else it waits in a bounded queue. A process that times out or dies is dropped and its running
+ * call reported as a SystemError; calls queued behind it never ran and are placed again.
  */
 export class FunctionPool {
-  private readonly idle: Idle[] = [];
-  private busy = 0;
+  private readonly runners = new Set<RunnerProcess>();
+  private readonly idleTimers = new Map<RunnerProcess, NodeJS.Timeout>();
   private starting = 0;
   private readonly waiting: ((runner: RunnerProcess | Error) => void)[] = [];
   private closed = false;
@@ -38,45 +39,49 @@ export class FunctionPool {
   ) {}
 
   get size(): number {
-    return this.idle.length + this.busy + this.starting;
+    return this.runners.size + this.starting;
   }
 
   async invoke(run: RunRequest): Promise<RunResponse> {
-    const runner = await this.acquire();
-    try {
-      const response = await runner.run(run, this.settings.timeoutMs);
-      this.release(runner);
-      return response;
-    } catch (err) {
-      this.discard(runner);
-      if (err instanceof RunnerFailure) return systemError(err.message);
-      throw err;
+    for (;;) {
+      const runner = await this.acquire();
+      try {
+        const response = await runner.run(run, this.settings.timeoutMs);
+        this.release(runner);
+        return response;
+      } catch (err) {
+        this.drop(runner);
+        // Queued behind a call that failed, it never ran: place it again.
+        if (err instanceof RunnerFailure && err.reason === 'displaced') continue;
+        if (err instanceof RunnerFailure) return systemError(err.message);
+        throw err;
+      }
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const idle = this.idle.splice(0);
-    for (const { timer } of idle) clearTimeout(timer);
+    for (const timer of this.idleTimers.values()) clearTimeout(timer);
+    this.idleTimers.clear();
     for (const wake of this.waiting.splice(0))
       wake(new DomainError('UNAVAILABLE', 'the function was removed'));
-    await Promise.all(idle.map(({ runner }) => runner.kill()));
+    // Calls in flight finish; idle processes go now, the others as their calls end (release).
+    const idle = [...this.runners].filter((r) => r.inFlight === 0);
+    for (const runner of idle) this.runners.delete(runner);
+    await Promise.all(idle.map((runner) => runner.kill()));
   }
 
   private async acquire(): Promise<RunnerProcess> {
     if (this.closed) throw new DomainError('UNAVAILABLE', 'the function was removed');
-    for (let next = this.idle.pop(); next; next = this.idle.pop()) {
-      clearTimeout(next.timer);
-      if (next.runner.alive) {
-        this.busy += 1;
-        return next.runner;
-      }
-    }
+    const idle = this.place(1);
+    if (idle) return idle;
     if (this.size < this.settings.concurrency) return this.grow();
+    const pipelined = this.place(this.settings.pipeline);
+    if (pipelined) return pipelined;
     if (this.waiting.length >= this.settings.queueLimit) {
       throw new DomainError(
         'RESOURCE_EXHAUSTED',
-        `the function is busy: ${this.settings.concurrency} runs in progress and ${this.waiting.length} waiting; try again shortly`,
+        `the function is busy: ${this.size} processes at work and ${this.waiting.length} calls waiting; try again shortly`,
       );
     }
     const got = await new Promise<RunnerProcess | Error>((resolve) => this.waiting.push(resolve));
@@ -84,11 +89,25 @@ export class FunctionPool {
     return got;
   }
 
+  /** The least loaded live process holding fewer than `limit` calls, now holding this one too. */
+  private place(limit: number): RunnerProcess | undefined {
+    let best: RunnerProcess | undefined;
+    for (const runner of this.runners) {
+      if (!runner.alive || runner.inFlight >= limit) continue;
+      if (!best || runner.inFlight < best.inFlight) best = runner;
+    }
+    if (best) {
+      clearTimeout(this.idleTimers.get(best));
+      this.idleTimers.delete(best);
+    }
+    return best;
+  }
+
   private async grow(): Promise<RunnerProcess> {
     this.starting += 1;
     try {
       const runner = await this.source();
-      this.busy += 1;
+      this.runners.add(runner);
       return runner;
     } finally {
       this.starting -= 1;
@@ -96,32 +115,31 @@ export class FunctionPool {
   }
 
   private release(runner: RunnerProcess): void {
-    this.busy -= 1;
     if (this.closed || !runner.alive) {
-      void runner.kill();
+      if (runner.inFlight === 0) this.drop(runner);
       return;
     }
     const waiter = this.waiting.shift();
     if (waiter) {
-      this.busy += 1;
       waiter(runner);
       return;
     }
+    if (runner.inFlight > 0) return;
     const timer = setTimeout(() => {
-      const i = this.idle.findIndex((e) => e.runner === runner);
-      if (i >= 0) this.idle.splice(i, 1);
-      void runner.kill();
+      if (runner.inFlight === 0) this.drop(runner);
     }, this.settings.idleMs);
     timer.unref();
-    this.idle.push({ runner, timer });
+    this.idleTimers.set(runner, timer);
   }
 
-  private discard(runner: RunnerProcess): void {
-    this.busy -= 1;
+  private drop(runner: RunnerProcess): void {
+    if (!this.runners.delete(runner)) return;
+    clearTimeout(this.idleTimers.get(runner));
+    this.idleTimers.delete(runner);
     void runner.kill();
     // Someone waiting should not wait for a process that will never come back: start a fresh one.
     const waiter = this.waiting.shift();
-    if (waiter)
+    if (waiter && !this.closed)
       this.grow().then(waiter, (err: unknown) => waiter(err instanceof Error ? err : new Error(String(err))));
   }
 }

@@ -164,10 +164,7 @@ describe('nodejs functions', () => {
       'nodejs',
       code({ 'f.js': 'module.exports = () => new Promise(r => setTimeout(() => r("done"), 300));' }),
       './f.js',
-      {
-        concurrency: 1,
-        queueLimit: 2,
-      },
+      { concurrency: 1, pipeline: 1, queueLimit: 2 },
     );
     const outcomes = await Promise.all(
       Array.from({ length: 5 }, () =>
@@ -179,6 +176,28 @@ describe('nodejs functions', () => {
     );
     expect(outcomes.filter((o) => o === 'done')).toHaveLength(3);
     expect(outcomes.filter((o) => o === 'RESOURCE_EXHAUSTED')).toHaveLength(2);
+  });
+
+  it('pipelines calls on a busy process, and places again the calls queued behind one that timed out', async () => {
+    const s = spec(
+      'nodejs',
+      code({ 'f.js': 'module.exports = (ctx, p) => { if (p.loop) for (;;) {} return p.i; };' }),
+      './f.js',
+      { concurrency: 1, pipeline: 3, timeoutMs: 500 },
+    );
+    await run(s, { i: 0 });
+    const [stuck, ...behind] = await Promise.all([
+      run(s, { loop: true }),
+      run(s, { i: 1 }),
+      run(s, { i: 2 }),
+    ]);
+    expect(stuck?.context.error).toMatchObject({
+      type: 'SystemError',
+      message: expect.stringContaining('500 ms'),
+    });
+    // Queued behind the stuck call on the same process, they never ran there: they ran on its successor.
+    expect(behind.map((r) => r.payload)).toEqual([1, 2]);
+    expect(runtime.processes(s.key)).toBe(1);
   });
 
   it('scales to zero after its idle time', async () => {

@@ -19,6 +19,7 @@ export interface FunctionSpec {
   dependenciesDir?: string;
   timeoutMs?: number;
   concurrency?: number;
+  pipeline?: number;
   queueLimit?: number;
   idleMs?: number;
   memoryMb?: number;
@@ -36,7 +37,16 @@ export interface ProcessRuntimeOptions {
   sandbox?: boolean;
 }
 
-const DEFAULTS = { timeoutMs: 30_000, concurrency: 8, queueLimit: 200, idleMs: 5 * 60_000, memoryMb: 256 };
+const DEFAULTS = {
+  timeoutMs: 30_000,
+  concurrency: 8,
+  // Four calls a process: enough that a busy one is never idle between calls, few enough that a slow
+  // call delays little behind it (and a call that never started is placed again if its process dies).
+  pipeline: 4,
+  queueLimit: 200,
+  idleMs: 5 * 60_000,
+  memoryMb: 256,
+};
 
 /**
  * Runs functions as local processes: a pool per function version, and a spare generic runner per
@@ -113,6 +123,7 @@ export class ProcessRuntime {
       pool = new FunctionPool(
         {
           concurrency: spec.concurrency ?? this.defaults.concurrency,
+          pipeline: spec.pipeline ?? this.defaults.pipeline,
           queueLimit: spec.queueLimit ?? this.defaults.queueLimit,
           idleMs: spec.idleMs ?? this.defaults.idleMs,
           timeoutMs: spec.timeoutMs ?? this.defaults.timeoutMs,

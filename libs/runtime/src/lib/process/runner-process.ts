@@ -95,7 +95,8 @@ async function launchOf(
 export class RunnerFailure extends Error {
   constructor(
     message: string,
-    readonly reason: 'timeout' | 'exited',
+    /** `displaced`: the call never started (it was queued behind one that failed) and may go elsewhere. */
+    readonly reason: 'timeout' | 'exited' | 'displaced',
   ) {
     super(message);
   }
@@ -103,18 +104,25 @@ export class RunnerFailure extends Error {
 
 interface Pending {
   id: number;
+  timeoutMs: number;
+  timer?: NodeJS.Timeout;
   resolve: (response: RpcResponse) => void;
+  reject: (err: RunnerFailure) => void;
 }
 
 /**
- * One language runner process on a unix socket, speaking the runtime protocol over one connection. It
- * serves one call at a time; the pool decides which runner gets which call.
+ * One language runner process on a unix socket, speaking the runtime protocol over one connection. The
+ * runner executes one call at a time, in the order sent; the host may pipeline several on the
+ * connection (the pool decides how many), so a busy runner finds its next call already there instead of
+ * sleeping until it is woken for it. Each call's deadline runs from when it reaches the head.
  */
 export class RunnerProcess {
   private readonly child: ChildProcess;
   private readonly socket: string;
   private connection?: Socket;
-  private pending?: Pending;
+  /** Calls sent and not yet answered, in the order the runner executes them; the head is running. */
+  private readonly queue: Pending[] = [];
+  private corked = false;
   private nextId = 1;
   private exit?: { code: number | null; signal: NodeJS.Signals | null };
   private readonly exited: Promise<void>;
@@ -143,6 +151,7 @@ export class RunnerProcess {
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exit = { code, signal };
+        this.failAll(new RunnerFailure(`the function's process ${this.describeExit()}`, 'exited'));
         this.connection?.destroy();
         rmSync(this.socketDir, { recursive: true, force: true });
         resolve();
@@ -250,8 +259,12 @@ export class RunnerProcess {
     });
   }
 
+  /** Calls sent and not yet answered. */
+  get inFlight(): number {
+    return this.queue.length;
+  }
+
   private receive(line: string): void {
-    const pending = this.pending;
     let response: RpcResponse;
     try {
       response = JSON.parse(line) as RpcResponse;
@@ -260,37 +273,53 @@ export class RunnerProcess {
       void this.kill();
       return;
     }
-    if (!pending || response.id !== pending.id) return;
-    this.pending = undefined;
-    pending.resolve(response);
+    const head = this.queue[0];
+    if (!head || response.id !== head.id) return;
+    this.queue.shift();
+    clearTimeout(head.timer);
+    head.resolve(response);
+    this.startHead();
+  }
+
+  /** The head call is running now: its deadline starts. A stuck function takes its process with it. */
+  private startHead(): void {
+    const head = this.queue[0];
+    if (!head || head.timer) return;
+    head.timer = setTimeout(() => {
+      this.failAll(new RunnerFailure(`the function did not finish within ${head.timeoutMs} ms`, 'timeout'));
+      void this.kill();
+    }, head.timeoutMs);
+  }
+
+  /** Fails the running call with `err`; the ones queued behind it never ran, and may run elsewhere. */
+  private failAll(err: RunnerFailure): void {
+    const [head, ...rest] = this.queue.splice(0);
+    for (const p of [head, ...rest]) clearTimeout(p?.timer);
+    head?.reject(err);
+    for (const p of rest)
+      p.reject(new RunnerFailure(`displaced by a call that failed before it: ${err.message}`, 'displaced'));
   }
 
   private call(method: 'init' | 'run', params: unknown, timeoutMs: number): Promise<RpcResponse> {
     return new Promise((resolve, reject) => {
-      if (!this.alive || !this.connection) {
-        reject(new RunnerFailure(`the function's process ${this.describeExit()}`, 'exited'));
+      const connection = this.connection;
+      if (!this.alive || !connection) {
+        reject(new RunnerFailure(`the function's process ${this.describeExit()}`, 'displaced'));
         return;
       }
-      let settled = false;
-      const settle = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        fn();
-      };
-      // A stuck function cannot be interrupted from outside its process: the process goes.
-      const timer = setTimeout(() => {
-        settle(() =>
-          reject(new RunnerFailure(`the function did not finish within ${timeoutMs} ms`, 'timeout')),
-        );
-        void this.kill();
-      }, timeoutMs);
-      void this.exited.then(() =>
-        settle(() => reject(new RunnerFailure(`the function's process ${this.describeExit()}`, 'exited'))),
-      );
       const id = this.nextId++;
-      this.pending = { id, resolve: (response) => settle(() => resolve(response)) };
-      this.connection.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+      this.queue.push({ id, timeoutMs, resolve, reject });
+      this.startHead();
+      // Calls sent in the same tick leave in one write.
+      if (!this.corked) {
+        this.corked = true;
+        connection.cork();
+        process.nextTick(() => {
+          this.corked = false;
+          connection.uncork();
+        });
+      }
+      connection.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
     });
   }
 
