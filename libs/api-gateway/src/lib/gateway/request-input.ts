@@ -29,6 +29,7 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let settled = false;
     let refused = Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
@@ -37,12 +38,19 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
       if (!refused) chunks.push(chunk);
     });
     req.on('end', () => {
+      settled = true;
       if (refused) reject(tooLarge());
       else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
     });
-    req.on('error', reject);
-    // Cut off (or the client gone): settle rather than wait for an end that will not come.
-    req.on('close', () => reject(refused ? tooLarge() : new Error('the client went away')));
+    req.on('error', (err) => {
+      settled = true;
+      reject(err);
+    });
+    // Cut off (or the client gone): settle rather than wait for an end that will not come. Only then:
+    // an error costs a stack trace, and every request closes.
+    req.on('close', () => {
+      if (!settled) reject(refused ? tooLarge() : new Error('the client went away'));
+    });
   });
 }
 

@@ -1,4 +1,3 @@
-import { v7 as uuidv7 } from 'uuid';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   DomainError,
@@ -19,6 +18,7 @@ import { PROCESS_RUNTIME } from '../runtime.provider.js';
 import { NoSecretsResolver } from '../secrets/secrets-resolver.js';
 import { FunctionCatalog } from '../function/function.catalog.js';
 import { RUN_JOURNAL, type RunJournal } from './journal/run-journal.js';
+import { runId } from './run-id.js';
 import { SchemaValidator } from './schema-validator.js';
 
 export interface RunRequest {
@@ -59,7 +59,7 @@ export class RunService implements FunctionInvoker {
     const fn = await this.readyFunction(scope, request.functionName);
     const run: Run = {
       // Time-ordered, so a journal keeps a function's runs in order by name alone.
-      name: uuidv7(),
+      name: runId(),
       functionName: fn.name,
       functionId: fn.id,
       blocking: request.blocking ?? true,
