@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Entity } from '@dispatch/contracts';
-import type { EntityRef, EntityStore, Watch } from '@dispatch/entity-store';
-import { followStore } from './follow-store.js';
+import type { EntityRef, EntityStore } from '@dispatch/entity-store';
+import { KindFollower } from './kind-follower.js';
 
 export interface EntityCacheOptions {
   name: string;
@@ -18,32 +18,39 @@ const keyOf = (ref: EntityRef) => `${ref.org}/${ref.project}/${ref.kind}/${ref.n
 /**
  * Every entity of one kind, across orgs, kept in memory and current through the store's watch: what
  * Kubernetes calls an informer. Hot paths (the gateway's routes, a run's function) read it instead of
- * the store. It watches from the revision it lists at, keeps the newest revision it has seen of each
- * key, and starts over from a fresh list when the watch breaks.
+ * the store. It keeps the newest revision it has seen of each key (see KindFollower for how it lists,
+ * watches and starts over).
  */
 export class EntityCache<S> {
-  private readonly logger: Logger;
   private readonly entries = new Map<string, Entity<S>>();
   /** Revisions of deletes seen, so a listed entity older than its delete is not brought back. */
   private readonly deleted = new Map<string, number>();
-  private watch?: Watch;
-  private stopped = false;
+  private readonly follower: KindFollower<S>;
   private loadedOnce!: () => void;
   /** Resolves once the first full list is in. */
   readonly loaded = new Promise<void>((resolve) => (this.loadedOnce = resolve));
 
   constructor(private readonly options: EntityCacheOptions) {
-    this.logger = new Logger(`${options.name}-cache`);
+    this.follower = new KindFollower<S>({
+      store: options.store,
+      kind: options.kind,
+      logger: new Logger(`${options.name}-cache`),
+      onEvent: (event) => {
+        if (event.type === 'put') this.put(event.entity);
+        else this.remove(keyOf(event.ref), event.revision);
+        this.options.onChange?.();
+      },
+      onListed: (entities, revision) => this.listed(entities, revision),
+    });
   }
 
   /** Starts following the store in the background; a store that is down is retried with backoff. */
   start(): void {
-    void this.follow();
+    this.follower.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.watch?.close();
+    await this.follower.stop();
   }
 
   get(ref: Omit<EntityRef, 'kind'>): Entity<S> | undefined {
@@ -62,40 +69,13 @@ export class EntityCache<S> {
     return this.entries.values();
   }
 
-  private follow(): Promise<void> {
-    return followStore(() => this.subscribe(), { logger: this.logger, stopped: () => this.stopped });
-  }
-
-  private async subscribe(): Promise<void> {
-    const { store, kind } = this.options;
-    const revision = await store.revision();
-    this.watch = await store.watch<S>(
-      { kind },
-      {
-        fromRevision: revision + 1,
-        onEvent: (event) => {
-          if (event.type === 'put') this.put(event.entity);
-          else this.remove(keyOf(event.ref), event.revision);
-          this.options.onChange?.();
-        },
-        onError: (err) => {
-          this.logger.error(`watch ended, starting over: ${err.message}`);
-          this.watch = undefined;
-          if (!this.stopped) void this.follow();
-        },
-      },
-    );
-    if (this.stopped) {
-      await this.watch.close();
-      return;
-    }
-    const listed = await store.list<S>({ kind });
+  /** After a broken watch, what is no longer listed (and not re-created since) is gone. */
+  private listed(entities: Entity<S>[], revision: number): void {
     const present = new Set<string>();
-    for (const entity of listed) {
+    for (const entity of entities) {
       present.add(keyOf(entity));
       this.put(entity);
     }
-    // After a broken watch, what is no longer listed (and not re-created since) is gone.
     for (const [key, entity] of this.entries) {
       if (!present.has(key) && entity.revision <= revision) this.entries.delete(key);
     }

@@ -1,7 +1,7 @@
 import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Entity } from '@dispatch/contracts';
-import type { EntityRef, EntityStore, Watch } from '@dispatch/entity-store';
-import { followStore } from './follow-store.js';
+import type { EntityRef, EntityStore } from '@dispatch/entity-store';
+import { KindFollower } from './kind-follower.js';
 
 /** Statuses that mean "work to do": a reconciler acts on these and leaves READY and ERROR alone. */
 const PENDING = new Set(['INITIALIZED', 'CREATING', 'UPDATING', 'DELETING']);
@@ -27,55 +27,32 @@ const keyOf = (ref: EntityRef) => `${ref.org}/${ref.project}/${ref.kind}/${ref.n
  */
 export class Reconciler<S> {
   private readonly logger: Logger;
-  private watch?: Watch;
+  private readonly follower: KindFollower<S>;
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private stopped = false;
 
   constructor(private readonly options: ReconcilerOptions<S>) {
     this.logger = new Logger(`${options.name}-reconciler`);
-  }
-
-  /**
-   * Starts following the store. It does not wait for the store: a service whose etcd is down still
-   * boots (and reports not ready), and the reconciler keeps trying with backoff until the store answers.
-   */
-  async start(): Promise<void> {
-    void this.follow();
-  }
-
-  private follow(): Promise<void> {
-    return followStore(() => this.subscribe(), { logger: this.logger, stopped: () => this.stopped });
-  }
-
-  private async subscribe(): Promise<void> {
-    const { store, kind } = this.options;
-    const revision = await store.revision();
-    this.watch = await store.watch<S>(
-      { kind },
-      {
-        fromRevision: revision + 1,
-        onEvent: (event) => {
-          if (event.type === 'put') this.enqueue(event.entity);
-        },
-        onError: (err) => {
-          // A broken watch (compaction, a lost stream) starts over from a fresh list.
-          this.logger.error(`watch ended, starting over: ${err.message}`);
-          this.watch = undefined;
-          if (!this.stopped) void this.follow();
-        },
+    this.follower = new KindFollower<S>({
+      store: options.store,
+      kind: options.kind,
+      logger: this.logger,
+      onEvent: (event) => {
+        if (event.type === 'put') this.enqueue(event.entity);
       },
-    );
-    if (this.stopped) {
-      await this.watch.close();
-      return;
-    }
-    for (const entity of await store.list<S>({ kind })) this.enqueue(entity);
+      onListed: (entities) => entities.forEach((entity) => this.enqueue(entity)),
+    });
+  }
+
+  /** Starts following the store, in the background (see KindFollower). */
+  async start(): Promise<void> {
+    this.follower.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.watch?.close();
+    await this.follower.stop();
     await Promise.all(this.running.values());
   }
 
