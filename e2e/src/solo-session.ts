@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, ROOT, start, waitForHttp } from './processes.js';
+import { freePort, ROOT, start, waitForHttp, type Started } from './processes.js';
 
 export interface CliResult {
   code: number | null;
@@ -26,11 +26,9 @@ export interface SoloSession {
   stop(): Promise<void>;
 }
 
-export async function startSoloSession(name: string, extraArgs: string[] = []): Promise<SoloSession> {
-  const work = mkdtempSync(join(tmpdir(), `dispatch-${name}-`));
-  const dataDir = join(work, 'data');
-  const port = await freePort();
-  const solo = start(process.execPath, [
+/** The built solo on `port` and `dataDir`, its gateway on free ports so tests never collide. */
+export function startSolo(port: number, dataDir: string, extraArgs: string[] = []): Started {
+  return start(process.execPath, [
     join(ROOT, 'apps/solo/dist/main.js'),
     '--port',
     String(port),
@@ -42,6 +40,13 @@ export async function startSoloSession(name: string, extraArgs: string[] = []): 
     '0',
     ...extraArgs,
   ]);
+}
+
+export async function startSoloSession(name: string, extraArgs: string[] = []): Promise<SoloSession> {
+  const work = mkdtempSync(join(tmpdir(), `dispatch-${name}-`));
+  const dataDir = join(work, 'data');
+  const port = await freePort();
+  const solo = startSolo(port, dataDir, extraArgs);
   await waitForHttp(`http://127.0.0.1:${port}/readyz`, solo);
   // Printed just after the API starts listening, so possibly a moment after it first answers.
   let served: RegExpExecArray | null = null;

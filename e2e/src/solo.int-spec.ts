@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { EmbeddedEntityStore } from '@dispatch/entity-store';
-import { freePort, ROOT, run, start, waitForHttp } from './processes.js';
+import { freePort, run, start, waitForHttp } from './processes.js';
+import { startSolo } from './solo-session.js';
 
 const dataDirs: string[] = [];
 function tempDataDir(): string {
@@ -13,18 +14,7 @@ function tempDataDir(): string {
 }
 afterAll(() => dataDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-const solo = (port: number, dataDir: string) =>
-  start(process.execPath, [
-    join(ROOT, 'apps/solo/dist/main.js'),
-    '--port',
-    String(port),
-    '--data-dir',
-    dataDir,
-    '--gateway-port',
-    '0',
-    '--gateway-tls-port',
-    '0',
-  ]);
+const solo = (port: number, dataDir: string) => startSolo(port, dataDir);
 
 describe('solo', () => {
   it('starts with `npm start`, answers its version and health, and stops cleanly', async () => {
