@@ -5,7 +5,6 @@ import { writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Module, createRequire } from 'node:module';
 import { isAbsolute, join, resolve, sep } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 
@@ -86,19 +85,25 @@ async function run({ context, payload }) {
   capture = { stdout: '', stderr: '' };
   let result = null;
   let error = null;
+  const started = performance.now();
   try {
     result = await fn({ ...context }, payload);
     if (result === undefined) result = null;
   } catch (err) {
     error = errorOf(err?.name === 'InputError' ? 'InputError' : 'FunctionError', err);
   }
+  const durationMs = performance.now() - started;
   const logs = { stdout: lines(capture.stdout), stderr: lines(capture.stderr) };
   capture = undefined;
   try {
-    return JSON.stringify({ context: { logs, error }, payload: error ? null : result });
+    return JSON.stringify({ context: { logs, error, durationMs }, payload: error ? null : result });
   } catch (err) {
     return JSON.stringify({
-      context: { logs, error: errorOf('FunctionError', new Error(`the result is not JSON: ${err.message}`)) },
+      context: {
+        logs,
+        error: errorOf('FunctionError', new Error(`the result is not JSON: ${err.message}`)),
+        durationMs,
+      },
       payload: null,
     });
   }
@@ -122,13 +127,25 @@ async function answer(line) {
   }
 }
 
+/** Each newline-terminated line of the host's requests: node:readline's machinery is not needed here. */
+function onLines(stream, onLine) {
+  let rest = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk) => {
+    const text = rest === '' ? chunk : rest + chunk;
+    let start = 0;
+    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+      onLine(text.slice(start, end));
+      start = end + 1;
+    }
+    rest = text.slice(start);
+  });
+}
+
 // One JSON-RPC request per line, answered in order (the host sends the next only after an answer).
 const server = createServer((connection) => {
   let previous = Promise.resolve();
-  const lines = createInterface({ input: connection, crlfDelay: Infinity });
-  // A host that goes away is no error of the runner's: readline repeats the socket's errors.
-  lines.on('error', () => undefined);
-  lines.on('line', (line) => {
+  onLines(connection, (line) => {
     previous = previous.then(async () => {
       const response = await answer(line);
       // The run's result arrives already serialised: splice it in rather than parse and stringify again.
@@ -136,7 +153,13 @@ const server = createServer((connection) => {
         'result' in response && typeof response.result === 'string'
           ? `{"jsonrpc":"2.0","id":${JSON.stringify(response.id)},"result":${response.result}}`
           : JSON.stringify(response);
-      if (!connection.destroyed) connection.write(text + '\n');
+      if (connection.destroyed) return;
+      // Answers finished in the same turn of the event loop leave in one write (one wakeup of the host).
+      if (!connection.writableCorked) {
+        connection.cork();
+        setImmediate(() => connection.uncork());
+      }
+      connection.write(text + '\n');
     });
   });
   connection.on('error', () => undefined);

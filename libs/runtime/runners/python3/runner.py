@@ -10,6 +10,7 @@ import site
 import socketserver
 import sys
 import threading
+import time
 import traceback
 
 fn = None
@@ -75,6 +76,7 @@ def run(request):
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
     result, error = None, None
+    started = time.perf_counter()
     try:
         result = fn(dict(request.get("context") or {}), request.get("payload"))
     except InputError as exc:
@@ -83,12 +85,15 @@ def run(request):
         error = error_of("FunctionError", exc)
     finally:
         sys.stdout, sys.stderr = saved
+    duration_ms = (time.perf_counter() - started) * 1000
     logs = {"stdout": lines(out.getvalue()), "stderr": lines(err.getvalue())}
     try:
-        return json.dumps({"context": {"logs": logs, "error": error}, "payload": None if error else result})
+        context = {"logs": logs, "error": error, "durationMs": duration_ms}
+        return json.dumps({"context": context, "payload": None if error else result})
     except (TypeError, ValueError) as exc:
         error = {"type": "FunctionError", "message": f"the result is not JSON: {exc}", "stacktrace": []}
-        return json.dumps({"context": {"logs": logs, "error": error}, "payload": None})
+        context = {"logs": logs, "error": error, "durationMs": duration_ms}
+        return json.dumps({"context": context, "payload": None})
 
 
 def answer(line):

@@ -50,7 +50,15 @@ export interface RunRequest {
 }
 
 export interface RunResponse {
-  context: { logs: Logs; error: FunctionError | null };
+  context: {
+    logs: Logs;
+    error: FunctionError | null;
+    /**
+     * How long the function itself took, as the runner measured it: what the host's pool expects the
+     * next call to take, free of the time the process waited for a CPU or the host for the answer.
+     */
+    durationMs?: number;
+  };
   payload: unknown;
 }
 

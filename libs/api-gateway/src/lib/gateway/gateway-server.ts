@@ -122,15 +122,15 @@ export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutd
   private async reply(req: IncomingMessage, protocol: Protocol): Promise<Reply> {
     if (!this.loaded)
       return errorReply('UNAVAILABLE', 'the gateway is still loading its endpoints; retry shortly');
-    const url = new URL(req.url ?? '/', 'http://gateway');
+    const url = targetOf(req.url ?? '/');
     const method = req.method ?? 'GET';
     const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-    const match = this.routes.match(host, url.pathname, method);
-    if (match.kind === 'none') return errorReply('NOT_FOUND', `no endpoint serves ${method} ${url.pathname}`);
+    const match = this.routes.match(host, url.path, method);
+    if (match.kind === 'none') return errorReply('NOT_FOUND', `no endpoint serves ${method} ${url.path}`);
     if (match.kind === 'method') {
       if (method === 'OPTIONS' && match.cors) return preflight(req, match.cors, match.allow);
       return withHeader(
-        errorReply('METHOD_NOT_ALLOWED', `${url.pathname} answers ${match.allow.join(', ')}, not ${method}`),
+        errorReply('METHOD_NOT_ALLOWED', `${url.path} answers ${match.allow.join(', ')}, not ${method}`),
         'allow',
         match.allow.join(', '),
       );
@@ -141,7 +141,7 @@ export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutd
       return errorReply('HTTPS_REQUIRED', `endpoint ${endpoint.name} accepts ${other} only`);
     }
     const body = await readBody(req);
-    const input = await inputOf(req, body, url.searchParams);
+    const input = await inputOf(req, body, url.query);
     const run = await this.invoker.run(
       { org: endpoint.org, project: endpoint.project },
       {
@@ -150,8 +150,8 @@ export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutd
         blocking: req.headers['x-dispatch-blocking'] !== 'false',
         httpContext: {
           method,
-          path: url.pathname,
-          query: fieldsOf(url.searchParams),
+          path: url.path,
+          query: fieldsOf(url.query),
           headers: req.headers,
           protocol,
         },
@@ -160,6 +160,25 @@ export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutd
     const reply = run.blocking ? runReply(run) : jsonReply(202, run);
     return endpoint.spec.cors ? withCors(reply, req) : reply;
   }
+}
+
+/** A path of only the characters a URL path keeps as they are. */
+const PLAIN_PATH = /^\/[\w\-.~!$&'()*+,;=:@/]*$/;
+
+/**
+ * The path and query of a request target. A plain path is taken as it is; any other goes through the
+ * WHATWG URL parser to be normalised (`/a/../b` is `/b`, escapes as the parser writes them), since
+ * routes match on the normalised path.
+ */
+export function targetOf(target: string): { path: string; query: URLSearchParams } {
+  const mark = target.indexOf('?');
+  const path = mark < 0 ? target : target.slice(0, mark);
+  // `/.` may start a dot segment, which the parser removes.
+  if (PLAIN_PATH.test(path) && !path.includes('/.')) {
+    return { path, query: new URLSearchParams(mark < 0 ? '' : target.slice(mark + 1)) };
+  }
+  const url = new URL(target, 'http://gateway');
+  return { path: url.pathname, query: url.searchParams };
 }
 
 function withHeader(reply: Reply, name: string, value: string): Reply {

@@ -17,11 +17,21 @@ export interface PoolSettings {
   timeoutMs: number;
 }
 
+/**
+ * How long a call may wait behind others on a busy process rather than go to another. A quick function's
+ * calls then share one process, which is woken once for many of them: on a loaded host the wakeup costs
+ * more than such a call. A call that takes longer than this never waits behind another by choice.
+ */
+const PACK_MS = 1;
+/** The most calls packed on one process, however quick they are. */
+const PACK_LIMIT = 32;
+
 /** Starts a runner process with the function loaded: the pool asks for one when it needs more. */
 export type RunnerSource = () => Promise<RunnerProcess>;
 
 /**
- * The warm processes of one function version. A call goes to an idle process; else to a new one while
+ * The warm processes of one function version. A call goes behind the calls of a busy process when it
+ * would start there within PACK_MS (a quick function), else to an idle process; else to a new one while
  * under the concurrency limit; else behind the calls of the least loaded process, up to the pipeline
  * depth; else it waits in a bounded queue. A process that times out or dies is dropped and its running
  * call reported as a SystemError; calls queued behind it never ran and are placed again.
@@ -44,7 +54,10 @@ export class FunctionPool {
 
   async invoke(run: RunRequest): Promise<RunResponse> {
     for (;;) {
-      const runner = await this.acquire();
+      // A process at hand is taken in the same tick as the call is sent to it, so the calls of one
+      // tick see each other's load.
+      const placed = this.acquire();
+      const runner = placed instanceof Promise ? await placed : placed;
       try {
         const response = await runner.run(run, this.settings.timeoutMs);
         this.release(runner);
@@ -71,10 +84,10 @@ export class FunctionPool {
     await Promise.all(idle.map((runner) => runner.kill()));
   }
 
-  private async acquire(): Promise<RunnerProcess> {
+  private acquire(): RunnerProcess | Promise<RunnerProcess> {
     if (this.closed) throw new DomainError('UNAVAILABLE', 'the function was removed');
-    const idle = this.place(1);
-    if (idle) return idle;
+    const ready = this.pack();
+    if (ready) return ready;
     if (this.size < this.settings.concurrency) return this.grow();
     const pipelined = this.place(this.settings.pipeline);
     if (pipelined) return pipelined;
@@ -84,9 +97,24 @@ export class FunctionPool {
         `the function is busy: ${this.size} processes at work and ${this.waiting.length} calls waiting; try again shortly`,
       );
     }
-    const got = await new Promise<RunnerProcess | Error>((resolve) => this.waiting.push(resolve));
-    if (got instanceof Error) throw got;
-    return got;
+    return new Promise<RunnerProcess | Error>((resolve) => this.waiting.push(resolve)).then((got) => {
+      if (got instanceof Error) throw got;
+      return got;
+    });
+  }
+
+  /**
+   * The busiest process where the call would start within PACK_MS, so that quick calls gather on as few
+   * processes as keep up with them; else an idle one.
+   */
+  private pack(): RunnerProcess | undefined {
+    let packed: RunnerProcess | undefined;
+    for (const runner of this.runners) {
+      if (!runner.alive || runner.inFlight >= PACK_LIMIT || runner.expectedWaitMs > PACK_MS) continue;
+      if (!packed || runner.inFlight > packed.inFlight) packed = runner;
+    }
+    if (packed?.inFlight === 0) return this.place(1);
+    return packed;
   }
 
   /** The least loaded live process holding fewer than `limit` calls, now holding this one too. */

@@ -59,7 +59,11 @@ describe('nodejs functions', () => {
   it('runs the handler with the payload and captures its console output', async () => {
     const res = await run(hello(), { name: 'Jon', place: 'Winterfell' });
     expect(res).toEqual({
-      context: { logs: { stdout: ['saying hello to Jon'], stderr: [] }, error: null },
+      context: {
+        logs: { stdout: ['saying hello to Jon'], stderr: [] },
+        error: null,
+        durationMs: expect.any(Number),
+      },
       payload: { myField: 'Hello, Jon from Winterfell' },
     });
   });
@@ -159,6 +163,24 @@ describe('nodejs functions', () => {
     expect(runtime.processes(s.key)).toBeLessThanOrEqual(8);
   }, 30_000);
 
+  it("gathers a quick function's calls on one process, and spreads a slow one's", async () => {
+    const quick = spec('nodejs', code({ 'f.js': 'module.exports = (ctx, p) => p.i;' }), './f.js');
+    // The pool learns how long a call takes (a moving average, past the first call's compiling).
+    for (let i = 0; i < 5; i += 1) await run(quick, { i });
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => run(quick, { i })));
+    expect(answers.map((r) => r.payload)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(runtime.processes(quick.key)).toBe(1);
+
+    const slow = spec(
+      'nodejs',
+      code({ 'f.js': 'module.exports = () => new Promise(r => setTimeout(() => r("done"), 50));' }),
+      './f.js',
+    );
+    await run(slow, {});
+    await Promise.all(Array.from({ length: 4 }, () => run(slow, {})));
+    expect(runtime.processes(slow.key)).toBe(4);
+  });
+
   it('refuses calls beyond its concurrency and queue with RESOURCE_EXHAUSTED', async () => {
     const s = spec(
       'nodejs',
@@ -247,7 +269,11 @@ describe('python3 functions', () => {
   it('runs module.function with the payload and captures print output', async () => {
     const s = spec('python3', code({ 'hello.py': HELLO_PY }), 'hello.handle');
     expect(await run(s, { name: 'Jon', place: 'Winterfell' })).toEqual({
-      context: { logs: { stdout: ['saying hello to Jon'], stderr: [] }, error: null },
+      context: {
+        logs: { stdout: ['saying hello to Jon'], stderr: [] },
+        error: null,
+        durationMs: expect.any(Number),
+      },
       payload: { myField: 'Hello, Jon from Winterfell' },
     });
   });
@@ -307,7 +333,11 @@ public class Hello implements BiFunction<Map<String, Object>, Map<String, Object
     expect(await compileFunction('java', dir)).toBeUndefined();
     const s = spec('java', dir, 'Hello', { timeoutMs: 20_000 });
     expect(await run(s, { name: 'Jon', place: 'Winterfell' })).toEqual({
-      context: { logs: { stdout: ['saying hello to Jon'], stderr: [] }, error: null },
+      context: {
+        logs: { stdout: ['saying hello to Jon'], stderr: [] },
+        error: null,
+        durationMs: expect.any(Number),
+      },
       payload: { myField: 'Hello, Jon from Winterfell' },
     });
     const failed = await run(s, { fail: true });

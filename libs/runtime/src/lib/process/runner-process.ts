@@ -3,12 +3,12 @@ import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DomainError } from '@dispatch/contracts';
 import type { InitRequest, Language, RpcResponse, RunRequest, RunResponse } from '../protocol.js';
 import { javaRunnerDir } from './java-runner-build.js';
+import { onLines } from './lines.js';
 import { placement, SANDBOX_PATHS, type FunctionUser, type Sandbox } from './sandbox.js';
 import { executableUnder, toolchainOf } from './toolchain.js';
 
@@ -104,8 +104,11 @@ export class RunnerFailure extends Error {
 
 interface Pending {
   id: number;
+  method: 'init' | 'run';
   timeoutMs: number;
   timer?: NodeJS.Timeout;
+  /** When it reached the head, in performance.now() milliseconds. */
+  startedAt?: number;
   resolve: (response: RpcResponse) => void;
   reject: (err: RunnerFailure) => void;
 }
@@ -124,6 +127,7 @@ export class RunnerProcess {
   private readonly queue: Pending[] = [];
   private corked = false;
   private nextId = 1;
+  private serviceMs?: number;
   private exit?: { code: number | null; signal: NodeJS.Signals | null };
   private readonly exited: Promise<void>;
   private lastOutput: string[] = [];
@@ -252,16 +256,23 @@ export class RunnerProcess {
       connection.on('error', () => undefined);
       connection.setNoDelay(true);
       this.connection = connection;
-      createInterface({ input: connection, crlfDelay: Infinity })
-        .on('line', (line) => this.receive(line))
-        // readline repeats the socket's errors; the process's exit settles what is in flight.
-        .on('error', () => undefined);
+      onLines(connection, (line) => this.receive(line));
     });
   }
 
   /** Calls sent and not yet answered. */
   get inFlight(): number {
     return this.queue.length;
+  }
+
+  /**
+   * How long a new call would wait here before it starts: the calls ahead times the time the function
+   * has recently taken (a moving average of what the runner reports); unknown until a call has
+   * finished, so infinite.
+   */
+  get expectedWaitMs(): number {
+    if (this.queue.length === 0) return 0;
+    return this.serviceMs === undefined ? Infinity : this.queue.length * this.serviceMs;
   }
 
   private receive(line: string): void {
@@ -277,6 +288,10 @@ export class RunnerProcess {
     if (!head || response.id !== head.id) return;
     this.queue.shift();
     clearTimeout(head.timer);
+    if (head.method === 'run') {
+      const took = reportedDuration(response) ?? performance.now() - (head.startedAt ?? 0);
+      this.serviceMs = this.serviceMs === undefined ? took : this.serviceMs * 0.8 + took * 0.2;
+    }
     head.resolve(response);
     this.startHead();
   }
@@ -285,6 +300,7 @@ export class RunnerProcess {
   private startHead(): void {
     const head = this.queue[0];
     if (!head || head.timer) return;
+    head.startedAt = performance.now();
     head.timer = setTimeout(() => {
       this.failAll(new RunnerFailure(`the function did not finish within ${head.timeoutMs} ms`, 'timeout'));
       void this.kill();
@@ -308,13 +324,14 @@ export class RunnerProcess {
         return;
       }
       const id = this.nextId++;
-      this.queue.push({ id, timeoutMs, resolve, reject });
+      this.queue.push({ id, method, timeoutMs, resolve, reject });
       this.startHead();
-      // Calls sent in the same tick leave in one write.
+      // Calls sent in the same turn of the event loop leave in one write: on a loaded host many requests
+      // arrive in one turn, and each write wakes the runner, which costs more than the call itself.
       if (!this.corked) {
         this.corked = true;
         connection.cork();
-        process.nextTick(() => {
+        setImmediate(() => {
           this.corked = false;
           connection.uncork();
         });
@@ -346,4 +363,11 @@ export class RunnerProcess {
     const last = this.lastOutput.length ? ` (last output: ${this.lastOutput.slice(-3).join(' | ')})` : '';
     return `${how}${last}`;
   }
+}
+
+/** The function's own time, as the runner reported it with its answer. */
+function reportedDuration(response: RpcResponse): number | undefined {
+  if (!('result' in response)) return undefined;
+  const took = (response.result as Partial<RunResponse> | null)?.context?.durationMs;
+  return typeof took === 'number' && took >= 0 ? took : undefined;
 }

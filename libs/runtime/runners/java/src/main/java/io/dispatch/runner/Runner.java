@@ -167,6 +167,7 @@ public final class Runner {
     System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
     Object result = null;
     Map<String, Object> error = null;
+    long started = System.nanoTime();
     try {
       Object payload = null;
       try {
@@ -191,6 +192,7 @@ public final class Runner {
     Map<String, Object> context = new LinkedHashMap<>();
     context.put("logs", logs);
     context.put("error", error);
+    context.put("durationMs", (System.nanoTime() - started) / 1e6);
     Map<String, Object> response = new LinkedHashMap<>();
     response.put("context", context);
     response.put("payload", error == null ? result : null);
