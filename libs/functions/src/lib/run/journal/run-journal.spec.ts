@@ -30,11 +30,15 @@ runJournalContract('lmdb', async (retention) => {
   return {
     journal,
     stored: async (org, project, fn) => {
-      // A second handle on the same file, reading what is physically there.
+      await journal.flush();
+      // A second handle on the same file, reading what is physically there: segments, keyed with their
+      // run counts.
       const env = open({ path: join(dir, 'runs.mdb'), compression: false });
-      const count = env
-        .openDB({ name: 'runs' })
-        .getKeysCount({ start: [org, project, fn], end: [org, project, fn, '~'] });
+      const keys = env
+        .openDB<unknown, [string, string, string, number, number]>({ name: 'run-segments', encoding: 'json' })
+        .getKeys({ start: [org, project, fn], end: [org, project, fn, '~'] as never });
+      let count = 0;
+      for (const key of keys) count += key[4];
       await env.close();
       return count;
     },
