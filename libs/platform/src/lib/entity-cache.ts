@@ -54,7 +54,8 @@ export class EntityCache<S> {
   }
 
   get(ref: Omit<EntityRef, 'kind'>): Entity<S> | undefined {
-    return this.entries.get(keyOf({ ...ref, kind: this.options.kind }));
+    // On every call's path: a key built from the fields, no object spread (which costs microseconds).
+    return this.entries.get(`${ref.org}/${ref.project}/${this.options.kind}/${ref.name}`);
   }
 
   /**

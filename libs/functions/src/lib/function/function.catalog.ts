@@ -24,7 +24,7 @@ export class FunctionCatalog implements OnApplicationBootstrap, OnApplicationShu
   }
 
   get(scope: RequestScope, name: string): Entity<FunctionSpec> | undefined {
-    return this.cache.get({ ...scope, name });
+    return this.cache.get({ org: scope.org, project: scope.project, name });
   }
 
   /** A version the reconciler just stored: runs use it from the next call, not from the watch's. */
