@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FUNCTION_INVOKER, type Endpoint, type FunctionInvoker, type Run } from '@dispatch/contracts';
 import { startTestApp, type TestApp } from '@dispatch/platform';
 import { ApiGatewayModule } from './api-gateway.module.js';
-import { GatewayServer } from './gateway/gateway-server.js';
+import { GatewayServer, targetOf } from './gateway/gateway-server.js';
 
 /** Stands in for the functions domain: answers with what the gateway asked, so routing is what is tested. */
 const invoker: FunctionInvoker = {
@@ -99,6 +99,23 @@ describe('the endpoint API', () => {
       expect(res.status).toBe(400);
       expect(res.body.message).toMatch(message);
     }
+  });
+});
+
+describe('request targets', () => {
+  it('takes a plain path as it is and normalises any other as a URL parser does', () => {
+    expect(targetOf('/hello')).toMatchObject({ path: '/hello' });
+    expect(targetOf('/v1.2/a-b_c~d')).toMatchObject({ path: '/v1.2/a-b_c~d' });
+    expect(targetOf('/admin/../hello').path).toBe('/hello');
+    expect(targetOf('/a/./b').path).toBe('/a/b');
+    expect(targetOf('/caf\u00e9').path).toBe('/caf%C3%A9');
+    expect(targetOf('/a%2Fb').path).toBe('/a%2Fb');
+    expect([...targetOf('/hello?name=Jon&x=1&x=2').query]).toEqual([
+      ['name', 'Jon'],
+      ['x', '1'],
+      ['x', '2'],
+    ]);
+    expect(targetOf('/hello').query.size).toBe(0);
   });
 });
 
