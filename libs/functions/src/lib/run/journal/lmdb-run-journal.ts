@@ -87,7 +87,8 @@ export class LmdbRunJournal implements RunJournal {
     );
     this.flushing = write.then(
       () => undefined,
-      (err: unknown) => this.logger.error(`writing ${batch.length} functions' runs: ${(err as Error).message}`),
+      (err: unknown) =>
+        this.logger.error(`writing ${batch.length} functions' runs: ${(err as Error).message}`),
     );
     return write.then(() => undefined);
   }
