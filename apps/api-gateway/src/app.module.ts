@@ -1,5 +1,6 @@
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
-import { ApiGatewayModule, RemoteFunctionInvoker } from '@dispatch/api-gateway';
+import { ApiGatewayModule } from '@dispatch/api-gateway';
+import { RemoteFunctionInvoker } from '@dispatch/api-client';
 import { FUNCTION_INVOKER } from '@dispatch/contracts';
 import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
 

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ApiGatewayModule } from '@dispatch/api-gateway';
+import { EventsModule } from '@dispatch/events';
 import { FunctionsModule } from '@dispatch/functions';
 import { ImagesModule } from '@dispatch/images';
 import { PlatformModule } from '@dispatch/platform';
@@ -20,6 +21,7 @@ export class SoloModule {
         ImagesModule.forRoot({ dataDir: config.dataDir }),
         FunctionsModule.forRoot({ dataDir: config.dataDir, runJournal: 'embedded' }),
         SecretsModule.forRoot({ dataDir: config.dataDir, key: config.secretsKey }),
+        EventsModule.forRoot(),
         ApiGatewayModule.forRoot({
           dataDir: config.dataDir,
           host: config.host,

@@ -1,2 +1,3 @@
 export { DispatchClient, ApiError, type ClientOptions, type ResourceClient } from './lib/dispatch-client.js';
 export { packSource } from './lib/source-archive.js';
+export { RemoteFunctionInvoker } from './lib/remote-function-invoker.js';

@@ -190,6 +190,40 @@ describe('functions', () => {
     expect(run).toMatchObject({ status: 'READY', output: 'x' });
   });
 
+  it('runs a named call once: the same name again answers the earlier run, unless that one failed', async () => {
+    await createFunction('counter', file('f.js', 'let n = 0; module.exports = () => (n += 1);'));
+    const name = '0b4e7c1a-9d2f-4e3b-8a6c-5f1d2e3a4b5c';
+    const once = (input: unknown) =>
+      call<Run>('POST', '/v1/runs', { functionName: 'counter', input, blocking: true, name });
+    const first = (await once({})).body;
+    expect(first).toMatchObject({ name, status: 'READY', output: 1 });
+    expect((await once({})).body).toMatchObject({ name, output: 1 });
+    expect((await exec('counter', {})).body.output).toBe(2);
+
+    await createFunction(
+      'flaky',
+      file(
+        'f.js',
+        'let n = 0; module.exports = () => { n += 1; if (n === 1) throw new Error("first time"); return n; };',
+      ),
+    );
+    const retried = () =>
+      call<Run>('POST', '/v1/runs', {
+        functionName: 'flaky',
+        blocking: true,
+        name: '1c5f8d2b-ae30-4f4c-9b7d-6a2e3f4b5c6d',
+      });
+    expect((await retried()).body).toMatchObject({ status: 'ERROR', error: { message: 'first time' } });
+    expect((await retried()).body).toMatchObject({ status: 'READY', output: 2 });
+    expect((await retried()).body).toMatchObject({ status: 'READY', output: 2 });
+    const bad = await call<{ message: string }>('POST', '/v1/runs', {
+      functionName: 'counter',
+      name: 'not-a-uuid',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('name must be a UUID');
+  });
+
   it('lists runs per function, newest first, within the retention bound', async () => {
     await createFunction('counted', file('f.js', 'module.exports = (c, p) => p;'));
     for (let i = 0; i < 45; i += 1) await exec('counted', i);

@@ -8,6 +8,11 @@ export interface InvocationRequest {
   secrets?: string[];
   httpContext?: Record<string, unknown>;
   event?: Record<string, unknown>;
+  /**
+   * The run's name (a UUID), chosen by the caller to make the call idempotent: when a run of that name
+   * already finished READY, or is still running, it is answered instead of running the function again.
+   */
+  name?: string;
 }
 
 /**

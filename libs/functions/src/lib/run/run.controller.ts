@@ -15,6 +15,8 @@ const runBody = z.object({
   // Set by the gateway and the events service when they run a function through this API.
   httpContext: z.record(z.string(), z.unknown(), { error: 'httpContext must be an object' }).optional(),
   event: z.record(z.string(), z.unknown(), { error: 'event must be an object' }).optional(),
+  // A caller's own run name makes the call idempotent (an event delivered twice runs once).
+  name: z.uuid({ error: 'name must be a UUID' }).optional(),
 });
 
 interface StatusReply {

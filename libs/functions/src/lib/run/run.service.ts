@@ -29,6 +29,8 @@ export interface RunRequest {
   event?: Record<string, unknown>;
   httpContext?: Record<string, unknown>;
   tags?: { key: string; value: string }[];
+  /** See InvocationRequest.name. */
+  name?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -59,9 +61,14 @@ export class RunService implements FunctionInvoker {
     // The catalog answers the hot path without a turn of the event loop; the store the rest.
     const fn =
       this.catalogued(scope, request.functionName) ?? (await this.readyFunction(scope, request.functionName));
+    if (request.name) {
+      const earlier = await this.runs.get(scope, fn.name, request.name).catch(() => undefined);
+      // Done, or under way: the same call again is answered by that run. A failed one runs again.
+      if (earlier && earlier.status !== 'ERROR') return earlier;
+    }
     const run: Run = {
-      // Time-ordered, so a journal keeps a function's runs in order by name alone.
-      name: runId(),
+      // Time-ordered unless the caller names it.
+      name: request.name ?? runId(),
       functionName: fn.name,
       functionId: fn.id,
       blocking: request.blocking ?? true,

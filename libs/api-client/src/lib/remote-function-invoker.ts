@@ -1,9 +1,9 @@
-import { DispatchClient } from '@dispatch/api-client';
+import { DispatchClient } from './dispatch-client.js';
 import type { FunctionInvoker, InvocationRequest, Run } from '@dispatch/contracts';
 
 /**
- * The FunctionInvoker of the distributed shape: the functions service's `/v1/runs`, in the endpoint's
- * org and project. A run's failure comes back inside the Run; the service's own refusals (no such
+ * The FunctionInvoker of the distributed shape: the functions service's `/v1/runs`, in the caller's
+ * org and project (the gateway's endpoint, the events service's subscription). A run's failure comes back inside the Run; the service's own refusals (no such
  * function, too busy) as the ApiError they are.
  */
 export class RemoteFunctionInvoker implements FunctionInvoker {

@@ -1,0 +1,40 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Emission, EventEnvelope, Tag } from '@dispatch/contracts';
+import { MESSAGE_BUS, type MessageBus } from '@dispatch/messaging';
+import type { RequestScope } from '@dispatch/platform';
+import { v4 as uuidv4 } from 'uuid';
+import { topicOf } from '../topics.js';
+import { parseCloudEvent } from './cloud-event.js';
+
+/** Emits events: checked, then published to the org's topic for their type, keyed by event id. */
+@Injectable()
+export class EmissionService {
+  constructor(@Inject(MESSAGE_BUS) private readonly bus: MessageBus) {}
+
+  async emit(scope: RequestScope, body: unknown): Promise<Emission> {
+    // Tags belong to the emission (the upstream model), not to the event.
+    const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
+    const { tags: rawTags, ...fields } = (isObject ? body : {}) as { tags?: unknown };
+    const event = parseCloudEvent(isObject ? fields : body);
+    const tags = tagsOf(rawTags);
+    const emission: Emission = {
+      ...event,
+      id: uuidv4(),
+      'emitted-time': Math.floor(Date.now() / 1000),
+      tags,
+    };
+    const envelope: EventEnvelope = { project: scope.project, emission: emission.id, event };
+    // Keyed by the event's id: a repeat of one event lands behind it, where its subscriptions see it
+    // as the same event.
+    await this.bus.publish(topicOf(scope.org, event.eventType), [{ key: event.eventID, value: envelope }]);
+    return emission;
+  }
+}
+
+function tagsOf(tags: unknown): Tag[] {
+  if (!Array.isArray(tags)) return [];
+  return tags.filter(
+    (t): t is Tag =>
+      typeof t === 'object' && t !== null && typeof t.key === 'string' && typeof t.value === 'string',
+  );
+}

@@ -1,0 +1,100 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  DomainError,
+  EVENT_TYPE_PATTERN,
+  NAME_PATTERN,
+  SUBSCRIPTION_KIND,
+  toApiModel,
+  type Entity,
+  type Subscription,
+  type SubscriptionSpec,
+  type Tag,
+} from '@dispatch/contracts';
+import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
+import { parseBody, type RequestScope } from '@dispatch/platform';
+import { z } from 'zod';
+
+const subscriptionBody = z.object({
+  name: z.string({ error: 'name is required' }).regex(NAME_PATTERN, 'name may hold letters, digits, _ and -'),
+  eventType: z
+    .string({ error: 'eventType is required (--event-type)' })
+    .regex(EVENT_TYPE_PATTERN, 'eventType may hold letters, digits, _, - and .'),
+  function: z
+    .string({ error: 'function is required (the function the events go to)' })
+    .regex(NAME_PATTERN, 'function must name a function'),
+  secrets: z
+    .array(z.string().regex(NAME_PATTERN, 'a secret name may hold letters, digits, _ and -'), {
+      error: 'secrets must be a list of secret names',
+    })
+    .optional(),
+  tags: z.array(z.object({ key: z.string().min(1), value: z.string() })).optional(),
+});
+
+/**
+ * Subscriptions: events of one type, delivered to one function. Stored CREATING; the
+ * SubscriptionManager makes them READY once their consumer is live.
+ */
+@Injectable()
+export class SubscriptionService {
+  constructor(@Inject(ENTITY_STORE) private readonly store: EntityStore) {}
+
+  async create(scope: RequestScope, body: unknown): Promise<Subscription> {
+    const input = this.parse(body);
+    const entity = await this.store.create<SubscriptionSpec>({
+      ...scope,
+      kind: SUBSCRIPTION_KIND,
+      name: input.name,
+      tags: input.tags,
+      status: 'CREATING',
+      spec: input.spec,
+    });
+    return toApiModel(entity);
+  }
+
+  async get(scope: RequestScope, name: string): Promise<Subscription> {
+    return toApiModel(await this.read(scope, name));
+  }
+
+  async list(scope: RequestScope, tags: Tag[], fn?: string): Promise<Subscription[]> {
+    const all = await this.store.list<SubscriptionSpec>({ ...scope, kind: SUBSCRIPTION_KIND, tags });
+    return all.filter((s) => fn === undefined || s.spec.function === fn).map((s) => toApiModel(s));
+  }
+
+  async update(scope: RequestScope, name: string, body: unknown): Promise<Subscription> {
+    const input = this.parse({ name, ...(body as object) });
+    if (input.name !== name)
+      throw new DomainError(
+        'INVALID_ARGUMENT',
+        `the body names subscription ${input.name}, the path ${name}`,
+      );
+    const current = await this.read(scope, name);
+    const changed = JSON.stringify(current.spec) !== JSON.stringify(input.spec);
+    const updated = await this.store.update<SubscriptionSpec>({
+      ...current,
+      tags: input.tags ?? current.tags,
+      spec: input.spec,
+      // READY again once the consumer follows the new spec.
+      status: changed ? 'UPDATING' : current.status,
+    });
+    return toApiModel(updated);
+  }
+
+  async delete(scope: RequestScope, name: string): Promise<Subscription> {
+    const current = await this.read(scope, name);
+    await this.store.delete(current, { revision: current.revision });
+    return toApiModel(current);
+  }
+
+  private read(scope: RequestScope, name: string): Promise<Entity<SubscriptionSpec>> {
+    return this.store.get<SubscriptionSpec>({ ...scope, kind: SUBSCRIPTION_KIND, name });
+  }
+
+  private parse(body: unknown): { name: string; tags?: Tag[]; spec: SubscriptionSpec } {
+    const input = parseBody(subscriptionBody, body, 'subscription');
+    return {
+      name: input.name,
+      tags: input.tags,
+      spec: { eventType: input.eventType, function: input.function, secrets: input.secrets ?? [] },
+    };
+  }
+}
