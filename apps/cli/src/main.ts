@@ -70,7 +70,7 @@ function batchCommand(verb: 'create' | 'update' | 'delete', description: string)
     .description(description)
     .option(
       '-f, --file <file>',
-      'a YAML file of documents of any kind (BaseImage, Image, Function, Secret, Endpoint)',
+      'a YAML file of documents of any kind (BaseImage, Image, Function, Secret, Endpoint, Subscription)',
     )
     .option('-w, --work-dir <dir>', "where the file's relative paths start (default: the file's folder)")
     .action(async (options: { file?: string; workDir?: string }) => {
@@ -170,6 +170,17 @@ create
     await createSecret(name, file, global());
   });
 create
+  .command('subscription')
+  .description("deliver events of a type to a function: each event's data is a run's input")
+  .argument('<function>')
+  .option('--event-type <type>', 'the type of events to deliver')
+  .option('--name <name>', 'the subscription name (default: FUNCTION-EVENT-TYPE)')
+  .option('--secret <name>', 'a secret for context.secrets (repeatable)', collect)
+  .action(async (fn: string, options: object) => {
+    const { createSubscription } = await import('./commands/event/subscription.js');
+    await createSubscription(fn, options, global());
+  });
+create
   .command('seed-images')
   .description('create the nodejs, python3 and java base images and images')
   .action(async () => {
@@ -199,6 +210,17 @@ endpointFlags(
   const { updateEndpoint } = await import('./commands/endpoint/endpoint.js');
   await updateEndpoint(name, fn, options, global());
 });
+update
+  .command('subscription')
+  .description("change a subscription's function, event type or secrets")
+  .argument('<name>')
+  .argument('<function>')
+  .option('--event-type <type>', 'the type of events to deliver')
+  .option('--secret <name>', 'a secret for context.secrets (repeatable)', collect)
+  .action(async (name: string, fn: string, options: object) => {
+    const { updateSubscription } = await import('./commands/event/subscription.js');
+    await updateSubscription(name, fn, options, global());
+  });
 update
   .command('secret')
   .description("replace a secret's values from a JSON file")
@@ -268,6 +290,24 @@ get
     await getSecrets(name, options, global());
   });
 get
+  .command('subscription')
+  .alias('subscriptions')
+  .argument('[name]')
+  .action(async (name?: string) => {
+    const { getSubscriptions } = await import('./commands/event/subscription.js');
+    await getSubscriptions(name, global());
+  });
+get
+  .command('dead-letter')
+  .aliases(['dead-letters', 'deadletter', 'deadletters'])
+  .description('events whose delivery ran out of attempts')
+  .argument('[name]')
+  .option('--subscription <name>', "only this subscription's")
+  .action(async (name: string | undefined, options: { subscription?: string }) => {
+    const { getDeadLetters } = await import('./commands/event/dead-letter.js');
+    await getDeadLetters(name, options, global());
+  });
+get
   .command('runs')
   .alias('run')
   .argument('[function]')
@@ -284,6 +324,8 @@ for (const [noun, aliases, module, fn] of [
   ['function', [], './commands/function/function.js', 'deleteFunction'],
   ['secret', [], './commands/secret/secret.js', 'deleteSecret'],
   ['endpoint', [], './commands/endpoint/endpoint.js', 'deleteEndpoint'],
+  ['subscription', [], './commands/event/subscription.js', 'deleteSubscription'],
+  ['dead-letter', ['deadletter'], './commands/event/dead-letter.js', 'deleteDeadLetter'],
 ] as const) {
   del
     .command(noun)
@@ -302,6 +344,20 @@ del
   .action(async (name: string, options: { cascade?: boolean }) => {
     const { deleteApplication } = await import('./commands/application/application.js');
     await deleteApplication(name, options, global());
+  });
+
+program
+  .command('emit')
+  .description('emit an event (a CloudEvent) to the subscriptions of its type')
+  .argument('<event-type>')
+  .option('--data <json>', "the event's data, as JSON")
+  .option('--data-from-file <file>', "the event's data, from a file")
+  .option('--content-type <type>', 'the content type of the data (default application/json)')
+  .option('--event-id <id>', "the event's id (default: a new UUID); a repeated id runs its functions once")
+  .option('--source-id <source>', "the event's source (default dispatch-cli)")
+  .action(async (eventType: string, options: object) => {
+    const { emit } = await import('./commands/event/emit.js');
+    await emit(eventType, options, global());
   });
 
 program

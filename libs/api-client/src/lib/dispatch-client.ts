@@ -7,6 +7,9 @@ import {
   isErrorCode,
   type ErrorCode,
   type BaseImage,
+  type DeadLetter,
+  type Emission,
+  type Subscription,
   type DispatchFunction,
   type Endpoint,
   type Image,
@@ -66,6 +69,13 @@ export class DispatchClient {
   readonly secrets = this.resource<Secret>('/v1/secret');
   readonly endpoints = this.resource<Endpoint>('/v1/endpoint');
   readonly applications = this.resource<Application>('/v1/application');
+  readonly subscriptions = this.resource<Subscription>('/v1/event/subscriptions');
+  readonly deadLetters = this.resource<DeadLetter>('/v1/event/deadletters');
+
+  /** Emits an event (CloudEvents 1.0, or the 0.1 field names) in the client's org and project. */
+  emit(event: Record<string, unknown>): Promise<Emission> {
+    return this.request<Emission>('POST', '/v1/event', event);
+  }
 
   /** Executes a function: the finished Run when blocking, the accepted one otherwise. */
   runFunction(

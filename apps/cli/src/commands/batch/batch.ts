@@ -13,7 +13,7 @@ type Doc = Record<string, unknown> & { kind: string; name: string };
 type Verb = 'create' | 'update' | 'delete';
 
 /** The kinds a batch file may hold, in the order they are created (dependencies first). */
-const ORDER = ['secret', 'baseimage', 'image', 'function', 'endpoint'] as const;
+const ORDER = ['secret', 'baseimage', 'image', 'function', 'endpoint', 'subscription'] as const;
 type Kind = (typeof ORDER)[number];
 
 function kindOf(doc: Record<string, unknown>, index: number): Kind {
@@ -23,7 +23,7 @@ function kindOf(doc: Record<string, unknown>, index: number): Kind {
   if ((ORDER as readonly string[]).includes(kind)) return kind as Kind;
   throw new DomainError(
     'INVALID_ARGUMENT',
-    `document ${index + 1}: unknown kind ${JSON.stringify(doc['kind'])}; use BaseImage, Image, Function, Secret or Endpoint`,
+    `document ${index + 1}: unknown kind ${JSON.stringify(doc['kind'])}; use BaseImage, Image, Function, Secret, Endpoint or Subscription`,
   );
 }
 
@@ -63,6 +63,14 @@ async function body(client: DispatchClient, kind: Kind, doc: Doc, workDir: strin
           httpsOnly: doc['httpsOnly'] === true || isHttpsOnly(doc['protocols']),
           disable: doc['enabled'] === false,
         }),
+        tags: doc['tags'],
+      };
+    case 'subscription':
+      return {
+        name: doc.name,
+        function: doc['function'],
+        eventType: doc['eventType'] ?? doc['event-type'],
+        secrets: list(doc['secrets']) ?? [],
         tags: doc['tags'],
       };
     case 'secret': {
@@ -125,6 +133,8 @@ function resource(client: DispatchClient, kind: Kind): ResourceClient<unknown> {
       return client.secrets;
     case 'endpoint':
       return client.endpoints;
+    case 'subscription':
+      return client.subscriptions;
   }
 }
 
@@ -134,6 +144,7 @@ const LABEL: Record<Kind, string> = {
   image: 'image',
   function: 'function',
   endpoint: 'endpoint',
+  subscription: 'subscription',
 };
 
 /** `dispatch create|update|delete -f file.yaml [-w dir]`: documents of any kind, as the original CLI. */
