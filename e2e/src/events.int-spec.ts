@@ -1,19 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DeadLetter, Run } from '@dispatch/contracts';
-import { startSoloSession, type SoloSession } from './solo-session.js';
-
-let session: SoloSession;
-const dispatch = (args: string[], stdin?: string) => session.dispatch(args, stdin);
+import { startDistributedSession } from './distributed-session.js';
+import type { Session } from './session.js';
+import { startSoloSession } from './solo-session.js';
 
 const HELLO = `module.exports = function (context, params) {
   return { myField: 'Hello, ' + params.name + ' from ' + (params.place || 'Nowhere'), type: context.event.eventType };
 };
 `;
-
-async function runsOf(fn: string): Promise<Run[]> {
-  const res = await dispatch(['get', 'runs', fn, '-o', 'json']);
-  return res.code === 0 ? (JSON.parse(res.stdout) as Run[]) : [];
-}
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -25,104 +19,132 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
   }
 }
 
-beforeAll(async () => {
-  session = await startSoloSession('events');
-  await session.nodejsImage();
-  session.write('hello.js', HELLO);
-  session.write('fails.js', 'module.exports = () => { throw new Error("never works"); };\n');
-  for (const fn of ['hello', 'fails'])
-    expect(
-      (await dispatch(['create', 'function', '--image', 'nodejs', fn, `./${fn}.js`, '--wait'])).code,
-    ).toBe(0);
-}, 90_000);
+/**
+ * The events acceptance through the dispatch CLI, the same in both shapes: solo on its in-process bus,
+ * and the services on etcd and Kafka behind nginx.
+ */
+function eventsSuite(shape: string, open: () => Promise<Session>): void {
+  describe(`events through the dispatch CLI (${shape})`, () => {
+    let session: Session;
+    const dispatch = (args: string[], stdin?: string) => session.dispatch(args, stdin);
+    const runsOf = async (fn: string): Promise<Run[]> => {
+      const res = await dispatch(['get', 'runs', fn, '-o', 'json']);
+      return res.code === 0 ? (JSON.parse(res.stdout) as Run[]) : [];
+    };
 
-afterAll(async () => {
-  await session.stop();
-});
+    beforeAll(async () => {
+      session = await open();
+      await session.nodejsImage();
+      session.write('hello.js', HELLO);
+      session.write('fails.js', 'module.exports = () => { throw new Error("never works"); };\n');
+      for (const fn of ['hello', 'fails'])
+        expect(
+          (await dispatch(['create', 'function', '--image', 'nodejs', fn, `./${fn}.js`, '--wait'])).code,
+        ).toBe(0);
+    }, 90_000);
 
-describe('events through the dispatch CLI (solo, in-process bus)', () => {
-  it('runs a subscribed function with the event data as input and the event in its context', async () => {
-    expect(
-      await dispatch(['create', 'subscription', 'hello', '--event-type', 'test.event', '--name', 's1']),
-    ).toMatchObject({ code: 0, stdout: 'Created subscription: s1\n' });
-    await eventually('s1 READY', async () => {
-      const res = await dispatch(['get', 'subscription', 's1', '-o', 'json']);
-      return (JSON.parse(res.stdout) as { status: string }).status === 'READY' || undefined;
+    afterAll(async () => {
+      await session.stop();
     });
-    const emitted = await dispatch(['emit', 'test.event', '--data', '{"name":"Jon"}', '--event-id', 'jon-1']);
-    expect(emitted.code).toBe(0);
-    const run = await eventually('a run of hello', async () =>
-      (await runsOf('hello')).find((r) => r.event?.['eventID'] === 'jon-1'),
-    );
-    expect(run).toMatchObject({
-      status: 'READY',
-      input: { name: 'Jon' },
-      output: { myField: 'Hello, Jon from Nowhere', type: 'test.event' },
-    });
-    expect(run.event).toMatchObject({ eventType: 'test.event', eventID: 'jon-1', source: 'dispatch-cli' });
-    expect(run.event).not.toHaveProperty('data');
-  });
 
-  it('runs the function once for an event emitted twice with one id', async () => {
-    for (let i = 0; i < 2; i += 1)
+    it('runs a subscribed function with the event data as input and the event in its context', async () => {
       expect(
-        (await dispatch(['emit', 'test.event', '--data', '{"name":"Twice"}', '--event-id', 'twice-1'])).code,
-      ).toBe(0);
-    await eventually('the run', async () =>
-      (await runsOf('hello')).find((r) => r.event?.['eventID'] === 'twice-1'),
-    );
-    await new Promise((r) => setTimeout(r, 500));
-    expect((await runsOf('hello')).filter((r) => r.event?.['eventID'] === 'twice-1')).toHaveLength(1);
-  });
-
-  it('puts the events of a function that always fails in the dead letters', async () => {
-    expect((await dispatch(['create', 'subscription', 'fails', '--event-type', 'doomed.event'])).code).toBe(
-      0,
-    );
-    await eventually('fails-doomed-event READY', async () => {
-      const res = await dispatch(['get', 'subscription', 'fails-doomed-event', '-o', 'json']);
-      return (JSON.parse(res.stdout) as { status: string }).status === 'READY' || undefined;
-    });
-    expect((await dispatch(['emit', 'doomed.event', '--data', '{}', '--event-id', 'doomed-1'])).code).toBe(0);
-    const letters = await eventually('a dead letter', async () => {
-      const res = await dispatch([
-        'get',
-        'dead-letters',
-        '--subscription',
-        'fails-doomed-event',
-        '-o',
-        'json',
+        await dispatch(['create', 'subscription', 'hello', '--event-type', 'test.event', '--name', 's1']),
+      ).toMatchObject({ code: 0, stdout: 'Created subscription: s1\n' });
+      await eventually('s1 READY', async () => {
+        const res = await dispatch(['get', 'subscription', 's1', '-o', 'json']);
+        return (JSON.parse(res.stdout) as { status: string }).status === 'READY' || undefined;
+      });
+      const emitted = await dispatch([
+        'emit',
+        'test.event',
+        '--data',
+        '{"name":"Jon"}',
+        '--event-id',
+        'jon-1',
       ]);
-      const list = JSON.parse(res.stdout) as DeadLetter[];
-      return list.length ? list : undefined;
+      expect(emitted.code).toBe(0);
+      const run = await eventually('a run of hello', async () =>
+        (await runsOf('hello')).find((r) => r.event?.['eventID'] === 'jon-1'),
+      );
+      expect(run).toMatchObject({
+        status: 'READY',
+        input: { name: 'Jon' },
+        output: { myField: 'Hello, Jon from Nowhere', type: 'test.event' },
+      });
+      expect(run.event).toMatchObject({ eventType: 'test.event', eventID: 'jon-1', source: 'dispatch-cli' });
+      expect(run.event).not.toHaveProperty('data');
     });
-    expect(letters[0]).toMatchObject({ function: 'fails', attempts: 5, event: { eventID: 'doomed-1' } });
-    expect(letters[0]?.error).toContain('never works');
-    const table = await dispatch(['get', 'dead-letters']);
-    expect(table.stdout).toContain('doomed-1');
-  });
 
-  it('refuses bad input in one line with a non-zero exit', async () => {
-    const noType = await dispatch(['create', 'subscription', 'hello']);
-    expect(noType.code).toBe(2);
-    expect(noType.stderr).toBe(
-      'error: invalid subscription: eventType: eventType is required (--event-type)\n',
-    );
-    const badData = await dispatch(['emit', 'test.event', '--data', '{nope']);
-    expect(badData.code).toBe(2);
-    expect(badData.stderr).toBe('error: --data is not valid JSON (or give --content-type for text)\n');
-    const badType = await dispatch(['emit', 'bad type']);
-    expect(badType.code).toBe(2);
-    expect(badType.stderr).toContain('may hold letters, digits');
-  });
+    it('runs the function once for an event emitted twice with one id', async () => {
+      for (let i = 0; i < 2; i += 1)
+        expect(
+          (await dispatch(['emit', 'test.event', '--data', '{"name":"Twice"}', '--event-id', 'twice-1']))
+            .code,
+        ).toBe(0);
+      await eventually('the run', async () =>
+        (await runsOf('hello')).find((r) => r.event?.['eventID'] === 'twice-1'),
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await runsOf('hello')).filter((r) => r.event?.['eventID'] === 'twice-1')).toHaveLength(1);
+    });
 
-  it('stops delivering once the subscription is deleted', async () => {
-    expect(await dispatch(['delete', 'subscription', 's1'])).toMatchObject({ code: 0 });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(
-      (await dispatch(['emit', 'test.event', '--data', '{"name":"Late"}', '--event-id', 'late-1'])).code,
-    ).toBe(0);
-    await new Promise((r) => setTimeout(r, 1000));
-    expect((await runsOf('hello')).some((r) => r.event?.['eventID'] === 'late-1')).toBe(false);
+    it('puts the events of a function that always fails in the dead letters', async () => {
+      expect((await dispatch(['create', 'subscription', 'fails', '--event-type', 'doomed.event'])).code).toBe(
+        0,
+      );
+      await eventually('fails-doomed-event READY', async () => {
+        const res = await dispatch(['get', 'subscription', 'fails-doomed-event', '-o', 'json']);
+        return (JSON.parse(res.stdout) as { status: string }).status === 'READY' || undefined;
+      });
+      expect((await dispatch(['emit', 'doomed.event', '--data', '{}', '--event-id', 'doomed-1'])).code).toBe(
+        0,
+      );
+      const letters = await eventually('a dead letter', async () => {
+        const res = await dispatch([
+          'get',
+          'dead-letters',
+          '--subscription',
+          'fails-doomed-event',
+          '-o',
+          'json',
+        ]);
+        const list = JSON.parse(res.stdout) as DeadLetter[];
+        return list.length ? list : undefined;
+      });
+      expect(letters[0]).toMatchObject({ function: 'fails', attempts: 5, event: { eventID: 'doomed-1' } });
+      expect(letters[0]?.error).toContain('never works');
+      const table = await dispatch(['get', 'dead-letters']);
+      expect(table.stdout).toContain('doomed-1');
+    });
+
+    it('refuses bad input in one line with a non-zero exit', async () => {
+      const noType = await dispatch(['create', 'subscription', 'hello']);
+      expect(noType.code).toBe(2);
+      expect(noType.stderr).toBe(
+        'error: invalid subscription: eventType: eventType is required (--event-type)\n',
+      );
+      const badData = await dispatch(['emit', 'test.event', '--data', '{nope']);
+      expect(badData.code).toBe(2);
+      expect(badData.stderr).toBe('error: --data is not valid JSON (or give --content-type for text)\n');
+      const badType = await dispatch(['emit', 'bad type']);
+      expect(badType.code).toBe(2);
+      expect(badType.stderr).toContain('may hold letters, digits');
+    });
+
+    it('stops delivering once the subscription is deleted', async () => {
+      expect(await dispatch(['delete', 'subscription', 's1'])).toMatchObject({ code: 0 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(
+        (await dispatch(['emit', 'test.event', '--data', '{"name":"Late"}', '--event-id', 'late-1'])).code,
+      ).toBe(0);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((await runsOf('hello')).some((r) => r.event?.['eventID'] === 'late-1')).toBe(false);
+    });
   });
-});
+}
+
+eventsSuite('solo, in-process bus', () => startSoloSession('events'));
+eventsSuite('services on etcd and Kafka, behind nginx', () =>
+  startDistributedSession('events', ['images', 'functions', 'events']),
+);

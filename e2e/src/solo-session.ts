@@ -1,29 +1,18 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, ROOT, start, waitForHttp, type Started } from './processes.js';
+import { cliFor, createNodejsImage, type Session } from './session.js';
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type { CliResult } from './session.js';
 
 /** A solo Dispatch on a throwaway data directory, driven through the dispatch CLI as a user would. */
-export interface SoloSession {
+export interface SoloSession extends Session {
   port: number;
   /** The gateway's base URLs, e.g. `http://127.0.0.1:40123`. */
   gateway: { http: string; https: string };
-  work: string;
-  dataDir: string;
-  /** Runs the dispatch CLI in the work directory, optionally feeding standard input. */
-  dispatch(args: string[], stdin?: string): Promise<CliResult>;
-  /** Creates a nodejs base image and image named `nodejs`, without dependencies, and waits for it. */
+  /** As Session's, with global CLI flags (e.g. another org's) before the command. */
   nodejsImage(cliArgs?: string[]): Promise<void>;
-  /** Writes a file into the work directory and gives its path. */
-  write(name: string, text: string): string;
-  stop(): Promise<void>;
 }
 
 /** The built solo on `port` and `dataDir`, its gateway on free ports so tests never collide. */
@@ -55,39 +44,15 @@ export async function startSoloSession(name: string, extraArgs: string[] = []): 
     if (!served) await new Promise((r) => setTimeout(r, 50));
   }
   if (!served) throw new Error(`solo did not say where endpoints are served:\n${solo.output()}`);
-  const dispatch: SoloSession['dispatch'] = (args, stdin) =>
-    new Promise((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [join(ROOT, 'apps/cli/bin/dispatch.js'), '--port', String(port), ...args],
-        { cwd: work, env: { ...process.env, DISPATCH_CONFIG: join(work, 'no-config.json') } },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('exit', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(stdin ?? '');
-    });
+  const dispatch = cliFor(port, work);
   return {
     port,
     gateway: { http: served[1] as string, https: served[2] as string },
+    api: `http://127.0.0.1:${port}`,
     work,
     dataDir,
     dispatch,
-    nodejsImage: async (cliArgs = []) => {
-      await dispatch([
-        ...cliArgs,
-        'create',
-        'base-image',
-        'node-base',
-        'dispatchframework/nodejs-base',
-        '--language',
-        'nodejs',
-      ]);
-      const image = await dispatch([...cliArgs, 'create', 'image', 'nodejs', 'node-base', '--wait']);
-      if (image.code !== 0) throw new Error(`the nodejs image did not build: ${image.stderr}`);
-    },
+    nodejsImage: (cliArgs = []) => createNodejsImage(dispatch, cliArgs),
     write: (file, text) => {
       writeFileSync(join(work, file), text);
       return join(work, file);

@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT } from './processes.js';
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A running Dispatch, solo or distributed, driven through the dispatch CLI as a user would. */
+export interface Session {
+  /** Where its API answers (the ingress in the distributed shape). */
+  api: string;
+  work: string;
+  dataDir: string;
+  /** Runs the dispatch CLI in the work directory, optionally feeding standard input. */
+  dispatch(args: string[], stdin?: string): Promise<CliResult>;
+  /** Creates a nodejs base image and image named `nodejs`, without dependencies, and waits for it. */
+  nodejsImage(): Promise<void>;
+  /** Writes a file into the work directory and gives its path. */
+  write(name: string, text: string): string;
+  stop(): Promise<void>;
+}
+
+/** The dispatch CLI against an API on `port`, in `work`, with no user config in the way. */
+export function cliFor(port: number, work: string, globalArgs: string[] = []): Session['dispatch'] {
+  return (args, stdin) =>
+    new Promise((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [join(ROOT, 'apps/cli/bin/dispatch.js'), '--port', String(port), ...globalArgs, ...args],
+        { cwd: work, env: { ...process.env, DISPATCH_CONFIG: join(work, 'no-config.json') } },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(stdin ?? '');
+    });
+}
+
+/** A nodejs base image and image named `nodejs`, built and READY. */
+export async function createNodejsImage(
+  dispatch: Session['dispatch'],
+  cliArgs: string[] = [],
+): Promise<void> {
+  await dispatch([
+    ...cliArgs,
+    'create',
+    'base-image',
+    'node-base',
+    'dispatchframework/nodejs-base',
+    '--language',
+    'nodejs',
+  ]);
+  const image = await dispatch([...cliArgs, 'create', 'image', 'nodejs', 'node-base', '--wait']);
+  if (image.code !== 0) throw new Error(`the nodejs image did not build: ${image.stderr}`);
+}

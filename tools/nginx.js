@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// nginx as the ingress of the distributed shape when its services run as processes (DESIGN.md): one
+// port, each `/v1/<resource>` proxied to the service that owns it. Debian's nginx, installed when
+// missing. `node tools/nginx.js config` prints the configuration for the services' default ports;
+// `prepare DIR PORT SERVICES_JSON` writes one for services elsewhere and prints how to start nginx on it.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { aptInstall } from './lib/daemon.js';
+
+/** Which service owns which API paths; the first service also answers `/v1/version` and health. */
+export const ROUTES = {
+  functions: ['/v1/function', '/v1/runs', '/v1/application', '/v1/version'],
+  images: ['/v1/baseimage', '/v1/image'],
+  secrets: ['/v1/secret'],
+  events: ['/v1/event'],
+  'api-gateway': ['/v1/endpoint'],
+  identity: ['/v1/iam', '/login', '/logout'],
+};
+
+/** The services' own ports when run with their defaults (apps/<service>/src/main.ts). */
+export const DEFAULT_PORTS = {
+  identity: 8101,
+  images: 8102,
+  functions: 8103,
+  secrets: 8104,
+  events: 8105,
+  'api-gateway': 8106,
+};
+
+export function ensureInstalled() {
+  aptInstall('nginx', ['nginx']);
+}
+
+/**
+ * An nginx configuration serving `port` on loopback, proxying each service's paths to `services`
+ * (service name to base URL; services not given are left out), with its temporary files under `dir`.
+ */
+export function ingressConfig({ port, dir, services }) {
+  const locations = Object.entries(ROUTES)
+    .filter(([service]) => services[service])
+    .flatMap(([service, paths]) =>
+      paths.map(
+        (path) => `    location ${path} {
+      proxy_pass ${services[service]};
+    }`,
+      ),
+    );
+  return `# Written by tools/nginx.js: the ingress of Dispatch's services.
+daemon off;
+worker_processes 1;
+pid ${join(dir, 'nginx.pid')};
+error_log stderr warn;
+${process.getuid?.() === 0 ? 'user root root;' : ''}
+events {
+  worker_connections 1024;
+}
+http {
+  access_log off;
+  client_body_temp_path ${join(dir, 'body')};
+  proxy_temp_path ${join(dir, 'proxy')};
+  fastcgi_temp_path ${join(dir, 'fastcgi')};
+  uwsgi_temp_path ${join(dir, 'uwsgi')};
+  scgi_temp_path ${join(dir, 'scgi')};
+  # As large as the API's own limit on a function's source.
+  client_max_body_size 64m;
+  proxy_http_version 1.1;
+  proxy_set_header Connection "";
+  proxy_set_header Host $http_host;
+  proxy_read_timeout 300s;
+  proxy_buffering off;
+  server {
+    listen 127.0.0.1:${port};
+${locations.join('\n')}
+    location / {
+      default_type application/json;
+      return 404 '{"code":404,"errorCode":"NOT_FOUND","message":"no Dispatch service serves this path"}';
+    }
+  }
+}
+`;
+}
+
+/** Writes the configuration into `dir` and gives the nginx command line that serves it. */
+export function prepare(options) {
+  ensureInstalled();
+  mkdirSync(options.dir, { recursive: true });
+  const file = join(options.dir, 'nginx.conf');
+  writeFileSync(file, ingressConfig(options));
+  return { command: 'nginx', args: ['-p', options.dir, '-c', file] };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [verb, dir, port, services] = process.argv.slice(2);
+  if (verb === 'config') {
+    const defaults = Object.fromEntries(
+      Object.entries(DEFAULT_PORTS).map(([service, p]) => [service, `http://127.0.0.1:${p}`]),
+    );
+    process.stdout.write(ingressConfig({ port: 8080, dir: '/tmp/dispatch-ingress', services: defaults }));
+  } else if (verb === 'prepare' && dir && port && services) {
+    // For tests and scripts: writes DIR/nginx.conf and prints the command line, as JSON.
+    console.log(JSON.stringify(prepare({ dir, port: Number(port), services: JSON.parse(services) })));
+  } else {
+    console.error('usage: node tools/nginx.js config | prepare DIR PORT SERVICES_JSON');
+    process.exit(2);
+  }
+}
