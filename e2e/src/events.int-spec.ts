@@ -1,6 +1,10 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DeadLetter, Run } from '@dispatch/contracts';
-import { startDistributedSession } from './distributed-session.js';
+import { startDistributedSession, type DistributedSession } from './distributed-session.js';
+import { ROOT, run } from './processes.js';
 import type { Session } from './session.js';
 import { startSoloSession } from './solo-session.js';
 
@@ -148,3 +152,92 @@ eventsSuite('solo, in-process bus', () => startSoloSession('events'));
 eventsSuite('services on etcd and Kafka, behind nginx', () =>
   startDistributedSession('events', ['images', 'functions', 'events']),
 );
+
+describe('events through a Kafka broker restart (services)', () => {
+  let session: DistributedSession;
+  let counter: Server;
+  const seen = new Map<string, number>();
+
+  // The function tells this server which event it ran for: executions are counted, not run records.
+  const COUNT = (port: number) => `const http = require('http');
+module.exports = (context) => new Promise((resolve, reject) => {
+  const req = http.request({ host: '127.0.0.1', port: ${port}, method: 'POST', path: '/seen/' + encodeURIComponent(context.event.eventID) }, (res) => { res.resume(); res.on('end', () => resolve(context.event.eventID)); });
+  req.on('error', reject);
+  req.end();
+});
+`;
+
+  beforeAll(async () => {
+    counter = createServer((req, res) => {
+      const id = decodeURIComponent((req.url ?? '').replace('/seen/', ''));
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => counter.listen(0, '127.0.0.1', resolve));
+    session = await startDistributedSession('events-restart', ['images', 'functions', 'events']);
+    await session.nodejsImage();
+    session.write('count.js', COUNT((counter.address() as AddressInfo).port));
+    expect(
+      (await session.dispatch(['create', 'function', '--image', 'nodejs', 'count', './count.js', '--wait']))
+        .code,
+    ).toBe(0);
+    expect(
+      (await session.dispatch(['create', 'subscription', 'count', '--event-type', 'burst.event'])).code,
+    ).toBe(0);
+    await eventually('the subscription READY', async () => {
+      const res = await session.dispatch(['get', 'subscription', 'count-burst-event', '-o', 'json']);
+      return (JSON.parse(res.stdout) as { status: string }).status === 'READY' || undefined;
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await session?.stop();
+    counter?.close();
+  });
+
+  it('runs the function exactly once per event id for 1,000 events emitted across the restart', async () => {
+    const TOTAL = 1000;
+    let refused = 0;
+    /** An emit retried until the bus takes it, as a client with the same event id would. */
+    const emit = async (i: number): Promise<void> => {
+      for (let attempt = 0; ; attempt += 1) {
+        const res = await fetch(`${session.api}/v1/event`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-dispatch-org': session.org },
+          body: JSON.stringify({
+            specversion: '1.0',
+            type: 'burst.event',
+            source: 'e2e',
+            id: `burst-${i}`,
+            data: { i },
+          }),
+        }).catch(() => undefined);
+        if (res?.status === 200) return;
+        refused += 1;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+      }
+    };
+    const kafkaPort = (process.env['KAFKA_BROKERS'] ?? '').split(',')[0]?.split(':')[1] ?? '9092';
+    let restart: ReturnType<typeof run> | undefined;
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < TOTAL; i = next++) {
+        if (i === 300)
+          restart = run(process.execPath, [join(ROOT, 'tools/kafka.js'), 'restart'], {
+            KAFKA_KEEP_DATA: '1',
+            KAFKA_PORT: kafkaPort,
+          });
+        await emit(i);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    expect((await restart)?.code).toBe(0);
+    // The broker was down while events were being emitted: some emits were refused and sent again.
+    expect(refused).toBeGreaterThan(0);
+    await eventually('every event run', async () => (seen.size === TOTAL ? true : undefined), 180_000);
+    // Late redeliveries would show up now.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(seen.size).toBe(TOTAL);
+    expect([...seen.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+  }, 300_000);
+});
