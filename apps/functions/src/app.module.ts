@@ -1,6 +1,7 @@
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { SECRETS_RESOLVER } from '@dispatch/contracts';
-import { FunctionsModule, RemoteSecretsResolver } from '@dispatch/functions';
+import { RemoteSecretsResolver } from '@dispatch/api-client';
+import { FunctionsModule } from '@dispatch/functions';
 import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
 
 /**

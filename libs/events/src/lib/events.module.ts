@@ -2,6 +2,11 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { DeadLetterController } from './delivery/dead-letter.controller.js';
 import { DeadLetterService } from './delivery/dead-letter.service.js';
 import { Deliverer } from './delivery/deliverer.js';
+import { DriverController, DriverTypeController } from './driver/driver.controller.js';
+import { DriverManager } from './driver/driver-manager.js';
+import { DriverTypeService } from './driver/driver-type.service.js';
+import { DriverService } from './driver/driver.service.js';
+import { WebhookController } from './driver/webhook.controller.js';
 import { EmissionController } from './emission/emission.controller.js';
 import { EmissionService } from './emission/emission.service.js';
 import { EVENTS_CONFIG, type EventsConfig } from './events.config.js';
@@ -19,7 +24,14 @@ export class EventsModule {
   static forRoot(config: EventsConfig = {}): DynamicModule {
     return {
       module: EventsModule,
-      controllers: [SubscriptionController, DeadLetterController, EmissionController],
+      controllers: [
+        SubscriptionController,
+        DeadLetterController,
+        DriverController,
+        DriverTypeController,
+        WebhookController,
+        EmissionController,
+      ],
       providers: [
         { provide: EVENTS_CONFIG, useValue: config },
         EmissionService,
@@ -27,6 +39,9 @@ export class EventsModule {
         SubscriptionManager,
         Deliverer,
         DeadLetterService,
+        DriverTypeService,
+        DriverService,
+        DriverManager,
       ],
     };
   }

@@ -1,3 +1,7 @@
+import { createHmac } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Global, Module } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
@@ -201,5 +205,137 @@ describe('subscriptions', () => {
       event: { eventID: 'doomed', data: { x: 1 } },
     });
     expect(calls.filter((c) => c.request.event?.['eventID'] === 'doomed')).toHaveLength(3);
+  });
+});
+
+describe('event drivers', () => {
+  const status = async (name: string, wanted: string) =>
+    eventually(`driver ${name} ${wanted}`, async () => {
+      const res = await call<{ status: string; reason: string[] }>('GET', `/v1/event/drivers/${name}`);
+      return res.body.status === wanted ? res.body : undefined;
+    });
+  const eventsFrom = (driver: string) =>
+    calls.filter((c) => c.request.event?.['source'] === `dispatch/eventdriver/${driver}`);
+
+  it('lists the built-in types and refuses bad drivers, naming the problem', async () => {
+    const types = await call<{ name: string }[]>('GET', '/v1/event/drivertypes');
+    expect(types.body.map((t) => t.name)).toEqual(expect.arrayContaining(['timer', 'webhook']));
+    const upper = await call<{ message: string }>('POST', '/v1/event/drivers', {
+      name: 'Tick',
+      type: 'timer',
+    });
+    expect(upper.status).toBe(400);
+    expect(upper.body.message).toContain('lower-case letters, digits and -');
+    const unknown = await call<{ message: string }>('POST', '/v1/event/drivers', { name: 'x', type: 'nope' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toContain('there is no driver type nope');
+  });
+
+  it('emits on a timer, READY while it runs', async () => {
+    await subscribe('ticks', 'timer.tick', 'on-tick');
+    const created = await call('POST', '/v1/event/drivers', {
+      name: 'tick',
+      type: 'timer',
+      config: [{ key: 'interval', value: '200ms' }],
+    });
+    expect(created.status).toBe(201);
+    await status('tick', 'READY');
+    await eventually('two ticks', () => (eventsFrom('tick').length >= 2 ? true : undefined));
+    expect(eventsFrom('tick')[0]?.request).toMatchObject({
+      functionName: 'on-tick',
+      input: { driver: 'tick' },
+    });
+    await call('DELETE', '/v1/event/drivers/tick');
+    await new Promise((r) => setTimeout(r, 300));
+    const after = eventsFrom('tick').length;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(eventsFrom('tick').length).toBe(after);
+  });
+
+  it('ends in ERROR with a reason for a bad schedule and a missing program', async () => {
+    await call('POST', '/v1/event/drivers', {
+      name: 'bad-cron',
+      type: 'timer',
+      config: [{ key: 'cron', value: 'every day' }],
+    });
+    expect((await status('bad-cron', 'ERROR')).reason[0]).toContain('cron "every day" is not a schedule');
+    await call('POST', '/v1/event/drivertypes', { name: 'ghost', image: '/nonexistent/driver' });
+    await call('POST', '/v1/event/drivers', { name: 'haunted', type: 'ghost' });
+    expect((await status('haunted', 'ERROR')).reason[0]).toContain(
+      'cannot run /nonexistent/driver: no such executable',
+    );
+  });
+
+  it('turns a signed webhook POST into an event, and refuses a bad signature', async () => {
+    await call('POST', '/v1/event/drivers', { name: 'unsigned', type: 'webhook' });
+    expect((await status('unsigned', 'ERROR')).reason[0]).toContain('a webhook needs a shared secret');
+    await subscribe('hooked', 'webhook.request', 'on-hook');
+    const created = await call<{ url: string }>('POST', '/v1/event/drivers', {
+      name: 'hook',
+      type: 'webhook',
+      config: [{ key: 'secret', value: 's3cret' }],
+    });
+    expect(created.body.url).toBe('/v1/event/hooks/default/default/hook');
+    await status('hook', 'READY');
+    const body = JSON.stringify({ ref: 'main' });
+    const post = (signature: string) =>
+      fetch(`${app.url}${created.body.url}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-dispatch-signature': signature },
+        body,
+      });
+    const good = `sha256=${createHmac('sha256', 's3cret').update(body).digest('hex')}`;
+    expect((await post(good)).status).toBe(200);
+    const bad = await post('sha256=00');
+    expect(bad.status).toBe(401);
+    expect(((await bad.json()) as { message: string }).message).toContain('signature is missing or wrong');
+    await eventually('the hook event', () =>
+      eventsFrom('hook').find((c) => c.request.functionName === 'on-hook'),
+    );
+    expect(eventsFrom('hook')[0]?.request.input).toEqual({ ref: 'main' });
+  });
+
+  it('runs a program with its settings, taking events from its output and its sidecar, and restarts it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dispatch-driver-'));
+    const program = join(dir, 'driver.mjs');
+    writeFileSync(
+      program,
+      `#!${process.execPath}
+const greeting = process.argv.find((a) => a.startsWith('--greeting=')).split('=')[1];
+console.log(JSON.stringify({ specversion: '1.0', type: 'program.event', source: 'p', id: 'out-' + process.pid, data: { greeting, via: 'stdout' } }));
+await fetch(process.env.DISPATCH_EVENTS_URL, { method: 'POST', body: JSON.stringify({ specversion: '1.0', type: 'program.event', source: 'p', id: 'side-' + process.pid, data: { via: 'sidecar' } }) });
+setTimeout(() => process.exit(3), 300);
+`,
+    );
+    chmodSync(program, 0o755);
+    await subscribe('programmed', 'program.event', 'on-program');
+    await call('POST', '/v1/event/drivertypes', {
+      name: 'greeter',
+      image: program,
+      config: [{ key: 'greeting', value: 'hi' }],
+    });
+    await call('POST', '/v1/event/drivers', { name: 'greeter-1', type: 'greeter' });
+    const viaBoth = await eventually('events from the program', () => {
+      const got = calls.filter((c) => c.request.functionName === 'on-program').map((c) => c.request.input);
+      return got.some((i) => (i as { via: string }).via === 'sidecar') &&
+        got.some((i) => (i as { via: string }).via === 'stdout')
+        ? got
+        : undefined;
+    });
+    expect(viaBoth).toContainEqual({ greeting: 'hi', via: 'stdout' });
+    const crashed = await status('greeter-1', 'ERROR');
+    expect(crashed.reason[0]).toContain('exited with code 3');
+    expect(crashed.reason[0]).toContain('starting it again in 1 s');
+    // Started again: new events from a new process.
+    const before = new Set(calls.map((c) => c.request.event?.['eventID']));
+    await eventually(
+      'a restarted program',
+      () =>
+        calls.some(
+          (c) => c.request.functionName === 'on-program' && !before.has(c.request.event?.['eventID']),
+        ) || undefined,
+    );
+    await call('DELETE', '/v1/event/drivers/greeter-1');
+    rmSync(dir, { recursive: true, force: true });
   });
 });

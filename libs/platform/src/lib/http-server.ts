@@ -55,8 +55,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<NestF
  */
 function acceptJsonBodies(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
+    // Kept as sent for what signs it (a webhook's signature is over these bytes, not a re-serialisation).
+    (req as unknown as { rawBody?: string }).rawBody = text;
     if (text.trim() === '') {
       done(null, undefined);
       return;

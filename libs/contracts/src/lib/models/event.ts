@@ -62,3 +62,40 @@ export interface DeadLetterSpec {
 }
 
 export type DeadLetter = ApiModel<DeadLetterSpec>;
+
+/** A `key=value` setting of a driver or driver type, as the upstream model lists them. */
+export interface DriverConfig {
+  key: string;
+  value: string;
+}
+
+/** The pattern of a driver's name: lower case, digits and -, as the original Dispatch checked it. */
+export const DRIVER_NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+
+/** The driver types every Dispatch has: emitting on a schedule, and turning HTTP POSTs into events. */
+export const BUILTIN_DRIVER_TYPES = ['timer', 'webhook'] as const;
+
+/**
+ * The upstream EventDriverType: a program that emits events. `image` is a container image in
+ * Kubernetes and, on a machine (solo, services as processes), the path of an executable.
+ */
+export interface EventDriverTypeSpec {
+  image: string;
+  /** Settings every driver of this type gets, unless it sets them itself. */
+  config: DriverConfig[];
+  expose: boolean;
+}
+
+export type EventDriverType = ApiModel<EventDriverTypeSpec>;
+
+/** The upstream EventDriver: one running instance of a driver type, with its settings and secrets. */
+export interface EventDriverSpec {
+  type: string;
+  config: DriverConfig[];
+  secrets: string[];
+  /** A webhook driver's address: the path under the API where it takes POSTs. */
+  url?: string;
+  expose?: boolean;
+}
+
+export type EventDriver = ApiModel<EventDriverSpec>;

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Emission, EventEnvelope, Tag } from '@dispatch/contracts';
+import type { CloudEvent, Emission, EventEnvelope, Tag } from '@dispatch/contracts';
 import { MESSAGE_BUS, type MessageBus } from '@dispatch/messaging';
 import type { RequestScope } from '@dispatch/platform';
 import { v4 as uuidv4 } from 'uuid';
@@ -15,8 +15,11 @@ export class EmissionService {
     // Tags belong to the emission (the upstream model), not to the event.
     const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
     const { tags: rawTags, ...fields } = (isObject ? body : {}) as { tags?: unknown };
-    const event = parseCloudEvent(isObject ? fields : body);
-    const tags = tagsOf(rawTags);
+    return this.publish(scope, parseCloudEvent(isObject ? fields : body), tagsOf(rawTags));
+  }
+
+  /** Publishes an event already checked (by parseCloudEvent, or made by a driver). */
+  async publish(scope: RequestScope, event: CloudEvent, tags: Tag[] = []): Promise<Emission> {
     const emission: Emission = {
       ...event,
       id: uuidv4(),

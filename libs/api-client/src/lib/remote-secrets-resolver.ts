@@ -1,4 +1,4 @@
-import { DispatchClient } from '@dispatch/api-client';
+import { DispatchClient } from './dispatch-client.js';
 import type { SecretsResolver, SecretValues } from '@dispatch/contracts';
 
 /** The SecretsResolver of the distributed shape: the secrets service's `/v1/secret`, merged in order. */

@@ -1,0 +1,114 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  DomainError,
+  DRIVER_NAME_PATTERN,
+  EVENT_DRIVER_KIND,
+  NAME_PATTERN,
+  toApiModel,
+  type Entity,
+  type EventDriver,
+  type EventDriverSpec,
+  type Tag,
+} from '@dispatch/contracts';
+import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
+import { parseBody, type RequestScope } from '@dispatch/platform';
+import { z } from 'zod';
+import { driverConfigSchema } from './driver-config.js';
+import { DriverTypeService } from './driver-type.service.js';
+
+const driverBody = z.object({
+  name: z
+    .string({ error: 'name is required' })
+    .regex(DRIVER_NAME_PATTERN, 'name may hold lower-case letters, digits and - (no upper case or _)'),
+  type: z.string({ error: 'type is required (timer, webhook or a driver type you added)' }).min(1),
+  config: driverConfigSchema,
+  secrets: z
+    .array(z.string().regex(NAME_PATTERN, 'a secret name may hold letters, digits, _ and -'), {
+      error: 'secrets must be a list of secret names',
+    })
+    .optional(),
+  tags: z.array(z.object({ key: z.string().min(1), value: z.string() })).optional(),
+});
+
+/** Where a webhook driver takes POSTs, under the API: the org and project are in the path. */
+export function webhookPath(org: string, project: string, name: string): string {
+  return `/v1/event/hooks/${org}/${project}/${name}`;
+}
+
+/**
+ * Event drivers: stored CREATING; the DriverManager runs them and makes them READY, or ERROR with why.
+ */
+@Injectable()
+export class DriverService {
+  constructor(
+    @Inject(ENTITY_STORE) private readonly store: EntityStore,
+    private readonly types: DriverTypeService,
+  ) {}
+
+  async create(scope: RequestScope, body: unknown): Promise<EventDriver> {
+    const input = await this.parse(scope, body);
+    return toApiModel(
+      await this.store.create<EventDriverSpec>({
+        ...scope,
+        kind: EVENT_DRIVER_KIND,
+        name: input.name,
+        tags: input.tags,
+        status: 'CREATING',
+        spec: input.spec,
+      }),
+    );
+  }
+
+  async get(scope: RequestScope, name: string): Promise<EventDriver> {
+    return toApiModel(await this.read(scope, name));
+  }
+
+  async list(scope: RequestScope, tags: Tag[]): Promise<EventDriver[]> {
+    const all = await this.store.list<EventDriverSpec>({ ...scope, kind: EVENT_DRIVER_KIND, tags });
+    return all.map((d) => toApiModel(d));
+  }
+
+  async update(scope: RequestScope, name: string, body: unknown): Promise<EventDriver> {
+    const input = await this.parse(scope, { name, ...(body as object) });
+    if (input.name !== name)
+      throw new DomainError('INVALID_ARGUMENT', `the body names driver ${input.name}, the path ${name}`);
+    const current = await this.read(scope, name);
+    return toApiModel(
+      await this.store.update<EventDriverSpec>({
+        ...current,
+        tags: input.tags ?? current.tags,
+        spec: input.spec,
+        status: 'UPDATING',
+      }),
+    );
+  }
+
+  async delete(scope: RequestScope, name: string): Promise<EventDriver> {
+    const current = await this.read(scope, name);
+    await this.store.delete(current, { revision: current.revision });
+    return toApiModel(current);
+  }
+
+  read(scope: RequestScope, name: string): Promise<Entity<EventDriverSpec>> {
+    return this.store.get<EventDriverSpec>({ ...scope, kind: EVENT_DRIVER_KIND, name });
+  }
+
+  private async parse(
+    scope: RequestScope,
+    body: unknown,
+  ): Promise<{ name: string; tags?: Tag[]; spec: EventDriverSpec }> {
+    const input = parseBody(driverBody, body, 'event driver');
+    const type = await this.types.resolve(scope, input.type);
+    return {
+      name: input.name,
+      tags: input.tags,
+      spec: {
+        type: input.type,
+        config: input.config ?? [],
+        secrets: input.secrets ?? [],
+        expose: input.type === 'webhook' || (type?.expose ?? false),
+        url: input.type === 'webhook' ? webhookPath(scope.org, scope.project, input.name) : undefined,
+      },
+    };
+  }
+}
