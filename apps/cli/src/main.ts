@@ -70,7 +70,7 @@ function batchCommand(verb: 'create' | 'update' | 'delete', description: string)
     .description(description)
     .option(
       '-f, --file <file>',
-      'a YAML file of documents of any kind (BaseImage, Image, Function, Secret, Endpoint, Subscription)',
+      'a YAML file of documents of any kind (BaseImage, Image, Function, Secret, Endpoint, DriverType, Driver, Subscription)',
     )
     .option('-w, --work-dir <dir>', "where the file's relative paths start (default: the file's folder)")
     .action(async (options: { file?: string; workDir?: string }) => {
@@ -181,6 +181,34 @@ create
     await createSubscription(fn, options, global());
   });
 create
+  .command('eventdrivertype')
+  .aliases(['event-driver-type', 'drivertype'])
+  .description('add a type of event driver: a program (on this machine) or an image (in Kubernetes)')
+  .argument('<name>')
+  .argument('<image>')
+  .option('--set <key=value>', 'a setting every driver of the type gets (repeatable)', collect)
+  .option('--expose', 'its drivers take HTTP requests')
+  .action(async (name: string, image: string, options: object) => {
+    const { createDriverType } = await import('./commands/event/driver.js');
+    await createDriverType(name, image, options, global());
+  });
+create
+  .command('eventdriver')
+  .aliases(['event-driver', 'driver'])
+  .description('run an event driver of a type: timer, webhook, or one you added')
+  .argument('<type>')
+  .option('--name <name>', 'the driver name: lower case, digits and - (default: the type)')
+  .option(
+    '--set <key=value>',
+    'a setting, e.g. interval=10s, cron=..., secret=..., event-type=... (repeatable)',
+    collect,
+  )
+  .option('--secret <name>', 'a secret whose values the driver gets (repeatable)', collect)
+  .action(async (type: string, options: object) => {
+    const { createDriver } = await import('./commands/event/driver.js');
+    await createDriver(type, options, global());
+  });
+create
   .command('seed-images')
   .description('create the nodejs, python3 and java base images and images')
   .action(async () => {
@@ -220,6 +248,17 @@ update
   .action(async (name: string, fn: string, options: object) => {
     const { updateSubscription } = await import('./commands/event/subscription.js');
     await updateSubscription(name, fn, options, global());
+  });
+update
+  .command('eventdriver')
+  .aliases(['event-driver', 'driver'])
+  .description("replace an event driver's settings or secrets")
+  .argument('<name>')
+  .option('--set <key=value>', 'a setting (repeatable; replaces all of them)', collect)
+  .option('--secret <name>', 'a secret whose values the driver gets (repeatable)', collect)
+  .action(async (name: string, options: object) => {
+    const { updateDriver } = await import('./commands/event/driver.js');
+    await updateDriver(name, options, global());
   });
 update
   .command('secret')
@@ -308,6 +347,22 @@ get
     await getDeadLetters(name, options, global());
   });
 get
+  .command('eventdriver')
+  .aliases(['eventdrivers', 'event-driver', 'event-drivers', 'driver', 'drivers'])
+  .argument('[name]')
+  .action(async (name?: string) => {
+    const { getDrivers } = await import('./commands/event/driver.js');
+    await getDrivers(name, global());
+  });
+get
+  .command('eventdrivertype')
+  .aliases(['eventdrivertypes', 'event-driver-type', 'event-driver-types', 'drivertype', 'drivertypes'])
+  .argument('[name]')
+  .action(async (name?: string) => {
+    const { getDriverTypes } = await import('./commands/event/driver.js');
+    await getDriverTypes(name, global());
+  });
+get
   .command('runs')
   .alias('run')
   .argument('[function]')
@@ -326,6 +381,8 @@ for (const [noun, aliases, module, fn] of [
   ['endpoint', [], './commands/endpoint/endpoint.js', 'deleteEndpoint'],
   ['subscription', [], './commands/event/subscription.js', 'deleteSubscription'],
   ['dead-letter', ['deadletter'], './commands/event/dead-letter.js', 'deleteDeadLetter'],
+  ['eventdriver', ['event-driver', 'driver'], './commands/event/driver.js', 'deleteDriver'],
+  ['eventdrivertype', ['event-driver-type', 'drivertype'], './commands/event/driver.js', 'deleteDriverType'],
 ] as const) {
   del
     .command(noun)

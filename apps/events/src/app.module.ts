@@ -1,22 +1,31 @@
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
-import { RemoteFunctionInvoker } from '@dispatch/api-client';
-import { FUNCTION_INVOKER } from '@dispatch/contracts';
+import { RemoteFunctionInvoker, RemoteSecretsResolver } from '@dispatch/api-client';
+import { FUNCTION_INVOKER, SECRETS_RESOLVER } from '@dispatch/contracts';
 import { EventsModule } from '@dispatch/events';
 import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
 
 /**
  * The events service of the distributed shape: emitted events, subscriptions (consumers on Kafka) and
- * event drivers, running functions through the functions service's API. The platform (etcd store, Kafka
+ * event drivers, running functions through the functions service's API and reading drivers' secrets
+ * through the secrets service's. The platform (etcd store, Kafka
  * bus, health, version) is added by `runDistributedService`.
  */
 export function serviceModules(_env: ServiceEnv): (Type | DynamicModule)[] {
-  const own = parseEnv({ DISPATCH_FUNCTIONS_URL: envTypes.url('http://127.0.0.1:8103') }, process.env);
+  const own = parseEnv(
+    {
+      DISPATCH_FUNCTIONS_URL: envTypes.url('http://127.0.0.1:8103'),
+      DISPATCH_SECRETS_URL: envTypes.url('http://127.0.0.1:8104'),
+    },
+    process.env,
+  );
   @Global()
   @Module({
     providers: [
       { provide: FUNCTION_INVOKER, useValue: new RemoteFunctionInvoker(own.DISPATCH_FUNCTIONS_URL) },
+      // Event drivers' secrets.
+      { provide: SECRETS_RESOLVER, useValue: new RemoteSecretsResolver(own.DISPATCH_SECRETS_URL) },
     ],
-    exports: [FUNCTION_INVOKER],
+    exports: [FUNCTION_INVOKER, SECRETS_RESOLVER],
   })
   class RemoteFunctionsModule {}
   return [RemoteFunctionsModule, EventsModule.forRoot()];

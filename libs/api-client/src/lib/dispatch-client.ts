@@ -9,6 +9,8 @@ import {
   type BaseImage,
   type DeadLetter,
   type Emission,
+  type EventDriver,
+  type EventDriverType,
   type Subscription,
   type DispatchFunction,
   type Endpoint,
@@ -71,6 +73,8 @@ export class DispatchClient {
   readonly applications = this.resource<Application>('/v1/application');
   readonly subscriptions = this.resource<Subscription>('/v1/event/subscriptions');
   readonly deadLetters = this.resource<DeadLetter>('/v1/event/deadletters');
+  readonly eventDrivers = this.resource<EventDriver>('/v1/event/drivers');
+  readonly eventDriverTypes = this.resource<EventDriverType>('/v1/event/drivertypes');
 
   /** Emits an event (CloudEvents 1.0, or the 0.1 field names) in the client's org and project. */
   emit(event: Record<string, unknown>): Promise<Emission> {

@@ -13,17 +13,28 @@ type Doc = Record<string, unknown> & { kind: string; name: string };
 type Verb = 'create' | 'update' | 'delete';
 
 /** The kinds a batch file may hold, in the order they are created (dependencies first). */
-const ORDER = ['secret', 'baseimage', 'image', 'function', 'endpoint', 'subscription'] as const;
+const ORDER = [
+  'secret',
+  'baseimage',
+  'image',
+  'function',
+  'endpoint',
+  'drivertype',
+  'driver',
+  'subscription',
+] as const;
 type Kind = (typeof ORDER)[number];
 
 function kindOf(doc: Record<string, unknown>, index: number): Kind {
   const kind = String(doc['kind'] ?? '')
     .toLowerCase()
-    .replace(/[-_]/g, '');
+    .replace(/[-_]/g, '')
+    // EventDriver and EventDriverType as the API names them, Driver and DriverType as the original's files.
+    .replace(/^event(driver)/, '$1');
   if ((ORDER as readonly string[]).includes(kind)) return kind as Kind;
   throw new DomainError(
     'INVALID_ARGUMENT',
-    `document ${index + 1}: unknown kind ${JSON.stringify(doc['kind'])}; use BaseImage, Image, Function, Secret, Endpoint or Subscription`,
+    `document ${index + 1}: unknown kind ${JSON.stringify(doc['kind'])}; use BaseImage, Image, Function, Secret, Endpoint, DriverType, Driver or Subscription`,
   );
 }
 
@@ -63,6 +74,22 @@ async function body(client: DispatchClient, kind: Kind, doc: Doc, workDir: strin
           httpsOnly: doc['httpsOnly'] === true || isHttpsOnly(doc['protocols']),
           disable: doc['enabled'] === false,
         }),
+        tags: doc['tags'],
+      };
+    case 'drivertype':
+      return {
+        name: doc.name,
+        image: doc['image'],
+        config: doc['config'] ?? [],
+        expose: doc['expose'] === true,
+        tags: doc['tags'],
+      };
+    case 'driver':
+      return {
+        name: doc.name,
+        type: doc['type'],
+        config: doc['config'] ?? [],
+        secrets: list(doc['secrets']) ?? [],
         tags: doc['tags'],
       };
     case 'subscription':
@@ -135,6 +162,10 @@ function resource(client: DispatchClient, kind: Kind): ResourceClient<unknown> {
       return client.endpoints;
     case 'subscription':
       return client.subscriptions;
+    case 'drivertype':
+      return client.eventDriverTypes;
+    case 'driver':
+      return client.eventDrivers;
   }
 }
 
@@ -145,6 +176,8 @@ const LABEL: Record<Kind, string> = {
   function: 'function',
   endpoint: 'endpoint',
   subscription: 'subscription',
+  drivertype: 'event driver type',
+  driver: 'event driver',
 };
 
 /** `dispatch create|update|delete -f file.yaml [-w dir]`: documents of any kind, as the original CLI. */
