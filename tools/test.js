@@ -6,9 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { log, ROOT } from './lib/daemon.js';
+import { aptInstall, log, ROOT } from './lib/daemon.js';
 import * as etcd from './etcd.js';
 import * as kafka from './kafka.js';
+import * as nginx from './nginx.js';
 
 const unitOnly = process.argv.includes('--unit');
 
@@ -51,6 +52,9 @@ if (status === 0 && !unitOnly) {
       if (!server.running()) started.push(server);
       process.env[variable] = await server.start();
     }
+    // The e2e suites drive a webhook with curl and the services through nginx, as a user's machine would.
+    aptInstall('curl', ['curl']);
+    nginx.ensureInstalled();
     status = nx(['int-test']);
   } catch (err) {
     log(`could not start the test servers: ${err.message}`);

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -134,6 +135,115 @@ function eventsSuite(shape: string, open: () => Promise<Session>): void {
       const badType = await dispatch(['emit', 'bad type']);
       expect(badType.code).toBe(2);
       expect(badType.stderr).toContain('may hold letters, digits');
+    });
+
+    it('runs a subscribed function from a 1-second timer driver', async () => {
+      expect(
+        (
+          await dispatch([
+            'create',
+            'subscription',
+            'hello',
+            '--event-type',
+            'timer.tick',
+            '--name',
+            'on-tick',
+          ])
+        ).code,
+      ).toBe(0);
+      const created = await dispatch([
+        'create',
+        'eventdriver',
+        'timer',
+        '--name',
+        'every-second',
+        '--set',
+        'interval=1s',
+      ]);
+      expect(created).toMatchObject({ code: 0, stdout: 'Created event driver: every-second\n' });
+      const ticks = await eventually('two timer runs', async () => {
+        const runs = (await runsOf('hello')).filter(
+          (r) => r.event?.['source'] === 'dispatch/eventdriver/every-second',
+        );
+        return runs.length >= 2 ? runs : undefined;
+      });
+      expect(ticks[0]).toMatchObject({ status: 'READY', event: { eventType: 'timer.tick' } });
+      expect((await dispatch(['get', 'eventdriver', 'every-second'])).stdout).toMatch(
+        /every-second\s+timer\s+READY/,
+      );
+      expect((await dispatch(['delete', 'eventdriver', 'every-second'])).code).toBe(0);
+      expect((await dispatch(['delete', 'subscription', 'on-tick'])).code).toBe(0);
+    });
+
+    it('turns a signed curl POST to a webhook driver into a run', async () => {
+      expect(
+        (
+          await dispatch([
+            'create',
+            'subscription',
+            'hello',
+            '--event-type',
+            'webhook.request',
+            '--name',
+            'on-hook',
+          ])
+        ).code,
+      ).toBe(0);
+      const created = await dispatch([
+        'create',
+        'eventdriver',
+        'webhook',
+        '--name',
+        'hook',
+        '--set',
+        'secret=s3cret',
+      ]);
+      expect(created.code).toBe(0);
+      const path = /POST to (\S+)\)/.exec(created.stdout)?.[1] as string;
+      await eventually('hook READY', async () => {
+        const res = await dispatch(['get', 'eventdriver', 'hook', '-o', 'json']);
+        return (JSON.parse(res.stdout) as { status: string }).status === 'READY' || undefined;
+      });
+      const body = '{"name":"Curl","place":"a webhook"}';
+      const signature = `sha256=${createHmac('sha256', 's3cret').update(body).digest('hex')}`;
+      const curl = await run('curl', [
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '-X',
+        'POST',
+        '-H',
+        'content-type: application/json',
+        '-H',
+        `x-dispatch-signature: ${signature}`,
+        '--data',
+        body,
+        `${session.api}${path}`,
+      ]);
+      expect(curl.stdout).toBe('200');
+      const run1 = await eventually('the webhook run', async () =>
+        (await runsOf('hello')).find((r) => r.event?.['source'] === 'dispatch/eventdriver/hook'),
+      );
+      expect(run1.output).toMatchObject({ myField: 'Hello, Curl from a webhook' });
+      expect((await dispatch(['delete', 'eventdriver', 'hook'])).code).toBe(0);
+    });
+
+    it('ends a driver of a missing program in ERROR with the reason', async () => {
+      expect(
+        (await dispatch(['create', 'eventdrivertype', 'ghost', '/nonexistent/driver-program'])).code,
+      ).toBe(0);
+      expect((await dispatch(['create', 'eventdriver', 'ghost', '--name', 'haunted'])).code).toBe(0);
+      const driver = await eventually('haunted ERROR', async () => {
+        const res = await dispatch(['get', 'eventdriver', 'haunted', '-o', 'json']);
+        const d = JSON.parse(res.stdout) as { status: string; reason: string[] };
+        return d.status === 'ERROR' ? d : undefined;
+      });
+      expect(driver.reason[0]).toContain('cannot run /nonexistent/driver-program: no such executable');
+      const bad = await dispatch(['create', 'eventdriver', 'timer', '--name', 'Bad_Name']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('lower-case letters, digits and -');
     });
 
     it('stops delivering once the subscription is deleted', async () => {
