@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: measures Dispatch on this machine and prints one JSON report on stdout (progress on
 // stderr). Starts etcd and Kafka through tools/ when they are not running, and stops what it started.
-// `npm run bench -- store bus functions` picks suites; no names runs them all.
+// `npm run bench -- store bus functions events` picks suites; no names runs them all.
 // Figures are absolute numbers from one run on a shared machine: compare runs, not single samples.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -12,6 +12,7 @@ import * as etcd from '../etcd.js';
 import * as kafka from '../kafka.js';
 import { log } from '../lib/daemon.js';
 import { benchBus } from './bus.js';
+import { benchEventsKafka, benchEventsSolo } from './events.js';
 import { benchFunctions } from './functions.js';
 import { benchStore } from './store.js';
 
@@ -70,6 +71,16 @@ try {
   if (wanted('functions')) {
     log('functions through the solo API');
     report.results['functions.solo'] = await benchFunctions();
+  }
+
+  if (wanted('events')) {
+    log('events: solo, in-process bus');
+    report.results['events.solo'] = await benchEventsSolo();
+    log('events: services on etcd and Kafka');
+    report.results['events.kafka'] = await benchEventsKafka({
+      etcd: process.env.ETCD_ENDPOINTS ?? (await ensure(etcd)),
+      kafka: process.env.KAFKA_BROKERS ?? (await ensure(kafka)),
+    });
   }
 
   console.log(JSON.stringify(report, null, 2));

@@ -26,8 +26,8 @@ interface Pending {
  * Solo's run journal: its own LMDB file (`<dataDir>/runs.mdb`) of segments. Saved runs gather in
  * memory for up to FLUSH_AFTER_MS and are written as one segment per function, all in one transaction:
  * a run is on the path of every call, and one record per run cost the gateway a third of its
- * throughput, as OpenWhisk found when it moved activations to batched writes. Reads write what is
- * gathered first, so a run is readable as soon as it is saved.
+ * throughput, as OpenWhisk found when it moved activations to batched writes. A run is readable as
+ * soon as it is saved: `get` looks at what is gathered first, `list` writes it first.
  *
  * A segment's key holds its function, a number that grows with each segment, and its run count, so
  * trimming past the bound reads keys only. A run saved twice (accepted, then finished) may sit in two
@@ -94,7 +94,13 @@ export class LmdbRunJournal implements RunJournal {
   }
 
   async get(scope: RequestScope, functionName: string | undefined, name: string): Promise<Run> {
-    await this.flush();
+    // What is gathered is newer than what is written; neither needs a write to be read.
+    for (const pending of this.pending.values()) {
+      if (pending.scope.org !== scope.org || pending.scope.project !== scope.project) continue;
+      if (functionName !== undefined && pending.functionName !== functionName) continue;
+      const found = pending.runs.findLast((r) => r.name === name);
+      if (found) return found;
+    }
     const functions = functionName ? [functionName] : this.functionsOf(scope);
     for (const fn of functions) {
       for (const { value } of this.segments.getRange(this.range(scope, fn))) {

@@ -1,0 +1,199 @@
+// Events end to end: emit -> subscription -> run, with a function that reports back to this process
+// the moment it runs, so emit-to-run latency is measured where it starts and ends. Once in solo (the
+// in-process bus) and once with the images, functions and events services on etcd and Kafka.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DispatchClient, packSource } from '@dispatch/api-client';
+import { ROOT } from '../lib/daemon.js';
+import { now, summarise } from './stats.js';
+
+const LATENCY_SAMPLES = 200;
+const BURST = 2000;
+const EMITTERS = 16;
+
+/** Records when each event's run reported in, and lets the bench wait for one. */
+function startCallbackServer() {
+  const arrived = new Map();
+  const waiters = new Map();
+  const server = createServer((req, res) => {
+    const id = decodeURIComponent((req.url ?? '/').slice(1));
+    const t = now();
+    arrived.set(id, t);
+    waiters.get(id)?.(t);
+    waiters.delete(id);
+    res.end();
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        port: server.address().port,
+        arrived,
+        when: (id) =>
+          arrived.has(id) ? Promise.resolve(arrived.get(id)) : new Promise((r) => waiters.set(id, r)),
+        close: () => new Promise((r) => server.close(r)),
+      }),
+    ),
+  );
+}
+
+const reporter = (port) => `const http = require('http');
+const agent = new http.Agent({ keepAlive: true });
+module.exports = (context) => new Promise((resolve, reject) => {
+  const req = http.request({ host: '127.0.0.1', port: ${port}, agent, method: 'POST', path: '/' + encodeURIComponent(context.event.eventID) }, (res) => { res.resume(); res.on('end', () => resolve(null)); });
+  req.on('error', reject);
+  req.end();
+});
+`;
+
+function startNode(file, args, env, ready) {
+  const child = spawn(process.execPath, [file, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const seen = (d) => {
+      output += d.toString();
+      const match = ready.exec(output);
+      if (match) resolve({ child, match });
+    };
+    child.stdout.on('data', seen);
+    child.stderr.on('data', seen);
+    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}: ${output.slice(-2000)}`)));
+  });
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function until(what, probe) {
+  for (let i = 0; i < 600; i += 1) {
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what} did not happen`);
+}
+
+/** Image, function and subscription, through the clients of whichever services own them. */
+async function setUp({ images, functions, events }, work, port) {
+  await images.baseImages.create({
+    name: 'nodejs-base',
+    imageURL: 'dispatchframework/nodejs-base',
+    language: 'nodejs',
+  });
+  await images.images.create({ name: 'nodejs', baseImage: 'nodejs-base' });
+  await until('the nodejs image', async () => (await images.images.get('nodejs')).status === 'READY');
+  writeFileSync(join(work, 'report.js'), reporter(port));
+  await functions.functions.create({
+    name: 'report',
+    image: 'nodejs',
+    source: await packSource(join(work, 'report.js')),
+  });
+  await until('the function', async () => (await functions.functions.get('report')).status === 'READY');
+  await events.subscriptions.create({ name: 'bench', eventType: 'bench.event', function: 'report' });
+  await until('the subscription', async () => (await events.subscriptions.get('bench')).status === 'READY');
+}
+
+async function measureEvents(events, callbacks) {
+  const emit = (id) =>
+    events.emit({ specversion: '1.0', type: 'bench.event', source: 'bench', id, data: {} });
+  // Warm: the runner's process, the consumer, the connections.
+  for (let i = 0; i < 50; i += 1) {
+    await emit(`warm-${i}`);
+    await callbacks.when(`warm-${i}`);
+  }
+  const samples = [];
+  for (let i = 0; i < LATENCY_SAMPLES; i += 1) {
+    const id = `one-${i}`;
+    const t = now();
+    await emit(id);
+    samples.push((await callbacks.when(id)) - t);
+  }
+  const started = now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: EMITTERS }, async () => {
+      for (let i = next++; i < BURST; i = next++) await emit(`burst-${i}`);
+    }),
+  );
+  const emittedMs = now() - started;
+  await Promise.all(Array.from({ length: BURST }, (_, i) => callbacks.when(`burst-${i}`)));
+  const ranMs = now() - started;
+  return {
+    emit_to_run: summarise(samples),
+    sustained: {
+      events: BURST,
+      emitted_per_s: Math.round((BURST / emittedMs) * 1000),
+      run_per_s: Math.round((BURST / ranMs) * 1000),
+    },
+  };
+}
+
+export async function benchEventsSolo() {
+  const work = mkdtempSync(join(tmpdir(), 'dispatch-bench-events-'));
+  const callbacks = await startCallbackServer();
+  const { child, match } = await startNode(
+    join(ROOT, 'apps/solo/dist/main.js'),
+    ['--port', '0', '--data-dir', join(work, 'data'), '--gateway-port', '0', '--gateway-tls-port', '0'],
+    {},
+    /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+  );
+  try {
+    const client = new DispatchClient({ baseUrl: `http://127.0.0.1:${match[1]}` });
+    await setUp({ images: client, functions: client, events: client }, work, callbacks.port);
+    return await measureEvents(client, callbacks);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await callbacks.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export async function benchEventsKafka({ etcd, kafka }) {
+  const work = mkdtempSync(join(tmpdir(), 'dispatch-bench-events-'));
+  const callbacks = await startCallbackServer();
+  const org = `bench-${Date.now()}`;
+  const services = ['images', 'functions', 'events'];
+  const ports = { images: await freePort(), functions: await freePort(), events: await freePort() };
+  const children = [];
+  try {
+    for (const service of services) {
+      const { child } = await startNode(
+        join(ROOT, 'apps', service, 'dist/main.js'),
+        [],
+        {
+          DISPATCH_PORT: String(ports[service]),
+          DISPATCH_ETCD_ENDPOINTS: etcd,
+          DISPATCH_KAFKA_BROKERS: kafka,
+          DISPATCH_DATA_DIR: join(work, 'data'),
+          DISPATCH_FUNCTIONS_URL: `http://127.0.0.1:${ports.functions}`,
+          DISPATCH_GATEWAY_PORT: '0',
+          DISPATCH_GATEWAY_TLS_PORT: '0',
+        },
+        /listening on/,
+      );
+      children.push(child);
+    }
+    const client = (service) => new DispatchClient({ baseUrl: `http://127.0.0.1:${ports[service]}`, org });
+    const clients = { images: client('images'), functions: client('functions'), events: client('events') };
+    await setUp(clients, work, callbacks.port);
+    return await measureEvents(clients.events, callbacks);
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(
+      children.map((c) => new Promise((r) => (c.exitCode === null ? c.once('exit', r) : r()))),
+    );
+    await callbacks.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
