@@ -20,3 +20,4 @@ export { parseBody, parseTagFilter } from './lib/http-input.js';
 export { startTestApp, type TestApp } from './lib/test-app.js';
 export { ensurePrivateDir } from './lib/private-dir.js';
 export { EntityCache, type EntityCacheOptions } from './lib/entity-cache.js';
+export { EntityWorkers, type EntityWorker, type EntityWorkersOptions } from './lib/entity-workers.js';
