@@ -11,6 +11,8 @@ import {
   type FunctionInvoker,
   type InvocationRequest,
   type Run,
+  SECRETS_RESOLVER,
+  type SecretsResolver,
   type Subscription,
 } from '@dispatch/contracts';
 import { startTestApp, type TestApp } from '@dispatch/platform';
@@ -32,8 +34,23 @@ const invoker: FunctionInvoker = {
   },
 };
 
+/** Stands in for the secrets domain: one secret, `creds`. */
+const secrets: SecretsResolver = {
+  resolve: async (_org, _project, names) => {
+    const unknown = names.find((n) => n !== 'creds');
+    if (unknown) throw new Error(`secret ${unknown} not found`);
+    return names.length ? { token: 'tok-123' } : {};
+  },
+};
+
 @Global()
-@Module({ providers: [{ provide: FUNCTION_INVOKER, useValue: invoker }], exports: [FUNCTION_INVOKER] })
+@Module({
+  providers: [
+    { provide: FUNCTION_INVOKER, useValue: invoker },
+    { provide: SECRETS_RESOLVER, useValue: secrets },
+  ],
+  exports: [FUNCTION_INVOKER, SECRETS_RESOLVER],
+})
 class FakeFunctionsModule {}
 
 let app: TestApp;
@@ -48,11 +65,12 @@ async function eventually<T>(what: string, probe: () => T | undefined | Promise<
   throw new Error(`${what} did not happen`);
 }
 
-async function subscribe(name: string, eventType: string, fn: string): Promise<void> {
+async function subscribe(name: string, eventType: string, fn: string, secrets?: string[]): Promise<void> {
   const created = await call<Subscription>('POST', '/v1/event/subscriptions', {
     name,
     eventType,
     function: fn,
+    secrets,
   });
   expect(created.status).toBe(201);
   await eventually(
@@ -308,6 +326,15 @@ setTimeout(() => process.exit(3), 300);
 `,
     );
     chmodSync(program, 0o755);
+    const secretive = join(dir, 'secretive.mjs');
+    writeFileSync(
+      secretive,
+      `#!${process.execPath}
+console.log(JSON.stringify({ specversion: '1.0', type: 'secret.event', source: 'p', id: 'env-' + process.pid, data: { token: process.env.token ?? null } }));
+setInterval(() => {}, 1000);
+`,
+    );
+    chmodSync(program, 0o755);
     await subscribe('programmed', 'program.event', 'on-program');
     await call('POST', '/v1/event/drivertypes', {
       name: 'greeter',
@@ -336,6 +363,18 @@ setTimeout(() => process.exit(3), 300);
         ) || undefined,
     );
     await call('DELETE', '/v1/event/drivers/greeter-1');
+
+    // Secrets: the driver's in its environment; the subscription's named with each delivery.
+    chmodSync(secretive, 0o755);
+    await subscribe('with-secrets', 'secret.event', 'on-secret', ['creds']);
+    await call('POST', '/v1/event/drivertypes', { name: 'secretive', image: secretive });
+    await call('POST', '/v1/event/drivers', { name: 'secretive-1', type: 'secretive', secrets: ['creds'] });
+    const delivered = await eventually('the secretive event', () =>
+      calls.find((c) => c.request.functionName === 'on-secret'),
+    );
+    expect(delivered.request.input).toEqual({ token: 'tok-123' });
+    expect(delivered.request.secrets).toEqual(['creds']);
+    await call('DELETE', '/v1/event/drivers/secretive-1');
     rmSync(dir, { recursive: true, force: true });
   });
 });
