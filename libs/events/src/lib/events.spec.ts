@@ -39,7 +39,8 @@ const secrets: SecretsResolver = {
   resolve: async (_org, _project, names) => {
     const unknown = names.find((n) => n !== 'creds');
     if (unknown) throw new Error(`secret ${unknown} not found`);
-    return names.length ? { token: 'tok-123' } : {};
+    const values: Record<string, string> = names.length ? { token: 'tok-123' } : {};
+    return values;
   },
 };
 
