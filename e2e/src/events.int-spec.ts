@@ -344,7 +344,13 @@ module.exports = (context) => new Promise((resolve, reject) => {
     expect((await restart)?.code).toBe(0);
     // The broker was down while events were being emitted: some emits were refused and sent again.
     expect(refused).toBeGreaterThan(0);
-    await eventually('every event run', async () => (seen.size === TOTAL ? true : undefined), 180_000);
+    await eventually(
+      `every event run (emits refused ${refused} times)`,
+      async () => (seen.size === TOTAL ? true : undefined),
+      180_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; ${seen.size} of ${TOTAL} ran`);
+    });
     // Late redeliveries would show up now.
     await new Promise((r) => setTimeout(r, 3000));
     expect(seen.size).toBe(TOTAL);

@@ -9,3 +9,4 @@ export * from './lib/models/endpoint.js';
 export * from './lib/models/invocation.js';
 export * from './lib/models/application.js';
 export * from './lib/models/event.js';
+export * from './lib/models/iam.js';

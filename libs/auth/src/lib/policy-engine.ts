@@ -1,0 +1,68 @@
+import type { PolicySpec } from '@dispatch/contracts';
+
+/** Who is asking to do what, where: what every API call is decided on. */
+export interface AccessRequest {
+  org: string;
+  /** The caller's identity and groups, as rules name them (see PolicyRule). */
+  subjects: readonly string[];
+  /** The kind acted on: `function`, `secret`, `iam`, ... */
+  resource: string;
+  action: string;
+}
+
+/** A policy as the engine needs it: where it lives and what it says. */
+export interface PolicyEntry {
+  org: string;
+  name: string;
+  spec: PolicySpec;
+}
+
+export interface Decision {
+  allowed: boolean;
+  /** The policy that allowed it; or, when denied, why in words a user can act on. */
+  reason: string;
+}
+
+const matches = (list: readonly string[], value: string) => list.includes('*') || list.includes(value);
+
+/**
+ * Decides access from policies, as the original Dispatch did: allowed when a rule of a policy of the
+ * request's org, or of a global policy, names one of the caller's subjects, the resource and the action
+ * (each list may hold `*`). Nothing is allowed by default, and nothing crosses orgs without a global
+ * policy. Policies are indexed by org, so a decision reads only the org's and the global ones.
+ */
+export class PolicyEngine {
+  private byOrg = new Map<string, PolicyEntry[]>();
+  private global: PolicyEntry[] = [];
+
+  /** Replaces the policies the engine decides from. */
+  load(policies: Iterable<PolicyEntry>): void {
+    const byOrg = new Map<string, PolicyEntry[]>();
+    const global: PolicyEntry[] = [];
+    for (const policy of policies) {
+      if (policy.spec.global) global.push(policy);
+      else byOrg.set(policy.org, [...(byOrg.get(policy.org) ?? []), policy]);
+    }
+    this.byOrg = byOrg;
+    this.global = global;
+  }
+
+  decide(request: AccessRequest): Decision {
+    for (const policy of [...(this.byOrg.get(request.org) ?? []), ...this.global]) {
+      for (const rule of policy.spec.rules) {
+        if (
+          rule.subjects.some((s) => s === '*' || request.subjects.includes(s)) &&
+          matches(rule.resources, request.resource) &&
+          matches(rule.actions, request.action)
+        ) {
+          return { allowed: true, reason: `policy ${policy.name}${policy.spec.global ? ' (global)' : ''}` };
+        }
+      }
+    }
+    const who = request.subjects[0] ?? 'anonymous';
+    return {
+      allowed: false,
+      reason: `${who} may not ${request.action} ${request.resource} in organization ${request.org}: no policy allows it`,
+    };
+  }
+}
