@@ -1,11 +1,23 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DeadLetter, Run } from '@dispatch/contracts';
 import { startDistributedSession, type DistributedSession } from './distributed-session.js';
 import { ROOT, run } from './processes.js';
+
+/** Whether something listens on the loopback port. */
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
 import type { Session } from './session.js';
 import { startSoloSession } from './solo-session.js';
 
@@ -329,14 +341,23 @@ module.exports = (context) => new Promise((resolve, reject) => {
     };
     const kafkaPort = (process.env['KAFKA_BROKERS'] ?? '').split(',')[0]?.split(':')[1] ?? '9092';
     let restart: ReturnType<typeof run> | undefined;
+    let brokerDown: Promise<void> | undefined;
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < TOTAL; i = next++) {
-        if (i === 300)
+        if (i === 300) {
           restart = run(process.execPath, [join(ROOT, 'tools/kafka.js'), 'restart'], {
             KAFKA_KEEP_DATA: '1',
             KAFKA_PORT: kafkaPort,
           });
+          // The rest of the stream goes out once the broker is down, so it meets the restart.
+          brokerDown = eventually(
+            'the broker down',
+            async () => ((await portOpen(Number(kafkaPort))) ? undefined : true),
+            60_000,
+          ).then(() => undefined);
+        }
+        if (i >= 300) await brokerDown;
         await emit(i);
       }
     };
