@@ -341,7 +341,8 @@ module.exports = (context) => new Promise((resolve, reject) => {
     };
     const kafkaPort = (process.env['KAFKA_BROKERS'] ?? '').split(',')[0]?.split(':')[1] ?? '9092';
     let restart: ReturnType<typeof run> | undefined;
-    let brokerDown: Promise<void> | undefined;
+    let brokerDown: Promise<void> = Promise.reject(new Error('the restart never started'));
+    brokerDown.catch(() => undefined);
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < TOTAL; i = next++) {
@@ -363,8 +364,9 @@ module.exports = (context) => new Promise((resolve, reject) => {
     };
     await Promise.all(Array.from({ length: 8 }, worker));
     expect((await restart)?.code).toBe(0);
-    // The broker was down while events were being emitted: some emits were refused and sent again.
-    expect(refused).toBeGreaterThan(0);
+    // The broker went down after the first 300 events and before the rest: the stream met the restart.
+    // (Emits during the gap may be refused and sent again, or ride it out in the producer's retries.)
+    expect(await brokerDown.then(() => true)).toBe(true);
     await eventually(
       `every event run (emits refused ${refused} times)`,
       async () => (seen.size === TOTAL ? true : undefined),
