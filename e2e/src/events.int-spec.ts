@@ -36,6 +36,17 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
   }
 }
 
+/** Waits, through the CLI, until a resource shows `status`; gives what `get -o json` showed then. */
+function statusOf(dispatch: Session['dispatch'], kind: string, name: string, status: string) {
+  return eventually(`${kind} ${name} ${status}`, async () => {
+    const shown = JSON.parse((await dispatch(['get', kind, name, '-o', 'json'])).stdout) as {
+      status: string;
+      reason: string[];
+    };
+    return shown.status === status ? shown : undefined;
+  });
+}
+
 /**
  * The events acceptance through the dispatch CLI, the same in both shapes: solo on its in-process bus,
  * and the services on etcd and Kafka behind nginx.
@@ -68,10 +79,7 @@ function eventsSuite(shape: string, open: () => Promise<Session>): void {
       expect(
         await dispatch(['create', 'subscription', 'hello', '--event-type', 'test.event', '--name', 's1']),
       ).toMatchObject({ code: 0, stdout: 'Created subscription: s1\n' });
-      await eventually('s1 READY', async () => {
-        const res = await dispatch(['get', 'subscription', 's1', '-o', 'json']);
-        return (JSON.parse(res.stdout) as { status: string }).status === 'READY' || undefined;
-      });
+      await statusOf(dispatch, 'subscription', 's1', 'READY');
       const emitted = await dispatch([
         'emit',
         'test.event',
@@ -110,10 +118,7 @@ function eventsSuite(shape: string, open: () => Promise<Session>): void {
       expect((await dispatch(['create', 'subscription', 'fails', '--event-type', 'doomed.event'])).code).toBe(
         0,
       );
-      await eventually('fails-doomed-event READY', async () => {
-        const res = await dispatch(['get', 'subscription', 'fails-doomed-event', '-o', 'json']);
-        return (JSON.parse(res.stdout) as { status: string }).status === 'READY' || undefined;
-      });
+      await statusOf(dispatch, 'subscription', 'fails-doomed-event', 'READY');
       expect((await dispatch(['emit', 'doomed.event', '--data', '{}', '--event-id', 'doomed-1'])).code).toBe(
         0,
       );
@@ -212,10 +217,7 @@ function eventsSuite(shape: string, open: () => Promise<Session>): void {
       ]);
       expect(created.code).toBe(0);
       const path = /POST to (\S+)\)/.exec(created.stdout)?.[1] as string;
-      await eventually('hook READY', async () => {
-        const res = await dispatch(['get', 'eventdriver', 'hook', '-o', 'json']);
-        return (JSON.parse(res.stdout) as { status: string }).status === 'READY' || undefined;
-      });
+      await statusOf(dispatch, 'eventdriver', 'hook', 'READY');
       const body = '{"name":"Curl","place":"a webhook"}';
       const signature = `sha256=${createHmac('sha256', 's3cret').update(body).digest('hex')}`;
       const curl = await run('curl', [
@@ -247,11 +249,7 @@ function eventsSuite(shape: string, open: () => Promise<Session>): void {
         (await dispatch(['create', 'eventdrivertype', 'ghost', '/nonexistent/driver-program'])).code,
       ).toBe(0);
       expect((await dispatch(['create', 'eventdriver', 'ghost', '--name', 'haunted'])).code).toBe(0);
-      const driver = await eventually('haunted ERROR', async () => {
-        const res = await dispatch(['get', 'eventdriver', 'haunted', '-o', 'json']);
-        const d = JSON.parse(res.stdout) as { status: string; reason: string[] };
-        return d.status === 'ERROR' ? d : undefined;
-      });
+      const driver = await statusOf(dispatch, 'eventdriver', 'haunted', 'ERROR');
       expect(driver.reason[0]).toContain('cannot run /nonexistent/driver-program: no such executable');
       const bad = await dispatch(['create', 'eventdriver', 'timer', '--name', 'Bad_Name']);
       expect(bad.code).toBe(2);
@@ -306,10 +304,7 @@ module.exports = (context) => new Promise((resolve, reject) => {
     expect(
       (await session.dispatch(['create', 'subscription', 'count', '--event-type', 'burst.event'])).code,
     ).toBe(0);
-    await eventually('the subscription READY', async () => {
-      const res = await session.dispatch(['get', 'subscription', 'count-burst-event', '-o', 'json']);
-      return (JSON.parse(res.stdout) as { status: string }).status === 'READY' || undefined;
-    });
+    await statusOf(session.dispatch, 'subscription', 'count-burst-event', 'READY');
   }, 120_000);
 
   afterAll(async () => {
