@@ -55,6 +55,13 @@ function eventsSuite(shape: string, open: () => Promise<Session>): void {
   describe(`events through the dispatch CLI (${shape})`, () => {
     let session: Session;
     const dispatch = (args: string[], stdin?: string) => session.dispatch(args, stdin);
+    /** `dispatch create subscription FN --event-type TYPE --name NAME`, READY before it returns. */
+    const subscribe = async (fn: string, eventType: string, name: string) => {
+      expect(
+        await dispatch(['create', 'subscription', fn, '--event-type', eventType, '--name', name]),
+      ).toMatchObject({ code: 0, stdout: `Created subscription: ${name}\n` });
+      await statusOf(dispatch, 'subscription', name, 'READY');
+    };
     const runsOf = async (fn: string): Promise<Run[]> => {
       const res = await dispatch(['get', 'runs', fn, '-o', 'json']);
       return res.code === 0 ? (JSON.parse(res.stdout) as Run[]) : [];
@@ -76,10 +83,7 @@ function eventsSuite(shape: string, open: () => Promise<Session>): void {
     });
 
     it('runs a subscribed function with the event data as input and the event in its context', async () => {
-      expect(
-        await dispatch(['create', 'subscription', 'hello', '--event-type', 'test.event', '--name', 's1']),
-      ).toMatchObject({ code: 0, stdout: 'Created subscription: s1\n' });
-      await statusOf(dispatch, 'subscription', 's1', 'READY');
+      await subscribe('hello', 'test.event', 's1');
       const emitted = await dispatch([
         'emit',
         'test.event',
@@ -155,19 +159,7 @@ function eventsSuite(shape: string, open: () => Promise<Session>): void {
     });
 
     it('runs a subscribed function from a 1-second timer driver', async () => {
-      expect(
-        (
-          await dispatch([
-            'create',
-            'subscription',
-            'hello',
-            '--event-type',
-            'timer.tick',
-            '--name',
-            'on-tick',
-          ])
-        ).code,
-      ).toBe(0);
+      await subscribe('hello', 'timer.tick', 'on-tick');
       const created = await dispatch([
         'create',
         'eventdriver',
@@ -193,19 +185,7 @@ function eventsSuite(shape: string, open: () => Promise<Session>): void {
     });
 
     it('turns a signed curl POST to a webhook driver into a run', async () => {
-      expect(
-        (
-          await dispatch([
-            'create',
-            'subscription',
-            'hello',
-            '--event-type',
-            'webhook.request',
-            '--name',
-            'on-hook',
-          ])
-        ).code,
-      ).toBe(0);
+      await subscribe('hello', 'webhook.request', 'on-hook');
       const created = await dispatch([
         'create',
         'eventdriver',
