@@ -1,8 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { DispatchClient, type ResourceClient } from '@dispatch/api-client';
+import {
+  DispatchClient,
+  readCliConfig,
+  type CliContext,
+  type ResourceClient,
+} from '@dispatch/api-client';
 import { APPLICATION_TAG, DomainError, type Tag } from '@dispatch/contracts';
+import { credentialFor } from './credentials.js';
 
 /** The original Dispatch CLI's global flags. Unset ones come from the config file's current context. */
 export interface GlobalOptions {
@@ -19,22 +24,6 @@ export interface GlobalOptions {
   application?: string;
 }
 
-/** One server a user talks to, as stored in the config file. */
-export interface CliContext {
-  host: string;
-  port: number | string;
-  scheme: string;
-  insecure?: boolean;
-  organization: string;
-  project: string;
-  token?: string;
-}
-
-interface ConfigFile {
-  current?: string;
-  contexts?: Record<string, Partial<CliContext>>;
-}
-
 const LOCAL_SOLO: CliContext = {
   host: '127.0.0.1',
   port: 8080,
@@ -47,22 +36,9 @@ export function configPath(options: GlobalOptions): string {
   return options.config ?? process.env['DISPATCH_CONFIG'] ?? join(homedir(), '.dispatch', 'config.json');
 }
 
-/** `~/.dispatch/config.json`: `{ "current": "name", "contexts": { "name": { host, port, ... } } }`. */
-function readConfig(path: string): ConfigFile {
-  if (!existsSync(path)) return {};
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as ConfigFile;
-  } catch (err) {
-    throw new DomainError(
-      'INVALID_ARGUMENT',
-      `the config file ${path} is not valid JSON: ${(err as Error).message}`,
-    );
-  }
-}
-
 /** Flags over the current context over the local solo server's defaults. */
 export function resolveContext(options: GlobalOptions): CliContext {
-  const file = readConfig(configPath(options));
+  const file = readCliConfig(configPath(options));
   const current = file.current ? file.contexts?.[file.current] : undefined;
   if (file.current && !current) {
     throw new DomainError(
@@ -78,9 +54,22 @@ export function resolveContext(options: GlobalOptions): CliContext {
     insecure: options.insecure ?? merged.insecure,
     organization: options.organization ?? merged.organization,
     project: options.project ?? merged.project,
-    token: options.token ?? merged.token,
+    // A token given on the command line replaces whatever credential the context holds.
+    ...(options.token ? { token: options.token } : credentialsOf(merged)),
   };
 }
+
+/** The name of the current context, as `login` and `logout` update it. */
+export function currentContextName(options: GlobalOptions): string {
+  return readCliConfig(configPath(options)).current ?? 'default';
+}
+
+function credentialsOf(context: CliContext): Partial<CliContext> {
+  const { token, serviceAccount, jwtPrivateKey, session } = context;
+  return { token, serviceAccount, jwtPrivateKey, session };
+}
+
+export type { CliContext };
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 
@@ -92,6 +81,15 @@ export function outputFormat(options: GlobalOptions): OutputFormat {
 
 export function clientFor(options: GlobalOptions): DispatchClient {
   const context = resolveContext(options);
+  return clientOf(context, options, credentialFor(context, options));
+}
+
+/** A client of the context's server, with a given credential (or none, as `login` starts). */
+export function clientOf(
+  context: CliContext,
+  options: GlobalOptions,
+  token?: () => Promise<string | undefined>,
+): DispatchClient {
   if (context.scheme !== 'http' && context.scheme !== 'https') {
     throw new DomainError('INVALID_ARGUMENT', `unknown scheme '${context.scheme}': use http or https`);
   }
@@ -104,7 +102,7 @@ export function clientFor(options: GlobalOptions): DispatchClient {
     baseUrl: `${context.scheme}://${context.host}:${port}`,
     org: context.organization,
     project: context.project,
-    token: context.token,
+    token: token as (() => Promise<string>) | undefined,
   });
   return options.application ? inApplication(client, options.application) : client;
 }

@@ -429,6 +429,96 @@ program
     await execFunction(name, options, global());
   });
 
+program
+  .command('login')
+  .description('log in: as a user at the OpenID provider (browser, or --device), or as a service account')
+  .option('--service-account <name>', 'a service account of the organization ([org/]name)')
+  .option('--jwt-private-key <file>', "the service account's private key (PEM) to sign tokens with")
+  .option('--device', 'log in on another device (the device authorization flow), for a machine without a browser')
+  .option('--no-browser', 'print the login address instead of opening a browser')
+  .action(async (options: object) => {
+    const { login } = await import('./commands/login/login.js');
+    await login(options, global());
+  });
+
+program
+  .command('logout')
+  .description("forget the current context's credential, revoking an OpenID login")
+  .action(async () => {
+    const { logout } = await import('./commands/login/logout.js');
+    await logout(global());
+  });
+
+const iamModule = './commands/iam/iam.js';
+type IamModule = typeof import('./commands/iam/iam.js');
+const iamCall = async <K extends keyof IamModule>(fn: K): Promise<IamModule[K]> =>
+  ((await import(iamModule)) as IamModule)[fn];
+const iam = program.command('iam').description('identity: organizations, policies and service accounts');
+const policyFlags = (command: Command) =>
+  command
+    .option('--subject <subject>', 'a user, group:<name> or <org>/<service account> (repeatable)', collect)
+    .option('--resource <resource>', 'a resource kind, e.g. function, secret, or * (repeatable)', collect)
+    .option('--action <action>', 'get, create, update, delete, exec or * (repeatable)', collect)
+    .option('--global', 'the policy applies in every organization');
+
+const iamCreate = iam.command('create').description('create an organization, policy or service account');
+iamCreate
+  .command('organization')
+  .argument('<name>')
+  .action(async (name: string) => (await iamCall('createOrganization'))(name, global()));
+policyFlags(iamCreate.command('policy').argument('<name>')).action(async (name: string, flags: object) =>
+  (await iamCall('createPolicy'))(name, flags, global()),
+);
+iamCreate
+  .command('serviceaccount')
+  .alias('service-account')
+  .argument('<name>')
+  .requiredOption('--public-key <file>', "the account's RSA public key (PEM)")
+  .option('--domain <domain>', "the account's domain")
+  .action(async (name: string, flags: { publicKey: string; domain?: string }) =>
+    (await iamCall('createServiceAccount'))(name, flags, global()),
+  );
+
+const iamGet = iam.command('get').description('show organizations, policies or service accounts');
+iamGet
+  .command('organization')
+  .alias('organizations')
+  .argument('[name]')
+  .action(async (name?: string) => (await iamCall('getOrganizations'))(name, global()));
+iamGet
+  .command('policy')
+  .alias('policies')
+  .argument('[name]')
+  .action(async (name?: string) => (await iamCall('getPolicies'))(name, global()));
+iamGet
+  .command('serviceaccount')
+  .aliases(['serviceaccounts', 'service-account'])
+  .argument('[name]')
+  .action(async (name?: string) => (await iamCall('getServiceAccounts'))(name, global()));
+
+const iamUpdate = iam.command('update').description('change a policy or service account');
+policyFlags(iamUpdate.command('policy').argument('<name>')).action(async (name: string, flags: object) =>
+  (await iamCall('updatePolicy'))(name, flags, global()),
+);
+iamUpdate
+  .command('serviceaccount')
+  .alias('service-account')
+  .argument('<name>')
+  .option('--public-key <file>', "a new RSA public key (PEM): tokens signed with the old one stop working")
+  .option('--domain <domain>', "the account's domain")
+  .action(async (name: string, flags: object) => (await iamCall('updateServiceAccount'))(name, flags, global()));
+
+const iamDelete = iam.command('delete').description('delete an organization, policy or service account');
+for (const [noun, fn] of [
+  ['organization', 'deleteOrganization'],
+  ['policy', 'deletePolicy'],
+  ['serviceaccount', 'deleteServiceAccount'],
+] as const)
+  iamDelete
+    .command(noun)
+    .argument('<name>')
+    .action(async (name: string) => (await iamCall(fn))(name, global()));
+
 try {
   await program.parseAsync();
 } catch (err) {

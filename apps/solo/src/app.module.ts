@@ -1,7 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ApiGatewayModule } from '@dispatch/api-gateway';
+import { AccessModule } from '@dispatch/auth';
 import { EventsModule } from '@dispatch/events';
 import { FunctionsModule } from '@dispatch/functions';
+import { IdentityModule } from '@dispatch/identity';
 import { ImagesModule } from '@dispatch/images';
 import { PlatformModule } from '@dispatch/platform';
 import { SecretsModule } from '@dispatch/secrets';
@@ -18,6 +20,8 @@ export class SoloModule {
       module: SoloModule,
       imports: [
         PlatformModule.solo({ dataDir: config.dataDir }),
+        AccessModule.forRoot({ service: 'solo', oidc: config.oidc }),
+        IdentityModule.forRoot({ oidc: config.oidc }),
         ImagesModule.forRoot({ dataDir: config.dataDir }),
         FunctionsModule.forRoot({ dataDir: config.dataDir, runJournal: 'embedded' }),
         SecretsModule.forRoot({ dataDir: config.dataDir, key: config.secretsKey }),

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { oidcFromEnv, type OidcSettings } from '@dispatch/auth';
 import { envTypes, parseEnv, ConfigError } from '@dispatch/platform';
 
 export interface SoloConfig {
@@ -14,6 +15,10 @@ export interface SoloConfig {
   gatewayTlsPort: number;
   tlsCert?: string;
   tlsKey?: string;
+  /** The OpenID provider users log in with; without one, service accounts are the way in. */
+  oidc?: OidcSettings;
+  /** The CLI config file that gets the local admin's context (`dispatch` then works with no login). */
+  cliConfig: string;
 }
 
 export const SOLO_USAGE = `Usage: npm start -- [options]   (or: node apps/solo/dist/main.js [options])
@@ -31,6 +36,13 @@ Environment only:
   DISPATCH_TLS_CERT, DISPATCH_TLS_KEY
                          PEM files of the gateway's HTTPS certificate and key (default: a
                          self-signed pair for localhost, generated once into the data directory)
+  DISPATCH_CONFIG        the dispatch CLI's config file, which the first start gives a context
+                         for the local administrator (default ~/.dispatch/config.json)
+  DISPATCH_OIDC_ISSUER, DISPATCH_OIDC_CLIENT_ID, DISPATCH_OIDC_CLIENT_SECRET
+                         the OpenID provider users log in with (\`dispatch login\`)
+  DISPATCH_OIDC_USERNAME_CLAIM, DISPATCH_OIDC_GROUPS_CLAIM
+                         the claims naming the user (default email, else sub) and their
+                         groups (default groups)
   DISPATCH_SECRETS_KEY   the key sealing secrets, 32 bytes in base64 (default: generated once into
                          the data directory, readable by its owner only)
   -h, --help         show this help`;
@@ -64,6 +76,7 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
     ...(flags['gateway-port'] !== undefined && { DISPATCH_GATEWAY_PORT: flags['gateway-port'] }),
     ...(flags['gateway-tls-port'] !== undefined && { DISPATCH_GATEWAY_TLS_PORT: flags['gateway-tls-port'] }),
   };
+  const oidc = oidcFromEnv(merged);
   const parsed = parseEnv(
     {
       DISPATCH_HOST: envTypes.host('127.0.0.1'),
@@ -74,6 +87,7 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
       DISPATCH_GATEWAY_TLS_PORT: envTypes.port(8444),
       DISPATCH_TLS_CERT: envTypes.optional(),
       DISPATCH_TLS_KEY: envTypes.optional(),
+      DISPATCH_CONFIG: envTypes.path(join(homedir(), '.dispatch', 'config.json')),
     },
     merged,
   );
@@ -86,5 +100,7 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
     gatewayTlsPort: parsed.DISPATCH_GATEWAY_TLS_PORT,
     tlsCert: parsed.DISPATCH_TLS_CERT,
     tlsKey: parsed.DISPATCH_TLS_KEY,
+    cliConfig: resolve(parsed.DISPATCH_CONFIG),
+    ...(oidc && { oidc }),
   };
 }

@@ -2,6 +2,7 @@ import { GatewayServer } from '@dispatch/api-gateway';
 import { runMain, startHttpServer } from '@dispatch/platform';
 import { SoloModule } from './app.module.js';
 import { SOLO_USAGE, soloConfig } from './env.js';
+import { setUpLocalAdmin } from './local-admin.js';
 
 runMain('solo', async () => {
   const config = soloConfig(process.argv.slice(2), process.env);
@@ -20,4 +21,10 @@ runMain('solo', async () => {
   console.log(`Dispatch is listening on http://${config.host}:${port} (data in ${config.dataDir})`);
   const { urls } = app.get(GatewayServer);
   console.log(`Endpoints are served on ${urls.http} and ${urls.https}`);
+  const admin = await setUpLocalAdmin(app, config, port);
+  if (admin.keyFile)
+    console.log(
+      `${admin.created ? 'Created the local administrator' : 'The local administrator'}: key ${admin.keyFile}, ` +
+        `CLI context "solo" in ${config.cliConfig}`,
+    );
 });

@@ -3,4 +3,11 @@ export {
   ServiceAccountTokens,
   MAX_TOKEN_LIFETIME_S,
   type ServiceAccountKeys,
+  type VerifiedToken,
 } from './lib/service-account-tokens.js';
+export { OidcTokens, discoveryOptions, type OidcSettings } from './lib/oidc-tokens.js';
+export { AccessControl, ACCESS_CONFIG, type AccessConfig, type AccessCheck } from './lib/access-control.js';
+export { AccessGuard } from './lib/access.guard.js';
+export { AccessModule } from './lib/access.module.js';
+export { ServiceIdentity } from './lib/service-identity.js';
+export { oidcFromEnv, accessFromEnv } from './lib/access-env.js';

@@ -21,3 +21,12 @@ export { startTestApp, type TestApp } from './lib/test-app.js';
 export { ensurePrivateDir } from './lib/private-dir.js';
 export { EntityCache, type EntityCacheOptions } from './lib/entity-cache.js';
 export { EntityWorkers, type EntityWorker, type EntityWorkersOptions } from './lib/entity-workers.js';
+export {
+  Public,
+  Resource,
+  Action,
+  actionOfMethod,
+  PUBLIC_ROUTE,
+  ACCESS_RESOURCE,
+  ACCESS_ACTION,
+} from './lib/access.decorators.js';

@@ -17,16 +17,32 @@ import {
   type Image,
   type Run,
   type Secret,
+  type LoginConfig,
+  type LoginTokens,
+  type Organization,
+  type Policy,
+  type ServiceAccount,
   type Tag,
   type VersionInfo,
 } from '@dispatch/contracts';
+
+/** A device login under way: where the user goes, the code they enter, how often to ask. */
+export interface DeviceLogin {
+  deviceCode: string;
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete?: string;
+  interval: number;
+  expiresIn: number;
+}
 
 export interface ClientOptions {
   /** e.g. `http://127.0.0.1:8080`. */
   baseUrl: string;
   org?: string;
   project?: string;
-  token?: string;
+  /** The bearer credential, or where to get a current one for each request (a service's own). */
+  token?: string | (() => string | Promise<string>);
   /** Per-request deadline. */
   timeoutMs?: number;
 }
@@ -75,6 +91,32 @@ export class DispatchClient {
   readonly deadLetters = this.resource<DeadLetter>('/v1/event/deadletters');
   readonly eventDrivers = this.resource<EventDriver>('/v1/event/drivers');
   readonly eventDriverTypes = this.resource<EventDriverType>('/v1/event/drivertypes');
+  readonly organizations = this.resource<Organization>('/v1/iam/organization');
+  readonly policies = this.resource<Policy>('/v1/iam/policy');
+  readonly serviceAccounts = this.resource<ServiceAccount>('/v1/iam/serviceaccount');
+
+  /** Proves the client's credential (`/v1/iam/auth` without an original call). */
+  auth(): Promise<{ message: string }> {
+    return this.request<{ message: string }>('GET', '/v1/iam/auth');
+  }
+
+  /** The login broker: which OpenID provider to sign in with. */
+  loginConfig(): Promise<LoginConfig> {
+    return this.request<LoginConfig>('GET', '/v1/iam/login');
+  }
+
+  /** Redeems a code, a device code or a refresh token: tokens, or `pending` while a device login waits. */
+  loginToken(body: Record<string, string>): Promise<LoginTokens | { pending: true; slowDown: boolean }> {
+    return this.request('POST', '/v1/iam/login/token', body);
+  }
+
+  startDeviceLogin(): Promise<DeviceLogin> {
+    return this.request<DeviceLogin>('POST', '/v1/iam/login/device');
+  }
+
+  logout(refreshToken: string): Promise<void> {
+    return this.request<void>('POST', '/v1/iam/logout', { refreshToken });
+  }
 
   /** Emits an event (CloudEvents 1.0, or the 0.1 field names) in the client's org and project. */
   emit(event: Record<string, unknown>): Promise<Emission> {
@@ -124,7 +166,8 @@ export class DispatchClient {
       'x-dispatch-project': this.options.project ?? DEFAULT_PROJECT,
     };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.options.token) headers['authorization'] = `Bearer ${this.options.token}`;
+    const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
+    if (token) headers['authorization'] = `Bearer ${token}`;
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${path}`, {

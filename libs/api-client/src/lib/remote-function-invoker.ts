@@ -7,10 +7,14 @@ import type { FunctionInvoker, InvocationRequest, Run } from '@dispatch/contract
  * function, too busy) as the ApiError they are.
  */
 export class RemoteFunctionInvoker implements FunctionInvoker {
-  constructor(private readonly functionsUrl: string) {}
+  /** `token` is the calling service's own credential (its ServiceIdentity), current on each call. */
+  constructor(
+    private readonly functionsUrl: string,
+    private readonly token?: () => string,
+  ) {}
 
   run(scope: { org: string; project: string }, request: InvocationRequest): Promise<Run> {
-    const client = new DispatchClient({ baseUrl: this.functionsUrl, org: scope.org, project: scope.project });
+    const client = new DispatchClient({ baseUrl: this.functionsUrl, org: scope.org, project: scope.project, token: this.token });
     return client.request<Run>('POST', '/v1/runs', request);
   }
 }

@@ -34,6 +34,7 @@ const matches = (list: readonly string[], value: string) => list.includes('*') |
 export class PolicyEngine {
   private byOrg = new Map<string, PolicyEntry[]>();
   private global: PolicyEntry[] = [];
+  private globalSubjects = new Set<string>();
 
   /** Replaces the policies the engine decides from. */
   load(policies: Iterable<PolicyEntry>): void {
@@ -45,24 +46,38 @@ export class PolicyEngine {
     }
     this.byOrg = byOrg;
     this.global = global;
+    this.globalSubjects = new Set(global.flatMap((p) => p.spec.rules.flatMap((r) => r.subjects)));
+  }
+
+  /** Whether a global policy names the subject (or everyone): what lets a service account cross orgs. */
+  namedGlobally(subject: string): boolean {
+    return this.globalSubjects.has(subject) || this.globalSubjects.has('*');
   }
 
   decide(request: AccessRequest): Decision {
-    for (const policy of [...(this.byOrg.get(request.org) ?? []), ...this.global]) {
-      for (const rule of policy.spec.rules) {
-        if (
-          rule.subjects.some((s) => s === '*' || request.subjects.includes(s)) &&
-          matches(rule.resources, request.resource) &&
-          matches(rule.actions, request.action)
-        ) {
-          return { allowed: true, reason: `policy ${policy.name}${policy.spec.global ? ' (global)' : ''}` };
-        }
-      }
-    }
+    // On every API call's path: no arrays built, the org's policies then the global ones.
+    const allowedBy = firstAllowing(this.byOrg.get(request.org), request) ?? firstAllowing(this.global, request);
+    if (allowedBy)
+      return { allowed: true, reason: `policy ${allowedBy.name}${allowedBy.spec.global ? ' (global)' : ''}` };
     const who = request.subjects[0] ?? 'anonymous';
     return {
       allowed: false,
       reason: `${who} may not ${request.action} ${request.resource} in organization ${request.org}: no policy allows it`,
     };
   }
+}
+
+function firstAllowing(policies: PolicyEntry[] | undefined, request: AccessRequest): PolicyEntry | undefined {
+  if (!policies) return undefined;
+  for (const policy of policies) {
+    for (const rule of policy.spec.rules) {
+      if (
+        rule.subjects.some((s) => s === '*' || request.subjects.includes(s)) &&
+        matches(rule.resources, request.resource) &&
+        matches(rule.actions, request.action)
+      )
+        return policy;
+    }
+  }
+  return undefined;
 }

@@ -22,8 +22,10 @@ function sign(claims: { iss?: string; iat?: number; exp?: number }, key = regist
 }
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-async function refusal(token: string, org = 'acme'): Promise<string> {
-  const err = await tokens.verify(token, org).then(
+async function refusal(token: string, org = 'acme', global: string[] = []): Promise<string> {
+  const check = async () =>
+    ServiceAccountTokens.checkOrg(await tokens.verify(token), org, (s) => global.includes(s));
+  const err = await check().then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -34,7 +36,7 @@ async function refusal(token: string, org = 'acme'): Promise<string> {
 
 describe('service account tokens', () => {
   it('accepts a token signed with the registered key, naming its subject', async () => {
-    expect(await tokens.verify(await sign({ iss: 'acme/ci' }), 'acme')).toBe('acme/ci');
+    expect(await tokens.verify(await sign({ iss: 'acme/ci' }))).toMatchObject({ subject: 'acme/ci', org: 'acme' });
   });
 
   it('refuses a token signed with another key', async () => {
@@ -49,10 +51,15 @@ describe('service account tokens', () => {
     );
   });
 
-  it('refuses a token for another org, and an account that does not exist', async () => {
+  it('refuses a token for another org, unless a global policy names the account', async () => {
     expect(await refusal(await sign({ iss: 'acme/ci' }), 'other')).toBe(
       'the token is for organization acme, and this request is for other',
     );
+    const token = await tokens.verify(await sign({ iss: 'acme/ci' }));
+    expect(() => ServiceAccountTokens.checkOrg(token, 'other', (s) => s === 'acme/ci')).not.toThrow();
+  });
+
+  it('refuses an account that does not exist', async () => {
     expect(await refusal(await sign({ iss: 'acme/nobody' }))).toBe(
       'there is no service account nobody in organization acme',
     );

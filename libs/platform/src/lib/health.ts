@@ -8,6 +8,7 @@ import {
   type InjectionToken,
 } from '@nestjs/common';
 import type { HealthReport } from '@dispatch/contracts';
+import { Public } from './access.decorators.js';
 
 /** A dependency the service needs to do its work, checked by `/readyz`. */
 export interface HealthCheck {
@@ -49,6 +50,7 @@ async function run(check: HealthCheck): Promise<HealthReport['checks'][string]> 
  * `/readyz` checks every dependency and answers 503 naming the one that fails (readiness).
  */
 @Controller()
+@Public()
 export class HealthController {
   constructor(@Inject(HEALTH_CHECKS) private readonly checks: HealthCheck[]) {}
 

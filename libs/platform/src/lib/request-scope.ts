@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { DEFAULT_ORG, DEFAULT_PROJECT, DomainError, NAME_PATTERN } from '@dispatch/contracts';
+import { DEFAULT_ORG, DEFAULT_PROJECT, DomainError, NAME_PATTERN, SYSTEM_ORG } from '@dispatch/contracts';
 
 export interface RequestScope {
   org: string;
@@ -16,8 +16,11 @@ function header(value: string | string[] | undefined, name: string, fallback: st
 
 /** The org and project a call works in: the upstream API's headers, `default` when absent. */
 export function scopeOf(headers: Record<string, string | string[] | undefined>): RequestScope {
+  const org = header(headers['x-dispatch-org'], 'X-Dispatch-Org', DEFAULT_ORG);
+  if (org === SYSTEM_ORG)
+    throw new DomainError('INVALID_ARGUMENT', `organization ${SYSTEM_ORG} is reserved for Dispatch itself`);
   return {
-    org: header(headers['x-dispatch-org'], 'X-Dispatch-Org', DEFAULT_ORG),
+    org,
     project: header(headers['x-dispatch-project'], 'X-Dispatch-Project', DEFAULT_PROJECT),
   };
 }

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Controller, Get, Inject, Module, type DynamicModule } from '@nestjs/common';
 import type { VersionInfo } from '@dispatch/contracts';
+import { Public } from './access.decorators.js';
 
 /** The repository (or installed package) root: the nearest package.json named "dispatch" above this file. */
 function findRoot(): string | undefined {
@@ -53,6 +54,7 @@ export function readVersion(shape: string, env: NodeJS.ProcessEnv = process.env)
 const VERSION_INFO = Symbol.for('dispatch.version-info');
 
 @Controller('v1/version')
+@Public()
 export class VersionController {
   constructor(@Inject(VERSION_INFO) private readonly info: VersionInfo) {}
 

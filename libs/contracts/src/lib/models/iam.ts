@@ -40,3 +40,53 @@ export type ServiceAccount = ApiModel<ServiceAccountSpec>;
 
 export type OrganizationSpec = Record<string, never>;
 export type Organization = ApiModel<OrganizationSpec>;
+
+/**
+ * Where identity entities live in the store: they belong to an org, not to a project. A user's project
+ * of this name never meets them: their kinds are written by the identity domain only.
+ */
+export const IAM_PROJECT = 'iam';
+
+/**
+ * The org of installation-wide identity records (the bootstrap identity) and of Dispatch's own services'
+ * accounts. Reserved: no call may name it in X-Dispatch-Org, and no organization may take its name.
+ */
+export const SYSTEM_ORG = 'dispatch-system';
+export const BOOTSTRAP_KIND = 'bootstrap';
+export const BOOTSTRAP_NAME = 'bootstrap';
+/** The `iss` of a bootstrap identity's tokens, and its subject in decisions. */
+export const BOOTSTRAP_SUBJECT = 'bootstrap';
+
+/**
+ * The bootstrap identity of a fresh installation: whoever holds the private half of `publicKey` may
+ * manage organisations, service accounts and policies while `enabled`; creating the first administrator
+ * policy turns it off for good.
+ */
+export interface BootstrapSpec {
+  publicKey: string;
+  enabled: boolean;
+}
+
+/** The identity a credential proves, as `/v1/iam/auth` and the CLI's `whoami` report it. */
+export interface Caller {
+  kind: 'service-account' | 'user' | 'bootstrap';
+  /** The caller's identity and groups (`group:<name>`), as policy rules name them. */
+  subjects: string[];
+}
+
+/** What the login broker (`/v1/iam/login`) tells a client about the OpenID provider it should use. */
+export interface LoginConfig {
+  issuer: string;
+  clientId: string;
+  scopes: string;
+}
+
+/** Tokens the login broker hands a client after a grant: the ID token is the API credential. */
+export interface LoginTokens {
+  idToken: string;
+  refreshToken?: string;
+  /** Seconds since the epoch at which the ID token expires. */
+  expiresAt: number;
+  subject: string;
+  groups: string[];
+}

@@ -1,10 +1,11 @@
 import { Controller, Delete, Get, Param, Query } from '@nestjs/common';
 import type { DeadLetter } from '@dispatch/contracts';
-import { Scope, type RequestScope } from '@dispatch/platform';
+import { Scope, type RequestScope, Resource } from '@dispatch/platform';
 import { DeadLetterService } from './dead-letter.service.js';
 
 /** `/v1/event/deadletters`: events whose delivery ran out of attempts (not in the upstream API). */
 @Controller('v1/event/deadletters')
+@Resource('deadletter')
 export class DeadLetterController {
   constructor(private readonly deadLetters: DeadLetterService) {}
 

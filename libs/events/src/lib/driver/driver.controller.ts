@@ -1,11 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import type { EventDriver, EventDriverType } from '@dispatch/contracts';
-import { parseTagFilter, Scope, type RequestScope } from '@dispatch/platform';
+import { parseTagFilter, Scope, type RequestScope, Resource } from '@dispatch/platform';
 import { DriverTypeService } from './driver-type.service.js';
 import { DriverService } from './driver.service.js';
 
 /** `/v1/event/drivers`, as in the upstream event-manager.yaml (create answers 201). */
 @Controller('v1/event/drivers')
+@Resource('eventdriver')
 export class DriverController {
   constructor(private readonly drivers: DriverService) {}
 
@@ -42,6 +43,7 @@ export class DriverController {
 
 /** `/v1/event/drivertypes`, as in the upstream event-manager.yaml; the built-in types are listed too. */
 @Controller('v1/event/drivertypes')
+@Resource('eventdrivertype')
 export class DriverTypeController {
   constructor(private readonly types: DriverTypeService) {}
 

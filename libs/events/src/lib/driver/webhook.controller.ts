@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Body, Controller, Headers, HttpCode, Inject, Optional, Param, Post, Req } from '@nestjs/common';
 import { DomainError, SECRETS_RESOLVER, type Emission, type SecretsResolver } from '@dispatch/contracts';
+import { Public } from '@dispatch/platform';
 import { EmissionService } from '../emission/emission.service.js';
 import { settingsOf } from './driver-config.js';
 import { DriverService } from './driver.service.js';
@@ -13,6 +14,7 @@ import { webhookSecret } from './kinds/webhook.js';
  * becomes one event. The org and project are in the path: the caller is not a Dispatch user.
  */
 @Controller('v1/event/hooks')
+@Public()
 export class WebhookController {
   constructor(
     private readonly drivers: DriverService,

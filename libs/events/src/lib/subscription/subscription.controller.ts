@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import type { Subscription } from '@dispatch/contracts';
-import { parseTagFilter, Scope, type RequestScope } from '@dispatch/platform';
+import { parseTagFilter, Scope, type RequestScope, Resource } from '@dispatch/platform';
 import { SubscriptionService } from './subscription.service.js';
 
 /** `/v1/event/subscriptions`, as in the upstream event-manager.yaml (create answers 201). */
 @Controller('v1/event/subscriptions')
+@Resource('subscription')
 export class SubscriptionController {
   constructor(private readonly subscriptions: SubscriptionService) {}
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { DomainError, NAME_PATTERN, type Run } from '@dispatch/contracts';
-import { parseBody, Scope, type RequestScope } from '@dispatch/platform';
+import { parseBody, Scope, type RequestScope, Action, Resource } from '@dispatch/platform';
 import { z } from 'zod';
 import { RunService } from './run.service.js';
 
@@ -26,10 +26,12 @@ interface StatusReply {
 
 /** `/v1/runs`: execute a function (200 with the finished Run, 202 when not blocking) and read runs. */
 @Controller('v1/runs')
+@Resource('function')
 export class RunController {
   constructor(private readonly runs: RunService) {}
 
   @Post()
+  @Action('exec')
   async run(
     @Scope() scope: RequestScope,
     @Body() body: unknown,

@@ -1,0 +1,109 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import type { Organization, Policy, ServiceAccount } from '@dispatch/contracts';
+import { Resource, Scope, type RequestScope } from '@dispatch/platform';
+import { OrganizationService } from './organization.service.js';
+import { PolicyService } from './policy.service.js';
+import { ServiceAccountService } from './service-account.service.js';
+
+/** `/v1/iam/organization`, as in the upstream identity-manager.yaml. */
+@Controller('v1/iam/organization')
+@Resource('organization')
+export class OrganizationController {
+  constructor(private readonly orgs: OrganizationService) {}
+
+  @Post()
+  @HttpCode(201)
+  create(@Body() body: unknown): Promise<Organization> {
+    return this.orgs.create(body);
+  }
+
+  @Get()
+  list(): Promise<Organization[]> {
+    return this.orgs.list();
+  }
+
+  @Get(':name')
+  get(@Param('name') name: string): Promise<Organization> {
+    return this.orgs.get(name);
+  }
+
+  @Put(':name')
+  update(@Param('name') name: string, @Body() body: unknown): Promise<Organization> {
+    return this.orgs.update(name, body);
+  }
+
+  @Delete(':name')
+  delete(@Param('name') name: string): Promise<Organization> {
+    return this.orgs.delete(name);
+  }
+}
+
+/** `/v1/iam/policy` of the org in X-Dispatch-Org. */
+@Controller('v1/iam/policy')
+@Resource('policy')
+export class PolicyController {
+  constructor(private readonly policies: PolicyService) {}
+
+  @Post()
+  @HttpCode(201)
+  create(@Scope() scope: RequestScope, @Body() body: unknown): Promise<Policy> {
+    return this.policies.create(scope.org, body);
+  }
+
+  @Get()
+  list(@Scope() scope: RequestScope): Promise<Policy[]> {
+    return this.policies.list(scope.org);
+  }
+
+  @Get(':name')
+  get(@Scope() scope: RequestScope, @Param('name') name: string): Promise<Policy> {
+    return this.policies.get(scope.org, name);
+  }
+
+  @Put(':name')
+  update(@Scope() scope: RequestScope, @Param('name') name: string, @Body() body: unknown): Promise<Policy> {
+    return this.policies.update(scope.org, name, body);
+  }
+
+  @Delete(':name')
+  delete(@Scope() scope: RequestScope, @Param('name') name: string): Promise<Policy> {
+    return this.policies.delete(scope.org, name);
+  }
+}
+
+/** `/v1/iam/serviceaccount` of the org in X-Dispatch-Org. */
+@Controller('v1/iam/serviceaccount')
+@Resource('serviceaccount')
+export class ServiceAccountController {
+  constructor(private readonly accounts: ServiceAccountService) {}
+
+  @Post()
+  @HttpCode(201)
+  create(@Scope() scope: RequestScope, @Body() body: unknown): Promise<ServiceAccount> {
+    return this.accounts.create(scope.org, body);
+  }
+
+  @Get()
+  list(@Scope() scope: RequestScope): Promise<ServiceAccount[]> {
+    return this.accounts.list(scope.org);
+  }
+
+  @Get(':name')
+  get(@Scope() scope: RequestScope, @Param('name') name: string): Promise<ServiceAccount> {
+    return this.accounts.get(scope.org, name);
+  }
+
+  @Put(':name')
+  update(
+    @Scope() scope: RequestScope,
+    @Param('name') name: string,
+    @Body() body: unknown,
+  ): Promise<ServiceAccount> {
+    return this.accounts.update(scope.org, name, body);
+  }
+
+  @Delete(':name')
+  delete(@Scope() scope: RequestScope, @Param('name') name: string): Promise<ServiceAccount> {
+    return this.accounts.delete(scope.org, name);
+  }
+}

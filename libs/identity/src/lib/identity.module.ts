@@ -1,0 +1,42 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { AuthController } from './auth.controller.js';
+import { BootstrapService } from './bootstrap.service.js';
+import { OrganizationController, PolicyController, ServiceAccountController } from './iam.controllers.js';
+import { IDENTITY_CONFIG, type IdentityConfig } from './identity.config.js';
+import { LocalAdmin } from './local-admin.js';
+import { LoginBroker } from './login-broker.js';
+import { LoginController } from './login.controller.js';
+import { OrganizationService } from './organization.service.js';
+import { PolicyService } from './policy.service.js';
+import { ServiceAccountService } from './service-account.service.js';
+
+/**
+ * The identity domain (`/v1/iam/...`, as in the upstream identity-manager.yaml): organisations, policies
+ * and service accounts, bootstrap mode, the login broker for the OpenID provider, and `/v1/iam/auth`.
+ * The guard that enforces what these define is AccessModule (@dispatch/auth), in every process.
+ */
+@Module({})
+export class IdentityModule {
+  static forRoot(config: IdentityConfig): DynamicModule {
+    return {
+      module: IdentityModule,
+      controllers: [
+        OrganizationController,
+        PolicyController,
+        ServiceAccountController,
+        LoginController,
+        AuthController,
+      ],
+      providers: [
+        { provide: IDENTITY_CONFIG, useValue: config },
+        OrganizationService,
+        PolicyService,
+        ServiceAccountService,
+        BootstrapService,
+        LocalAdmin,
+        LoginBroker,
+      ],
+      exports: [LocalAdmin, OrganizationService, PolicyService, ServiceAccountService],
+    };
+  }
+}

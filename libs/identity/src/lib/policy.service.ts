@@ -1,0 +1,58 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { DomainError, POLICY_KIND, type Policy, type PolicySpec } from '@dispatch/contracts';
+import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
+import { AccessControl } from '@dispatch/auth';
+import { parseBody } from '@dispatch/platform';
+import { BootstrapService } from './bootstrap.service.js';
+import { IamEntities } from './iam-entities.js';
+import { policyBody } from './iam-input.js';
+import { OrganizationService } from './organization.service.js';
+
+/** Policies (`/v1/iam/policy`): rules of an org, or of every org when `global`. */
+@Injectable()
+export class PolicyService {
+  private readonly policies: IamEntities<PolicySpec>;
+
+  constructor(
+    @Inject(ENTITY_STORE) store: EntityStore,
+    private readonly orgs: OrganizationService,
+    private readonly bootstrap: BootstrapService,
+    @Optional() access?: AccessControl,
+  ) {
+    this.policies = new IamEntities(store, access, POLICY_KIND, 'policy');
+  }
+
+  async create(org: string, body: unknown): Promise<Policy> {
+    const input = parseBody(policyBody, body, 'policy');
+    await this.orgs.mustExist(org);
+    const spec = { rules: input.rules, global: input.global ?? false };
+    const created = await this.policies.create(org, input.name, spec);
+    await this.bootstrap.policyStored(spec);
+    return this.policies.model(created);
+  }
+
+  async get(org: string, name: string): Promise<Policy> {
+    return this.policies.model(await this.policies.get(org, name));
+  }
+
+  async list(org: string): Promise<Policy[]> {
+    return (await this.policies.list(org)).map((e) => this.policies.model(e));
+  }
+
+  async update(org: string, name: string, body: unknown): Promise<Policy> {
+    const input = parseBody(policyBody, { name, ...(body as object) }, 'policy');
+    if (input.name !== name)
+      throw new DomainError('INVALID_ARGUMENT', `the body names policy ${input.name}, the path ${name}`);
+    const current = await this.policies.get(org, name);
+    const spec = { rules: input.rules, global: input.global ?? current.spec.global };
+    const updated = await this.policies.update(current, spec);
+    await this.bootstrap.policyStored(spec);
+    return this.policies.model(updated);
+  }
+
+  async delete(org: string, name: string): Promise<Policy> {
+    const current = await this.policies.get(org, name);
+    await this.policies.delete(current);
+    return this.policies.model(current);
+  }
+}
