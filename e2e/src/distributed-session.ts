@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, ROOT, start, waitForHttp, type Started } from './processes.js';
-import { cliFor, createNodejsImage, type Session } from './session.js';
+import { SignJWT } from 'jose';
+import { bearerOf, cliFor, createNodejsImage, type Session } from './session.js';
 
 export type ServiceName = 'identity' | 'images' | 'functions' | 'secrets' | 'events' | 'api-gateway';
 
@@ -13,24 +14,31 @@ export interface DistributedSession extends Session {
   urls: Partial<Record<ServiceName, string>>;
   /** The org this session works in: its own, so sessions on one etcd and Kafka never meet. */
   org: string;
+  /** The etcd key prefix of this installation: each session is a fresh installation. */
+  etcdNamespace: string;
 }
 
 /**
- * The distributed shape as processes: the given services on the test etcd and Kafka (ETCD_ENDPOINTS,
- * KAFKA_BROKERS), one data directory between them as one volume would be, behind nginx as the ingress
- * (tools/nginx.js); the dispatch CLI talks to the ingress, as a user's would.
+ * The distributed shape as processes: the given services and identity on the test etcd and Kafka
+ * (ETCD_ENDPOINTS, KAFKA_BROKERS), one data directory between them as one volume would be, behind nginx
+ * as the ingress (tools/nginx.js); the dispatch CLI talks to the ingress, as a user's would. Each session
+ * is a fresh installation (its own etcd namespace), bootstrapped as an operator would: the bootstrap
+ * identity creates the org, an administrator service account and its policy, and the CLI logs in as it.
  */
 export async function startDistributedSession(
   name: string,
-  services: ServiceName[],
+  requested: ServiceName[],
   env: NodeJS.ProcessEnv = {},
 ): Promise<DistributedSession> {
+  const services: ServiceName[] = requested.includes('identity') ? requested : ['identity', ...requested];
   const etcd = process.env['ETCD_ENDPOINTS'];
   const kafka = process.env['KAFKA_BROKERS'];
   if (!etcd || !kafka) throw new Error('ETCD_ENDPOINTS and KAFKA_BROKERS must be set: run `npm test`');
   const work = mkdtempSync(join(tmpdir(), `dispatch-${name}-`));
   const dataDir = join(work, 'data');
   const org = `e2e-${randomBytes(4).toString('hex')}`;
+  const etcdNamespace = `/${org}/`;
+  const bootstrapKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const ports = Object.fromEntries(
     await Promise.all(services.map(async (s) => [s, await freePort()] as const)),
   );
@@ -47,6 +55,10 @@ export async function startDistributedSession(
       const proc = start(process.execPath, [join(ROOT, 'apps', service, 'dist/main.js')], {
         DISPATCH_PORT: String(ports[service]),
         DISPATCH_ETCD_ENDPOINTS: etcd,
+        DISPATCH_ETCD_NAMESPACE: etcdNamespace,
+        DISPATCH_BOOTSTRAP_PUBLIC_KEY: bootstrapKey.publicKey
+          .export({ type: 'spki', format: 'pem' })
+          .toString(),
         DISPATCH_KAFKA_BROKERS: kafka,
         DISPATCH_DATA_DIR: dataDir,
         DISPATCH_FUNCTIONS_URL: urls.functions ?? 'http://127.0.0.1:1',
@@ -75,10 +87,14 @@ export async function startDistributedSession(
     const ingress = `http://127.0.0.1:${ingressPort}`;
     await waitForHttp(`${ingress}/v1/version`, nginx, 200, 30_000);
 
-    const dispatch = cliFor(ingressPort, work, ['--organization', org]);
+    const config = join(work, 'config.json');
+    const dispatch = cliFor(ingressPort, work, ['--organization', org], config);
+    const adminKey = await bootstrap(dispatch, work, org, bootstrapKey.privateKey);
     return {
       urls,
       org,
+      etcdNamespace,
+      authorization: () => bearerOf(`${org}/admin`, adminKey),
       work,
       dataDir,
       api: ingress,
@@ -95,4 +111,38 @@ export async function startDistributedSession(
     await stop();
     throw new Error(`${(err as Error).message}\n${output.slice(-4000)}`);
   }
+}
+
+/**
+ * What an operator does on a fresh installation: as the bootstrap identity, create the org, a service
+ * account `admin` and a policy making it the org's administrator (which ends bootstrap mode); then log
+ * the CLI in as that account. Gives the account's private key file.
+ */
+async function bootstrap(
+  dispatch: Session['dispatch'],
+  work: string,
+  org: string,
+  bootstrapPrivateKey: ReturnType<typeof generateKeyPairSync>['privateKey'],
+): Promise<string> {
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: 'RS256' })
+    .setIssuer('bootstrap')
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(bootstrapPrivateKey);
+  const admin = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const keyFile = join(work, 'admin.key');
+  writeFileSync(keyFile, admin.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  writeFileSync(join(work, 'admin.pub'), admin.publicKey.export({ type: 'spki', format: 'pem' }));
+  const asBootstrap = ['--token', token, 'iam', 'create'];
+  for (const args of [
+    [...asBootstrap, 'organization', org],
+    [...asBootstrap, 'serviceaccount', 'admin', '--public-key', join(work, 'admin.pub')],
+    [...asBootstrap, 'policy', 'admin', '--subject', `${org}/admin`, '--resource', '*', '--action', '*'],
+    ['login', '--service-account', 'admin', '--jwt-private-key', keyFile],
+  ]) {
+    const result = await dispatch(args);
+    if (result.code !== 0) throw new Error(`bootstrap: dispatch ${args.join(' ')}: ${result.stderr}`);
+  }
+  return keyFile;
 }

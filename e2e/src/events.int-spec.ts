@@ -294,13 +294,14 @@ module.exports = (context) => new Promise((resolve, reject) => {
 
   it('runs the function exactly once per event id for 1,000 events emitted across the restart', async () => {
     const TOTAL = 1000;
+    const authorization = await session.authorization();
     let refused = 0;
     /** An emit retried until the bus takes it, as a client with the same event id would. */
     const emit = async (i: number): Promise<void> => {
       for (let attempt = 0; ; attempt += 1) {
         const res = await fetch(`${session.api}/v1/event`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-dispatch-org': session.org },
+          headers: { 'content-type': 'application/json', 'x-dispatch-org': session.org, authorization },
           body: JSON.stringify({
             specversion: '1.0',
             type: 'burst.event',

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SignJWT } from 'jose';
 import { ROOT } from './processes.js';
 
 export interface CliResult {
@@ -18,19 +21,29 @@ export interface Session {
   dispatch(args: string[], stdin?: string): Promise<CliResult>;
   /** Creates a nodejs base image and image named `nodejs`, without dependencies, and waits for it. */
   nodejsImage(): Promise<void>;
+  /** An `Authorization` header value of the session's administrator, for calls made without the CLI. */
+  authorization(): Promise<string>;
   /** Writes a file into the work directory and gives its path. */
   write(name: string, text: string): string;
   stop(): Promise<void>;
 }
 
-/** The dispatch CLI against an API on `port`, in `work`, with no user config in the way. */
-export function cliFor(port: number, work: string, globalArgs: string[] = []): Session['dispatch'] {
+/**
+ * The dispatch CLI against an API on `port`, in `work`, with the session's own config file (never the
+ * user's): the administrator's context, or none.
+ */
+export function cliFor(
+  port: number,
+  work: string,
+  globalArgs: string[] = [],
+  config = join(work, 'no-config.json'),
+): Session['dispatch'] {
   return (args, stdin) =>
     new Promise((resolve) => {
       const child = spawn(
         process.execPath,
         [join(ROOT, 'apps/cli/bin/dispatch.js'), '--port', String(port), ...globalArgs, ...args],
-        { cwd: work, env: { ...process.env, DISPATCH_CONFIG: join(work, 'no-config.json') } },
+        { cwd: work, env: { ...process.env, DISPATCH_CONFIG: config } },
       );
       let stdout = '';
       let stderr = '';
@@ -57,4 +70,15 @@ export async function createNodejsImage(
   ]);
   const image = await dispatch([...cliArgs, 'create', 'image', 'nodejs', 'node-base', '--wait']);
   if (image.code !== 0) throw new Error(`the nodejs image did not build: ${image.stderr}`);
+}
+
+/** A bearer header of a service account, signed with its private key file as the CLI does. */
+export async function bearerOf(account: string, keyFile: string): Promise<string> {
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: 'RS256' })
+    .setIssuer(account)
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(createPrivateKey(readFileSync(keyFile, 'utf8')));
+  return `Bearer ${token}`;
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, ROOT, start, waitForHttp, type Started } from './processes.js';
-import { cliFor, createNodejsImage, type Session } from './session.js';
+import { bearerOf, cliFor, createNodejsImage, type Session } from './session.js';
 
 export type { CliResult } from './session.js';
 
@@ -16,35 +16,51 @@ export interface SoloSession extends Session {
 }
 
 /** The built solo on `port` and `dataDir`, its gateway on free ports so tests never collide. */
-export function startSolo(port: number, dataDir: string, extraArgs: string[] = []): Started {
-  return start(process.execPath, [
-    join(ROOT, 'apps/solo/dist/main.js'),
-    '--port',
-    String(port),
-    '--data-dir',
-    dataDir,
-    '--gateway-port',
-    '0',
-    '--gateway-tls-port',
-    '0',
-    ...extraArgs,
-  ]);
+export function startSolo(
+  port: number,
+  dataDir: string,
+  extraArgs: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Started {
+  return start(
+    process.execPath,
+    [
+      join(ROOT, 'apps/solo/dist/main.js'),
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir,
+      '--gateway-port',
+      '0',
+      '--gateway-tls-port',
+      '0',
+      ...extraArgs,
+    ],
+    // Its CLI context goes into the data directory unless said otherwise, never into the user's config.
+    { DISPATCH_CONFIG: join(dataDir, 'cli-config.json'), ...env },
+  );
 }
 
-export async function startSoloSession(name: string, extraArgs: string[] = []): Promise<SoloSession> {
+export async function startSoloSession(
+  name: string,
+  extraArgs: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<SoloSession> {
   const work = mkdtempSync(join(tmpdir(), `dispatch-${name}-`));
   const dataDir = join(work, 'data');
   const port = await freePort();
-  const solo = startSolo(port, dataDir, extraArgs);
+  const solo = startSolo(port, dataDir, extraArgs, { DISPATCH_CONFIG: join(work, 'config.json'), ...env });
   await waitForHttp(`http://127.0.0.1:${port}/readyz`, solo);
   // Printed just after the API starts listening, so possibly a moment after it first answers.
   let served: RegExpExecArray | null = null;
   for (let i = 0; i < 100 && !served; i += 1) {
     served = /Endpoints are served on (\S+) and (\S+)/.exec(solo.output());
+    if (served && !/local administrator/.test(solo.output())) served = null;
     if (!served) await new Promise((r) => setTimeout(r, 50));
   }
   if (!served) throw new Error(`solo did not say where endpoints are served:\n${solo.output()}`);
-  const dispatch = cliFor(port, work);
+  // The CLI uses the context solo wrote for the local administrator, as a user's would.
+  const dispatch = cliFor(port, work, [], join(work, 'config.json'));
   return {
     port,
     gateway: { http: served[1] as string, https: served[2] as string },
@@ -53,6 +69,7 @@ export async function startSoloSession(name: string, extraArgs: string[] = []): 
     dataDir,
     dispatch,
     nodejsImage: (cliArgs = []) => createNodejsImage(dispatch, cliArgs),
+    authorization: () => bearerOf('default/admin', join(dataDir, 'admin.key')),
     write: (file, text) => {
       writeFileSync(join(work, file), text);
       return join(work, file);

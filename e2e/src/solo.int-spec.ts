@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -19,15 +19,10 @@ const solo = (port: number, dataDir: string) => startSolo(port, dataDir);
 describe('solo', () => {
   it('starts with `npm start`, answers its version and health, and stops cleanly', async () => {
     const port = await freePort();
-    const proc = start('npm', [
-      'start',
-      '--silent',
-      '--',
-      '--port',
-      String(port),
-      '--data-dir',
-      tempDataDir(),
-    ]);
+    const dataDir = tempDataDir();
+    const proc = start('npm', ['start', '--silent', '--', '--port', String(port), '--data-dir', dataDir], {
+      DISPATCH_CONFIG: join(dataDir, 'cli-config.json'),
+    });
     try {
       const res = await waitForHttp(`http://127.0.0.1:${port}/v1/version`, proc, 200, 90_000);
       const version = (await res.json()) as Record<string, string>;
@@ -57,19 +52,76 @@ describe('solo', () => {
     const proc = solo(port, tempDataDir());
     try {
       await waitForHttp(`http://127.0.0.1:${port}/healthz`, proc);
-      const out = await run(process.execPath, [
-        'apps/cli/bin/dispatch.js',
-        '--port',
-        String(port),
-        'version',
-        '-o',
-        'json',
-      ]);
+      const out = await run(
+        process.execPath,
+        ['apps/cli/bin/dispatch.js', '--port', String(port), 'version', '-o', 'json'],
+        { DISPATCH_CONFIG: join(tmpdir(), 'dispatch-no-config.json') },
+      );
       expect(out.code).toBe(0);
       expect(JSON.parse(out.stdout)).toMatchObject({ server: { shape: 'solo' } });
     } finally {
       expect(await proc.stop()).toBe(0);
     }
+  }, 60_000);
+
+  it('makes the local user its administrator on the first start, and refuses calls without a credential', async () => {
+    const port = await freePort();
+    const dataDir = tempDataDir();
+    const config = join(dataDir, 'cli-config.json');
+    const keyFile = join(dataDir, 'admin.key');
+    const cli = (...args: string[]) =>
+      run(process.execPath, ['apps/cli/bin/dispatch.js', ...args], { DISPATCH_CONFIG: config });
+    let proc = solo(port, dataDir);
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`, proc);
+      for (let i = 0; i < 100 && !existsSync(config); i += 1) await new Promise((r) => setTimeout(r, 50));
+      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+      expect(statSync(config).mode & 0o777).toBe(0o600);
+      expect(JSON.parse(readFileSync(config, 'utf8'))).toEqual({
+        current: 'solo',
+        contexts: {
+          solo: expect.objectContaining({ port, serviceAccount: 'default/admin', jwtPrivateKey: keyFile }),
+        },
+      });
+
+      const anonymous = await fetch(`http://127.0.0.1:${port}/v1/function`);
+      expect(anonymous.status).toBe(401);
+      expect(await anonymous.json()).toMatchObject({
+        errorCode: 'UNAUTHENTICATED',
+        message: expect.stringContaining('needs a credential'),
+      });
+      const forged = await fetch(`http://127.0.0.1:${port}/v1/function`, {
+        headers: { authorization: 'Bearer not-a-token' },
+      });
+      expect(forged.status).toBe(401);
+
+      // The CLI, with no login, is the administrator: everything, in any org.
+      expect((await cli('get', 'functions')).code).toBe(0);
+      expect((await cli('--organization', 'elsewhere', 'get', 'secrets')).code).toBe(0);
+      const policies = await cli('iam', 'get', 'policies', '-o', 'json');
+      expect(JSON.parse(policies.stdout)).toEqual([
+        expect.objectContaining({
+          name: 'admin',
+          global: true,
+          rules: [{ subjects: ['default/admin'], resources: ['*'], actions: ['*'] }],
+        }),
+      ]);
+    } finally {
+      expect(await proc.stop()).toBe(0);
+    }
+    expect(proc.output()).toContain('Created the local administrator');
+
+    // A restart keeps the administrator as it is.
+    const key = readFileSync(keyFile, 'utf8');
+    proc = solo(port, dataDir);
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`, proc);
+      expect((await cli('get', 'functions')).code).toBe(0);
+    } finally {
+      expect(await proc.stop()).toBe(0);
+    }
+    expect(readFileSync(keyFile, 'utf8')).toBe(key);
+    expect(proc.output()).not.toContain('Created the local administrator');
   }, 60_000);
 
   it('keeps its data across a restart', async () => {

@@ -1,6 +1,7 @@
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { ApiGatewayModule } from '@dispatch/api-gateway';
 import { RemoteFunctionInvoker } from '@dispatch/api-client';
+import { AccessModule, accessFromEnv, ServiceIdentity } from '@dispatch/auth';
 import { FUNCTION_INVOKER } from '@dispatch/contracts';
 import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
 
@@ -23,12 +24,18 @@ export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
   @Global()
   @Module({
     providers: [
-      { provide: FUNCTION_INVOKER, useValue: new RemoteFunctionInvoker(own.DISPATCH_FUNCTIONS_URL) },
+      {
+        provide: FUNCTION_INVOKER,
+        inject: [ServiceIdentity],
+        useFactory: (identity: ServiceIdentity) =>
+          new RemoteFunctionInvoker(own.DISPATCH_FUNCTIONS_URL, () => identity.token()),
+      },
     ],
     exports: [FUNCTION_INVOKER],
   })
   class RemoteFunctionsModule {}
   return [
+    AccessModule.forRoot(accessFromEnv('api-gateway', { serviceIdentity: true })),
     RemoteFunctionsModule,
     ApiGatewayModule.forRoot({
       dataDir: env.DISPATCH_DATA_DIR,

@@ -1,11 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DispatchClient,
-  readCliConfig,
-  type CliContext,
-  type ResourceClient,
-} from '@dispatch/api-client';
+import { DispatchClient, readCliConfig, type CliContext, type ResourceClient } from '@dispatch/api-client';
 import { APPLICATION_TAG, DomainError, type Tag } from '@dispatch/contracts';
 import { credentialFor } from './credentials.js';
 

@@ -434,7 +434,10 @@ program
   .description('log in: as a user at the OpenID provider (browser, or --device), or as a service account')
   .option('--service-account <name>', 'a service account of the organization ([org/]name)')
   .option('--jwt-private-key <file>', "the service account's private key (PEM) to sign tokens with")
-  .option('--device', 'log in on another device (the device authorization flow), for a machine without a browser')
+  .option(
+    '--device',
+    'log in on another device (the device authorization flow), for a machine without a browser',
+  )
   .option('--no-browser', 'print the login address instead of opening a browser')
   .action(async (options: object) => {
     const { login } = await import('./commands/login/login.js');
@@ -504,9 +507,11 @@ iamUpdate
   .command('serviceaccount')
   .alias('service-account')
   .argument('<name>')
-  .option('--public-key <file>', "a new RSA public key (PEM): tokens signed with the old one stop working")
+  .option('--public-key <file>', 'a new RSA public key (PEM): tokens signed with the old one stop working')
   .option('--domain <domain>', "the account's domain")
-  .action(async (name: string, flags: object) => (await iamCall('updateServiceAccount'))(name, flags, global()));
+  .action(async (name: string, flags: object) =>
+    (await iamCall('updateServiceAccount'))(name, flags, global()),
+  );
 
 const iamDelete = iam.command('delete').description('delete an organization, policy or service account');
 for (const [noun, fn] of [

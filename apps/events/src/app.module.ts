@@ -1,5 +1,6 @@
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { RemoteFunctionInvoker, RemoteSecretsResolver } from '@dispatch/api-client';
+import { AccessModule, accessFromEnv, ServiceIdentity } from '@dispatch/auth';
 import { FUNCTION_INVOKER, SECRETS_RESOLVER } from '@dispatch/contracts';
 import { EventsModule } from '@dispatch/events';
 import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
@@ -21,12 +22,26 @@ export function serviceModules(_env: ServiceEnv): (Type | DynamicModule)[] {
   @Global()
   @Module({
     providers: [
-      { provide: FUNCTION_INVOKER, useValue: new RemoteFunctionInvoker(own.DISPATCH_FUNCTIONS_URL) },
+      {
+        provide: FUNCTION_INVOKER,
+        inject: [ServiceIdentity],
+        useFactory: (identity: ServiceIdentity) =>
+          new RemoteFunctionInvoker(own.DISPATCH_FUNCTIONS_URL, () => identity.token()),
+      },
       // Event drivers' secrets.
-      { provide: SECRETS_RESOLVER, useValue: new RemoteSecretsResolver(own.DISPATCH_SECRETS_URL) },
+      {
+        provide: SECRETS_RESOLVER,
+        inject: [ServiceIdentity],
+        useFactory: (identity: ServiceIdentity) =>
+          new RemoteSecretsResolver(own.DISPATCH_SECRETS_URL, () => identity.token()),
+      },
     ],
     exports: [FUNCTION_INVOKER, SECRETS_RESOLVER],
   })
   class RemoteFunctionsModule {}
-  return [RemoteFunctionsModule, EventsModule.forRoot()];
+  return [
+    AccessModule.forRoot(accessFromEnv('events', { serviceIdentity: true })),
+    RemoteFunctionsModule,
+    EventsModule.forRoot(),
+  ];
 }

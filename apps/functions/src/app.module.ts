@@ -1,6 +1,7 @@
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { SECRETS_RESOLVER } from '@dispatch/contracts';
 import { RemoteSecretsResolver } from '@dispatch/api-client';
+import { AccessModule, accessFromEnv, ServiceIdentity } from '@dispatch/auth';
 import { FunctionsModule } from '@dispatch/functions';
 import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
 
@@ -16,11 +17,19 @@ export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
   );
   @Global()
   @Module({
-    providers: [{ provide: SECRETS_RESOLVER, useValue: new RemoteSecretsResolver(DISPATCH_SECRETS_URL) }],
+    providers: [
+      {
+        provide: SECRETS_RESOLVER,
+        inject: [ServiceIdentity],
+        useFactory: (identity: ServiceIdentity) =>
+          new RemoteSecretsResolver(DISPATCH_SECRETS_URL, () => identity.token()),
+      },
+    ],
     exports: [SECRETS_RESOLVER],
   })
   class RemoteSecretsModule {}
   return [
+    AccessModule.forRoot(accessFromEnv('functions', { serviceIdentity: true })),
     RemoteSecretsModule,
     FunctionsModule.forRoot({ dataDir: env.DISPATCH_DATA_DIR, runJournal: 'store' }),
   ];

@@ -1,4 +1,5 @@
 import type { DynamicModule, Type } from '@nestjs/common';
+import { AccessModule, accessFromEnv } from '@dispatch/auth';
 import { ImagesModule } from '@dispatch/images';
 import type { ServiceEnv } from '@dispatch/platform';
 
@@ -7,5 +8,8 @@ import type { ServiceEnv } from '@dispatch/platform';
  * (etcd store, Kafka bus, health, version) is added by `runDistributedService`.
  */
 export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
-  return [ImagesModule.forRoot({ dataDir: env.DISPATCH_DATA_DIR })];
+  return [
+    AccessModule.forRoot(accessFromEnv('images')),
+    ImagesModule.forRoot({ dataDir: env.DISPATCH_DATA_DIR }),
+  ];
 }

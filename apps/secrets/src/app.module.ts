@@ -1,4 +1,5 @@
 import type { DynamicModule, Type } from '@nestjs/common';
+import { AccessModule, accessFromEnv } from '@dispatch/auth';
 import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
 import { SecretsModule } from '@dispatch/secrets';
 
@@ -9,5 +10,8 @@ import { SecretsModule } from '@dispatch/secrets';
  */
 export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
   const { DISPATCH_SECRETS_KEY } = parseEnv({ DISPATCH_SECRETS_KEY: envTypes.optional() }, process.env);
-  return [SecretsModule.forRoot({ dataDir: env.DISPATCH_DATA_DIR, key: DISPATCH_SECRETS_KEY })];
+  return [
+    AccessModule.forRoot(accessFromEnv('secrets')),
+    SecretsModule.forRoot({ dataDir: env.DISPATCH_DATA_DIR, key: DISPATCH_SECRETS_KEY }),
+  ];
 }

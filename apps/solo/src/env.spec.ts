@@ -11,6 +11,7 @@ describe('soloConfig', () => {
       dataDir: join(homedir(), '.dispatch', 'data'),
       gatewayPort: 8081,
       gatewayTlsPort: 8444,
+      cliConfig: join(homedir(), '.dispatch', 'config.json'),
     });
   });
 
@@ -26,6 +27,15 @@ describe('soloConfig', () => {
     expect(
       soloConfig(['--gateway-port', '0'], { DISPATCH_GATEWAY_TLS_PORT: '9444', DISPATCH_SECRETS_KEY: 'k' }),
     ).toMatchObject({ gatewayPort: 0, gatewayTlsPort: 9444, secretsKey: 'k' });
+  });
+
+  it('takes an OpenID provider, and refuses one without a client id', () => {
+    expect(
+      soloConfig([], { DISPATCH_OIDC_ISSUER: 'http://127.0.0.1:9400', DISPATCH_OIDC_CLIENT_ID: 'dispatch' }),
+    ).toMatchObject({ oidc: { issuer: 'http://127.0.0.1:9400', clientId: 'dispatch' } });
+    expect(() => soloConfig([], { DISPATCH_OIDC_ISSUER: 'http://127.0.0.1:9400' })).toThrow(
+      /DISPATCH_OIDC_CLIENT_ID: required/,
+    );
   });
 
   it('refuses an unknown flag and a bad port, naming them', () => {

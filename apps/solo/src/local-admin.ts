@@ -17,23 +17,24 @@ export const SOLO_CONTEXT = 'solo';
  * config's `solo` context is pointed at this server and that key, so `dispatch` works with no login on
  * this machine, while the API still refuses a call without a credential.
  */
-export async function setUpLocalAdmin(
-  app: INestApplicationContext,
-  config: SoloConfig,
-  port: number,
-): Promise<{ keyFile?: string; created: boolean }> {
-  const keyFile = join(config.dataDir, 'admin.key');
+export async function createLocalAdmin(app: INestApplicationContext, config: SoloConfig): Promise<boolean> {
+  const keyFile = adminKeyFile(config);
   const admin = app.get(LocalAdmin);
-  let created = false;
   if (await admin.needed()) {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     await ensurePrivateDir(config.dataDir);
     // The key is on disk before the account exists: a crash in between never leaves an admin no one holds.
     writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
     await admin.create(publicKey.export({ type: 'spki', format: 'pem' }).toString());
-    created = true;
+    return true;
   }
-  if (!existsSync(keyFile)) return { created };
+  return false;
+}
+
+/** Points the CLI's `solo` context at this server (on the port it got) and the administrator's key. */
+export function saveLocalContext(config: SoloConfig, port: number): string | undefined {
+  const keyFile = adminKeyFile(config);
+  if (!existsSync(keyFile)) return undefined;
   saveCliContext(config.cliConfig, SOLO_CONTEXT, {
     host: config.host === '0.0.0.0' ? '127.0.0.1' : config.host,
     port,
@@ -43,5 +44,7 @@ export async function setUpLocalAdmin(
     serviceAccount: `${LOCAL_ADMIN.org}/${LOCAL_ADMIN.account}`,
     jwtPrivateKey: keyFile,
   });
-  return { keyFile, created };
+  return keyFile;
 }
+
+const adminKeyFile = (config: SoloConfig) => join(config.dataDir, 'admin.key');

@@ -2,7 +2,7 @@ import { GatewayServer } from '@dispatch/api-gateway';
 import { runMain, startHttpServer } from '@dispatch/platform';
 import { SoloModule } from './app.module.js';
 import { SOLO_USAGE, soloConfig } from './env.js';
-import { setUpLocalAdmin } from './local-admin.js';
+import { createLocalAdmin, saveLocalContext } from './local-admin.js';
 
 runMain('solo', async () => {
   const config = soloConfig(process.argv.slice(2), process.env);
@@ -10,8 +10,13 @@ runMain('solo', async () => {
     console.log(SOLO_USAGE);
     return;
   }
+  let created = false;
   const app = await startHttpServer({
     module: SoloModule.forRoot(config),
+    // Bootstrapped before the first call: once solo answers, its administrator exists.
+    beforeListen: async (app) => {
+      created = await createLocalAdmin(app, config);
+    },
     host: config.host,
     port: config.port,
   });
@@ -21,10 +26,10 @@ runMain('solo', async () => {
   console.log(`Dispatch is listening on http://${config.host}:${port} (data in ${config.dataDir})`);
   const { urls } = app.get(GatewayServer);
   console.log(`Endpoints are served on ${urls.http} and ${urls.https}`);
-  const admin = await setUpLocalAdmin(app, config, port);
-  if (admin.keyFile)
+  const keyFile = saveLocalContext(config, port);
+  if (keyFile)
     console.log(
-      `${admin.created ? 'Created the local administrator' : 'The local administrator'}: key ${admin.keyFile}, ` +
+      `${created ? 'Created the local administrator' : 'The local administrator'}: key ${keyFile}, ` +
         `CLI context "solo" in ${config.cliConfig}`,
     );
 });

@@ -14,7 +14,12 @@ export class RemoteFunctionInvoker implements FunctionInvoker {
   ) {}
 
   run(scope: { org: string; project: string }, request: InvocationRequest): Promise<Run> {
-    const client = new DispatchClient({ baseUrl: this.functionsUrl, org: scope.org, project: scope.project, token: this.token });
+    const client = new DispatchClient({
+      baseUrl: this.functionsUrl,
+      org: scope.org,
+      project: scope.project,
+      token: this.token,
+    });
     return client.request<Run>('POST', '/v1/runs', request);
   }
 }

@@ -86,7 +86,12 @@ export class AccessControl implements OnModuleInit, OnModuleDestroy {
         ),
     });
     // A deleted account, a rotated key or the end of bootstrap mode must not live on in remembered tokens.
-    this.accounts = new EntityCache({ name: 'accounts', store, kind: SERVICE_ACCOUNT_KIND, onChange: forget });
+    this.accounts = new EntityCache({
+      name: 'accounts',
+      store,
+      kind: SERVICE_ACCOUNT_KIND,
+      onChange: forget,
+    });
     this.bootstrap = new EntityCache({ name: 'bootstrap', store, kind: BOOTSTRAP_KIND, onChange: forget });
     this.serviceAccountTokens = new ServiceAccountTokens({
       publicKey: async (org, account) => {

@@ -16,7 +16,9 @@ export function oidcFromEnv(env: NodeJS.ProcessEnv = process.env): OidcSettings 
   );
   if (!read.DISPATCH_OIDC_ISSUER) return undefined;
   if (!URL.canParse(read.DISPATCH_OIDC_ISSUER))
-    throw new ConfigError(`DISPATCH_OIDC_ISSUER: must be the provider's URL (got ${read.DISPATCH_OIDC_ISSUER})`);
+    throw new ConfigError(
+      `DISPATCH_OIDC_ISSUER: must be the provider's URL (got ${read.DISPATCH_OIDC_ISSUER})`,
+    );
   if (!read.DISPATCH_OIDC_CLIENT_ID)
     throw new ConfigError('DISPATCH_OIDC_CLIENT_ID: required with DISPATCH_OIDC_ISSUER');
   return {

@@ -59,7 +59,9 @@ export class OidcTokens {
       kind: 'user',
       subjects: [
         user,
-        ...(Array.isArray(groups) ? groups.filter((g) => typeof g === 'string').map((g) => `group:${g}`) : []),
+        ...(Array.isArray(groups)
+          ? groups.filter((g) => typeof g === 'string').map((g) => `group:${g}`)
+          : []),
       ],
     };
   }

@@ -56,7 +56,8 @@ export class PolicyEngine {
 
   decide(request: AccessRequest): Decision {
     // On every API call's path: no arrays built, the org's policies then the global ones.
-    const allowedBy = firstAllowing(this.byOrg.get(request.org), request) ?? firstAllowing(this.global, request);
+    const allowedBy =
+      firstAllowing(this.byOrg.get(request.org), request) ?? firstAllowing(this.global, request);
     if (allowedBy)
       return { allowed: true, reason: `policy ${allowedBy.name}${allowedBy.spec.global ? ' (global)' : ''}` };
     const who = request.subjects[0] ?? 'anonymous';

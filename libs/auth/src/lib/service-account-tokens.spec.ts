@@ -36,7 +36,10 @@ async function refusal(token: string, org = 'acme', global: string[] = []): Prom
 
 describe('service account tokens', () => {
   it('accepts a token signed with the registered key, naming its subject', async () => {
-    expect(await tokens.verify(await sign({ iss: 'acme/ci' }))).toMatchObject({ subject: 'acme/ci', org: 'acme' });
+    expect(await tokens.verify(await sign({ iss: 'acme/ci' }))).toMatchObject({
+      subject: 'acme/ci',
+      org: 'acme',
+    });
   });
 
   it('refuses a token signed with another key', async () => {

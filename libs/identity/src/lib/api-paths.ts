@@ -2,7 +2,15 @@
  * The resource and action of an API path, for `/v1/iam/auth`, which decides calls it only sees the URI
  * of. It mirrors the controllers' @Resource and @Action; the route-enumerating test holds them together.
  */
-const PUBLIC_PREFIXES = ['/healthz', '/readyz', '/v1/version', '/v1/event/hooks/', '/v1/iam/login', '/v1/iam/logout', '/v1/iam/auth'];
+const PUBLIC_PREFIXES = [
+  '/healthz',
+  '/readyz',
+  '/v1/version',
+  '/v1/event/hooks/',
+  '/v1/iam/login',
+  '/v1/iam/logout',
+  '/v1/iam/auth',
+];
 
 const RESOURCES: [prefix: string, resource: string][] = [
   ['/v1/event/subscriptions', 'subscription'],

@@ -64,7 +64,9 @@ export class BootstrapService implements OnApplicationBootstrap {
     if (!makesAdministrator(spec)) return;
     const record = await this.record();
     if (!record?.spec.enabled) return;
-    this.offer(await this.store.update<BootstrapSpec>({ ...record, spec: { ...record.spec, enabled: false } }));
+    this.offer(
+      await this.store.update<BootstrapSpec>({ ...record, spec: { ...record.spec, enabled: false } }),
+    );
     this.logger.log('an administrator policy exists: bootstrap mode is over');
   }
 

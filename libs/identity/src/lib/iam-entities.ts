@@ -1,10 +1,4 @@
-import {
-  DomainError,
-  IAM_PROJECT,
-  toApiModel,
-  type ApiModel,
-  type Entity,
-} from '@dispatch/contracts';
+import { DomainError, IAM_PROJECT, toApiModel, type ApiModel, type Entity } from '@dispatch/contracts';
 import type { EntityStore } from '@dispatch/entity-store';
 import type { AccessControl } from '@dispatch/auth';
 

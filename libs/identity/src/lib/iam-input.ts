@@ -20,9 +20,12 @@ export const policyBody = z.object({
       z.object({
         subjects: names('subjects'),
         resources: names('resources'),
-        actions: names('actions').refine((actions) => actions.every((a) => IAM_ACTIONS.includes(a as never)), {
-          message: `actions must be among ${IAM_ACTIONS.join(', ')}`,
-        }),
+        actions: names('actions').refine(
+          (actions) => actions.every((a) => IAM_ACTIONS.includes(a as never)),
+          {
+            message: `actions must be among ${IAM_ACTIONS.join(', ')}`,
+          },
+        ),
       }),
       { error: 'rules is required: a list of {subjects, resources, actions}' },
     )

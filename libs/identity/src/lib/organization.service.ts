@@ -52,7 +52,10 @@ export class OrganizationService {
   async update(name: string, body: unknown): Promise<Organization> {
     const input = parseBody(organizationBody, { name, ...(body as object) }, 'organization');
     if (input.name !== name)
-      throw new DomainError('INVALID_ARGUMENT', `the body names organization ${input.name}, the path ${name}`);
+      throw new DomainError(
+        'INVALID_ARGUMENT',
+        `the body names organization ${input.name}, the path ${name}`,
+      );
     const current = await this.orgs.get(name, name);
     return this.orgs.model(await this.orgs.update(current, {}));
   }

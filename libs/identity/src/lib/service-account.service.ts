@@ -31,7 +31,10 @@ export class ServiceAccountService {
   async create(org: string, body: unknown): Promise<ServiceAccount> {
     const input = parseBody(serviceAccountBody, body, 'service account');
     await this.orgs.mustExist(org);
-    const spec: ServiceAccountSpec = { publicKey: input.publicKey, ...(input.domain && { domain: input.domain }) };
+    const spec: ServiceAccountSpec = {
+      publicKey: input.publicKey,
+      ...(input.domain && { domain: input.domain }),
+    };
     return this.accounts.model(await this.accounts.create(org, input.name, spec));
   }
 
@@ -47,9 +50,15 @@ export class ServiceAccountService {
   async update(org: string, name: string, body: unknown): Promise<ServiceAccount> {
     const input = parseBody(serviceAccountBody, { name, ...(body as object) }, 'service account');
     if (input.name !== name)
-      throw new DomainError('INVALID_ARGUMENT', `the body names service account ${input.name}, the path ${name}`);
+      throw new DomainError(
+        'INVALID_ARGUMENT',
+        `the body names service account ${input.name}, the path ${name}`,
+      );
     const current = await this.accounts.get(org, name);
-    const spec: ServiceAccountSpec = { publicKey: input.publicKey, ...(input.domain && { domain: input.domain }) };
+    const spec: ServiceAccountSpec = {
+      publicKey: input.publicKey,
+      ...(input.domain && { domain: input.domain }),
+    };
     return this.accounts.model(await this.accounts.update(current, spec));
   }
 

@@ -11,6 +11,8 @@ export interface HttpServerOptions {
   host: string;
   port: number;
   logLevels?: LogLevel[];
+  /** Work that must be done before the first call is answered (solo's first-start bootstrap). */
+  beforeListen?: (app: NestFastifyApplication) => Promise<void>;
   /** Stop on SIGTERM/SIGINT (default); tests that start several apps in one process turn it off. */
   handleSignals?: boolean;
 }
@@ -28,6 +30,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<NestF
   );
   app.useGlobalFilters(new DomainErrorFilter());
   acceptJsonBodies(app);
+  if (options.beforeListen) {
+    await app.init();
+    await options.beforeListen(app);
+  }
   await app.listen(options.port, options.host);
   if (options.handleSignals === false) return app;
   // Nest's own shutdown hooks re-raise the signal after closing, so the process would end "killed";

@@ -13,6 +13,8 @@ export interface DistributedPlatformConfig {
   /** The service's name, reported by /v1/version and used as the Kafka client id. */
   service: string;
   etcdEndpoints: string[];
+  /** A key prefix of this installation's in a shared etcd. */
+  etcdNamespace?: string;
   kafkaBrokers: string[];
 }
 
@@ -44,7 +46,11 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       imports: [
-        EntityStoreModule.forRoot({ type: 'etcd', endpoints: config.etcdEndpoints }),
+        EntityStoreModule.forRoot({
+          type: 'etcd',
+          endpoints: config.etcdEndpoints,
+          namespace: config.etcdNamespace,
+        }),
         MessageBusModule.forRoot({ type: 'kafka', brokers: config.kafkaBrokers, clientId: config.service }),
         HealthModule.forRoot(checks),
         VersionModule.forRoot(config.service),

@@ -20,6 +20,7 @@ export function serviceEnv(defaultPort: number, env: NodeJS.ProcessEnv = process
       DISPATCH_HOST: envTypes.host('127.0.0.1'),
       DISPATCH_PORT: envTypes.port(defaultPort),
       DISPATCH_ETCD_ENDPOINTS: envTypes.list('http://127.0.0.1:2379'),
+      DISPATCH_ETCD_NAMESPACE: envTypes.optional(),
       DISPATCH_KAFKA_BROKERS: envTypes.list('127.0.0.1:9092'),
       DISPATCH_DATA_DIR: envTypes.path(join(homedir(), '.dispatch', 'services')),
     },
@@ -38,6 +39,7 @@ export function runDistributedService(spec: DistributedServiceSpec): void {
         PlatformModule.distributed({
           service: spec.service,
           etcdEndpoints: env.DISPATCH_ETCD_ENDPOINTS,
+          etcdNamespace: env.DISPATCH_ETCD_NAMESPACE,
           kafkaBrokers: env.DISPATCH_KAFKA_BROKERS,
         }),
         ...spec.modules(env),

@@ -12,7 +12,10 @@ export interface PolicyFlags {
 
 /** Repeated flags and comma-separated lists both, as the original CLI's string slices took them. */
 const listOf = (values: string[] | undefined) =>
-  (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 
 function ruleOf(flags: PolicyFlags, fallback?: Policy['rules'][number]) {
   const rule = {
@@ -89,7 +92,9 @@ export async function updateServiceAccount(
 
 export async function getOrganizations(name: string | undefined, global: GlobalOptions): Promise<void> {
   const client = clientFor(global);
-  const list: Organization[] = name ? [await client.organizations.get(name)] : await client.organizations.list();
+  const list: Organization[] = name
+    ? [await client.organizations.get(name)]
+    : await client.organizations.list();
   print(outputFormat(global), name ? list[0] : list, () => [
     ['NAME', 'CREATED'],
     ...list.map((o) => [o.name, when(o.createdTime)]),

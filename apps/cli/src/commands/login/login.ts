@@ -99,12 +99,17 @@ async function loopbackCallback() {
           }
           redeem(callbackUrl.href)
             .then((answer) => {
-              if ('pending' in answer) throw new DomainError('INTERNAL', 'the broker answered a code as pending');
-              res.writeHead(200, { 'content-type': 'text/plain' }).end('Logged in to Dispatch. You can close this window.\n');
+              if ('pending' in answer)
+                throw new DomainError('INTERNAL', 'the broker answered a code as pending');
+              res
+                .writeHead(200, { 'content-type': 'text/plain' })
+                .end('Logged in to Dispatch. You can close this window.\n');
               done(answer);
             })
             .catch((err: unknown) => {
-              res.writeHead(401, { 'content-type': 'text/plain' }).end(`The login failed: ${(err as Error).message}\n`);
+              res
+                .writeHead(401, { 'content-type': 'text/plain' })
+                .end(`The login failed: ${(err as Error).message}\n`);
               fail(err);
             })
             .finally(() => {
@@ -135,7 +140,8 @@ async function deviceLogin(client: DispatchClient): Promise<LoginTokens> {
 
 /** Best effort: where no browser can be opened, the printed address is the way. */
 function tryOpen(url: string): void {
-  const command = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'start' : 'xdg-open';
+  const command =
+    process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'start' : 'xdg-open';
   try {
     spawn(command, [url], { stdio: 'ignore', detached: true })
       .on('error', () => undefined)

@@ -16,7 +16,11 @@ export function sessionOf(issuer: string, tokens: LoginTokens): CliSession {
  * Stores a login in the current context, in place of whatever credential it held, with the server it
  * was made against (so a first `dispatch login --host ...` leaves a context that keeps working).
  */
-export function saveLogin(context: CliContext, options: GlobalOptions, credential: Partial<CliContext>): void {
+export function saveLogin(
+  context: CliContext,
+  options: GlobalOptions,
+  credential: Partial<CliContext>,
+): void {
   const { host, port, scheme, insecure, organization, project } = context;
   saveCliContext(
     configPath(options),
@@ -51,7 +55,8 @@ export async function refreshSession(context: CliContext, options: GlobalOptions
         );
       throw err;
     });
-  if ('pending' in answer) throw new DomainError('INTERNAL', 'the login broker answered a refresh as pending');
+  if ('pending' in answer)
+    throw new DomainError('INTERNAL', 'the login broker answered a refresh as pending');
   const refreshed = sessionOf(session.issuer, answer);
   saveCliContext(configPath(options), currentContextName(options), { session: refreshed });
   return refreshed;

@@ -1,5 +1,5 @@
 import { DomainError } from '@dispatch/contracts';
-import type { Etcd3, Lease } from 'etcd3';
+import type { Lease, Namespace } from 'etcd3';
 import type { LockHandle } from '../entity-store.js';
 
 /**
@@ -9,7 +9,7 @@ import type { LockHandle } from '../entity-store.js';
  */
 export class EtcdLock {
   constructor(
-    private readonly client: Etcd3,
+    private readonly client: Namespace,
     private readonly key: string,
     private readonly name: string,
     private readonly ttlSeconds: number,

@@ -1,5 +1,12 @@
 import { DomainError, type Entity } from '@dispatch/contracts';
-import { Etcd3, EtcdError, type IKeyValue, type IOptions, type Lease as EtcdLease } from 'etcd3';
+import {
+  Etcd3,
+  EtcdError,
+  type IKeyValue,
+  type IOptions,
+  type Lease as EtcdLease,
+  type Namespace,
+} from 'etcd3';
 import type {
   DeleteOptions,
   EntityRef,
@@ -35,6 +42,11 @@ export interface EtcdStoreOptions {
   endpoints: string[];
   /** Per-call deadline; a down etcd answers UNAVAILABLE after this rather than hanging a request. */
   timeoutMs?: number;
+  /**
+   * A key prefix every key of this installation goes under (e.g. `/tenant-a/`), so installations can
+   * share one etcd cluster without meeting; none by default.
+   */
+  namespace?: string;
 }
 
 /**
@@ -43,7 +55,8 @@ export interface EtcdStoreOptions {
  * so concurrent writers are serialised by etcd itself.
  */
 export class EtcdEntityStore implements EntityStore {
-  private readonly client: Etcd3;
+  private readonly root: Etcd3;
+  private readonly client: Namespace;
   private readonly leases = new Map<string, EtcdLease>();
 
   constructor(options: EtcdStoreOptions) {
@@ -51,7 +64,8 @@ export class EtcdEntityStore implements EntityStore {
       hosts: options.endpoints,
       defaultCallOptions: () => ({ deadline: Date.now() + (options.timeoutMs ?? 5000) }),
     };
-    this.client = new Etcd3(clientOptions);
+    this.root = new Etcd3(clientOptions);
+    this.client = options.namespace ? this.root.namespace(options.namespace) : this.root;
   }
 
   async get<S>(ref: EntityRef): Promise<Entity<S>> {
@@ -201,7 +215,7 @@ export class EtcdEntityStore implements EntityStore {
   async close(): Promise<void> {
     for (const lease of this.leases.values()) await lease.revoke().catch(() => undefined);
     this.leases.clear();
-    this.client.close();
+    this.root.close();
   }
 
   private leaseId(lease: Lease): string {
