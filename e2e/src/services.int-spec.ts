@@ -7,10 +7,19 @@ const kafka = process.env.KAFKA_BROKERS;
 if (!etcd || !kafka) throw new Error('ETCD_ENDPOINTS and KAFKA_BROKERS must be set: run `npm test`');
 
 const SERVICES = ['identity', 'images', 'functions', 'secrets', 'events', 'api-gateway'];
+/** A route each service owns; the guard must refuse it without a credential in every one. */
+const GUARDED: Record<string, string> = {
+  identity: '/v1/iam/policy',
+  images: '/v1/image',
+  functions: '/v1/runs',
+  secrets: '/v1/secret',
+  events: '/v1/event/subscriptions',
+  'api-gateway': '/v1/endpoint',
+};
 
 describe('distributed services', () => {
   it.each(SERVICES)(
-    '%s boots on etcd and Kafka, reports ready, and stops cleanly',
+    '%s boots on etcd and Kafka, reports ready, refuses a call without a credential, and stops cleanly',
     async (service) => {
       const port = await freePort();
       const proc = start(process.execPath, [join(ROOT, 'apps', service, 'dist/main.js')], {
@@ -30,6 +39,8 @@ describe('distributed services', () => {
           shape: string;
         };
         expect(version.shape).toBe(service);
+        const anonymous = await fetch(`http://127.0.0.1:${port}${GUARDED[service]}`);
+        expect(anonymous.status).toBe(401);
       } finally {
         expect(await proc.stop()).toBe(0);
       }

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { SignJWT } from 'jose';
 import { IAM_PROJECT, SERVICE_ACCOUNT_KIND, SYSTEM_ORG, type ServiceAccountSpec } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore, type Lease } from '@dispatch/entity-store';
@@ -17,8 +17,12 @@ const LEASE_TTL_S = 30;
  */
 @Injectable()
 export class ServiceIdentity implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('service-identity');
   private privateKey?: KeyObject;
+  private publicKey?: string;
   private lease?: Lease;
+  private registered?: Promise<void>;
+  private stopped = false;
   private current?: { token: string; renewAt: number };
   private readonly name: string;
 
@@ -29,26 +33,53 @@ export class ServiceIdentity implements OnModuleInit, OnModuleDestroy {
     this.name = `${config.service ?? 'dispatch'}-${randomBytes(6).toString('hex')}`;
   }
 
+  /**
+   * The key and the first token are made at once; the account is registered in the background, retried
+   * while the store is unreachable (a service starts, and reports not ready, without its store), and
+   * registered again if its lease is ever lost.
+   */
   async onModuleInit(): Promise<void> {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     this.privateKey = privateKey;
-    this.lease = await this.store.grantLease(LEASE_TTL_S);
-    await this.store.create<ServiceAccountSpec>(
-      {
-        org: SYSTEM_ORG,
-        project: IAM_PROJECT,
-        kind: SERVICE_ACCOUNT_KIND,
-        name: this.name,
-        status: 'READY',
-        spec: { publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() },
-      },
-      { lease: this.lease },
-    );
+    this.publicKey = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     await this.renew();
+    this.registered = this.register();
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    await this.registered;
     await this.lease?.revoke().catch(() => undefined);
+  }
+
+  private async register(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt += 1) {
+      try {
+        const lease = await this.store.grantLease(LEASE_TTL_S);
+        await this.store.create<ServiceAccountSpec>(
+          {
+            org: SYSTEM_ORG,
+            project: IAM_PROJECT,
+            kind: SERVICE_ACCOUNT_KIND,
+            name: this.name,
+            status: 'READY',
+            spec: { publicKey: this.publicKey as string },
+          },
+          { lease },
+        );
+        this.lease = lease;
+        lease.onLost((err) => {
+          this.logger.warn(`the service identity's lease was lost (${err.message}); registering again`);
+          this.lease = undefined;
+          if (!this.stopped) this.registered = this.register();
+        });
+        return;
+      } catch (err) {
+        if (attempt % 10 === 0)
+          this.logger.warn(`cannot register the service identity yet: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** Math.min(attempt, 5))));
+      }
+    }
   }
 
   /** A token valid for at least the next minutes; renewed in the background before it runs out. */

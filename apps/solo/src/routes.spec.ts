@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { ModulesContainer } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { startHttpServer } from '@dispatch/platform';
+import { SoloModule } from './app.module.js';
+import { soloConfig, type SoloConfig } from './env.js';
+
+/**
+ * The routes anyone may call. A route added as public must be added here, deliberately; every other
+ * route, whatever module it comes from, must refuse a call without a credential.
+ */
+const PUBLIC = new Set([
+  'GET /healthz',
+  'GET /readyz',
+  'GET /v1/version',
+  'POST /v1/event/hooks/:org/:project/:name',
+  'GET /v1/iam/login',
+  'POST /v1/iam/login/token',
+  'POST /v1/iam/login/device',
+  'POST /v1/iam/logout',
+]);
+
+/** Every route of every controller Nest registered, as `METHOD /path`. */
+function routesOf(app: NestFastifyApplication): string[] {
+  const routes: string[] = [];
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const { metatype } of module.controllers.values()) {
+      if (!metatype) continue;
+      const base = String(Reflect.getMetadata(PATH_METADATA, metatype) ?? '');
+      for (const key of Object.getOwnPropertyNames(metatype.prototype)) {
+        const handler = (metatype.prototype as Record<string, unknown>)[key];
+        if (
+          key === 'constructor' ||
+          typeof handler !== 'function' ||
+          Reflect.getMetadata(PATH_METADATA, handler) === undefined
+        )
+          continue;
+        const path = String(Reflect.getMetadata(PATH_METADATA, handler));
+        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
+        const full = `/${[base, path].filter((p) => p && p !== '/').join('/')}`.replace(/\/+/g, '/');
+        routes.push(`${method} ${full}`);
+      }
+    }
+  }
+  return routes;
+}
+
+describe('every API route of solo', () => {
+  let app: NestFastifyApplication;
+  let url: string;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'dispatch-routes-'));
+    const config = soloConfig(['--port', '0', '--gateway-port', '0', '--gateway-tls-port', '0'], {
+      DISPATCH_DATA_DIR: dataDir,
+      DISPATCH_CONFIG: join(dataDir, 'config.json'),
+    }) as SoloConfig;
+    app = await startHttpServer({
+      module: SoloModule.forRoot(config),
+      host: '127.0.0.1',
+      port: 0,
+      handleSignals: false,
+    });
+    const address = app.getHttpServer().address();
+    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses a call without a credential with 401, except the routes marked public', async () => {
+    const routes = routesOf(app);
+    // Enough to know the enumeration sees every domain: images, functions, runs, secrets, endpoints,
+    // events and identity.
+    expect(routes.length).toBeGreaterThan(50);
+    for (const prefix of [
+      '/v1/image',
+      '/v1/runs',
+      '/v1/secret',
+      '/v1/endpoint',
+      '/v1/event',
+      '/v1/iam/policy',
+    ])
+      expect(routes.some((r) => r.split(' ')[1]?.startsWith(prefix))).toBe(true);
+
+    const answers: string[] = [];
+    for (const route of routes) {
+      const [method, path] = route.split(' ') as [string, string];
+      const res = await fetch(`${url}${path.replace(/:(\w+)/g, 'x$1')}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: method === 'GET' || method === 'HEAD' ? undefined : '{}',
+      });
+      const expected = PUBLIC.has(route) ? 'not 401' : '401';
+      const got = res.status === 401 ? '401' : 'not 401';
+      answers.push(`${route}: ${got === expected ? 'ok' : `expected ${expected}, got ${res.status}`}`);
+    }
+    expect(answers.filter((a) => !a.endsWith(': ok'))).toEqual([]);
+    // Every public route exists: a renamed one must not leave a stale entry behind.
+    expect([...PUBLIC].filter((r) => !routes.includes(r))).toEqual([]);
+  }, 60_000);
+});
