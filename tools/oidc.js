@@ -32,7 +32,9 @@ export async function stop() {
 }
 
 export function status() {
-  return daemon.alive() ? `OpenID provider running on ${issuer} (pid ${daemon.pid()})` : 'OpenID provider not running';
+  return daemon.alive()
+    ? `OpenID provider running on ${issuer} (pid ${daemon.pid()})`
+    : 'OpenID provider not running';
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DispatchClient, packSource } from '@dispatch/api-client';
+import { bootstrapAdmin, bootstrapKeys, soloAdminToken } from './credentials.js';
 import { ROOT } from '../lib/daemon.js';
 import { now, summarise } from './stats.js';
 
@@ -148,11 +149,14 @@ export async function benchEventsSolo() {
   const { child, match } = await startNode(
     join(ROOT, 'apps/solo/dist/main.js'),
     ['--port', '0', '--data-dir', join(work, 'data'), '--gateway-port', '0', '--gateway-tls-port', '0'],
-    {},
-    /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+    { DISPATCH_CONFIG: join(work, 'config.json') },
+    /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*local administrator/,
   );
   try {
-    const client = new DispatchClient({ baseUrl: `http://127.0.0.1:${match[1]}` });
+    const client = new DispatchClient({
+      baseUrl: `http://127.0.0.1:${match[1]}`,
+      token: await soloAdminToken(join(work, 'data')),
+    });
     await setUp({ images: client, functions: client, events: client }, work, callbacks.port);
     return await measureEvents(client, callbacks);
   } finally {
@@ -167,8 +171,14 @@ export async function benchEventsKafka({ etcd, kafka }) {
   const work = mkdtempSync(join(tmpdir(), 'dispatch-bench-events-'));
   const callbacks = await startCallbackServer();
   const org = `bench-${Date.now()}`;
-  const services = ['images', 'functions', 'events'];
-  const ports = { images: await freePort(), functions: await freePort(), events: await freePort() };
+  const services = ['identity', 'images', 'functions', 'events'];
+  const ports = {
+    identity: await freePort(),
+    images: await freePort(),
+    functions: await freePort(),
+    events: await freePort(),
+  };
+  const bootstrap = bootstrapKeys();
   const children = [];
   try {
     for (const service of services) {
@@ -178,6 +188,9 @@ export async function benchEventsKafka({ etcd, kafka }) {
         {
           DISPATCH_PORT: String(ports[service]),
           DISPATCH_ETCD_ENDPOINTS: etcd,
+          // A fresh installation of its own, bootstrapped below as an operator would.
+          DISPATCH_ETCD_NAMESPACE: `/${org}/`,
+          DISPATCH_BOOTSTRAP_PUBLIC_KEY: bootstrap.publicKey,
           DISPATCH_KAFKA_BROKERS: kafka,
           DISPATCH_DATA_DIR: join(work, 'data'),
           DISPATCH_FUNCTIONS_URL: `http://127.0.0.1:${ports.functions}`,
@@ -188,7 +201,9 @@ export async function benchEventsKafka({ etcd, kafka }) {
       );
       children.push(child);
     }
-    const client = (service) => new DispatchClient({ baseUrl: `http://127.0.0.1:${ports[service]}`, org });
+    const token = await bootstrapAdmin(`http://127.0.0.1:${ports.identity}`, org, bootstrap.privateKey);
+    const client = (service) =>
+      new DispatchClient({ baseUrl: `http://127.0.0.1:${ports[service]}`, org, token });
     const clients = { images: client('images'), functions: client('functions'), events: client('events') };
     await setUp(clients, work, callbacks.port);
     return await measureEvents(clients.events, callbacks);

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { DispatchClient, packSource } from '@dispatch/api-client';
 import { ROOT } from '../lib/daemon.js';
+import { soloAdminToken } from './credentials.js';
 import { measure, now, summarise } from './stats.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -29,8 +30,11 @@ const SOURCES = {
 };
 
 /** Starts a node program and resolves with what it printed once `ready` matches its output. */
-function startProcess(file, args, ready = /\S/) {
-  const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+function startProcess(file, args, ready = /\S/, env = {}) {
+  const child = spawn(process.execPath, [file, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   let output = '';
   return new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => {
@@ -68,11 +72,11 @@ async function settled(client, name) {
   }
 }
 
-async function load(url, body) {
+async function load(url, body, authorization) {
   const result = await autocannon({
     url,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(authorization && { authorization }) },
     body: JSON.stringify(body),
     connections: 32,
     duration: 8,
@@ -90,11 +94,13 @@ export async function benchFunctions() {
   const { child: solo, line } = await startProcess(
     join(ROOT, 'apps/solo/dist/main.js'),
     ['--port', '0', '--data-dir', join(work, 'data'), '--gateway-port', '0', '--gateway-tls-port', '0'],
-    /Endpoints are served on (\S+)/,
+    /Endpoints are served on (\S+)[\s\S]*local administrator/,
+    { DISPATCH_CONFIG: join(work, 'config.json') },
   );
   const port = Number(/:(\d+) /.exec(line)?.[1]);
   const gateway = /Endpoints are served on (\S+)/.exec(line)?.[1];
-  const client = new DispatchClient({ baseUrl: `http://127.0.0.1:${port}` });
+  const token = await soloAdminToken(join(work, 'data'));
+  const client = new DispatchClient({ baseUrl: `http://127.0.0.1:${port}`, token });
   const results = {};
   try {
     for (const language of Object.keys(SOURCES)) {
@@ -162,12 +168,16 @@ export async function benchFunctions() {
     const ratio = (a, b) => Math.round((a.requests_per_s / b.requests_per_s) * 1000) / 1000;
     try {
       // Every load runs twice and the second counts: the first warms the JIT of each runner process.
-      const twice = async (url, body) => (await load(url, body), load(url, body));
+      const twice = async (url, body, authorization) => (
+        await load(url, body, authorization),
+        load(url, body, authorization)
+      );
       const baseline = await twice(`http://127.0.0.1:${barePort}/`, { input: INPUT });
-      const dispatch = await twice(`http://127.0.0.1:${port}/v1/runs?functionName=warm`, {
-        input: INPUT,
-        blocking: true,
-      });
+      const dispatch = await twice(
+        `http://127.0.0.1:${port}/v1/runs?functionName=warm`,
+        { input: INPUT, blocking: true },
+        `Bearer ${token}`,
+      );
       results.exec_under_load = {
         bare_node_http: baseline,
         dispatch_api: dispatch,

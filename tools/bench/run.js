@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: measures Dispatch on this machine and prints one JSON report on stdout (progress on
 // stderr). Starts etcd and Kafka through tools/ when they are not running, and stops what it started.
-// `npm run bench -- store bus functions events` picks suites; no names runs them all.
+// `npm run bench -- store bus authz functions events` picks suites; no names runs them all.
 // Figures are absolute numbers from one run on a shared machine: compare runs, not single samples.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -11,6 +11,7 @@ import { InProcessBus, KafkaBus } from '@dispatch/messaging';
 import * as etcd from '../etcd.js';
 import * as kafka from '../kafka.js';
 import { log } from '../lib/daemon.js';
+import { benchAuthz } from './authz.js';
 import { benchBus } from './bus.js';
 import { benchEventsKafka, benchEventsSolo } from './events.js';
 import { benchFunctions } from './functions.js';
@@ -66,6 +67,11 @@ try {
     });
     report.results['bus.kafka'] = await benchBus(kafkaBus, { count: 1000 });
     await kafkaBus.close();
+  }
+
+  if (wanted('authz')) {
+    log('authorisation: the guard on a warm exec');
+    report.results['authz.guard'] = await benchAuthz();
   }
 
   if (wanted('functions')) {

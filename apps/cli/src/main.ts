@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { ApiError } from '@dispatch/api-client';
 import { DomainError, type ErrorCode } from '@dispatch/contracts';
 import type { GlobalOptions } from './global-options.js';
+import type * as IamCommands from './commands/iam/iam.js';
 
 const { version: cliVersion } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -452,10 +453,10 @@ program
     await logout(global());
   });
 
-const iamModule = './commands/iam/iam.js';
-type IamModule = typeof import('./commands/iam/iam.js');
+type IamModule = typeof IamCommands;
+/** Loaded when an iam command runs, as every command's module is. */
 const iamCall = async <K extends keyof IamModule>(fn: K): Promise<IamModule[K]> =>
-  ((await import(iamModule)) as IamModule)[fn];
+  (await import('./commands/iam/iam.js'))[fn];
 const iam = program.command('iam').description('identity: organizations, policies and service accounts');
 const policyFlags = (command: Command) =>
   command
