@@ -1,10 +1,4 @@
-export {
-  DispatchClient,
-  ApiError,
-  type ClientOptions,
-  type ResourceClient,
-  type DeviceLogin,
-} from './lib/dispatch-client.js';
+export { DispatchClient, ApiError, type ClientOptions, type ResourceClient } from './lib/dispatch-client.js';
 export { packSource } from './lib/source-archive.js';
 export { RemoteFunctionInvoker } from './lib/remote-function-invoker.js';
 export { RemoteSecretsResolver } from './lib/remote-secrets-resolver.js';

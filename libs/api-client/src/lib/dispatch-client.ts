@@ -17,7 +17,9 @@ import {
   type Image,
   type Run,
   type Secret,
+  type DeviceLogin,
   type LoginConfig,
+  type LoginPending,
   type LoginTokens,
   type Organization,
   type Policy,
@@ -25,16 +27,6 @@ import {
   type Tag,
   type VersionInfo,
 } from '@dispatch/contracts';
-
-/** A device login under way: where the user goes, the code they enter, how often to ask. */
-export interface DeviceLogin {
-  deviceCode: string;
-  userCode: string;
-  verificationUri: string;
-  verificationUriComplete?: string;
-  interval: number;
-  expiresIn: number;
-}
 
 export interface ClientOptions {
   /** e.g. `http://127.0.0.1:8080`. */
@@ -106,7 +98,7 @@ export class DispatchClient {
   }
 
   /** Redeems a code, a device code or a refresh token: tokens, or `pending` while a device login waits. */
-  loginToken(body: Record<string, string>): Promise<LoginTokens | { pending: true; slowDown: boolean }> {
+  loginToken(body: Record<string, string>): Promise<LoginTokens | LoginPending> {
     return this.request('POST', '/v1/iam/login/token', body);
   }
 

@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as oidc from 'openid-client';
 import { z } from 'zod';
-import { DomainError, type LoginConfig, type LoginTokens } from '@dispatch/contracts';
+import {
+  DomainError,
+  type DeviceLogin,
+  type LoginConfig,
+  type LoginPending,
+  type LoginTokens,
+} from '@dispatch/contracts';
 import { discoveryOptions, OidcTokens, type OidcSettings } from '@dispatch/auth';
 import { parseBody } from '@dispatch/platform';
 import { IDENTITY_CONFIG, type IdentityConfig } from './identity.config.js';
@@ -25,17 +31,7 @@ const tokenBody = z.discriminatedUnion(
   { error: 'grantType must be authorization_code, refresh_token or device_code' },
 );
 
-export interface DeviceLogin {
-  deviceCode: string;
-  userCode: string;
-  verificationUri: string;
-  verificationUriComplete?: string;
-  /** Seconds between polls, and until the code expires. */
-  interval: number;
-  expiresIn: number;
-}
-
-export type TokenAnswer = LoginTokens | { pending: true; slowDown: boolean };
+export type TokenAnswer = LoginTokens | LoginPending;
 
 /**
  * The OpenID provider's relying party, for clients that hold no secret: `dispatch login` runs the

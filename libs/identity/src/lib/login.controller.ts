@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
 import { z } from 'zod';
-import type { LoginConfig } from '@dispatch/contracts';
+import type { DeviceLogin, LoginConfig } from '@dispatch/contracts';
 import { parseBody, Public } from '@dispatch/platform';
-import { LoginBroker, type DeviceLogin, type TokenAnswer } from './login-broker.js';
+import { LoginBroker, type TokenAnswer } from './login-broker.js';
 
 interface StatusReply {
   status(code: number): StatusReply;

@@ -90,3 +90,20 @@ export interface LoginTokens {
   subject: string;
   groups: string[];
 }
+
+/** A device login under way (the login broker's answer): where the user goes, the code to enter there. */
+export interface DeviceLogin {
+  deviceCode: string;
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete?: string;
+  /** Seconds between polls, and until the code expires. */
+  interval: number;
+  expiresIn: number;
+}
+
+/** The login broker's answer while a device login waits for the user (202). */
+export interface LoginPending {
+  pending: true;
+  slowDown: boolean;
+}
