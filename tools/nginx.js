@@ -2,7 +2,8 @@
 // nginx as the ingress of the distributed shape when its services run as processes (DESIGN.md): one
 // port, each `/v1/<resource>` proxied to the service that owns it. Debian's nginx, installed when
 // missing. `node tools/nginx.js config` prints the configuration for the services' default ports;
-// `prepare DIR PORT SERVICES_JSON` writes one for services elsewhere and prints how to start nginx on it.
+// `prepare DIR PORT SERVICES_JSON` writes one for services elsewhere and prints how to start nginx on it;
+// `routes` prints which service owns which paths.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -97,11 +98,14 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
       Object.entries(DEFAULT_PORTS).map(([service, p]) => [service, `http://127.0.0.1:${p}`]),
     );
     process.stdout.write(ingressConfig({ port: 8080, dir: '/tmp/dispatch-ingress', services: defaults }));
+  } else if (verb === 'routes') {
+    // Which service owns which paths, as JSON: the Helm chart's test checks its Ingress against it.
+    console.log(JSON.stringify(ROUTES));
   } else if (verb === 'prepare' && dir && port && services) {
     // For tests and scripts: writes DIR/nginx.conf and prints the command line, as JSON.
     console.log(JSON.stringify(prepare({ dir, port: Number(port), services: JSON.parse(services) })));
   } else {
-    console.error('usage: node tools/nginx.js config | prepare DIR PORT SERVICES_JSON');
+    console.error('usage: node tools/nginx.js config | routes | prepare DIR PORT SERVICES_JSON');
     process.exit(2);
   }
 }

@@ -1,0 +1,142 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { parseAllDocuments } from 'yaml';
+import { ROOT } from './processes.js';
+
+/**
+ * charts/dispatch, checked as CI can without a cluster: `helm lint --strict`, and every manifest
+ * `helm template` renders validated against the Kubernetes API schemas (kubernetes-models, generated
+ * from the Kubernetes OpenAPI specification), for the default values and for an installation on
+ * external etcd and Kafka with an OpenID provider.
+ */
+const CHART = join(ROOT, 'charts/dispatch');
+const helm = (...args: string[]) =>
+  execFileSync(process.execPath, [join(ROOT, 'tools/helm.js'), ...args], { encoding: 'utf8', stdio: 'pipe' });
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+}
+
+function render(...set: string[]): Manifest[] {
+  const args = set.flatMap((s) => ['--set', s]);
+  return parseAllDocuments(helm('template', 'dispatch', CHART, '--namespace', 'dispatch', ...args))
+    .map((d) => d.toJSON() as Manifest | null)
+    .filter((m): m is Manifest => m !== null);
+}
+
+/** Throws with the schema's complaint when a manifest is not a valid object of its kind. */
+async function validate(manifest: Manifest): Promise<void> {
+  const group = manifest.apiVersion.includes('/') ? manifest.apiVersion : `v1`;
+  const module = (await import(`kubernetes-models/${group}/${manifest.kind}`)) as Record<
+    string,
+    new (data: unknown) => { validate(): void }
+  >;
+  const Model = module[manifest.kind] as new (data: unknown) => { validate(): void };
+  try {
+    new Model(manifest).validate();
+  } catch (err) {
+    throw new Error(`${manifest.kind} ${manifest.metadata.name}: ${(err as Error).message}`);
+  }
+}
+
+const SERVICES = ['identity', 'images', 'functions', 'secrets', 'events', 'api-gateway'];
+
+describe('the Helm chart', () => {
+  beforeAll(() => {
+    helm('version'); // builds helm from its Go module on first use
+  }, 600_000);
+
+  it('passes helm lint --strict', () => {
+    expect(helm('lint', '--strict', CHART)).toContain('0 chart(s) failed');
+    expect(
+      helm(
+        'lint',
+        '--strict',
+        CHART,
+        '--set',
+        'etcd.endpoints={http://etcd:2379}',
+        '--set',
+        'kafka.brokers={kafka:9092}',
+      ),
+    ).toContain('0 chart(s) failed');
+  });
+
+  it('renders valid Kubernetes objects: a Deployment and Service per service, probes, limits, non-root', async () => {
+    const manifests = render('identity.bootstrapPublicKey=-----BEGIN PUBLIC KEY-----');
+    for (const manifest of manifests) await validate(manifest);
+    const named = (kind: string) => manifests.filter((m) => m.kind === kind).map((m) => m.metadata.name);
+    expect(named('Deployment').sort()).toEqual(SERVICES.map((s) => `dispatch-${s}`).sort());
+    expect(named('Service')).toEqual(expect.arrayContaining(SERVICES.map((s) => `dispatch-${s}`)));
+    expect(named('StatefulSet').sort()).toEqual(['dispatch-etcd', 'dispatch-kafka']);
+    expect(named('Ingress')).toEqual(['dispatch']);
+    for (const deployment of manifests.filter((m) => m.kind === 'Deployment')) {
+      const pod = (deployment.spec as { template: { spec: Record<string, unknown> } }).template.spec as {
+        securityContext: { runAsNonRoot: boolean };
+        containers: {
+          readinessProbe: { httpGet: { path: string } };
+          livenessProbe: { httpGet: { path: string } };
+          resources: { requests: Record<string, string>; limits: Record<string, string> };
+          securityContext: { readOnlyRootFilesystem: boolean };
+        }[];
+      };
+      const [container] = pod.containers;
+      expect({ name: deployment.metadata.name, ready: container?.readinessProbe.httpGet.path }).toEqual({
+        name: deployment.metadata.name,
+        ready: '/readyz',
+      });
+      expect(container?.livenessProbe.httpGet.path).toBe('/healthz');
+      expect(container?.resources.requests).toEqual(expect.objectContaining({ cpu: expect.any(String) }));
+      expect(container?.resources.limits).toEqual(expect.objectContaining({ memory: expect.any(String) }));
+      expect(pod.securityContext.runAsNonRoot).toBe(true);
+      expect(container?.securityContext.readOnlyRootFilesystem).toBe(true);
+    }
+    const secret = manifests.find((m) => m.kind === 'Secret') as Manifest;
+    const key = Buffer.from(secret.data?.['secrets-key'] ?? '', 'base64').toString();
+    expect(Buffer.from(key, 'base64')).toHaveLength(32);
+  });
+
+  it('routes the API paths to the services that own them, as the local ingress does', () => {
+    const ingress = render().find((m) => m.kind === 'Ingress') as Manifest;
+    const paths = (
+      ingress.spec as {
+        rules: { http: { paths: { path: string; backend: { service: { name: string } } }[] } }[];
+      }
+    ).rules[0]?.http.paths.map((p) => [p.path, p.backend.service.name.replace('dispatch-', '')]);
+    const local = JSON.parse(
+      execFileSync(process.execPath, [join(ROOT, 'tools/nginx.js'), 'routes']).toString(),
+    ) as Record<string, string[]>;
+    const expected = Object.entries(local).flatMap(([service, prefixes]) =>
+      prefixes.filter((p) => p.startsWith('/v1')).map((p) => [p, service]),
+    );
+    expect(paths?.filter(([path]) => path !== '/').sort()).toEqual(expected.sort());
+    expect(paths).toContainEqual(['/', 'api-gateway']);
+  });
+
+  it('uses external etcd and Kafka, and an OpenID provider, when given', async () => {
+    const manifests = render(
+      'etcd.endpoints={http://etcd-a:2379,http://etcd-b:2379}',
+      'etcd.namespace=/dispatch-prod/',
+      'kafka.brokers={kafka-0:9092}',
+      'identity.oidc.issuer=https://login.example.com',
+      'identity.oidc.clientId=dispatch',
+      'identity.oidc.existingSecret=dispatch-oidc',
+      'ingress.enabled=false',
+    );
+    for (const manifest of manifests) await validate(manifest);
+    expect(manifests.filter((m) => m.kind === 'StatefulSet' || m.kind === 'Ingress')).toEqual([]);
+    expect(manifests.find((m) => m.kind === 'ConfigMap')?.data).toMatchObject({
+      DISPATCH_ETCD_ENDPOINTS: 'http://etcd-a:2379,http://etcd-b:2379',
+      DISPATCH_ETCD_NAMESPACE: '/dispatch-prod/',
+      DISPATCH_KAFKA_BROKERS: 'kafka-0:9092',
+      DISPATCH_OIDC_ISSUER: 'https://login.example.com',
+    });
+    expect(() => render('identity.oidc.issuer=https://login.example.com')).toThrow(
+      /identity.oidc.clientId is required/,
+    );
+  });
+});
