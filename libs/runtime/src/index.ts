@@ -4,5 +4,5 @@ export {
   type FunctionSpec,
   type ProcessRuntimeOptions,
 } from './lib/process/process-runtime.js';
-export { RunnerProcess, type RunnerOptions } from './lib/process/runner-process.js';
+export { RunnerProcess, prepareJavaRunner, type RunnerOptions } from './lib/process/runner-process.js';
 export { compileFunction } from './lib/process/compile.js';

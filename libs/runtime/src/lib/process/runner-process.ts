@@ -13,6 +13,11 @@ import { placement, SANDBOX_PATHS, type FunctionUser, type Sandbox } from './san
 import { executableUnder, toolchainOf } from './toolchain.js';
 
 const RUNNERS = fileURLToPath(new URL('../../../runners/', import.meta.url));
+
+/** Builds the java runner now rather than on the first java function (a container image does it once). */
+export function prepareJavaRunner(): Promise<string> {
+  return javaRunnerDir(RUNNERS);
+}
 const SOCKETS = join(tmpdir(), 'dispatch-runners');
 const START_TIMEOUT_MS = 30_000;
 const READY_LINE = 'dispatch-runner-ready';

@@ -1,11 +1,15 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DockerfileParser } from 'dockerfile-ast';
+import { validate as lintDockerfile } from 'dockerfile-utils';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { parseAllDocuments } from 'yaml';
 import { ROOT } from './processes.js';
 
 /**
- * charts/dispatch, checked as CI can without a cluster: `helm lint --strict`, and every manifest
+ * deploy/ and charts/dispatch, checked as CI can without a container engine or a cluster. The
+ * Dockerfiles are parsed and linted by the parser of the Docker language server; the chart: `helm lint --strict`, and every manifest
  * `helm template` renders validated against the Kubernetes API schemas (kubernetes-models, generated
  * from the Kubernetes OpenAPI specification), for the default values and for an installation on
  * external etcd and Kafka with an OpenID provider.
@@ -138,5 +142,35 @@ describe('the Helm chart', () => {
     expect(() => render('identity.oidc.issuer=https://login.example.com')).toThrow(
       /identity.oidc.clientId is required/,
     );
+  });
+});
+
+describe('the service images', () => {
+  const dockerfiles = ['deploy/service.Dockerfile', 'deploy/functions.Dockerfile'];
+
+  it.each(dockerfiles)('%s is valid, builds in stages, and runs as an unprivileged user', (file) => {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    expect(lintDockerfile(text).map((d) => `line ${d.range.start.line + 1}: ${d.message}`)).toEqual([]);
+    const dockerfile = DockerfileParser.parse(text);
+    expect(dockerfile.getFROMs().length).toBeGreaterThanOrEqual(2);
+    const instructions = dockerfile.getInstructions();
+    const lastFrom = instructions.map((i) => i.getKeyword()).lastIndexOf('FROM');
+    const users = instructions.slice(lastFrom).filter((i) => i.getKeyword() === 'USER');
+    expect(users.map((u) => u.getArgumentsContent())).toEqual(['10001:10001']);
+    // What the build stage copies from the context exists, and the context's ignore file keeps local
+    // builds out of it.
+    for (const copy of dockerfile.getCOPYs().filter((c) => !c.getFromFlag())) {
+      const sources = (copy.getArgumentsContent() ?? '').split(/\s+/).slice(0, -1);
+      for (const source of sources)
+        expect({ source, exists: existsSync(join(ROOT, source)) }).toEqual({ source, exists: true });
+    }
+    expect(readFileSync(join(ROOT, '.dockerignore'), 'utf8')).toMatch(/\*\*\/node_modules[\s\S]*\*\*\/dist/);
+  });
+
+  it('builds every service the chart deploys: each is an app of the workspace', () => {
+    const deployed = render()
+      .filter((m) => m.kind === 'Deployment')
+      .map((m) => m.metadata.name.replace('dispatch-', ''));
+    expect(deployed.filter((service) => !existsSync(join(ROOT, 'apps', service, 'src/main.ts')))).toEqual([]);
   });
 });
