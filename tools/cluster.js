@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// The distributed shape on one machine: etcd, Kafka, each service as its own process and nginx as the
+// ingress, as Kubernetes would run them. `node tools/cluster.js start|stop|restart|status`.
+// The API answers on the ingress (DISPATCH_CLUSTER_PORT, default 8090) and endpoints on the gateway's
+// port (8081). A fresh cluster is bootstrapped as an operator would: org `default`, service account
+// `admin` and its policy, with a CLI context `cluster` in ~/.dispatch/config.json (or DISPATCH_CONFIG).
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DispatchClient, saveCliContext } from '@dispatch/api-client';
+import { SignJWT } from 'jose';
+import * as etcd from './etcd.js';
+import * as kafka from './kafka.js';
+import { CACHE, cli, Daemon, log, ROOT, waitFor } from './lib/daemon.js';
+import { DEFAULT_PORTS, prepare } from './nginx.js';
+
+const SERVICES = Object.keys(DEFAULT_PORTS);
+const port = Number(process.env.DISPATCH_CLUSTER_PORT ?? 8090);
+const ingress = `http://127.0.0.1:${port}`;
+const home = join(CACHE, 'cluster');
+const daemons = Object.fromEntries(SERVICES.map((s) => [s, new Daemon(`cluster-${s}`)]));
+const nginx = new Daemon('cluster-nginx');
+const keys = { bootstrap: join(home, 'bootstrap.key'), admin: join(home, 'admin.key') };
+const cliConfig = process.env.DISPATCH_CONFIG ?? join(homedir(), '.dispatch', 'config.json');
+
+const url = (service) => `http://127.0.0.1:${DEFAULT_PORTS[service]}`;
+
+/** A key pair kept in the cluster's folder (owner-only), made on first use. */
+function keyPair(file) {
+  if (!existsSync(file)) {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  }
+  const privateKey = createPrivateKey(readFileSync(file, 'utf8'));
+  return {
+    privateKey,
+    publicPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
+export async function start() {
+  if (nginx.alive()) return ingress;
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  if (!existsSync(join(ROOT, 'apps/functions/dist/main.js')))
+    throw new Error('the services are not built: run `npm run build` first');
+  const etcdUrl = await etcd.start();
+  const brokers = await kafka.start();
+  const bootstrap = keyPair(keys.bootstrap);
+  for (const service of SERVICES) {
+    if (daemons[service].alive()) continue;
+    log(`starting ${service} on ${url(service)}`);
+    daemons[service].start(process.execPath, [join(ROOT, 'apps', service, 'dist/main.js')], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DISPATCH_PORT: String(DEFAULT_PORTS[service]),
+        DISPATCH_ETCD_ENDPOINTS: etcdUrl,
+        DISPATCH_KAFKA_BROKERS: brokers,
+        DISPATCH_DATA_DIR: join(home, 'data'),
+        DISPATCH_FUNCTIONS_URL: url('functions'),
+        DISPATCH_SECRETS_URL: url('secrets'),
+        DISPATCH_BOOTSTRAP_PUBLIC_KEY: bootstrap.publicPem,
+      },
+    });
+  }
+  for (const service of SERVICES)
+    await waitFor(service, async () => (await fetch(`${url(service)}/readyz`)).ok, 60_000, daemons[service]);
+  const { command, args } = prepare({
+    dir: join(home, 'ingress'),
+    port,
+    services: Object.fromEntries(SERVICES.map((s) => [s, url(s)])),
+  });
+  nginx.start(command, args);
+  await waitFor('the ingress', async () => (await fetch(`${ingress}/v1/version`)).ok, 30_000, nginx);
+  await bootstrapAdmin(bootstrap.privateKey);
+  log(`Dispatch (distributed) answers on ${ingress}; CLI context "cluster" in ${cliConfig}`);
+  return ingress;
+}
+
+/**
+ * The first administrator of a fresh cluster, made with the bootstrap key, and the CLI context that
+ * uses it. A cluster bootstrapped before keeps its administrator.
+ */
+async function bootstrapAdmin(bootstrapKey) {
+  if (!existsSync(keys.admin)) {
+    const token = await sign('bootstrap', bootstrapKey);
+    const boot = new DispatchClient({ baseUrl: ingress, token });
+    const admin = keyPair(keys.admin);
+    await boot.organizations.create({ name: 'default' }).catch(ignoreExisting);
+    await boot.serviceAccounts.create({ name: 'admin', publicKey: admin.publicPem }).catch(ignoreExisting);
+    await boot.policies
+      .create({
+        name: 'admin',
+        global: true,
+        rules: [{ subjects: ['default/admin'], resources: ['*'], actions: ['*'] }],
+      })
+      .catch(ignoreExisting);
+  }
+  saveCliContext(cliConfig, 'cluster', {
+    host: '127.0.0.1',
+    port,
+    scheme: 'http',
+    organization: 'default',
+    project: 'default',
+    serviceAccount: 'default/admin',
+    jwtPrivateKey: keys.admin,
+  });
+}
+
+const ignoreExisting = (err) => {
+  if (err.code !== 'ALREADY_EXISTS') throw err;
+};
+
+const sign = (issuer, key) =>
+  new SignJWT({})
+    .setProtectedHeader({ alg: 'RS256' })
+    .setIssuer(issuer)
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(key);
+
+export async function stop() {
+  await nginx.stop();
+  for (const service of [...SERVICES].reverse()) await daemons[service].stop();
+  await kafka.stop();
+  await etcd.stop();
+  log('the cluster is stopped');
+}
+
+export function status() {
+  return [
+    etcd.status(),
+    kafka.status(),
+    ...SERVICES.map(
+      (s) => `${s}: ${daemons[s].alive() ? `running on ${url(s)} (pid ${daemons[s].pid()})` : 'not running'}`,
+    ),
+    `ingress: ${nginx.alive() ? `running on ${ingress}` : 'not running'}`,
+  ].join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) await cli({ start, stop, status });
