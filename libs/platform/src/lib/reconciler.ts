@@ -1,7 +1,12 @@
 import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Entity } from '@dispatch/contracts';
-import type { EntityRef, EntityStore } from '@dispatch/entity-store';
+import type { EntityRef, EntityStore, LockHandle } from '@dispatch/entity-store';
 import { KindFollower } from './kind-follower.js';
+
+/** How long a dead replica's lock on an entity outlives it, and how long another waits before looking again. */
+const LOCK_TTL_S = 15;
+const LOCK_WAIT_MS = 5000;
+const LOCK_RETRY_MS = 500;
 
 /** Statuses that mean "work to do": a reconciler acts on these and leaves READY and ERROR alone. */
 const PENDING = new Set(['INITIALIZED', 'CREATING', 'UPDATING', 'DELETING']);
@@ -75,9 +80,20 @@ export class Reconciler<S> {
     this.running.set(key, work);
   }
 
+  /**
+   * One reconcile, under a lock on the entity in the store: every replica of a service follows the same
+   * kind, and only the lock's holder works on an entity, so two replicas never build it twice. The
+   * others wait; once they hold the lock the entity is usually no longer pending, and if its holder
+   * died, its lease ran out and the next one takes over.
+   */
   private async process(entity: Entity<S>): Promise<void> {
+    let lock: LockHandle | undefined;
     try {
-      // Work from the stored state, not the event: a later write may already have replaced it.
+      lock = await this.options.store.lock(`reconcile/${keyOf(entity)}`, {
+        ttlSeconds: LOCK_TTL_S,
+        timeoutMs: LOCK_WAIT_MS,
+      });
+      // Work from the stored state, not the event: a later write (or another replica) may have moved it.
       const current = await this.options.store.get<S>(entity);
       if (!PENDING.has(current.status)) return;
       const retryMs = await this.options.reconcile(current);
@@ -87,7 +103,14 @@ export class Reconciler<S> {
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'NOT_FOUND' || code === 'REVISION_CONFLICT') return;
+      // Still held by another replica, or the store is down: look again in a moment.
+      if (!lock && !this.stopped) {
+        setTimeout(() => void this.refetch(entity), LOCK_RETRY_MS).unref();
+        return;
+      }
       this.logger.error(`${keyOf(entity)}: ${(err as Error).message}`);
+    } finally {
+      await lock?.release().catch(() => undefined);
     }
   }
 
