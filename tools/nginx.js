@@ -35,18 +35,27 @@ export function ensureInstalled() {
 
 /**
  * An nginx configuration serving `port` on loopback, proxying each service's paths to `services`
- * (service name to base URL; services not given are left out), with its temporary files under `dir`.
+ * (service name to base URL, or to the URLs of its replicas, which share its calls round-robin;
+ * services not given are left out), with its temporary files under `dir`.
  */
 export function ingressConfig({ port, dir, services }) {
-  const locations = Object.entries(ROUTES)
-    .filter(([service]) => services[service])
-    .flatMap(([service, paths]) =>
-      paths.map(
-        (path) => `    location ${path} {
-      proxy_pass ${services[service]};
+  const present = Object.keys(ROUTES).filter((service) => services[service]);
+  const replicas = (service) => [services[service]].flat();
+  const upstreams = present.map(
+    (service) => `  upstream ${upstreamOf(service)} {
+${replicas(service)
+  .map((url) => `    server ${new URL(url).host};`)
+  .join('\n')}
+    keepalive 16;
+  }`,
+  );
+  const locations = present.flatMap((service) =>
+    ROUTES[service].map(
+      (path) => `    location ${path} {
+      proxy_pass http://${upstreamOf(service)};
     }`,
-      ),
-    );
+    ),
+  );
   return `# Written by tools/nginx.js: the ingress of Dispatch's services.
 daemon off;
 worker_processes 1;
@@ -70,6 +79,7 @@ http {
   proxy_set_header Host $http_host;
   proxy_read_timeout 300s;
   proxy_buffering off;
+${upstreams.join('\n')}
   server {
     listen 127.0.0.1:${port};
 ${locations.join('\n')}
@@ -81,6 +91,8 @@ ${locations.join('\n')}
 }
 `;
 }
+
+const upstreamOf = (service) => `dispatch_${service.replace(/-/g, '_')}`;
 
 /** Writes the configuration into `dir` and gives the nginx command line that serves it. */
 export function prepare(options) {

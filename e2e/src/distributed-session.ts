@@ -10,8 +10,10 @@ import { bearerOf, cliFor, createNodejsImage, type Session } from './session.js'
 export type ServiceName = 'identity' | 'images' | 'functions' | 'secrets' | 'events' | 'api-gateway';
 
 export interface DistributedSession extends Session {
-  /** Each service's own base URL. */
+  /** Each service's own base URL (its first replica's). */
   urls: Partial<Record<ServiceName, string>>;
+  /** The base URLs of every replica of each service. */
+  replicaUrls: Partial<Record<ServiceName, string[]>>;
   /** The org this session works in: its own, so sessions on one etcd and Kafka never meet. */
   org: string;
   /** The etcd key prefix of this installation: each session is a fresh installation. */
@@ -29,6 +31,7 @@ export async function startDistributedSession(
   name: string,
   requested: ServiceName[],
   env: NodeJS.ProcessEnv = {},
+  options: { replicas?: Partial<Record<ServiceName, number>> } = {},
 ): Promise<DistributedSession> {
   const services: ServiceName[] = requested.includes('identity') ? requested : ['identity', ...requested];
   const etcd = process.env['ETCD_ENDPOINTS'];
@@ -39,21 +42,33 @@ export async function startDistributedSession(
   const org = `e2e-${randomBytes(4).toString('hex')}`;
   const etcdNamespace = `/${org}/`;
   const bootstrapKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const ports = Object.fromEntries(
-    await Promise.all(services.map(async (s) => [s, await freePort()] as const)),
-  );
-  const urls = Object.fromEntries(services.map((s) => [s, `http://127.0.0.1:${ports[s]}`])) as Partial<
+  // Each replica of a service is its own process on its own port; the ingress shares calls among them.
+  const replicaUrls = Object.fromEntries(
+    await Promise.all(
+      services.map(async (s) => {
+        const count = options.replicas?.[s] ?? 1;
+        const urls = await Promise.all(
+          Array.from({ length: count }, async () => `http://127.0.0.1:${await freePort()}`),
+        );
+        return [s, urls] as const;
+      }),
+    ),
+  ) as Record<ServiceName, string[]>;
+  const urls = Object.fromEntries(services.map((s) => [s, replicaUrls[s]?.[0]])) as Partial<
     Record<ServiceName, string>
   >;
+  const processes = services.flatMap((service) =>
+    (replicaUrls[service] ?? []).map((url) => ({ service, url })),
+  );
   const running: Started[] = [];
   const stop = async () => {
     await Promise.all(running.map((p) => p.stop()));
     rmSync(work, { recursive: true, force: true });
   };
   try {
-    for (const service of services) {
+    for (const { service, url } of processes) {
       const proc = start(process.execPath, [join(ROOT, 'apps', service, 'dist/main.js')], {
-        DISPATCH_PORT: String(ports[service]),
+        DISPATCH_PORT: new URL(url).port,
         DISPATCH_ETCD_ENDPOINTS: etcd,
         DISPATCH_ETCD_NAMESPACE: etcdNamespace,
         DISPATCH_BOOTSTRAP_PUBLIC_KEY: bootstrapKey.publicKey
@@ -70,7 +85,7 @@ export async function startDistributedSession(
       running.push(proc);
     }
     await Promise.all(
-      services.map((s, i) => waitForHttp(`${urls[s]}/readyz`, running[i] as Started, 200, 60_000)),
+      processes.map(({ url }, i) => waitForHttp(`${url}/readyz`, running[i] as Started, 200, 60_000)),
     );
     const ingressPort = await freePort();
     const { command, args } = JSON.parse(
@@ -79,7 +94,7 @@ export async function startDistributedSession(
         'prepare',
         join(work, 'ingress'),
         String(ingressPort),
-        JSON.stringify(urls),
+        JSON.stringify(replicaUrls),
       ]).toString(),
     ) as { command: string; args: string[] };
     const nginx = start(command, args);
@@ -92,6 +107,7 @@ export async function startDistributedSession(
     const adminKey = await bootstrap(dispatch, work, org, bootstrapKey.privateKey);
     return {
       urls,
+      replicaUrls,
       org,
       etcdNamespace,
       authorization: () => bearerOf(`${org}/admin`, adminKey),

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { hostname } from 'node:os';
 import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -30,6 +31,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<NestF
   );
   app.useGlobalFilters(new DomainErrorFilter());
   acceptJsonBodies(app);
+  nameTheInstance(app);
   if (options.beforeListen) {
     await app.init();
     await options.beforeListen(app);
@@ -78,6 +80,21 @@ function acceptJsonBodies(app: NestFastifyApplication): void {
       );
     }
   });
+}
+
+/**
+ * Every answer says which process gave it (`X-Dispatch-Instance: <host>-<pid>`), as `X-Served-By` does
+ * behind other load balancers: with replicas behind an ingress, a caller can tell who served a call.
+ */
+function nameTheInstance(app: NestFastifyApplication): void {
+  const instance = `${hostname()}-${process.pid}`;
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (_req, reply, done) => {
+      reply.header('x-dispatch-instance', instance);
+      done();
+    });
 }
 
 /** Runs `main`, printing a failure as one line (config errors, a port in use) and exiting non-zero. */
