@@ -14,6 +14,10 @@ export interface DistributedSession extends Session {
   urls: Partial<Record<ServiceName, string>>;
   /** The base URLs of every replica of each service. */
   replicaUrls: Partial<Record<ServiceName, string[]>>;
+  /** Kills a replica of a service outright (SIGKILL, no graceful shutdown), as a crashed pod. */
+  kill(service: ServiceName, replica?: number): Promise<void>;
+  /** Starts it again on its port, as Kubernetes restarts a pod, and waits until it is ready. */
+  restart(service: ServiceName, replica?: number): Promise<void>;
   /** The org this session works in: its own, so sessions on one etcd and Kafka never meet. */
   org: string;
   /** The etcd key prefix of this installation: each session is a fresh installation. */
@@ -61,29 +65,29 @@ export async function startDistributedSession(
     (replicaUrls[service] ?? []).map((url) => ({ service, url })),
   );
   const running: Started[] = [];
+  /** One process of a service, on its replica's port. */
+  const launch = ({ service, url }: { service: ServiceName; url: string }) =>
+    start(process.execPath, [join(ROOT, 'apps', service, 'dist/main.js')], {
+      DISPATCH_PORT: new URL(url).port,
+      DISPATCH_ETCD_ENDPOINTS: etcd,
+      DISPATCH_ETCD_NAMESPACE: etcdNamespace,
+      DISPATCH_BOOTSTRAP_PUBLIC_KEY: bootstrapKey.publicKey
+        .export({ type: 'spki', format: 'pem' })
+        .toString(),
+      DISPATCH_KAFKA_BROKERS: kafka,
+      DISPATCH_DATA_DIR: dataDir,
+      DISPATCH_FUNCTIONS_URL: urls.functions ?? 'http://127.0.0.1:1',
+      DISPATCH_SECRETS_URL: urls.secrets ?? 'http://127.0.0.1:1',
+      DISPATCH_GATEWAY_PORT: '0',
+      DISPATCH_GATEWAY_TLS_PORT: '0',
+      ...env,
+    });
   const stop = async () => {
     await Promise.all(running.map((p) => p.stop()));
     rmSync(work, { recursive: true, force: true });
   };
   try {
-    for (const { service, url } of processes) {
-      const proc = start(process.execPath, [join(ROOT, 'apps', service, 'dist/main.js')], {
-        DISPATCH_PORT: new URL(url).port,
-        DISPATCH_ETCD_ENDPOINTS: etcd,
-        DISPATCH_ETCD_NAMESPACE: etcdNamespace,
-        DISPATCH_BOOTSTRAP_PUBLIC_KEY: bootstrapKey.publicKey
-          .export({ type: 'spki', format: 'pem' })
-          .toString(),
-        DISPATCH_KAFKA_BROKERS: kafka,
-        DISPATCH_DATA_DIR: dataDir,
-        DISPATCH_FUNCTIONS_URL: urls.functions ?? 'http://127.0.0.1:1',
-        DISPATCH_SECRETS_URL: urls.secrets ?? 'http://127.0.0.1:1',
-        DISPATCH_GATEWAY_PORT: '0',
-        DISPATCH_GATEWAY_TLS_PORT: '0',
-        ...env,
-      });
-      running.push(proc);
-    }
+    for (const entry of processes) running.push(launch(entry));
     await Promise.all(
       processes.map(({ url }, i) => waitForHttp(`${url}/readyz`, running[i] as Started, 200, 60_000)),
     );
@@ -105,9 +109,27 @@ export async function startDistributedSession(
     const config = join(work, 'config.json');
     const dispatch = cliFor(ingressPort, work, ['--organization', org], config);
     const adminKey = await bootstrap(dispatch, work, org, bootstrapKey.privateKey);
+    const find = (service: ServiceName, replica: number) => {
+      const index = processes.findIndex(
+        (p) => p.service === service && p.url === replicaUrls[service]?.[replica],
+      );
+      if (index < 0) throw new Error(`no replica ${replica} of ${service}`);
+      return index;
+    };
     return {
       urls,
       replicaUrls,
+      kill: async (service, replica = 0) => {
+        const proc = running[find(service, replica)] as Started;
+        if (proc.child.pid !== undefined) process.kill(-proc.child.pid, 'SIGKILL');
+        await proc.exited;
+      },
+      restart: async (service, replica = 0) => {
+        const index = find(service, replica);
+        const proc = launch(processes[index] as { service: ServiceName; url: string });
+        running[index] = proc;
+        await waitForHttp(`${processes[index]?.url}/readyz`, proc, 200, 60_000);
+      },
       org,
       etcdNamespace,
       authorization: () => bearerOf(`${org}/admin`, adminKey),

@@ -1,9 +1,11 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startDistributedSession, type DistributedSession } from './distributed-session.js';
 
 /**
- * The distributed shape with more than one replica of a service, behind the ingress: what Kubernetes
- * does with `replicas: 2`, on processes.
+ * The distributed shape as Kubernetes runs it, on processes: more than one replica of a service behind
+ * the ingress, and a service that crashes and is started again.
  */
 describe('two replicas of the functions service', () => {
   let session: DistributedSession;
@@ -45,4 +47,116 @@ describe('two replicas of the functions service', () => {
     const functions = await session.dispatch(['get', 'function', 'who', '-o', 'json']);
     expect(JSON.parse(functions.stdout)).toMatchObject({ name: 'who', status: 'READY' });
   }, 120_000);
+});
+
+describe('a service killed during a stream of calls, and started again', () => {
+  let session: DistributedSession;
+  let counter: Server;
+  const seen = new Map<string, number>();
+  // The function tells this server which event it ran for: executions are counted, not run records.
+  const COUNT = (port: number) => `const http = require('http');
+module.exports = (context, input) => new Promise((resolve, reject) => {
+  const id = context.event ? context.event.eventID : 'exec-' + input.i;
+  const req = http.request({ host: '127.0.0.1', port: ${port}, method: 'POST', path: '/seen/' + encodeURIComponent(id) }, (res) => { res.resume(); res.on('end', () => resolve(id)); });
+  req.on('error', reject);
+  req.end();
+});
+`;
+
+  beforeAll(async () => {
+    counter = createServer((req, res) => {
+      const id = decodeURIComponent((req.url ?? '').replace('/seen/', ''));
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => counter.listen(0, '127.0.0.1', resolve));
+    session = await startDistributedSession('kill', ['images', 'functions', 'secrets', 'events']);
+    await session.nodejsImage();
+    session.write('count.js', COUNT((counter.address() as AddressInfo).port));
+    const created = await session.dispatch([
+      'create',
+      'function',
+      '--image',
+      'nodejs',
+      'count',
+      './count.js',
+      '--wait',
+    ]);
+    expect(created.code).toBe(0);
+    expect(
+      (await session.dispatch(['create', 'subscription', 'count', '--event-type', 'stream.event'])).code,
+    ).toBe(0);
+    for (let i = 0; i < 100; i += 1) {
+      const got = await session.dispatch(['get', 'subscription', 'count-stream-event', '-o', 'json']);
+      if ((JSON.parse(got.stdout || '{}') as { status?: string }).status === 'READY') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }, 240_000);
+
+  afterAll(async () => {
+    await session?.stop();
+    counter?.close();
+  });
+
+  it('loses no acknowledged entity, exec or event when the events service is killed and restarted', async () => {
+    const TOTAL = 150;
+    const authorization = await session.authorization();
+    const headers = { 'content-type': 'application/json', 'x-dispatch-org': session.org, authorization };
+    /** A call retried until acknowledged, as a client does; what it answers on the way is counted. */
+    let refusals = 0;
+    const acknowledged = async (path: string, body: unknown, ok: (status: number) => boolean) => {
+      for (let attempt = 0; attempt < 100; attempt += 1) {
+        const res = await fetch(`${session.api}${path}`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify(body),
+        }).catch(() => undefined);
+        if (res && ok(res.status)) return;
+        refusals += 1;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`${path} was never acknowledged`);
+    };
+    let outage: Promise<void> | undefined;
+    for (let i = 0; i < TOTAL; i += 1) {
+      if (i === 50)
+        outage = (async () => {
+          await session.kill('events');
+          await new Promise((r) => setTimeout(r, 1000));
+          await session.restart('events');
+        })();
+      await Promise.all([
+        // An entity: 409 means an earlier attempt stored it and only its answer was lost.
+        acknowledged(
+          '/v1/secret',
+          { name: `s-${i}`, secrets: { i: String(i) } },
+          (s) => s === 201 || s === 409,
+        ),
+        acknowledged(
+          '/v1/event',
+          { specversion: '1.0', type: 'stream.event', source: 'e2e', id: `e-${i}` },
+          (s) => s === 200,
+        ),
+        acknowledged('/v1/runs', { functionName: 'count', blocking: true, input: { i } }, (s) => s === 200),
+      ]);
+    }
+    await outage;
+    // The outage was met: some emits were refused while the events service was down.
+    expect(refusals).toBeGreaterThan(0);
+
+    const secrets = JSON.parse((await session.dispatch(['get', 'secrets', '-o', 'json'])).stdout) as {
+      name: string;
+    }[];
+    expect(secrets.map((s) => s.name).sort()).toEqual(
+      Array.from({ length: TOTAL }, (_, i) => `s-${i}`).sort(),
+    );
+    for (let wait = 0; wait < 300; wait += 1) {
+      if (Array.from({ length: TOTAL }, (_, i) => `e-${i}`).every((id) => seen.has(id))) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const missing = Array.from({ length: TOTAL }, (_, i) => `e-${i}`).filter((id) => !seen.has(id));
+    const twice = [...seen].filter(([id, n]) => id.startsWith('e-') && n > 1).map(([id]) => id);
+    expect({ missing, twice }).toEqual({ missing: [], twice: [] });
+    expect(Array.from({ length: TOTAL }, (_, i) => `exec-${i}`).filter((id) => !seen.has(id))).toEqual([]);
+  }, 240_000);
 });
