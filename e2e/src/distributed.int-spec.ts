@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startDistributedSession, type DistributedSession } from './distributed-session.js';
+import { startExecutionCounter, type ExecutionCounter } from './execution-counter.js';
 
 /**
  * The distributed shape as Kubernetes runs it, on processes: more than one replica of a service behind
@@ -51,28 +50,13 @@ describe('two replicas of the functions service', () => {
 
 describe('a service killed during a stream of calls, and started again', () => {
   let session: DistributedSession;
-  let counter: Server;
-  const seen = new Map<string, number>();
-  // The function tells this server which event it ran for: executions are counted, not run records.
-  const COUNT = (port: number) => `const http = require('http');
-module.exports = (context, input) => new Promise((resolve, reject) => {
-  const id = context.event ? context.event.eventID : 'exec-' + input.i;
-  const req = http.request({ host: '127.0.0.1', port: ${port}, method: 'POST', path: '/seen/' + encodeURIComponent(id) }, (res) => { res.resume(); res.on('end', () => resolve(id)); });
-  req.on('error', reject);
-  req.end();
-});
-`;
+  let counter: ExecutionCounter;
 
   beforeAll(async () => {
-    counter = createServer((req, res) => {
-      const id = decodeURIComponent((req.url ?? '').replace('/seen/', ''));
-      seen.set(id, (seen.get(id) ?? 0) + 1);
-      res.end('ok');
-    });
-    await new Promise<void>((resolve) => counter.listen(0, '127.0.0.1', resolve));
+    counter = await startExecutionCounter();
     session = await startDistributedSession('kill', ['images', 'functions', 'secrets', 'events']);
     await session.nodejsImage();
-    session.write('count.js', COUNT((counter.address() as AddressInfo).port));
+    session.write('count.js', counter.source);
     const created = await session.dispatch([
       'create',
       'function',
@@ -151,12 +135,14 @@ module.exports = (context, input) => new Promise((resolve, reject) => {
       Array.from({ length: TOTAL }, (_, i) => `s-${i}`).sort(),
     );
     for (let wait = 0; wait < 300; wait += 1) {
-      if (Array.from({ length: TOTAL }, (_, i) => `e-${i}`).every((id) => seen.has(id))) break;
+      if (Array.from({ length: TOTAL }, (_, i) => `e-${i}`).every((id) => counter.seen.has(id))) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    const missing = Array.from({ length: TOTAL }, (_, i) => `e-${i}`).filter((id) => !seen.has(id));
-    const twice = [...seen].filter(([id, n]) => id.startsWith('e-') && n > 1).map(([id]) => id);
+    const missing = Array.from({ length: TOTAL }, (_, i) => `e-${i}`).filter((id) => !counter.seen.has(id));
+    const twice = [...counter.seen].filter(([id, n]) => id.startsWith('e-') && n > 1).map(([id]) => id);
     expect({ missing, twice }).toEqual({ missing: [], twice: [] });
-    expect(Array.from({ length: TOTAL }, (_, i) => `exec-${i}`).filter((id) => !seen.has(id))).toEqual([]);
+    expect(
+      Array.from({ length: TOTAL }, (_, i) => `exec-${i}`).filter((id) => !counter.seen.has(id)),
+    ).toEqual([]);
   }, 240_000);
 });

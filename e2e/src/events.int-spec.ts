@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DeadLetter, Run } from '@dispatch/contracts';
 import { startDistributedSession, type DistributedSession } from './distributed-session.js';
+import { startExecutionCounter, type ExecutionCounter } from './execution-counter.js';
 import { ROOT, run } from './processes.js';
 
 /** Whether something listens on the loopback port. */
@@ -255,28 +255,13 @@ eventsSuite('services on etcd and Kafka, behind nginx', () =>
 
 describe('events through a Kafka broker restart (services)', () => {
   let session: DistributedSession;
-  let counter: Server;
-  const seen = new Map<string, number>();
-
-  // The function tells this server which event it ran for: executions are counted, not run records.
-  const COUNT = (port: number) => `const http = require('http');
-module.exports = (context) => new Promise((resolve, reject) => {
-  const req = http.request({ host: '127.0.0.1', port: ${port}, method: 'POST', path: '/seen/' + encodeURIComponent(context.event.eventID) }, (res) => { res.resume(); res.on('end', () => resolve(context.event.eventID)); });
-  req.on('error', reject);
-  req.end();
-});
-`;
+  let counter: ExecutionCounter;
 
   beforeAll(async () => {
-    counter = createServer((req, res) => {
-      const id = decodeURIComponent((req.url ?? '').replace('/seen/', ''));
-      seen.set(id, (seen.get(id) ?? 0) + 1);
-      res.end('ok');
-    });
-    await new Promise<void>((resolve) => counter.listen(0, '127.0.0.1', resolve));
+    counter = await startExecutionCounter();
     session = await startDistributedSession('events-restart', ['images', 'functions', 'events']);
     await session.nodejsImage();
-    session.write('count.js', COUNT((counter.address() as AddressInfo).port));
+    session.write('count.js', counter.source);
     expect(
       (await session.dispatch(['create', 'function', '--image', 'nodejs', 'count', './count.js', '--wait']))
         .code,
@@ -345,14 +330,14 @@ module.exports = (context) => new Promise((resolve, reject) => {
     expect(await brokerDown.then(() => true)).toBe(true);
     await eventually(
       `every event run (emits refused ${refused} times)`,
-      async () => (seen.size === TOTAL ? true : undefined),
+      async () => (counter.seen.size === TOTAL ? true : undefined),
       180_000,
     ).catch((err: Error) => {
-      throw new Error(`${err.message}; ${seen.size} of ${TOTAL} ran`);
+      throw new Error(`${err.message}; ${counter.seen.size} of ${TOTAL} ran`);
     });
     // Late redeliveries would show up now.
     await new Promise((r) => setTimeout(r, 3000));
-    expect(seen.size).toBe(TOTAL);
-    expect([...seen.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+    expect(counter.seen.size).toBe(TOTAL);
+    expect([...counter.seen.entries()].filter(([, n]) => n !== 1)).toEqual([]);
   }, 300_000);
 });
