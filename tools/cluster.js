@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The distributed shape on one machine: etcd, Kafka, each service as its own process and nginx as the
 // ingress, as Kubernetes would run them. `node tools/cluster.js start|stop|restart|status`.
-// The API answers on the ingress (DISPATCH_CLUSTER_PORT, default 8090) and endpoints on the gateway's
-// port (8081). A fresh cluster is bootstrapped as an operator would: org `default`, service account
+// The API and endpoints answer on the ingress (DISPATCH_CLUSTER_PORT, default 8090); endpoints also on
+// the gateway's own port (8081). A fresh cluster is bootstrapped as an operator would: org `default`, service account
 // `admin` and its policy, with a CLI context `cluster` in ~/.dispatch/config.json (or DISPATCH_CONFIG).
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,8 @@ const keys = { bootstrap: join(home, 'bootstrap.key'), admin: join(home, 'admin.
 const cliConfig = process.env.DISPATCH_CONFIG ?? join(homedir(), '.dispatch', 'config.json');
 
 const url = (service) => `http://127.0.0.1:${DEFAULT_PORTS[service]}`;
+/** The api-gateway's port serving endpoints; the ingress sends every non-API path there. */
+const GATEWAY_PORT = 8081;
 
 /** A key pair kept in the cluster's folder (owner-only), made on first use. */
 function keyPair(file) {
@@ -62,6 +64,7 @@ export async function start() {
         DISPATCH_FUNCTIONS_URL: url('functions'),
         DISPATCH_SECRETS_URL: url('secrets'),
         DISPATCH_BOOTSTRAP_PUBLIC_KEY: bootstrap.publicPem,
+        DISPATCH_GATEWAY_PORT: String(GATEWAY_PORT),
       },
     });
   }
@@ -71,6 +74,7 @@ export async function start() {
     dir: join(home, 'ingress'),
     port,
     services: Object.fromEntries(SERVICES.map((s) => [s, url(s)])),
+    endpoints: `http://127.0.0.1:${GATEWAY_PORT}`,
   });
   nginx.start(command, args);
   await waitFor('the ingress', async () => (await fetch(`${ingress}/v1/version`)).ok, 30_000, nginx);

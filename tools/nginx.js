@@ -36,9 +36,10 @@ export function ensureInstalled() {
 /**
  * An nginx configuration serving `port` on loopback, proxying each service's paths to `services`
  * (service name to base URL, or to the URLs of its replicas, which share its calls round-robin;
- * services not given are left out), with its temporary files under `dir`.
+ * services not given are left out), with its temporary files under `dir`. Every other path goes to
+ * `endpoints` (the gateway's port serving endpoints) when given, as the chart's Ingress does.
  */
-export function ingressConfig({ port, dir, services }) {
+export function ingressConfig({ port, dir, services, endpoints }) {
   const present = Object.keys(ROUTES).filter((service) => services[service]);
   const replicas = (service) => [services[service]].flat();
   const upstreams = present.map(
@@ -83,10 +84,16 @@ ${upstreams.join('\n')}
   server {
     listen 127.0.0.1:${port};
 ${locations.join('\n')}
-    location / {
+${
+  endpoints
+    ? `    location / {
+      proxy_pass ${endpoints};
+    }`
+    : `    location / {
       default_type application/json;
       return 404 '{"code":404,"errorCode":"NOT_FOUND","message":"no Dispatch service serves this path"}';
-    }
+    }`
+}
   }
 }
 `;
