@@ -2,10 +2,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startSoloSession, type SoloSession } from './solo-session.js';
-
-let session: SoloSession;
-const dispatch = (args: string[], stdin?: string) => session.dispatch(args, stdin);
+import type { Session } from './session.js';
+import { inEachShape } from './shapes.js';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -22,92 +20,100 @@ module.exports = (context) => {
 `;
 const digest = (text: string) => createHash('sha256').update(text).digest('hex');
 
-beforeAll(async () => {
-  session = await startSoloSession('secrets');
-  await session.nodejsImage();
-}, 60_000);
+inEachShape('secrets', ['images', 'functions', 'secrets'], (shape, open) =>
+  describe(`secrets through the dispatch CLI (${shape})`, () => {
+    let session: Session;
+    const dispatch = (args: string[], stdin?: string) => session.dispatch(args, stdin);
 
-afterAll(async () => {
-  await session.stop();
-});
+    beforeAll(async () => {
+      session = await open();
+      await session.nodejsImage();
+    }, 240_000);
 
-describe('secrets through the dispatch CLI', () => {
-  it('hands a secret to the functions that name it, and to no other', async () => {
-    session.write('secret.json', JSON.stringify({ password: 'OpenSesame-7d2f' }));
-    expect(await dispatch(['create', 'secret', 'open-sesame', 'secret.json'])).toMatchObject({
-      code: 0,
-      stdout: 'Created secret: open-sesame\n',
-    });
-    session.write('show.js', SHOW);
-    const withIt = [
-      'create',
-      'function',
-      '--image',
-      'nodejs',
-      '--secret',
-      'open-sesame',
-      'with-secret',
-      './show.js',
-    ];
-    expect((await dispatch([...withIt, '--wait'])).code).toBe(0);
-    expect(
-      (await dispatch(['create', 'function', '--image', 'nodejs', 'without', './show.js', '--wait'])).code,
-    ).toBe(0);
-
-    const exec = async (args: string[]) =>
-      JSON.parse((await dispatch(['exec', ...args, '--input', '{}'])).stdout);
-    expect((await exec(['with-secret'])).payload).toEqual({ password: digest('OpenSesame-7d2f') });
-    expect((await exec(['without'])).payload).toEqual({ password: null });
-    expect((await exec(['without', '--secret', 'open-sesame'])).payload).toEqual({
-      password: digest('OpenSesame-7d2f'),
+    afterAll(async () => {
+      await session?.stop();
     });
 
-    // Runs record which secrets, never their values.
-    const runs = await dispatch(['get', 'runs', 'with-secret', '-o', 'json']);
-    expect(runs.stdout).toContain('open-sesame');
-    expect(runs.stdout).not.toContain('OpenSesame-7d2f');
-  }, 60_000);
+    it('hands a secret to the functions that name it, and to no other', async () => {
+      session.write('secret.json', JSON.stringify({ password: 'OpenSesame-7d2f' }));
+      expect(await dispatch(['create', 'secret', 'open-sesame', 'secret.json'])).toMatchObject({
+        code: 0,
+        stdout: 'Created secret: open-sesame\n',
+      });
+      session.write('show.js', SHOW);
+      const withIt = [
+        'create',
+        'function',
+        '--image',
+        'nodejs',
+        '--secret',
+        'open-sesame',
+        'with-secret',
+        './show.js',
+      ];
+      expect((await dispatch([...withIt, '--wait'])).code).toBe(0);
+      expect(
+        (await dispatch(['create', 'function', '--image', 'nodejs', 'without', './show.js', '--wait'])).code,
+      ).toBe(0);
 
-  it('fails a run that names a missing secret, saying which', async () => {
-    const out = await dispatch(['exec', 'without', '--secret', 'no-such', '--input', '{}']);
-    expect(out.code).toBe(1);
-    const run = JSON.parse(out.stdout) as { context: { error: { type: string; message: string } } };
-    expect(run.context.error).toMatchObject({
-      type: 'InputError',
-      message: 'secret no-such not found in default/default',
-    });
-  });
+      const exec = async (args: string[]) =>
+        JSON.parse((await dispatch(['exec', ...args, '--input', '{}'])).stdout);
+      expect((await exec(['with-secret'])).payload).toEqual({ password: digest('OpenSesame-7d2f') });
+      expect((await exec(['without'])).payload).toEqual({ password: null });
+      expect((await exec(['without', '--secret', 'open-sesame'])).payload).toEqual({
+        password: digest('OpenSesame-7d2f'),
+      });
 
-  it('hides values unless asked, and keeps them out of the data directory in clear text', async () => {
-    const table = await dispatch(['get', 'secret']);
-    expect(table.stdout).toMatch(/open-sesame\s+password/);
-    expect(table.stdout).not.toContain('OpenSesame-7d2f');
-    expect((await dispatch(['get', 'secret', 'open-sesame', '-o', 'json'])).stdout).not.toContain(
-      'OpenSesame-7d2f',
-    );
-    expect((await dispatch(['get', 'secret', 'open-sesame', '--show-values'])).stdout).toContain(
-      'password=OpenSesame-7d2f',
-    );
-    for (const file of filesUnder(session.dataDir)) {
-      expect({ file, found: readFileSync(file).includes('OpenSesame-7d2f') }).toEqual({ file, found: false });
-    }
-  });
+      // Runs record which secrets, never their values.
+      const runs = await dispatch(['get', 'runs', 'with-secret', '-o', 'json']);
+      expect(runs.stdout).toContain('open-sesame');
+      expect(runs.stdout).not.toContain('OpenSesame-7d2f');
+    }, 60_000);
 
-  it('updates and deletes, and answers a bad file with one line', async () => {
-    session.write('new.json', JSON.stringify({ password: 'Changed' }));
-    expect((await dispatch(['update', 'secret', 'open-sesame', 'new.json'])).code).toBe(0);
-    expect(JSON.parse((await dispatch(['exec', 'with-secret', '--input', '{}'])).stdout).payload).toEqual({
-      password: digest('Changed'),
+    it('fails a run that names a missing secret, saying which', async () => {
+      const out = await dispatch(['exec', 'without', '--secret', 'no-such', '--input', '{}']);
+      expect(out.code).toBe(1);
+      const run = JSON.parse(out.stdout) as { context: { error: { type: string; message: string } } };
+      expect(run.context.error).toMatchObject({
+        type: 'InputError',
+        message: `secret no-such not found in ${session.org}/default`,
+      });
     });
-    session.write('bad.json', '["not", "an", "object"]');
-    const bad = await dispatch(['create', 'secret', 'bad', 'bad.json']);
-    expect(bad).toMatchObject({
-      code: 2,
-      stderr: 'error: bad.json must hold a JSON object of names to values\n',
+
+    it('hides values unless asked, and keeps them out of the data directory in clear text', async () => {
+      const table = await dispatch(['get', 'secret']);
+      expect(table.stdout).toMatch(/open-sesame\s+password/);
+      expect(table.stdout).not.toContain('OpenSesame-7d2f');
+      expect((await dispatch(['get', 'secret', 'open-sesame', '-o', 'json'])).stdout).not.toContain(
+        'OpenSesame-7d2f',
+      );
+      expect((await dispatch(['get', 'secret', 'open-sesame', '--show-values'])).stdout).toContain(
+        'password=OpenSesame-7d2f',
+      );
+      for (const file of filesUnder(session.dataDir)) {
+        expect({ file, found: readFileSync(file).includes('OpenSesame-7d2f') }).toEqual({
+          file,
+          found: false,
+        });
+      }
     });
-    expect((await dispatch(['delete', 'secret', 'open-sesame'])).stdout).toBe(
-      'Deleted secret: open-sesame\n',
-    );
-    expect((await dispatch(['get', 'secret', 'open-sesame'])).code).toBe(3);
-  });
-});
+
+    it('updates and deletes, and answers a bad file with one line', async () => {
+      session.write('new.json', JSON.stringify({ password: 'Changed' }));
+      expect((await dispatch(['update', 'secret', 'open-sesame', 'new.json'])).code).toBe(0);
+      expect(JSON.parse((await dispatch(['exec', 'with-secret', '--input', '{}'])).stdout).payload).toEqual({
+        password: digest('Changed'),
+      });
+      session.write('bad.json', '["not", "an", "object"]');
+      const bad = await dispatch(['create', 'secret', 'bad', 'bad.json']);
+      expect(bad).toMatchObject({
+        code: 2,
+        stderr: 'error: bad.json must hold a JSON object of names to values\n',
+      });
+      expect((await dispatch(['delete', 'secret', 'open-sesame'])).stdout).toBe(
+        'Deleted secret: open-sesame\n',
+      );
+      expect((await dispatch(['get', 'secret', 'open-sesame'])).code).toBe(3);
+    });
+  }),
+);

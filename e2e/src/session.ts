@@ -15,6 +15,8 @@ export interface CliResult {
 export interface Session {
   /** Where its API answers (the ingress in the distributed shape). */
   api: string;
+  /** The org the session's CLI works in. */
+  org: string;
   work: string;
   dataDir: string;
   /** Runs the dispatch CLI in the work directory, optionally feeding standard input. */

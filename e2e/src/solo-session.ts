@@ -65,6 +65,7 @@ export async function startSoloSession(
     port,
     gateway: { http: served[1] as string, https: served[2] as string },
     api: `http://127.0.0.1:${port}`,
+    org: 'default',
     work,
     dataDir,
     dispatch,
