@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startDistributedSession, type DistributedSession } from './distributed-session.js';
 import { startExecutionCounter, type ExecutionCounter } from './execution-counter.js';
+import { SHAPES } from './shapes.js';
 
 /**
  * The distributed shape as Kubernetes runs it, on processes: more than one replica of a service behind
  * the ingress, and a service that crashes and is started again.
  */
-describe('two replicas of the functions service', () => {
+const servicesOnly = SHAPES.includes('services') ? describe : describe.skip;
+
+servicesOnly('two replicas of the functions service', () => {
   let session: DistributedSession;
 
   beforeAll(async () => {
@@ -48,7 +51,7 @@ describe('two replicas of the functions service', () => {
   }, 120_000);
 });
 
-describe('a service killed during a stream of calls, and started again', () => {
+servicesOnly('a service killed during a stream of calls, and started again', () => {
   let session: DistributedSession;
   let counter: ExecutionCounter;
 
