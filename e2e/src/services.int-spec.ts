@@ -48,6 +48,25 @@ describe('distributed services', () => {
     90_000,
   );
 
+  it('on SIGTERM, reports draining until it closes, then exits 0', async () => {
+    const port = await freePort();
+    const proc = start(process.execPath, [join(ROOT, 'apps/secrets/dist/main.js')], {
+      DISPATCH_PORT: String(port),
+      DISPATCH_ETCD_ENDPOINTS: etcd,
+      DISPATCH_KAFKA_BROKERS: kafka,
+      DISPATCH_SHUTDOWN_DELAY_MS: '1500',
+    });
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`, proc, 200, 60_000);
+    const exited = proc.stop();
+    await new Promise((r) => setTimeout(r, 300));
+    const draining = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect({ status: draining.status, body: await draining.json() }).toEqual({
+      status: 503,
+      body: { status: 'draining', checks: {} },
+    });
+    expect(await exited).toBe(0);
+  }, 60_000);
+
   it('reports not ready, naming etcd, while etcd cannot be reached', async () => {
     const port = await freePort();
     const deadEtcd = `http://127.0.0.1:${await freePort()}`;

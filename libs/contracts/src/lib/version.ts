@@ -12,6 +12,7 @@ export interface VersionInfo {
 
 /** `GET /healthz` and `/readyz`. */
 export interface HealthReport {
-  status: 'ok' | 'unavailable';
+  /** `draining`: the process is stopping and takes no new calls, while those in flight finish. */
+  status: 'ok' | 'unavailable' | 'draining';
   checks: Record<string, { status: 'ok' | 'unavailable'; message?: string }>;
 }

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import type { HealthReport } from '@dispatch/contracts';
 import { Public } from './access.decorators.js';
+import { draining } from './shutdown.js';
 
 /** A dependency the service needs to do its work, checked by `/readyz`. */
 export interface HealthCheck {
@@ -61,6 +62,10 @@ export class HealthController {
 
   @Get('readyz')
   async ready(@Res() reply: StatusReply): Promise<void> {
+    if (draining()) {
+      reply.status(503).send({ status: 'draining', checks: {} } satisfies HealthReport);
+      return;
+    }
     const results = await Promise.all(this.checks.map(async (c) => [c.name, await run(c)] as const));
     const report: HealthReport = {
       status: results.every(([, r]) => r.status === 'ok') ? 'ok' : 'unavailable',

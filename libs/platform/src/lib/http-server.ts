@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DomainError } from '@dispatch/contracts';
 import { DomainErrorFilter } from './domain-error.filter.js';
+import { startDraining } from './shutdown.js';
 
 export interface HttpServerOptions {
   /** The root module of the app. */
@@ -44,8 +45,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<NestF
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    app
-      .close()
+    // Not ready any more, then a grace period for load balancers to notice, then no new connections and
+    // the calls in flight finished (DISPATCH_SHUTDOWN_DELAY_MS, 0 by default; the chart sets it).
+    startDraining();
+    new Promise((r) => setTimeout(r, shutdownDelayMs()))
+      .then(() => app.close())
       .then(() => process.exit(0))
       .catch((err: unknown) => {
         new Logger('shutdown').error(`stopping on ${signal} failed: ${(err as Error).message}`);
@@ -95,6 +99,11 @@ function nameTheInstance(app: NestFastifyApplication): void {
       reply.header('x-dispatch-instance', instance);
       done();
     });
+}
+
+function shutdownDelayMs(): number {
+  const value = Number(process.env['DISPATCH_SHUTDOWN_DELAY_MS'] ?? 0);
+  return Number.isFinite(value) && value > 0 ? Math.min(value, 60_000) : 0;
 }
 
 /** Runs `main`, printing a failure as one line (config errors, a port in use) and exiting non-zero. */
