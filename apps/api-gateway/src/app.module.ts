@@ -1,7 +1,7 @@
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { ApiGatewayModule } from '@dispatch/api-gateway';
 import { RemoteFunctionInvoker } from '@dispatch/api-client';
-import { AccessModule, accessFromEnv, ServiceIdentity } from '@dispatch/auth';
+import { AccessModule, accessFromEnv, serviceClient } from '@dispatch/auth';
 import { FUNCTION_INVOKER } from '@dispatch/contracts';
 import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
 
@@ -24,12 +24,10 @@ export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
   @Global()
   @Module({
     providers: [
-      {
-        provide: FUNCTION_INVOKER,
-        inject: [ServiceIdentity],
-        useFactory: (identity: ServiceIdentity) =>
-          new RemoteFunctionInvoker(own.DISPATCH_FUNCTIONS_URL, () => identity.token()),
-      },
+      serviceClient(
+        FUNCTION_INVOKER,
+        (token) => new RemoteFunctionInvoker(own.DISPATCH_FUNCTIONS_URL, token),
+      ),
     ],
     exports: [FUNCTION_INVOKER],
   })

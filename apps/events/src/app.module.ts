@@ -1,6 +1,6 @@
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { RemoteFunctionInvoker, RemoteSecretsResolver } from '@dispatch/api-client';
-import { AccessModule, accessFromEnv, ServiceIdentity } from '@dispatch/auth';
+import { AccessModule, accessFromEnv, serviceClient } from '@dispatch/auth';
 import { FUNCTION_INVOKER, SECRETS_RESOLVER } from '@dispatch/contracts';
 import { EventsModule } from '@dispatch/events';
 import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
@@ -22,19 +22,12 @@ export function serviceModules(_env: ServiceEnv): (Type | DynamicModule)[] {
   @Global()
   @Module({
     providers: [
-      {
-        provide: FUNCTION_INVOKER,
-        inject: [ServiceIdentity],
-        useFactory: (identity: ServiceIdentity) =>
-          new RemoteFunctionInvoker(own.DISPATCH_FUNCTIONS_URL, () => identity.token()),
-      },
+      serviceClient(
+        FUNCTION_INVOKER,
+        (token) => new RemoteFunctionInvoker(own.DISPATCH_FUNCTIONS_URL, token),
+      ),
       // Event drivers' secrets.
-      {
-        provide: SECRETS_RESOLVER,
-        inject: [ServiceIdentity],
-        useFactory: (identity: ServiceIdentity) =>
-          new RemoteSecretsResolver(own.DISPATCH_SECRETS_URL, () => identity.token()),
-      },
+      serviceClient(SECRETS_RESOLVER, (token) => new RemoteSecretsResolver(own.DISPATCH_SECRETS_URL, token)),
     ],
     exports: [FUNCTION_INVOKER, SECRETS_RESOLVER],
   })

@@ -1,7 +1,7 @@
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { SECRETS_RESOLVER } from '@dispatch/contracts';
 import { RemoteSecretsResolver } from '@dispatch/api-client';
-import { AccessModule, accessFromEnv, ServiceIdentity } from '@dispatch/auth';
+import { AccessModule, accessFromEnv, serviceClient } from '@dispatch/auth';
 import { FunctionsModule } from '@dispatch/functions';
 import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
 
@@ -18,12 +18,7 @@ export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
   @Global()
   @Module({
     providers: [
-      {
-        provide: SECRETS_RESOLVER,
-        inject: [ServiceIdentity],
-        useFactory: (identity: ServiceIdentity) =>
-          new RemoteSecretsResolver(DISPATCH_SECRETS_URL, () => identity.token()),
-      },
+      serviceClient(SECRETS_RESOLVER, (token) => new RemoteSecretsResolver(DISPATCH_SECRETS_URL, token)),
     ],
     exports: [SECRETS_RESOLVER],
   })

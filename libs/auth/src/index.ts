@@ -11,3 +11,4 @@ export { AccessGuard } from './lib/access.guard.js';
 export { AccessModule } from './lib/access.module.js';
 export { ServiceIdentity } from './lib/service-identity.js';
 export { oidcFromEnv, accessFromEnv } from './lib/access-env.js';
+export { serviceClient } from './lib/service-client.js';
