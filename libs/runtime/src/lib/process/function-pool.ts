@@ -1,6 +1,6 @@
 import { DomainError } from '@dispatch/contracts';
 import type { RunRequest, RunResponse } from '../protocol.js';
-import { RunnerFailure, type RunnerProcess } from './runner-process.js';
+import { RunnerFailure, type Runner } from '../runner-connection.js';
 
 export interface PoolSettings {
   /** Most processes at once. */
@@ -27,7 +27,7 @@ const PACK_MS = 1;
 const PACK_LIMIT = 32;
 
 /** Starts a runner process with the function loaded: the pool asks for one when it needs more. */
-export type RunnerSource = () => Promise<RunnerProcess>;
+export type RunnerSource = () => Promise<Runner>;
 
 /**
  * The warm processes of one function version. A call goes behind the calls of a busy process when it
@@ -37,10 +37,10 @@ export type RunnerSource = () => Promise<RunnerProcess>;
  * call reported as a SystemError; calls queued behind it never ran and are placed again.
  */
 export class FunctionPool {
-  private readonly runners = new Set<RunnerProcess>();
-  private readonly idleTimers = new Map<RunnerProcess, NodeJS.Timeout>();
+  private readonly runners = new Set<Runner>();
+  private readonly idleTimers = new Map<Runner, NodeJS.Timeout>();
   private starting = 0;
-  private readonly waiting: ((runner: RunnerProcess | Error) => void)[] = [];
+  private readonly waiting: ((runner: Runner | Error) => void)[] = [];
   private closed = false;
 
   constructor(
@@ -84,7 +84,7 @@ export class FunctionPool {
     await Promise.all(idle.map((runner) => runner.kill()));
   }
 
-  private acquire(): RunnerProcess | Promise<RunnerProcess> {
+  private acquire(): Runner | Promise<Runner> {
     if (this.closed) throw new DomainError('UNAVAILABLE', 'the function was removed');
     const ready = this.pack();
     if (ready) return ready;
@@ -97,7 +97,7 @@ export class FunctionPool {
         `the function is busy: ${this.size} processes at work and ${this.waiting.length} calls waiting; try again shortly`,
       );
     }
-    return new Promise<RunnerProcess | Error>((resolve) => this.waiting.push(resolve)).then((got) => {
+    return new Promise<Runner | Error>((resolve) => this.waiting.push(resolve)).then((got) => {
       if (got instanceof Error) throw got;
       return got;
     });
@@ -107,8 +107,8 @@ export class FunctionPool {
    * The busiest process where the call would start within PACK_MS, so that quick calls gather on as few
    * processes as keep up with them; else an idle one.
    */
-  private pack(): RunnerProcess | undefined {
-    let packed: RunnerProcess | undefined;
+  private pack(): Runner | undefined {
+    let packed: Runner | undefined;
     for (const runner of this.runners) {
       if (!runner.alive || runner.inFlight >= PACK_LIMIT || runner.expectedWaitMs > PACK_MS) continue;
       if (!packed || runner.inFlight > packed.inFlight) packed = runner;
@@ -118,8 +118,8 @@ export class FunctionPool {
   }
 
   /** The least loaded live process holding fewer than `limit` calls, now holding this one too. */
-  private place(limit: number): RunnerProcess | undefined {
-    let best: RunnerProcess | undefined;
+  private place(limit: number): Runner | undefined {
+    let best: Runner | undefined;
     for (const runner of this.runners) {
       if (!runner.alive || runner.inFlight >= limit) continue;
       if (!best || runner.inFlight < best.inFlight) best = runner;
@@ -131,7 +131,7 @@ export class FunctionPool {
     return best;
   }
 
-  private async grow(): Promise<RunnerProcess> {
+  private async grow(): Promise<Runner> {
     this.starting += 1;
     try {
       const runner = await this.source();
@@ -142,7 +142,7 @@ export class FunctionPool {
     }
   }
 
-  private release(runner: RunnerProcess): void {
+  private release(runner: Runner): void {
     if (this.closed || !runner.alive) {
       if (runner.inFlight === 0) this.drop(runner);
       return;
@@ -160,7 +160,7 @@ export class FunctionPool {
     this.idleTimers.set(runner, timer);
   }
 
-  private drop(runner: RunnerProcess): void {
+  private drop(runner: Runner): void {
     if (!this.runners.delete(runner)) return;
     clearTimeout(this.idleTimers.get(runner));
     this.idleTimers.delete(runner);

@@ -1,14 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DomainError } from '@dispatch/contracts';
-import type { InitRequest, Language, RpcResponse, RunRequest, RunResponse } from '../protocol.js';
+import type { InitRequest, Language, RunRequest, RunResponse } from '../protocol.js';
+import { RunnerConnection, RunnerFailure, type Runner } from '../runner-connection.js';
 import { javaRunnerDir } from './java-runner-build.js';
-import { onLines } from './lines.js';
 import { placement, SANDBOX_PATHS, type FunctionUser, type Sandbox } from './sandbox.js';
 import { executableUnder, toolchainOf } from './toolchain.js';
 
@@ -96,43 +96,14 @@ async function launchOf(
   return sandbox.launch({ runnerDir, socketDir, toolchainDir: toolchain.prefix }, inside, options.placed);
 }
 
-/** The outcome of a run the process could not give: its own crash or a deadline. */
-export class RunnerFailure extends Error {
-  constructor(
-    message: string,
-    /** `displaced`: the call never started (it was queued behind one that failed) and may go elsewhere. */
-    readonly reason: 'timeout' | 'exited' | 'displaced',
-  ) {
-    super(message);
-  }
-}
-
-interface Pending {
-  id: number;
-  method: 'init' | 'run';
-  timeoutMs: number;
-  timer?: NodeJS.Timeout;
-  /** When it reached the head, in performance.now() milliseconds. */
-  startedAt?: number;
-  resolve: (response: RpcResponse) => void;
-  reject: (err: RunnerFailure) => void;
-}
-
 /**
- * One language runner process on a unix socket, speaking the runtime protocol over one connection. The
- * runner executes one call at a time, in the order sent; the host may pipeline several on the
- * connection (the pool decides how many), so a busy runner finds its next call already there instead of
- * sleeping until it is woken for it. Each call's deadline runs from when it reaches the head.
+ * One language runner process on a unix socket, speaking the runtime protocol over one connection (see
+ * RunnerConnection: the pool may pipeline several calls on it).
  */
-export class RunnerProcess {
+export class RunnerProcess implements Runner {
   private readonly child: ChildProcess;
   private readonly socket: string;
-  private connection?: Socket;
-  /** Calls sent and not yet answered, in the order the runner executes them; the head is running. */
-  private readonly queue: Pending[] = [];
-  private corked = false;
-  private nextId = 1;
-  private serviceMs?: number;
+  private connection?: RunnerConnection;
   private exit?: { code: number | null; signal: NodeJS.Signals | null };
   private readonly exited: Promise<void>;
   private lastOutput: string[] = [];
@@ -160,8 +131,10 @@ export class RunnerProcess {
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exit = { code, signal };
-        this.failAll(new RunnerFailure(`the function's process ${this.describeExit()}`, 'exited'));
-        this.connection?.destroy();
+        this.connection?.failAll(
+          new RunnerFailure(`the function's process ${this.describeExit()}`, 'exited'),
+        );
+        this.connection?.close();
         rmSync(this.socketDir, { recursive: true, force: true });
         resolve();
       });
@@ -251,98 +224,34 @@ export class RunnerProcess {
 
   private connect(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const connection = connect(this.socket);
-      connection.once('connect', () => {
-        connection.off('error', reject);
+      const socket = connect(this.socket);
+      socket.once('connect', () => {
+        socket.off('error', reject);
         resolve();
       });
-      connection.once('error', reject);
-      // A broken connection means the process is going away; its exit settles the call in flight.
-      connection.on('error', () => undefined);
-      connection.setNoDelay(true);
-      this.connection = connection;
-      onLines(connection, (line) => this.receive(line));
+      socket.once('error', reject);
+      // A call past its deadline or an unreadable answer: the process cannot be trusted with more.
+      this.connection = new RunnerConnection(socket, (failure) => {
+        if (typeof failure === 'string') this.lastOutput = [...this.lastOutput.slice(-9), failure];
+        void this.kill();
+      });
     });
   }
 
-  /** Calls sent and not yet answered. */
   get inFlight(): number {
-    return this.queue.length;
+    return this.connection?.inFlight ?? 0;
   }
 
-  /**
-   * How long a new call would wait here before it starts: the calls ahead times the time the function
-   * has recently taken (a moving average of what the runner reports); unknown until a call has
-   * finished, so infinite.
-   */
   get expectedWaitMs(): number {
-    if (this.queue.length === 0) return 0;
-    return this.serviceMs === undefined ? Infinity : this.queue.length * this.serviceMs;
+    return this.connection?.expectedWaitMs ?? 0;
   }
 
-  private receive(line: string): void {
-    let response: RpcResponse;
-    try {
-      response = JSON.parse(line) as RpcResponse;
-    } catch {
-      this.lastOutput = [...this.lastOutput.slice(-9), `unreadable answer: ${line.slice(0, 200)}`];
-      void this.kill();
-      return;
+  private call(method: 'init' | 'run', params: unknown, timeoutMs: number) {
+    const connection = this.connection;
+    if (!this.alive || !connection) {
+      return Promise.reject(new RunnerFailure(`the function's process ${this.describeExit()}`, 'displaced'));
     }
-    const head = this.queue[0];
-    if (!head || response.id !== head.id) return;
-    this.queue.shift();
-    clearTimeout(head.timer);
-    if (head.method === 'run') {
-      const took = reportedDuration(response) ?? performance.now() - (head.startedAt ?? 0);
-      this.serviceMs = this.serviceMs === undefined ? took : this.serviceMs * 0.8 + took * 0.2;
-    }
-    head.resolve(response);
-    this.startHead();
-  }
-
-  /** The head call is running now: its deadline starts. A stuck function takes its process with it. */
-  private startHead(): void {
-    const head = this.queue[0];
-    if (!head || head.timer) return;
-    head.startedAt = performance.now();
-    head.timer = setTimeout(() => {
-      this.failAll(new RunnerFailure(`the function did not finish within ${head.timeoutMs} ms`, 'timeout'));
-      void this.kill();
-    }, head.timeoutMs);
-  }
-
-  /** Fails the running call with `err`; the ones queued behind it never ran, and may run elsewhere. */
-  private failAll(err: RunnerFailure): void {
-    const [head, ...rest] = this.queue.splice(0);
-    for (const p of [head, ...rest]) clearTimeout(p?.timer);
-    head?.reject(err);
-    for (const p of rest)
-      p.reject(new RunnerFailure(`displaced by a call that failed before it: ${err.message}`, 'displaced'));
-  }
-
-  private call(method: 'init' | 'run', params: unknown, timeoutMs: number): Promise<RpcResponse> {
-    return new Promise((resolve, reject) => {
-      const connection = this.connection;
-      if (!this.alive || !connection) {
-        reject(new RunnerFailure(`the function's process ${this.describeExit()}`, 'displaced'));
-        return;
-      }
-      const id = this.nextId++;
-      this.queue.push({ id, method, timeoutMs, resolve, reject });
-      this.startHead();
-      // Calls sent in the same turn of the event loop leave in one write: on a loaded host many requests
-      // arrive in one turn, and each write wakes the runner, which costs more than the call itself.
-      if (!this.corked) {
-        this.corked = true;
-        connection.cork();
-        setImmediate(() => {
-          this.corked = false;
-          connection.uncork();
-        });
-      }
-      connection.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
-    });
+    return connection.call(method, params, timeoutMs);
   }
 
   private forward(stream: Readable | null): void {
@@ -368,11 +277,4 @@ export class RunnerProcess {
     const last = this.lastOutput.length ? ` (last output: ${this.lastOutput.slice(-3).join(' | ')})` : '';
     return `${how}${last}`;
   }
-}
-
-/** The function's own time, as the runner reported it with its answer. */
-function reportedDuration(response: RpcResponse): number | undefined {
-  if (!('result' in response)) return undefined;
-  const took = (response.result as Partial<RunResponse> | null)?.context?.durationMs;
-  return typeof took === 'number' && took >= 0 ? took : undefined;
 }
