@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { aptInstall, log, ROOT } from './lib/daemon.js';
 import * as etcd from './etcd.js';
 import * as kafka from './kafka.js';
+import * as kube from './kube.js';
 import * as nginx from './nginx.js';
 
 const unitOnly = process.argv.includes('--unit');
@@ -51,6 +52,11 @@ if (status === 0 && !unitOnly) {
       if (process.env[variable]) continue;
       if (!server.running()) started.push(server);
       process.env[variable] = await server.start();
+    }
+    // The Kubernetes runtime driver is tested against a real API server on that etcd.
+    if (!process.env.KUBECONFIG) {
+      if (!kube.running()) started.push(kube);
+      process.env.KUBECONFIG = await kube.start();
     }
     // The e2e suites drive a webhook with curl and the services through nginx, as a user's machine would.
     aptInstall('curl', ['curl']);

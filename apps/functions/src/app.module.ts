@@ -3,7 +3,11 @@ import { SECRETS_RESOLVER } from '@dispatch/contracts';
 import { RemoteSecretsResolver } from '@dispatch/api-client';
 import { AccessModule, accessFromEnv, serviceClient } from '@dispatch/auth';
 import { FunctionsModule } from '@dispatch/functions';
-import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
+import { readFileSync } from 'node:fs';
+import type { FunctionsConfig } from '@dispatch/functions';
+import { ConfigError, envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
+import type { Language } from '@dispatch/runtime';
+import { z } from 'zod';
 
 /**
  * The functions service of the distributed shape: functions, their runtimes and runs (recorded in the
@@ -11,8 +15,29 @@ import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
  * (etcd store, Kafka bus, health, version) is added by `runDistributedService`.
  */
 export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
-  const { DISPATCH_SECRETS_URL } = parseEnv(
-    { DISPATCH_SECRETS_URL: envTypes.url('http://127.0.0.1:8104') },
+  const { DISPATCH_SECRETS_URL, ...runtime } = parseEnv(
+    {
+      DISPATCH_SECRETS_URL: envTypes.url('http://127.0.0.1:8104'),
+      // `process`: functions run as local processes of this service; `kubernetes`: as workloads.
+      DISPATCH_FUNCTIONS_RUNTIME: z
+        .enum(['process', 'kubernetes'], {
+          error: 'must be process or kubernetes',
+        })
+        .default('process'),
+      DISPATCH_KUBERNETES_NAMESPACE: envTypes.optional(),
+      /** The runner image, `{language}` standing for nodejs, python3 or java. */
+      DISPATCH_KUBERNETES_RUNNER_IMAGE: z
+        .string()
+        .includes('{language}', { error: 'must contain {language}, e.g. dispatch-runner-{language}:0.1.0' })
+        .default('dispatch-runner-{language}:latest'),
+      DISPATCH_KUBERNETES_DATA_CLAIM: envTypes.optional(),
+      DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS: z.string().optional(),
+      DISPATCH_KUBERNETES_MAX_REPLICAS: z.coerce
+        .number({ error: 'must be a number' })
+        .int('must be a whole number')
+        .min(1, 'must be at least 1')
+        .default(10),
+    },
     process.env,
   );
   @Global()
@@ -26,6 +51,45 @@ export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
   return [
     AccessModule.forRoot(accessFromEnv('functions', { serviceIdentity: true })),
     RemoteSecretsModule,
-    FunctionsModule.forRoot({ dataDir: env.DISPATCH_DATA_DIR, runJournal: 'store' }),
+    FunctionsModule.forRoot({
+      dataDir: env.DISPATCH_DATA_DIR,
+      runJournal: 'store',
+      kubernetes: runtime.DISPATCH_FUNCTIONS_RUNTIME === 'kubernetes' ? kubernetesOf(runtime) : undefined,
+    }),
   ];
+}
+
+/** Where function workloads go: the namespace and data volume claim the chart gives this service. */
+function kubernetesOf(env: {
+  DISPATCH_KUBERNETES_NAMESPACE?: string;
+  DISPATCH_KUBERNETES_RUNNER_IMAGE: string;
+  DISPATCH_KUBERNETES_DATA_CLAIM?: string;
+  DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS?: string;
+  DISPATCH_KUBERNETES_MAX_REPLICAS: number;
+}): FunctionsConfig['kubernetes'] {
+  const claim = env.DISPATCH_KUBERNETES_DATA_CLAIM;
+  if (!claim) {
+    throw new ConfigError(
+      'invalid configuration:\n  DISPATCH_KUBERNETES_DATA_CLAIM: must name the data volume claim when DISPATCH_FUNCTIONS_RUNTIME is kubernetes',
+    );
+  }
+  return {
+    namespace: env.DISPATCH_KUBERNETES_NAMESPACE ?? ownNamespace(),
+    runnerImage: (language: Language) =>
+      env.DISPATCH_KUBERNETES_RUNNER_IMAGE.replaceAll('{language}', language),
+    dataClaim: claim,
+    imagePullSecrets: env.DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    maxReplicas: env.DISPATCH_KUBERNETES_MAX_REPLICAS,
+  };
+}
+
+/** The namespace this pod runs in, as Kubernetes tells every pod; `default` outside a cluster. */
+function ownNamespace(): string {
+  try {
+    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim();
+  } catch {
+    return 'default';
+  }
 }

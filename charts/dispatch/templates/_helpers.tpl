@@ -55,3 +55,12 @@ http://{{ include "dispatch.fullname" .root }}-{{ .service }}:{{ (index .root.Va
 {{- define "dispatch.sharesData" -}}
 {{- if has . (list "images" "functions") -}}true{{- end -}}
 {{- end -}}
+
+{{/* The function runner image, `{language}` left for the functions service to fill in. */}}
+{{- define "dispatch.runnerImage" -}}
+{{- if .Values.functions.kubernetes.runnerImage -}}
+{{ .Values.functions.kubernetes.runnerImage }}
+{{- else -}}
+{{ .Values.image.registry }}/dispatch-runner-{language}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end -}}
+{{- end -}}

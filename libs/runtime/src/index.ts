@@ -1,8 +1,11 @@
 export * from './lib/protocol.js';
-export {
-  ProcessRuntime,
-  type FunctionSpec,
-  type ProcessRuntimeOptions,
-} from './lib/process/process-runtime.js';
+export type { FunctionRuntime, FunctionSpec } from './lib/function-runtime.js';
+export { ProcessRuntime, type ProcessRuntimeOptions } from './lib/process/process-runtime.js';
 export { RunnerProcess, prepareJavaRunner, type RunnerOptions } from './lib/process/runner-process.js';
 export { compileFunction } from './lib/process/compile.js';
+export {
+  KubernetesRuntime,
+  type KubernetesRuntimeOptions,
+  type WorkloadStatus,
+} from './lib/kubernetes/kubernetes-runtime.js';
+export { functionDeployment, functionService, workloadName } from './lib/kubernetes/workload.js';

@@ -1,4 +1,4 @@
-import type { ProcessRuntimeOptions } from '@dispatch/runtime';
+import type { KubernetesRuntimeOptions, ProcessRuntimeOptions } from '@dispatch/runtime';
 
 export interface FunctionsConfig {
   /** Prepared code goes under `<dataDir>/functions/<org>/<project>/<name>/<revision>`. */
@@ -11,6 +11,11 @@ export interface FunctionsConfig {
    */
   runJournal?: 'embedded' | 'store';
   runtime?: ProcessRuntimeOptions;
+  /**
+   * Run functions as Kubernetes workloads instead of local processes: each version a Deployment of its
+   * language's runner image with its code mounted from the data volume (the claim named here).
+   */
+  kubernetes?: Omit<KubernetesRuntimeOptions, 'kubeConfig' | 'dataDir'>;
 }
 
 export const FUNCTIONS_CONFIG = Symbol.for('dispatch.functions-config');

@@ -11,7 +11,7 @@ import { RunController } from './run/run.controller.js';
 import { RunService } from './run/run.service.js';
 import { runJournalProvider } from './run/journal/run-journal.provider.js';
 import { SchemaValidator } from './run/schema-validator.js';
-import { processRuntimeProvider, RuntimeLifecycle } from './runtime.provider.js';
+import { functionRuntimeProvider, RuntimeLifecycle } from './runtime.provider.js';
 
 /**
  * Functions and runs: `/v1/function`, `/v1/runs`, the reconciler that prepares functions, the runtime;
@@ -28,7 +28,7 @@ export class FunctionsModule {
       controllers: [FunctionController, RunController, ApplicationController],
       providers: [
         { provide: FUNCTIONS_CONFIG, useValue: config },
-        processRuntimeProvider,
+        functionRuntimeProvider,
         RuntimeLifecycle,
         SchemaValidator,
         FunctionService,

@@ -284,7 +284,7 @@ module.exports = (c, paths) => ({ uid: process.getuid(), read: paths.filter((p) 
   it('deletes a function with its runs, its processes and its files', async () => {
     await createFunction('gone', file('f.js', HELLO));
     await exec('gone', { name: 'a', place: 'b' });
-    const runtime = app.app.get<ProcessRuntime>(Symbol.for('dispatch.process-runtime'));
+    const runtime = app.app.get<ProcessRuntime>(Symbol.for('dispatch.function-runtime'));
     const stored = await app.app
       .get<EntityStore>(ENTITY_STORE)
       .get<FunctionSpec>({ org: 'default', project: 'default', kind: 'function', name: 'gone' });

@@ -1,16 +1,25 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ProcessRuntime } from '@dispatch/runtime';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubernetesRuntime, ProcessRuntime, type FunctionRuntime } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from './functions.config.js';
 import { RUN_JOURNAL, type RunJournal } from './run/journal/run-journal.js';
 
-export const PROCESS_RUNTIME = Symbol.for('dispatch.process-runtime');
+export const FUNCTION_RUNTIME = Symbol.for('dispatch.function-runtime');
 
-export const processRuntimeProvider: Provider = {
-  provide: PROCESS_RUNTIME,
+/** Local processes, or workloads on Kubernetes when the config says so (the chart's choice). */
+export const functionRuntimeProvider: Provider = {
+  provide: FUNCTION_RUNTIME,
   inject: [FUNCTIONS_CONFIG],
-  useFactory: (config: FunctionsConfig) =>
-    new ProcessRuntime({ prestart: ['nodejs', 'python3'], ...config.runtime }),
+  useFactory: (config: FunctionsConfig): FunctionRuntime => {
+    if (config.kubernetes) {
+      // The pod's own service account in a cluster, else KUBECONFIG or ~/.kube/config.
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromDefault();
+      return new KubernetesRuntime({ ...config.kubernetes, kubeConfig, dataDir: config.dataDir });
+    }
+    return new ProcessRuntime({ prestart: ['nodejs', 'python3'], ...config.runtime });
+  },
 };
 
 /**
@@ -20,13 +29,13 @@ export const processRuntimeProvider: Provider = {
 @Injectable()
 export class RuntimeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
-    @Inject(PROCESS_RUNTIME) private readonly runtime: ProcessRuntime,
+    @Inject(FUNCTION_RUNTIME) private readonly runtime: FunctionRuntime,
     @Inject(RUN_JOURNAL) private readonly journal: RunJournal,
   ) {}
 
   onApplicationBootstrap(): void {
     const logger = new Logger('functions');
-    if (this.runtime.sandboxed) logger.log(this.runtime.isolation);
+    if (this.runtime.isolated) logger.log(this.runtime.isolation);
     else logger.warn(this.runtime.isolation);
   }
 

@@ -11,11 +11,11 @@ import {
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { ensurePrivateDir, EntityReconciler } from '@dispatch/platform';
-import { compileFunction, LANGUAGES, type Language, type ProcessRuntime } from '@dispatch/runtime';
+import { compileFunction, LANGUAGES, type Language, type FunctionRuntime } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
 import { RUN_JOURNAL, type RunJournal } from '../run/journal/run-journal.js';
 import { FunctionCatalog } from './function.catalog.js';
-import { PROCESS_RUNTIME } from '../runtime.provider.js';
+import { FUNCTION_RUNTIME } from '../runtime.provider.js';
 import { inferHandler, unpackSource } from './source.js';
 
 export function functionRoot(
@@ -37,7 +37,7 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
   constructor(
     @Inject(ENTITY_STORE) private readonly store: EntityStore,
     @Inject(FUNCTIONS_CONFIG) private readonly config: FunctionsConfig,
-    @Inject(PROCESS_RUNTIME) private readonly runtime: ProcessRuntime,
+    @Inject(FUNCTION_RUNTIME) private readonly runtime: FunctionRuntime,
     @Inject(RUN_JOURNAL) private readonly journal: RunJournal,
     private readonly catalog: FunctionCatalog,
   ) {

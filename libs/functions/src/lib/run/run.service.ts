@@ -12,9 +12,9 @@ import {
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import type { RequestScope } from '@dispatch/platform';
-import type { Language, ProcessRuntime, RunResponse } from '@dispatch/runtime';
+import type { Language, FunctionRuntime, RunResponse } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
-import { PROCESS_RUNTIME } from '../runtime.provider.js';
+import { FUNCTION_RUNTIME } from '../runtime.provider.js';
 import { NoSecretsResolver } from '../secrets/secrets-resolver.js';
 import { FunctionCatalog } from '../function/function.catalog.js';
 import { RUN_JOURNAL, type RunJournal } from './journal/run-journal.js';
@@ -47,7 +47,7 @@ export class RunService implements FunctionInvoker {
 
   constructor(
     @Inject(ENTITY_STORE) private readonly store: EntityStore,
-    @Inject(PROCESS_RUNTIME) private readonly runtime: ProcessRuntime,
+    @Inject(FUNCTION_RUNTIME) private readonly runtime: FunctionRuntime,
     // The secrets domain provides it globally where it runs in this process; otherwise no secret resolves.
     @Optional() @Inject(SECRETS_RESOLVER) private readonly secrets: SecretsResolver = new NoSecretsResolver(),
     @Inject(FUNCTIONS_CONFIG) private readonly config: FunctionsConfig,

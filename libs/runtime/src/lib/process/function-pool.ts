@@ -52,6 +52,13 @@ export class FunctionPool {
     return this.runners.size + this.starting;
   }
 
+  /** Calls held now: sent to a runner and not yet answered, or waiting for room. */
+  get inFlight(): number {
+    let held = this.waiting.length;
+    for (const runner of this.runners) held += runner.inFlight;
+    return held;
+  }
+
   async invoke(run: RunRequest): Promise<RunResponse> {
     for (;;) {
       // A process at hand is taken in the same tick as the call is sent to it, so the calls of one

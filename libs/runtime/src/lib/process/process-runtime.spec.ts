@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DomainError } from '@dispatch/contracts';
 import type { RunResponse } from '../protocol.js';
 import { compileFunction } from './compile.js';
-import { ProcessRuntime, type FunctionSpec } from './process-runtime.js';
+import type { FunctionSpec } from '../function-runtime.js';
+import { ProcessRuntime } from './process-runtime.js';
 
 // Function code lives under a directory only Dispatch's user may enter, as in a data directory.
 const codeRoot = mkdtempSync(join(tmpdir(), 'dispatch-fns-'));

@@ -1,29 +1,8 @@
+import type { FunctionRuntime, FunctionSpec } from '../function-runtime.js';
 import type { InitRequest, Language, RunRequest, RunResponse } from '../protocol.js';
 import { FunctionPool, type PoolSettings } from './function-pool.js';
 import { canStartUnplaced, RunnerProcess } from './runner-process.js';
 import { Sandbox } from './sandbox.js';
-
-/** One deployable version of a function: a change of code or settings gets a new `key`. */
-export interface FunctionSpec {
-  /** Unique per function version, e.g. `org/project/name@revision`. */
-  key: string;
-  /**
-   * The function across its versions, e.g. `org/project/name`: each runs as its own user in a sandbox.
-   * Defaults to `key`.
-   */
-  identity?: string;
-  language: Language;
-  codeDir: string;
-  handler: string;
-  /** The image build directory with the function's dependencies, if its image has any. */
-  dependenciesDir?: string;
-  timeoutMs?: number;
-  concurrency?: number;
-  pipeline?: number;
-  queueLimit?: number;
-  idleMs?: number;
-  memoryMb?: number;
-}
 
 export interface ProcessRuntimeOptions {
   /** Languages that keep one generic runner started ahead of need, so a cold start skips process start-up. */
@@ -53,7 +32,7 @@ const DEFAULTS = {
  * language. Processes are never shared between function versions, so never between orgs; in a sandbox
  * each function also has its own user and sees only its own files.
  */
-export class ProcessRuntime {
+export class ProcessRuntime implements FunctionRuntime {
   private readonly pools = new Map<string, FunctionPool>();
   private readonly spares = new Map<string, Promise<RunnerProcess>>();
   private readonly defaults: typeof DEFAULTS;
@@ -90,7 +69,7 @@ export class ProcessRuntime {
   }
 
   /** Whether each function runs as its own user in a sandbox of its own. */
-  get sandboxed(): boolean {
+  get isolated(): boolean {
     return this.sandbox !== undefined;
   }
 

@@ -1,0 +1,43 @@
+import type { Language, RunRequest, RunResponse } from './protocol.js';
+
+/** One deployable version of a function: a change of code or settings gets a new `key`. */
+export interface FunctionSpec {
+  /** Unique per function version, e.g. `org/project/name@revision`. */
+  key: string;
+  /**
+   * The function across its versions, e.g. `org/project/name`: each runs as its own user in a sandbox.
+   * Defaults to `key`.
+   */
+  identity?: string;
+  language: Language;
+  codeDir: string;
+  handler: string;
+  /** The image build directory with the function's dependencies, if its image has any. */
+  dependenciesDir?: string;
+  timeoutMs?: number;
+  concurrency?: number;
+  pipeline?: number;
+  queueLimit?: number;
+  idleMs?: number;
+  memoryMb?: number;
+}
+
+/**
+ * Where functions run: local processes (ProcessRuntime) or workloads on Kubernetes (KubernetesRuntime).
+ * The functions service uses only this.
+ */
+export interface FunctionRuntime {
+  /** How functions are kept apart, for the operator: said once at start-up. */
+  readonly isolation: string;
+  /** Whether that isolation is one this platform stands behind (else start-up warns). */
+  readonly isolated: boolean;
+  /**
+   * Makes a function version ready to serve: its handler loaded somewhere, proving it exists. Fails with
+   * the reason (a DomainError) when it cannot be.
+   */
+  prepare(spec: FunctionSpec): Promise<void>;
+  invoke(spec: FunctionSpec, run: RunRequest): Promise<RunResponse>;
+  /** Ends a function version once its runs in flight end, and frees what it held. */
+  retire(key: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,342 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubernetesObject,
+  type V1Deployment,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { DomainError } from '@dispatch/contracts';
+import type { FunctionRuntime, FunctionSpec } from '../function-runtime.js';
+import { FunctionPool } from '../process/function-pool.js';
+import type { RunRequest, RunResponse } from '../protocol.js';
+import { RemoteRunner } from './remote-runner.js';
+import {
+  functionDeployment,
+  functionService,
+  RUNNER_PORT,
+  workloadName,
+  type WorkloadSettings,
+} from './workload.js';
+
+export interface KubernetesRuntimeOptions extends Omit<WorkloadSettings, 'memoryMb'> {
+  kubeConfig: KubeConfig;
+  /** Where a function version's Service answers; by default its cluster DNS name. */
+  address?: (name: string, namespace: string) => { host: string; port: number };
+  /** How long prepare waits for the first pod to be ready. */
+  readyTimeoutMs?: number;
+  /** The autoscaler's bounds and target: it keeps about `targetInFlight` calls on each pod. */
+  minReplicas?: number;
+  maxReplicas?: number;
+  targetInFlight?: number;
+  /** How often the autoscaler looks at the load. */
+  scaleIntervalMs?: number;
+  defaults?: { timeoutMs?: number; memoryMb?: number; idleMs?: number; queueLimit?: number };
+}
+
+/** What the driver reports of a function version's workload, from its Deployment's status. */
+export interface WorkloadStatus {
+  name: string;
+  desired: number;
+  ready: number;
+  available: number;
+  /** Why pods are not ready, when Kubernetes says: a crash's termination message, an image pull error. */
+  problems: string[];
+}
+
+const FIELD_MANAGER = 'dispatch-functions';
+const POLL_MS = 500;
+
+interface Workload {
+  spec: FunctionSpec;
+  pool: FunctionPool;
+  /** Replicas asked of Kubernetes last. */
+  replicas: number;
+  /** The most calls in flight since the autoscaler last looked, and when one last came. */
+  peakInFlight: number;
+  lastCallAt: number;
+  /** While scaling up from zero: the wait for the first pod. */
+  waking?: Promise<void>;
+}
+
+/**
+ * Runs functions as Kubernetes workloads, through the API server (@kubernetes/client-node). Preparing a
+ * function version applies its Deployment and Service (server-side apply, so a second replica of the
+ * functions service applying the same objects changes nothing) and waits until a pod is ready, failing
+ * with the pod's own reason when the handler does not load. Calls go over pooled TCP connections to the
+ * Service, pipelined as with local processes. An autoscaler sets each Deployment's scale from the calls
+ * in flight, between minReplicas and maxReplicas, and to zero after the function's idle time; the next
+ * call scales it back to one and waits for the pod.
+ */
+export class KubernetesRuntime implements FunctionRuntime {
+  readonly isolation = 'each function version runs in pods of its own, with only its own code mounted';
+  readonly isolated = true;
+  private readonly apps: AppsV1Api;
+  private readonly core: CoreV1Api;
+  private readonly objects: KubernetesObjectApi;
+  private readonly workloads = new Map<string, Workload>();
+  private readonly scaler: NodeJS.Timeout;
+  private readonly settings: Required<
+    Pick<KubernetesRuntimeOptions, 'readyTimeoutMs' | 'minReplicas' | 'maxReplicas' | 'targetInFlight'>
+  > & { timeoutMs: number; memoryMb: number; idleMs: number; queueLimit: number };
+
+  constructor(private readonly options: KubernetesRuntimeOptions) {
+    this.apps = options.kubeConfig.makeApiClient(AppsV1Api);
+    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.objects = KubernetesObjectApi.makeApiClient(options.kubeConfig);
+    this.settings = {
+      readyTimeoutMs: options.readyTimeoutMs ?? 180_000,
+      minReplicas: options.minReplicas ?? 1,
+      maxReplicas: options.maxReplicas ?? 10,
+      targetInFlight: options.targetInFlight ?? 4,
+      timeoutMs: options.defaults?.timeoutMs ?? 30_000,
+      memoryMb: options.defaults?.memoryMb ?? 256,
+      idleMs: options.defaults?.idleMs ?? 5 * 60_000,
+      queueLimit: options.defaults?.queueLimit ?? 200,
+    };
+    this.scaler = setInterval(() => void this.autoscale(), options.scaleIntervalMs ?? 5_000);
+    this.scaler.unref();
+  }
+
+  async prepare(spec: FunctionSpec): Promise<void> {
+    const workload = { ...this.options, memoryMb: this.settings.memoryMb };
+    await this.apply(functionService(spec, workload));
+    await this.apply(functionDeployment(spec, workload, Math.max(1, this.settings.minReplicas)));
+    this.track(spec, Math.max(1, this.settings.minReplicas));
+    await this.untilReady(spec.key);
+  }
+
+  async invoke(spec: FunctionSpec, run: RunRequest): Promise<RunResponse> {
+    const workload = this.workloads.get(spec.key) ?? this.track(spec, await this.currentReplicas(spec.key));
+    workload.lastCallAt = Date.now();
+    if (workload.replicas === 0) {
+      workload.waking ??= this.scale(spec.key, 1)
+        .then(() => this.untilReady(spec.key))
+        .finally(() => (workload.waking = undefined));
+    }
+    if (workload.waking) await workload.waking;
+    const response = workload.pool.invoke(run);
+    workload.peakInFlight = Math.max(workload.peakInFlight, workload.pool.inFlight);
+    return response;
+  }
+
+  /** Sets a function version's replicas (the Deployment's scale subresource). */
+  async scale(key: string, replicas: number): Promise<void> {
+    await this.apps.patchNamespacedDeploymentScale(
+      {
+        name: workloadName(key),
+        namespace: this.options.namespace,
+        body: { spec: { replicas } },
+        fieldManager: FIELD_MANAGER,
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const workload = this.workloads.get(key);
+    if (workload) workload.replicas = replicas;
+  }
+
+  /** A function version's workload as Kubernetes reports it. */
+  async status(key: string): Promise<WorkloadStatus> {
+    const name = workloadName(key);
+    const deployment = await this.apps.readNamespacedDeployment({ name, namespace: this.options.namespace });
+    const pods = await this.core.listNamespacedPod({
+      namespace: this.options.namespace,
+      labelSelector: `dispatch.io/version=${name}`,
+    });
+    return {
+      name,
+      desired: deployment.spec?.replicas ?? 0,
+      ready: deployment.status?.readyReplicas ?? 0,
+      available: deployment.status?.availableReplicas ?? 0,
+      problems: [...deploymentProblems(deployment), ...pods.items.flatMap(podProblems)],
+    };
+  }
+
+  async retire(key: string): Promise<void> {
+    const workload = this.workloads.get(key);
+    this.workloads.delete(key);
+    await workload?.pool.close();
+    const name = workloadName(key);
+    const namespace = this.options.namespace;
+    await ignoreMissing(
+      this.apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy: 'Background' }),
+    );
+    await ignoreMissing(this.core.deleteNamespacedService({ name, namespace }));
+  }
+
+  /** Stops calling; the workloads stay, since their functions still exist. */
+  async close(): Promise<void> {
+    clearInterval(this.scaler);
+    const pools = [...this.workloads.values()].map((w) => w.pool);
+    this.workloads.clear();
+    await Promise.all(pools.map((p) => p.close()));
+  }
+
+  /** One pass of the autoscaler over the workloads this process has called. */
+  async autoscale(): Promise<void> {
+    const now = Date.now();
+    for (const [key, workload] of this.workloads) {
+      const idleMs = workload.spec.idleMs ?? this.settings.idleMs;
+      const wanted =
+        now - workload.lastCallAt >= idleMs && workload.pool.inFlight === 0
+          ? 0
+          : Math.min(
+              this.settings.maxReplicas,
+              Math.max(
+                this.settings.minReplicas,
+                Math.ceil(workload.peakInFlight / this.settings.targetInFlight),
+              ),
+            );
+      workload.peakInFlight = workload.pool.inFlight;
+      if (wanted === workload.replicas || workload.waking) continue;
+      try {
+        await this.scale(key, wanted);
+      } catch {
+        // The next pass tries again; a deleted function's workload is retired by its reconciler.
+      }
+    }
+  }
+
+  private track(spec: FunctionSpec, replicas: number): Workload {
+    const { host, port } = (this.options.address ?? clusterAddress)(
+      workloadName(spec.key),
+      this.options.namespace,
+    );
+    const workload: Workload = {
+      spec,
+      replicas,
+      peakInFlight: 0,
+      lastCallAt: Date.now(),
+      pool: new FunctionPool(
+        {
+          // Connections, each to a pod the Service picks: enough to reach every pod at the most replicas.
+          concurrency: this.settings.maxReplicas * 2,
+          pipeline: spec.pipeline ?? 4,
+          queueLimit: spec.queueLimit ?? this.settings.queueLimit,
+          idleMs: 60_000,
+          timeoutMs: spec.timeoutMs ?? this.settings.timeoutMs,
+        },
+        () => RemoteRunner.connect(host, port),
+      ),
+    };
+    this.workloads
+      .get(spec.key)
+      ?.pool.close()
+      .catch(() => undefined);
+    this.workloads.set(spec.key, workload);
+    return workload;
+  }
+
+  private async currentReplicas(key: string): Promise<number> {
+    try {
+      const deployment = await this.apps.readNamespacedDeployment({
+        name: workloadName(key),
+        namespace: this.options.namespace,
+      });
+      return deployment.spec?.replicas ?? 0;
+    } catch (err) {
+      if (err instanceof ApiException && err.code === 404) {
+        throw new DomainError('UNAVAILABLE', `the function's workload ${workloadName(key)} is gone`);
+      }
+      throw err;
+    }
+  }
+
+  private async apply(object: KubernetesObject): Promise<void> {
+    try {
+      await this.objects.patch(
+        object,
+        undefined,
+        undefined,
+        FIELD_MANAGER,
+        true,
+        PatchStrategy.ServerSideApply,
+      );
+    } catch (err) {
+      throw new DomainError(
+        'UNAVAILABLE',
+        `Kubernetes refused the ${object.kind} ${object.metadata?.name}: ${describe(err)}`,
+      );
+    }
+  }
+
+  /** Waits until a pod of the workload is ready; fails at once with a pod's reason when one is failing. */
+  private async untilReady(key: string): Promise<void> {
+    const name = workloadName(key);
+    const deadline = Date.now() + this.settings.readyTimeoutMs;
+    let last: WorkloadStatus | undefined;
+    while (Date.now() < deadline) {
+      last = await this.status(key);
+      if (last.available > 0) return;
+      const failing = last.problems.find((p) => p.startsWith('the handler'));
+      if (failing) throw new DomainError('INVALID_ARGUMENT', failing);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+    const why = last?.problems.length ? `: ${last.problems.join('; ')}` : '';
+    throw new DomainError(
+      'UNAVAILABLE',
+      `no pod of ${name} was ready within ${Math.round(this.settings.readyTimeoutMs / 1000)} s${why}`,
+    );
+  }
+}
+
+function clusterAddress(name: string, namespace: string): { host: string; port: number } {
+  return { host: `${name}.${namespace}.svc`, port: RUNNER_PORT };
+}
+
+function deploymentProblems(deployment: V1Deployment): string[] {
+  return (deployment.status?.conditions ?? [])
+    .filter((c) => c.status === 'False' && c.message)
+    .map((c) => `${c.type}: ${c.message}`);
+}
+
+/** Why a pod is not serving: the runner's termination message when the handler did not load. */
+function podProblems(pod: V1Pod): string[] {
+  const problems: string[] = [];
+  for (const status of pod.status?.containerStatuses ?? []) {
+    const terminated = status.state?.terminated ?? status.lastState?.terminated;
+    if (terminated && terminated.exitCode !== 0) {
+      problems.push(
+        `the handler did not load: ${terminated.message?.trim() || terminated.reason || 'exit ' + terminated.exitCode}`,
+      );
+    }
+    const waiting = status.state?.waiting;
+    if (waiting && waiting.reason !== 'ContainerCreating' && waiting.reason !== 'CrashLoopBackOff') {
+      problems.push(`${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`);
+    }
+  }
+  for (const condition of pod.status?.conditions ?? []) {
+    if (condition.type === 'PodScheduled' && condition.status === 'False' && condition.message) {
+      problems.push(`not scheduled: ${condition.message}`);
+    }
+  }
+  return problems;
+}
+
+async function ignoreMissing(call: Promise<unknown>): Promise<void> {
+  try {
+    await call;
+  } catch (err) {
+    if (!(err instanceof ApiException && err.code === 404)) throw err;
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body = typeof err.body === 'string' ? safeParse(err.body) : err.body;
+    return (body as { message?: string } | undefined)?.message ?? `HTTP ${err.code}`;
+  }
+  return (err as Error).message;
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { message: text };
+  }
+}
