@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { KafkaBus, type BusMessage } from '@dispatch/messaging';
 import { startDistributedSession, type DistributedSession } from './distributed-session.js';
 import { startExecutionCounter, type ExecutionCounter } from './execution-counter.js';
 import { SHAPES } from './shapes.js';
@@ -48,6 +49,52 @@ servicesOnly('two replicas of the functions service', () => {
     expect([...served.values()].every((n) => n >= 5)).toBe(true);
     const functions = await session.dispatch(['get', 'function', 'who', '-o', 'json']);
     expect(JSON.parse(functions.stdout)).toMatchObject({ name: 'who', status: 'READY' });
+  }, 120_000);
+
+  it('announces each change on Kafka as <service>.<entity>.<verb>, keyed <org>/<name>', async () => {
+    // An operator's consumer of the domain events, from the start of the topics.
+    const bus = new KafkaBus({ brokers: [process.env['KAFKA_BROKERS'] as string] });
+    const heard: BusMessage<{ type: string; status?: string }>[] = [];
+    const types = [
+      'images.image.updated',
+      'functions.function.created',
+      'functions.function.updated',
+      'functions.function.deleted',
+    ];
+    const subscription = await bus.subscribe<{ type: string; status?: string }>({
+      topics: types,
+      group: `e2e-${session.org}`,
+      from: 'earliest',
+      handler: async (message) => {
+        if (message.key.startsWith(`${session.org}/`)) heard.push(message);
+      },
+    });
+    try {
+      session.write('told.js', 'module.exports = () => 1;\n');
+      await session.dispatch(['create', 'function', '--image', 'nodejs', 'told', 'told.js', '--wait']);
+      expect((await session.dispatch(['delete', 'function', 'told'])).code).toBe(0);
+      const said = (name: string) =>
+        heard
+          .filter((m) => m.key === `${session.org}/${name}`)
+          .map((m) => `${m.topic} ${m.value.status ?? ''}`.trim());
+      const deadline = Date.now() + 30_000;
+      while (!said('told').includes('functions.function.deleted') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      // The image built in beforeAll, by the images service; the function's life, by the functions service.
+      expect(said('nodejs')).toContain('images.image.updated READY');
+      expect(said('told')).toEqual(
+        expect.arrayContaining([
+          'functions.function.created INITIALIZED',
+          'functions.function.updated READY',
+          'functions.function.updated DELETING',
+          'functions.function.deleted',
+        ]),
+      );
+      expect(said('told').indexOf('functions.function.created INITIALIZED')).toBe(0);
+    } finally {
+      await subscription.close();
+      await bus.close();
+    }
   }, 120_000);
 });
 

@@ -2,12 +2,15 @@ import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { SECRETS_RESOLVER } from '@dispatch/contracts';
 import { RemoteSecretsResolver } from '@dispatch/api-client';
 import { AccessModule, accessFromEnv, serviceClient } from '@dispatch/auth';
-import { FunctionsModule } from '@dispatch/functions';
+import { CachedSecretsResolver, FunctionsModule } from '@dispatch/functions';
+import { MESSAGE_BUS, type MessageBus } from '@dispatch/messaging';
 import { readFileSync } from 'node:fs';
 import type { FunctionsConfig } from '@dispatch/functions';
 import { ConfigError, envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
 import type { Language } from '@dispatch/runtime';
 import { z } from 'zod';
+
+const REMOTE_SECRETS = Symbol('remote-secrets');
 
 /**
  * The functions service of the distributed shape: functions, their runtimes and runs (recorded in the
@@ -43,7 +46,14 @@ export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
   @Global()
   @Module({
     providers: [
-      serviceClient(SECRETS_RESOLVER, (token) => new RemoteSecretsResolver(DISPATCH_SECRETS_URL, token)),
+      serviceClient(REMOTE_SECRETS, (token) => new RemoteSecretsResolver(DISPATCH_SECRETS_URL, token)),
+      // Runs read secrets through a cache the secrets service's domain events keep current.
+      {
+        provide: SECRETS_RESOLVER,
+        inject: [REMOTE_SECRETS, MESSAGE_BUS],
+        useFactory: (remote: RemoteSecretsResolver, bus: MessageBus) =>
+          new CachedSecretsResolver(remote, bus),
+      },
     ],
     exports: [SECRETS_RESOLVER],
   })

@@ -1,2 +1,3 @@
 export { FunctionsModule } from './lib/functions.module.js';
 export type { FunctionsConfig } from './lib/functions.config.js';
+export { CachedSecretsResolver } from './lib/secrets/cached-secrets-resolver.js';

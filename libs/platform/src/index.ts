@@ -30,3 +30,11 @@ export {
   ACCESS_RESOURCE,
   ACCESS_ACTION,
 } from './lib/access.decorators.js';
+export {
+  DOMAIN_EVENT_OWNERS,
+  PublishingEntityStore,
+  domainEventType,
+  onDomainEvents,
+  type DomainEvent,
+  type DomainVerb,
+} from './lib/domain-events.js';

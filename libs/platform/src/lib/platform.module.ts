@@ -1,7 +1,13 @@
 import { join } from 'node:path';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ENTITY_STORE, EntityStoreModule, type EntityStore } from '@dispatch/entity-store';
+import {
+  ENTITY_STORE,
+  EntityStoreModule,
+  type EntityStore,
+  type StoreDecorator,
+} from '@dispatch/entity-store';
 import { MESSAGE_BUS, MessageBusModule, type MessageBus } from '@dispatch/messaging';
+import { PublishingEntityStore } from './domain-events.js';
 import { HealthModule, type HealthCheckFactory } from './health.js';
 import { VersionModule } from './version.js';
 
@@ -17,6 +23,12 @@ export interface DistributedPlatformConfig {
   etcdNamespace?: string;
   kafkaBrokers: string[];
 }
+
+/** Every write of an owned kind is announced on the bus as a domain event (see domain-events.ts). */
+const publishing: StoreDecorator = {
+  inject: [MESSAGE_BUS],
+  wrap: (store: EntityStore, bus: MessageBus) => new PublishingEntityStore(store, bus),
+};
 
 const checks: HealthCheckFactory[] = [
   { name: 'entity-store', inject: ENTITY_STORE, ping: (store: EntityStore) => store.ping() },
@@ -34,7 +46,7 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       imports: [
-        EntityStoreModule.forRoot({ type: 'embedded', dataDir: join(config.dataDir, 'store') }),
+        EntityStoreModule.forRoot({ type: 'embedded', dataDir: join(config.dataDir, 'store') }, publishing),
         MessageBusModule.forRoot({ type: 'in-process' }),
         HealthModule.forRoot(checks),
         VersionModule.forRoot('solo'),
@@ -46,11 +58,14 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       imports: [
-        EntityStoreModule.forRoot({
-          type: 'etcd',
-          endpoints: config.etcdEndpoints,
-          namespace: config.etcdNamespace,
-        }),
+        EntityStoreModule.forRoot(
+          {
+            type: 'etcd',
+            endpoints: config.etcdEndpoints,
+            namespace: config.etcdNamespace,
+          },
+          publishing,
+        ),
         MessageBusModule.forRoot({ type: 'kafka', brokers: config.kafkaBrokers, clientId: config.service }),
         HealthModule.forRoot(checks),
         VersionModule.forRoot(config.service),

@@ -61,6 +61,14 @@ export class Reconciler<S> {
     await Promise.all(this.running.values());
   }
 
+  /**
+   * Looks at an entity now rather than at its next change or retry: for a reaction to another
+   * service's domain event (the image a function waits for is READY).
+   */
+  nudge(ref: EntityRef): Promise<void> {
+    return this.refetch(ref);
+  }
+
   /** Resolves once nothing is queued or running: for tests and orderly shutdown. */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.all(this.running.values());
@@ -114,7 +122,7 @@ export class Reconciler<S> {
     }
   }
 
-  private async refetch(ref: Entity<S>): Promise<void> {
+  private async refetch(ref: EntityRef): Promise<void> {
     try {
       this.enqueue(await this.options.store.get<S>(ref));
     } catch {
@@ -135,6 +143,11 @@ export abstract class EntityReconciler<S> implements OnApplicationBootstrap, OnA
   }
 
   protected abstract reconcile(entity: Entity<S>): Promise<void | number>;
+
+  /** Reconciles an entity now if it is pending (see Reconciler.nudge). */
+  protected nudge(ref: EntityRef): Promise<void> {
+    return this.reconciler.nudge(ref);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.reconciler.start();

@@ -10,7 +10,8 @@ import {
   type ImageSpec,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { ensurePrivateDir, EntityReconciler } from '@dispatch/platform';
+import { MESSAGE_BUS, type MessageBus, type Subscription } from '@dispatch/messaging';
+import { domainEventType, ensurePrivateDir, EntityReconciler, onDomainEvents } from '@dispatch/platform';
 import { compileFunction, LANGUAGES, type Language, type FunctionRuntime } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
 import { RUN_JOURNAL, type RunJournal } from '../run/journal/run-journal.js';
@@ -39,9 +40,39 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
     @Inject(FUNCTIONS_CONFIG) private readonly config: FunctionsConfig,
     @Inject(FUNCTION_RUNTIME) private readonly runtime: FunctionRuntime,
     @Inject(RUN_JOURNAL) private readonly journal: RunJournal,
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     private readonly catalog: FunctionCatalog,
   ) {
     super(store, FUNCTION_KIND);
+  }
+
+  private imageWatch?: Subscription;
+
+  /**
+   * Also reacts to the images service: when an image is READY (or in ERROR), the functions waiting for
+   * it are reconciled at once instead of at their next retry.
+   */
+  override async onApplicationBootstrap(): Promise<void> {
+    await super.onApplicationBootstrap();
+    this.imageWatch = await onDomainEvents(
+      this.bus,
+      [domainEventType(IMAGE_KIND, 'updated')],
+      'functions.image-ready',
+      async (image) => {
+        if (image.status !== 'READY' && image.status !== 'ERROR') return;
+        const waiting = await this.store.list<FunctionSpec>({
+          org: image.org,
+          project: image.project,
+          kind: FUNCTION_KIND,
+        });
+        await Promise.all(waiting.filter((fn) => fn.spec.image === image.name).map((fn) => this.nudge(fn)));
+      },
+    );
+  }
+
+  override async onApplicationShutdown(): Promise<void> {
+    await this.imageWatch?.close();
+    await super.onApplicationShutdown();
   }
 
   protected async reconcile(fn: Entity<FunctionSpec>): Promise<void | number> {
@@ -54,7 +85,8 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
     }
     if (image.status === 'ERROR')
       return this.fail(fn, `image ${image.name} is in ERROR: ${image.reason.join('; ')}`);
-    if (image.status !== 'READY') return 500;
+    // The image's READY event nudges this function (see onApplicationBootstrap); the retry is a backstop.
+    if (image.status !== 'READY') return 2000;
     const language = image.spec.language;
     if (!language || !(LANGUAGES as readonly string[]).includes(language)) {
       return this.fail(fn, `image ${image.name} has no language this platform runs`);

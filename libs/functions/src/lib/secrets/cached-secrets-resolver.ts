@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { SecretsResolver, SecretValues } from '@dispatch/contracts';
+import type { MessageBus, Subscription } from '@dispatch/messaging';
+import { domainEventType, onDomainEvents } from '@dispatch/platform';
+
+/** How long a value may be served without word from the secrets service: a bound on any missed event. */
+const MAX_AGE_MS = 60_000;
+
+/**
+ * Secret values, kept after the first run that needs them, so runs do not each call the secrets
+ * service once per secret. The secrets service announces every change (`secrets.secret.updated`,
+ * `secrets.secret.deleted`) and each replica drops the value at once: every replica hears every event
+ * (a consumer group of its own). Nothing is kept until that subscription is live, and nothing longer
+ * than a minute, in case an event is lost.
+ */
+export class CachedSecretsResolver implements SecretsResolver, OnApplicationShutdown {
+  private readonly logger = new Logger('secrets-cache');
+  private readonly values = new Map<string, { values: SecretValues; at: number }>();
+  /** Bumped by each change of a secret: a fetch that started before it must not keep what it got. */
+  private readonly generations = new Map<string, number>();
+  private subscription?: Subscription;
+  private readonly live: Promise<void>;
+
+  constructor(
+    private readonly source: SecretsResolver,
+    bus: MessageBus,
+  ) {
+    const group = `functions.secrets-cache.${randomBytes(6).toString('hex')}`;
+    this.live = onDomainEvents(
+      bus,
+      [domainEventType('secret', 'updated'), domainEventType('secret', 'deleted')],
+      group,
+      async (event) => this.forget(`${event.org}/${event.project}/${event.name}`),
+    ).then(
+      (subscription) => {
+        this.subscription = subscription;
+      },
+      (err: Error) => this.logger.warn(`not caching secrets: ${err.message}`),
+    );
+  }
+
+  async resolve(org: string, project: string, names: string[]): Promise<SecretValues> {
+    const merged: SecretValues = {};
+    for (const name of new Set(names)) Object.assign(merged, await this.one(org, project, name));
+    return merged;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.live;
+    await this.subscription?.close();
+  }
+
+  private async one(org: string, project: string, name: string): Promise<SecretValues> {
+    const key = `${org}/${project}/${name}`;
+    const cached = this.values.get(key);
+    if (cached && Date.now() - cached.at < MAX_AGE_MS) return cached.values;
+    const generation = this.generations.get(key) ?? 0;
+    const values = await this.source.resolve(org, project, [name]);
+    if (this.subscription && (this.generations.get(key) ?? 0) === generation) {
+      this.values.set(key, { values, at: Date.now() });
+    }
+    return values;
+  }
+
+  private forget(key: string): void {
+    this.values.delete(key);
+    this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
+  }
+}

@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { EmbeddedEntityStore } from '@dispatch/entity-store';
+import { InProcessBus, type BusMessage } from '@dispatch/messaging';
+import { domainEventType, onDomainEvents, PublishingEntityStore, type DomainEvent } from './domain-events.js';
+
+let dir: string;
+let bus: InProcessBus;
+let store: PublishingEntityStore;
+const heard: BusMessage<DomainEvent>[] = [];
+
+/** Waits until `count` events have been heard. */
+async function hear(count: number): Promise<BusMessage<DomainEvent>[]> {
+  const deadline = Date.now() + 5_000;
+  while (heard.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  return heard.splice(0, count);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'dispatch-domain-events-'));
+  bus = new InProcessBus();
+  store = new PublishingEntityStore(await EmbeddedEntityStore.open({ dataDir: dir }), bus);
+  const types = ['created', 'updated', 'deleted'] as const;
+  await onDomainEvents(
+    bus,
+    [...types.map((v) => domainEventType('secret', v)), ...types.map((v) => domainEventType('image', v))],
+    'test',
+    async (_event, message) => {
+      heard.push(message);
+    },
+  );
+});
+
+afterAll(async () => {
+  await store.close();
+  await bus.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('domain events', () => {
+  it('names each change after its owning service, keyed by org and name, in order', async () => {
+    const ref = { org: 'acme', project: 'default', kind: 'image', name: 'nodejs' };
+    const created = await store.create({ ...ref, spec: { baseImageName: 'node-base' }, status: 'CREATING' });
+    await store.update({ ...created, status: 'READY' });
+    await store.delete(ref);
+    const events = await hear(3);
+    expect(events.map((m) => [m.topic, m.key, m.value.status])).toEqual([
+      ['images.image.created', 'acme/nodejs', 'CREATING'],
+      ['images.image.updated', 'acme/nodejs', 'READY'],
+      ['images.image.deleted', 'acme/nodejs', undefined],
+    ]);
+    expect(events[1]?.value).toMatchObject({
+      type: 'images.image.updated',
+      org: 'acme',
+      project: 'default',
+      kind: 'image',
+      name: 'nodejs',
+      revision: created.revision + 1,
+    });
+  });
+
+  it("never carries the entity's spec: a secret's values stay off the bus", async () => {
+    await store.create({
+      org: 'acme',
+      project: 'default',
+      kind: 'secret',
+      name: 'db',
+      spec: { values: { password: 'hunter2' } },
+      status: 'READY',
+    });
+    const [event] = await hear(1);
+    expect(event?.topic).toBe('secrets.secret.created');
+    expect(JSON.stringify(event?.value)).not.toContain('hunter2');
+  });
+
+  it('announces nothing for kinds no service owns, such as runs', async () => {
+    await store.create({
+      org: 'acme',
+      project: 'default',
+      kind: 'run',
+      name: 'r1',
+      spec: {},
+      status: 'READY',
+    });
+    await store.create({
+      org: 'acme',
+      project: 'default',
+      kind: 'secret',
+      name: 'after',
+      spec: {},
+      status: 'READY',
+    });
+    // Only the secret is heard: the run came first and published nothing.
+    const [event] = await hear(1);
+    expect(event?.key).toBe('acme/after');
+    expect(() => domainEventType('run', 'created')).toThrow('no service owns kind run');
+  });
+});

@@ -1,0 +1,186 @@
+import { Logger } from '@nestjs/common';
+import type { Entity } from '@dispatch/contracts';
+import type {
+  DeleteOptions,
+  EntityRef,
+  EntityScope,
+  EntityStore,
+  EntityUpdate,
+  Lease,
+  ListQuery,
+  LockHandle,
+  LockOptions,
+  NewEntity,
+  Watch,
+  WatchOptions,
+  WriteOptions,
+} from '@dispatch/entity-store';
+import type { BusMessage, MessageBus, Subscription } from '@dispatch/messaging';
+
+/**
+ * The service that owns each kind a user works with: a domain event is named after it,
+ * `<service>.<kind>.<verb>`. Kinds not listed (runs, locks, bootstrap records) publish nothing: they
+ * are records or machinery, and runs would put the bus on every execution's path.
+ */
+export const DOMAIN_EVENT_OWNERS: Readonly<Record<string, string>> = {
+  organization: 'identity',
+  policy: 'identity',
+  serviceaccount: 'identity',
+  baseimage: 'images',
+  image: 'images',
+  function: 'functions',
+  application: 'functions',
+  secret: 'secrets',
+  subscription: 'events',
+  eventdriver: 'events',
+  eventdrivertype: 'events',
+  endpoint: 'api-gateway',
+};
+
+export type DomainVerb = 'created' | 'updated' | 'deleted';
+
+/**
+ * What changed, never the entity's spec: a secret's values or a function's code do not belong on a
+ * bus every service reads. A subscriber that needs more reads the entity from its owner.
+ */
+export interface DomainEvent {
+  /** `<service>.<kind>.<verb>`, e.g. `images.image.updated`; also the Kafka topic. */
+  type: string;
+  org: string;
+  project: string;
+  kind: string;
+  name: string;
+  /** The entity's revision after the change (absent for a deletion). */
+  revision?: number;
+  status?: string;
+  reason?: string[];
+  /** When it happened, in milliseconds since the epoch. */
+  time: number;
+}
+
+/** The type (and topic) of a change to a kind, e.g. `domainEventType('image', 'updated')`. */
+export function domainEventType(kind: string, verb: DomainVerb): string {
+  const owner = DOMAIN_EVENT_OWNERS[kind];
+  if (!owner) throw new Error(`no service owns kind ${kind}: it has no domain events`);
+  return `${owner}.${kind}.${verb}`;
+}
+
+const PUBLISH_ATTEMPTS = 5;
+const PUBLISH_BACKOFF_MS = 200;
+
+/**
+ * The entity store, publishing a domain event after each write of an owned kind, keyed `<org>/<name>`
+ * so one entity's events stay in order. The write is the truth and is already done when the event goes
+ * out: a publish that keeps failing is logged rather than undoing it, and subscribers that must not miss
+ * a change also follow the store (reconcilers list and watch it), using events to react sooner.
+ */
+export class PublishingEntityStore implements EntityStore {
+  private readonly logger = new Logger('domain-events');
+
+  constructor(
+    private readonly store: EntityStore,
+    private readonly bus: MessageBus,
+  ) {}
+
+  get<S = Record<string, unknown>>(ref: EntityRef): Promise<Entity<S>> {
+    return this.store.get<S>(ref);
+  }
+
+  list<S = Record<string, unknown>>(query: ListQuery): Promise<Entity<S>[]> {
+    return this.store.list<S>(query);
+  }
+
+  watch<S = Record<string, unknown>>(scope: EntityScope, options: WatchOptions<S>): Promise<Watch> {
+    return this.store.watch<S>(scope, options);
+  }
+
+  lock(name: string, options?: LockOptions): Promise<LockHandle> {
+    return this.store.lock(name, options);
+  }
+
+  grantLease(ttlSeconds: number): Promise<Lease> {
+    return this.store.grantLease(ttlSeconds);
+  }
+
+  revision(): Promise<number> {
+    return this.store.revision();
+  }
+
+  ping(): Promise<void> {
+    return this.store.ping();
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+
+  async create<S = Record<string, unknown>>(
+    entity: NewEntity<S>,
+    options?: WriteOptions,
+  ): Promise<Entity<S>> {
+    const created = await this.store.create(entity, options);
+    await this.publish(created, 'created');
+    return created;
+  }
+
+  async update<S = Record<string, unknown>>(
+    entity: EntityUpdate<S>,
+    options?: WriteOptions,
+  ): Promise<Entity<S>> {
+    const updated = await this.store.update(entity, options);
+    await this.publish(updated, 'updated');
+    return updated;
+  }
+
+  async delete(ref: EntityRef, options?: DeleteOptions): Promise<void> {
+    await this.store.delete(ref, options);
+    await this.publish(ref, 'deleted');
+  }
+
+  private async publish(entity: EntityRef & Partial<Entity<unknown>>, verb: DomainVerb): Promise<void> {
+    if (!DOMAIN_EVENT_OWNERS[entity.kind]) return;
+    const event: DomainEvent = {
+      type: domainEventType(entity.kind, verb),
+      org: entity.org,
+      project: entity.project,
+      kind: entity.kind,
+      name: entity.name,
+      revision: verb === 'deleted' ? undefined : entity.revision,
+      status: verb === 'deleted' ? undefined : entity.status,
+      reason: verb === 'deleted' ? undefined : entity.reason,
+      time: Date.now(),
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.bus.publish(event.type, [{ key: `${entity.org}/${entity.name}`, value: event }]);
+        return;
+      } catch (err) {
+        if (attempt >= PUBLISH_ATTEMPTS) {
+          this.logger.error(
+            `${event.type} ${entity.org}/${entity.name} not published: ${(err as Error).message}`,
+          );
+          return;
+        }
+        await new Promise((r) => setTimeout(r, PUBLISH_BACKOFF_MS * attempt));
+      }
+    }
+  }
+}
+
+/**
+ * Reacts to other services' domain events. `group` decides who shares them: one name for the whole
+ * service when any replica may react (it does the work for all), or a name of this process's own when
+ * every replica must hear every event (its own cache to clear).
+ */
+export function onDomainEvents(
+  bus: MessageBus,
+  types: string[],
+  group: string,
+  handler: (event: DomainEvent, message: BusMessage<DomainEvent>) => Promise<void>,
+): Promise<Subscription> {
+  return bus.subscribe<DomainEvent>({
+    topics: types,
+    group,
+    handler: (message) => handler(message.value, message),
+  });
+}
