@@ -12,6 +12,11 @@ export interface FunctionsConfig {
   runJournal?: 'embedded' | 'store';
   runtime?: ProcessRuntimeOptions;
   /**
+   * How often a function waiting for its image looks at it again. The image's READY event nudges it
+   * sooner; this is the backstop for a missed event. Default 2000 ms.
+   */
+  imageRetryMs?: number;
+  /**
    * Run functions as Kubernetes workloads instead of local processes: each version a Deployment of its
    * language's runner image with its code mounted from the data volume (the claim named here).
    */

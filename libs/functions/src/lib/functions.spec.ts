@@ -54,7 +54,8 @@ const HELLO = `module.exports = function (context, params) {
 
 beforeAll(async () => {
   app = await startTestApp((dataDir) => [
-    FunctionsModule.forRoot({ dataDir, runRetention: 20, runJournal: 'embedded' }),
+    // No backstop retry for a function waiting on its image: only the image's domain event moves it.
+    FunctionsModule.forRoot({ dataDir, runRetention: 20, runJournal: 'embedded', imageRetryMs: 3_600_000 }),
   ]);
   // Images belong to the images domain; here they are set up in the store as that domain leaves them.
   const store = app.app.get<EntityStore>(ENTITY_STORE);
@@ -110,6 +111,29 @@ describe('functions', () => {
       output: { myField: 'Hello, Jon' },
       logs: { stdout: ['py'] },
     });
+  });
+
+  it('builds a function waiting for its image when the images service announces the image READY', async () => {
+    const store = app.app.get<EntityStore>(ENTITY_STORE);
+    const image = await store.create({
+      org: 'default',
+      project: 'default',
+      kind: 'image',
+      name: 'later',
+      status: 'CREATING',
+      spec: { baseImage: 'nodejs', language: 'nodejs', imageURL: 'dispatchframework/nodejs-base' },
+    });
+    const res = await call('POST', '/v1/function', {
+      name: 'patient',
+      image: 'later',
+      source: await packSource(file('patient.js', 'module.exports = () => "waited";')),
+    });
+    expect(res.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await call<DispatchFunction>('GET', '/v1/function/patient')).body.status).not.toBe('READY');
+    await store.update({ ...image, status: 'READY' });
+    expect(await settled('patient')).toMatchObject({ status: 'READY' });
+    expect((await exec('patient', {})).body).toMatchObject({ output: 'waited' });
   });
 
   it('refuses a duplicate name', async () => {

@@ -86,7 +86,7 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
     if (image.status === 'ERROR')
       return this.fail(fn, `image ${image.name} is in ERROR: ${image.reason.join('; ')}`);
     // The image's READY event nudges this function (see onApplicationBootstrap); the retry is a backstop.
-    if (image.status !== 'READY') return 2000;
+    if (image.status !== 'READY') return this.config.imageRetryMs ?? 2000;
     const language = image.spec.language;
     if (!language || !(LANGUAGES as readonly string[]).includes(language)) {
       return this.fail(fn, `image ${image.name} has no language this platform runs`);
