@@ -1,7 +1,7 @@
 // The nodejs language runner: serves the runtime protocol (libs/runtime/src/lib/protocol.ts) on the unix
 // socket in DISPATCH_RUNNER_SOCKET or the TCP port in DISPATCH_RUNNER_PORT (in a container).
 // Plain JavaScript with no dependencies, so it starts fast and runs the same in a container image.
-import { writeSync } from 'node:fs';
+import { writeFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Module, createRequire } from 'node:module';
 import { isAbsolute, join, resolve, sep } from 'node:path';
@@ -142,12 +142,19 @@ function onLines(stream, onLine) {
   });
 }
 
-// One JSON-RPC request per line, answered in order (the host sends the next only after an answer).
+// One JSON-RPC request per line, answered in order, one invocation at a time for the whole process (a
+// run's output capture is the process's): in a container several connections share the runner.
+let previous = Promise.resolve();
+let pending = 0;
+const connections = new Set();
 const server = createServer((connection) => {
-  let previous = Promise.resolve();
+  connections.add(connection);
+  connection.on('close', () => connections.delete(connection));
   onLines(connection, (line) => {
+    pending += 1;
     previous = previous.then(async () => {
       const response = await answer(line);
+      pending -= 1;
       // The run's result arrives already serialised: splice it in rather than parse and stringify again.
       const text =
         'result' in response && typeof response.result === 'string'
@@ -164,12 +171,60 @@ const server = createServer((connection) => {
   });
   connection.on('error', () => undefined);
 });
-// Standard input is a pipe from the host that is never written: its end means the host is gone, however
-// it went, and a runner has no reason to outlive it.
-process.stdin.on('end', () => process.exit(0));
-process.stdin.on('error', () => process.exit(0));
-process.stdin.resume();
+
 const socket = process.env.DISPATCH_RUNNER_SOCKET;
-// The host waits for this line on fd 3 before connecting.
-if (socket) server.listen(socket, () => writeSync(3, 'ready\n'));
-else server.listen(Number(process.env.DISPATCH_RUNNER_PORT ?? 8080), '0.0.0.0');
+if (socket) {
+  // Standard input is a pipe from the host that is never written: its end means the host is gone,
+  // however it went, and a runner has no reason to outlive it.
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.on('error', () => process.exit(0));
+  process.stdin.resume();
+  // The host waits for this line on fd 3 before connecting.
+  server.listen(socket, () => writeSync(3, 'ready\n'));
+} else {
+  await serveInContainer();
+}
+
+/**
+ * Container mode (deploy/runners): the function named by the environment is loaded before the port
+ * opens, so an open port means a loaded function (the pod's readiness check). A function that does not
+ * load ends the container with the reason, which Kubernetes shows as its termination message.
+ */
+async function serveInContainer() {
+  try {
+    if (!process.env.DISPATCH_FUNCTION_HANDLER)
+      throw new Error("DISPATCH_FUNCTION_HANDLER is not set: name the function's handler, e.g. ./hello.js");
+    await init({
+      codeDir: process.env.DISPATCH_FUNCTION_CODE_DIR || '/function/code',
+      handler: process.env.DISPATCH_FUNCTION_HANDLER,
+      dependenciesDir: process.env.DISPATCH_FUNCTION_DEPENDENCIES_DIR || undefined,
+    });
+  } catch (err) {
+    const reason = err?.message ?? String(err);
+    process.stderr.write(`${reason}\n`);
+    try {
+      writeFileSync('/dev/termination-log', reason);
+    } catch {
+      // Not on Kubernetes: standard error says it.
+    }
+    process.exit(1);
+  }
+  server.listen(Number(process.env.DISPATCH_RUNNER_PORT ?? 8080), '0.0.0.0');
+  // Stopping (scale down, rollout): take no new connection, answer the calls already sent, then exit.
+  process.once('SIGTERM', () => {
+    server.close();
+    const deadline = Date.now() + 25_000;
+    const drain = () => {
+      if (pending > 0 && Date.now() < deadline) return setTimeout(drain, 20);
+      // Each connection ends once its last answer is written; then nothing is left to do.
+      setImmediate(() => {
+        for (const connection of connections) connection.end();
+        const exit = () => connections.size === 0 && process.exit(0);
+        for (const connection of connections) connection.on('close', exit);
+        exit();
+        setTimeout(() => process.exit(0), 2_000).unref();
+      });
+    };
+    drain();
+  });
+}

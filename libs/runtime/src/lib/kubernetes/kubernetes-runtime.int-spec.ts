@@ -119,7 +119,13 @@ async function actAsCluster(key: string): Promise<V1Deployment> {
     namespace,
     body: {
       ...deployment,
-      status: { replicas, readyReplicas: replicas, availableReplicas: replicas, updatedReplicas: replicas },
+      status: {
+        observedGeneration: deployment.metadata?.generation,
+        replicas,
+        readyReplicas: replicas,
+        availableReplicas: replicas,
+        updatedReplicas: replicas,
+      },
     },
   });
   return deployment;
@@ -128,6 +134,8 @@ async function actAsCluster(key: string): Promise<V1Deployment> {
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'dispatch-kube-'));
   await core.createNamespace({ body: { metadata: { name: namespace } } });
+  // What the service account controller would make in a new namespace: pods need it to be admitted.
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'default' } } });
   runtime = new KubernetesRuntime({
     kubeConfig,
     namespace,
@@ -191,7 +199,7 @@ describe('the Kubernetes runtime driver, against kube-apiserver', () => {
     expect(service.spec?.clusterIP).toMatch(/^10\.96\./);
   });
 
-  it('runs calls on the pod over TCP, in parallel', async () => {
+  it('runs calls sent together on the pod, over TCP', async () => {
     const answers = await Promise.all(
       ['ada', 'grace', 'edsger'].map((name) => runtime.invoke(spec, { context: {}, payload: { name } })),
     );
@@ -201,7 +209,14 @@ describe('the Kubernetes runtime driver, against kube-apiserver', () => {
 
   it('reports the workload status as Kubernetes has it', async () => {
     const status = await runtime.status(spec.key);
-    expect(status).toMatchObject({ name: workloadName(spec.key), desired: 1, ready: 1, available: 1 });
+    expect(status).toMatchObject({
+      name: workloadName(spec.key),
+      desired: 1,
+      ready: 1,
+      available: 1,
+      current: true,
+      problems: [],
+    });
   });
 
   it('scales with the calls in flight, within its bounds, and to zero when idle', async () => {
@@ -226,6 +241,12 @@ describe('the Kubernetes runtime driver, against kube-apiserver', () => {
     expect((await deploymentOf(slow.key)).spec?.replicas).toBe(0);
     // As the cluster would: scaled to zero, its pod stops.
     for (const child of pods.get(workloadName(slow.key))?.children.splice(0) ?? []) child.kill('SIGTERM');
+    const idle = await deploymentOf(slow.key);
+    await apps.replaceNamespacedDeploymentStatus({
+      name: idle.metadata?.name as string,
+      namespace,
+      body: { ...idle, status: { observedGeneration: idle.metadata?.generation, replicas: 0 } },
+    });
 
     // The next call scales it back to one and waits for the pod.
     const woken = runtime.invoke({ ...slow, idleMs: 1_000 }, { context: {}, payload: {} });

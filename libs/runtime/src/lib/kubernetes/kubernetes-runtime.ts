@@ -44,6 +44,8 @@ export interface WorkloadStatus {
   desired: number;
   ready: number;
   available: number;
+  /** Whether the Deployment's controller has seen its latest spec: until then the counts are old. */
+  current: boolean;
   /** Why pods are not ready, when Kubernetes says: a crash's termination message, an image pull error. */
   problems: string[];
 }
@@ -56,7 +58,8 @@ interface Workload {
   pool: FunctionPool;
   /** Replicas asked of Kubernetes last. */
   replicas: number;
-  /** The most calls in flight since the autoscaler last looked, and when one last came. */
+  /** Calls in flight now, the most since the autoscaler last looked, and when one last came. */
+  active: number;
   peakInFlight: number;
   lastCallAt: number;
   /** While scaling up from zero: the wait for the first pod. */
@@ -118,10 +121,14 @@ export class KubernetesRuntime implements FunctionRuntime {
         .then(() => this.untilReady(spec.key))
         .finally(() => (workload.waking = undefined));
     }
-    if (workload.waking) await workload.waking;
-    const response = workload.pool.invoke(run);
-    workload.peakInFlight = Math.max(workload.peakInFlight, workload.pool.inFlight);
-    return response;
+    workload.active += 1;
+    workload.peakInFlight = Math.max(workload.peakInFlight, workload.active);
+    try {
+      if (workload.waking) await workload.waking;
+      return await workload.pool.invoke(run);
+    } finally {
+      workload.active -= 1;
+    }
   }
 
   /** Sets a function version's replicas (the Deployment's scale subresource). */
@@ -152,6 +159,7 @@ export class KubernetesRuntime implements FunctionRuntime {
       desired: deployment.spec?.replicas ?? 0,
       ready: deployment.status?.readyReplicas ?? 0,
       available: deployment.status?.availableReplicas ?? 0,
+      current: (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 1),
       problems: [...deploymentProblems(deployment), ...pods.items.flatMap(podProblems)],
     };
   }
@@ -182,7 +190,7 @@ export class KubernetesRuntime implements FunctionRuntime {
     for (const [key, workload] of this.workloads) {
       const idleMs = workload.spec.idleMs ?? this.settings.idleMs;
       const wanted =
-        now - workload.lastCallAt >= idleMs && workload.pool.inFlight === 0
+        now - workload.lastCallAt >= idleMs && workload.active === 0
           ? 0
           : Math.min(
               this.settings.maxReplicas,
@@ -191,7 +199,7 @@ export class KubernetesRuntime implements FunctionRuntime {
                 Math.ceil(workload.peakInFlight / this.settings.targetInFlight),
               ),
             );
-      workload.peakInFlight = workload.pool.inFlight;
+      workload.peakInFlight = workload.active;
       if (wanted === workload.replicas || workload.waking) continue;
       try {
         await this.scale(key, wanted);
@@ -202,13 +210,12 @@ export class KubernetesRuntime implements FunctionRuntime {
   }
 
   private track(spec: FunctionSpec, replicas: number): Workload {
-    const { host, port } = (this.options.address ?? clusterAddress)(
-      workloadName(spec.key),
-      this.options.namespace,
-    );
+    const address = () =>
+      (this.options.address ?? clusterAddress)(workloadName(spec.key), this.options.namespace);
     const workload: Workload = {
       spec,
       replicas,
+      active: 0,
       peakInFlight: 0,
       lastCallAt: Date.now(),
       pool: new FunctionPool(
@@ -220,7 +227,10 @@ export class KubernetesRuntime implements FunctionRuntime {
           idleMs: 60_000,
           timeoutMs: spec.timeoutMs ?? this.settings.timeoutMs,
         },
-        () => RemoteRunner.connect(host, port),
+        () => {
+          const { host, port } = address();
+          return RemoteRunner.connect(host, port);
+        },
       ),
     };
     this.workloads
@@ -271,7 +281,7 @@ export class KubernetesRuntime implements FunctionRuntime {
     let last: WorkloadStatus | undefined;
     while (Date.now() < deadline) {
       last = await this.status(key);
-      if (last.available > 0) return;
+      if (last.current && last.available > 0) return;
       const failing = last.problems.find((p) => p.startsWith('the handler'));
       if (failing) throw new DomainError('INVALID_ARGUMENT', failing);
       await new Promise((r) => setTimeout(r, POLL_MS));

@@ -95,6 +95,8 @@ export class FunctionPool {
     if (this.closed) throw new DomainError('UNAVAILABLE', 'the function was removed');
     const ready = this.pack();
     if (ready) return ready;
+    // A runner that died while idle (its process exited, its connection dropped) holds no place.
+    if (this.size >= this.settings.concurrency) this.pruneDead();
     if (this.size < this.settings.concurrency) return this.grow();
     const pipelined = this.place(this.settings.pipeline);
     if (pipelined) return pipelined;
@@ -147,6 +149,10 @@ export class FunctionPool {
     } finally {
       this.starting -= 1;
     }
+  }
+
+  private pruneDead(): void {
+    for (const runner of this.runners) if (!runner.alive && runner.inFlight === 0) this.drop(runner);
   }
 
   private release(runner: Runner): void {
