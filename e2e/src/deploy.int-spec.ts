@@ -143,16 +143,69 @@ describe('the Helm chart', () => {
       /identity.oidc.clientId is required/,
     );
   });
+
+  it('runs functions as Kubernetes workloads when asked, with only the rights that needs', async () => {
+    const manifests = render('functions.runtime=kubernetes', 'image.pullSecrets[0].name=registry');
+    for (const manifest of manifests) await validate(manifest);
+    const functions = manifests.find(
+      (m) => m.kind === 'Deployment' && m.metadata.name === 'dispatch-functions',
+    );
+    const pod = (functions?.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+    expect(pod['serviceAccountName']).toBe('dispatch-functions');
+    const env = Object.fromEntries(
+      ((pod['containers'] as { env: { name: string; value?: string }[] }[])[0]?.env ?? []).map((e) => [
+        e.name,
+        e.value,
+      ]),
+    );
+    expect(env).toMatchObject({
+      DISPATCH_FUNCTIONS_RUNTIME: 'kubernetes',
+      DISPATCH_KUBERNETES_RUNNER_IMAGE: 'ghcr.io/dispatch/dispatch-runner-{language}:0.1.0',
+      DISPATCH_KUBERNETES_DATA_CLAIM: 'dispatch-data',
+      DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS: 'registry',
+    });
+    expect(
+      manifests.some((m) => m.kind === 'PersistentVolumeClaim' && m.metadata.name === 'dispatch-data'),
+    ).toBe(true);
+    // Deployments, their scale and Services in its namespace, and reading pods: nothing cluster-wide.
+    const role = manifests.find((m) => m.kind === 'Role') as unknown as {
+      rules: { resources: string[]; verbs: string[] }[];
+    };
+    expect(role.rules.flatMap((r) => r.resources).sort()).toEqual([
+      'deployments',
+      'deployments/scale',
+      'pods',
+      'services',
+    ]);
+    expect(role.rules.find((r) => r.resources.includes('pods'))?.verbs).toEqual(['get', 'list', 'watch']);
+    expect(manifests.filter((m) => m.kind === 'ClusterRole' || m.kind === 'ClusterRoleBinding')).toEqual([]);
+    // The other services get no API credentials at all.
+    const others = manifests.filter(
+      (m) => m.kind === 'Deployment' && m.metadata.name !== 'dispatch-functions',
+    );
+    for (const other of others)
+      expect(
+        (other.spec as { template: { spec: Record<string, unknown> } }).template.spec[
+          'automountServiceAccountToken'
+        ],
+      ).toBe(false);
+    expect(() => render('functions.runtime=lambda')).toThrow(
+      /functions.runtime: must be process or kubernetes/,
+    );
+  });
 });
 
-describe('the service images', () => {
-  const dockerfiles = ['deploy/service.Dockerfile', 'deploy/functions.Dockerfile'];
+describe('the service and runner images', () => {
+  const services = ['deploy/service.Dockerfile', 'deploy/functions.Dockerfile'];
+  const runners = ['nodejs', 'python3', 'java'].map((language) => `deploy/runners/${language}.Dockerfile`);
 
-  it.each(dockerfiles)('%s is valid, builds in stages, and runs as an unprivileged user', (file) => {
+  it.each([...services, ...runners])('%s is valid and runs as an unprivileged user', (file) => {
     const text = readFileSync(join(ROOT, file), 'utf8');
     expect(lintDockerfile(text).map((d) => `line ${d.range.start.line + 1}: ${d.message}`)).toEqual([]);
     const dockerfile = DockerfileParser.parse(text);
-    expect(dockerfile.getFROMs().length).toBeGreaterThanOrEqual(2);
+    // The services compile in a build stage and keep only what runs; so does the java runner.
+    if (services.includes(file) || file.endsWith('java.Dockerfile'))
+      expect(dockerfile.getFROMs().length).toBeGreaterThanOrEqual(2);
     const instructions = dockerfile.getInstructions();
     const lastFrom = instructions.map((i) => i.getKeyword()).lastIndexOf('FROM');
     const users = instructions.slice(lastFrom).filter((i) => i.getKeyword() === 'USER');
@@ -165,6 +218,24 @@ describe('the service images', () => {
         expect({ source, exists: existsSync(join(ROOT, source)) }).toEqual({ source, exists: true });
     }
     expect(readFileSync(join(ROOT, '.dockerignore'), 'utf8')).toMatch(/\*\*\/node_modules[\s\S]*\*\*\/dist/);
+  });
+
+  it.each(runners)('%s serves the runner protocol on 8080 in container mode', (file) => {
+    const dockerfile = DockerfileParser.parse(readFileSync(join(ROOT, file), 'utf8'));
+    const env = dockerfile
+      .getInstructions()
+      .filter((i) => i.getKeyword() === 'ENV')
+      .map((i) => i.getArgumentsContent() ?? '')
+      .join(' ');
+    expect(env).toContain('DISPATCH_RUNNER_PORT=8080');
+    expect(env).toContain('DISPATCH_FUNCTION_CODE_DIR=/function/code');
+    // No unix socket: the runner's container mode, which loads the function from its environment.
+    expect(env).not.toContain('DISPATCH_RUNNER_SOCKET');
+    expect(
+      dockerfile
+        .getInstructions()
+        .some((i) => i.getKeyword() === 'EXPOSE' && i.getArgumentsContent() === '8080'),
+    ).toBe(true);
   });
 
   it('builds every service the chart deploys: each is an app of the workspace', () => {

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import resource
+import signal
 import site
 import socketserver
 import sys
@@ -118,13 +119,25 @@ def answer(line):
     return json.dumps({"jsonrpc": "2.0", "id": request_id, "error": error})
 
 
+# One invocation at a time for the whole process (a run's output capture is the process's): in a
+# container several connections share the runner. Counted, so a stopping container can drain.
+RUN_LOCK = threading.Lock()
+in_flight = 0
+
+
 class Handler(socketserver.StreamRequestHandler):
     """One JSON-RPC request per line, answered in order."""
 
     def handle(self):
+        global in_flight
         for line in self.rfile:
-            self.wfile.write(answer(line).encode() + b"\n")
+            with RUN_LOCK:
+                in_flight += 1
+                reply = answer(line)
+            self.wfile.write(reply.encode() + b"\n")
             self.wfile.flush()
+            with RUN_LOCK:
+                in_flight -= 1
 
 
 class UnixServer(socketserver.UnixStreamServer):
@@ -147,15 +160,53 @@ def exit_with_host():
     os._exit(0)
 
 
+class ContainerServer(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+def serve_in_container():
+    """Container mode (deploy/runners): the function named by the environment is loaded before the port
+    opens, so an open port means a loaded function (the pod's readiness check). A function that does not
+    load ends the container with the reason, which Kubernetes shows as its termination message."""
+    try:
+        handler = os.environ.get("DISPATCH_FUNCTION_HANDLER")
+        if not handler:
+            raise ValueError("DISPATCH_FUNCTION_HANDLER is not set: name the function's handler, e.g. hello.handle")
+        init({
+            "codeDir": os.environ.get("DISPATCH_FUNCTION_CODE_DIR") or "/function/code",
+            "handler": handler,
+            "dependenciesDir": os.environ.get("DISPATCH_FUNCTION_DEPENDENCIES_DIR") or None,
+        })
+    except Exception as exc:
+        reason = str(exc) or type(exc).__name__
+        sys.stderr.write(reason + "\n")
+        try:
+            with open("/dev/termination-log", "w") as log:
+                log.write(reason)
+        except OSError:
+            pass  # Not on Kubernetes: standard error says it.
+        sys.exit(1)
+    server = ContainerServer(("0.0.0.0", int(os.environ.get("DISPATCH_RUNNER_PORT", "8080"))), Handler)
+
+    # Stopping (scale down, rollout): take no new connection, answer the calls already sent, then exit.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: threading.Thread(target=server.shutdown).start())
+    server.serve_forever()
+    deadline = time.monotonic() + 25
+    while in_flight > 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os._exit(0)
+
+
 def main():
     cap_memory()
-    threading.Thread(target=exit_with_host, daemon=True).start()
     socket_path = os.environ.get("DISPATCH_RUNNER_SOCKET")
-    if socket_path:
-        server = UnixServer(socket_path, Handler)
-        os.write(3, b"ready\n")  # the host waits for this before connecting
-    else:
-        server = socketserver.TCPServer(("0.0.0.0", int(os.environ.get("DISPATCH_RUNNER_PORT", "8080"))), Handler)
+    if not socket_path:
+        serve_in_container()
+        return
+    threading.Thread(target=exit_with_host, daemon=True).start()
+    server = UnixServer(socket_path, Handler)
+    os.write(3, b"ready\n")  # the host waits for this before connecting
     server.serve_forever()
 
 

@@ -38,11 +38,39 @@ public final class Runner {
   private static final PrintStream REAL_OUT = System.out;
   private static final PrintStream REAL_ERR = System.err;
 
+  private static final Object RUN_LOCK = new Object();
+  private static final java.util.concurrent.atomic.AtomicInteger IN_FLIGHT = new java.util.concurrent.atomic.AtomicInteger();
+
   private static BiFunction<Object, Object, Object> function;
   private static JavaType payloadType;
 
   public static void main(String[] args) throws Exception {
-    // Standard input is a pipe from the host that is never written: its end means the host is gone.
+    String socket = System.getenv("DISPATCH_RUNNER_SOCKET");
+    ServerSocketChannel server;
+    if (socket != null) {
+      watchHost();
+      server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+      server.bind(UnixDomainSocketAddress.of(socket));
+      REAL_OUT.println("dispatch-runner-ready");
+      REAL_OUT.flush();
+    } else {
+      server = serveInContainer();
+    }
+    for (;;) {
+      SocketChannel connection;
+      try {
+        connection = server.accept();
+      } catch (IOException e) {
+        return; // closed: the container is stopping, and the shutdown hook drains the calls in flight
+      }
+      Thread serving = new Thread(() -> serve(connection), "dispatch-connection");
+      serving.setDaemon(true);
+      serving.start();
+    }
+  }
+
+  /** Standard input is a pipe from the host that is never written: its end means the host is gone. */
+  private static void watchHost() {
     Thread watcher = new Thread(() -> {
       try {
         while (System.in.read() != -1) {
@@ -55,33 +83,79 @@ public final class Runner {
     }, "dispatch-host-watch");
     watcher.setDaemon(true);
     watcher.start();
-    String socket = System.getenv("DISPATCH_RUNNER_SOCKET");
-    ServerSocketChannel server;
-    if (socket != null) {
-      server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-      server.bind(UnixDomainSocketAddress.of(socket));
-      REAL_OUT.println("dispatch-runner-ready");
-      REAL_OUT.flush();
-    } else {
-      server = ServerSocketChannel.open();
-      server.bind(new InetSocketAddress("0.0.0.0", Integer.parseInt(System.getenv().getOrDefault("DISPATCH_RUNNER_PORT", "8080"))));
-    }
-    for (;;) {
-      SocketChannel connection = server.accept();
-      Thread serving = new Thread(() -> serve(connection), "dispatch-connection");
-      serving.setDaemon(true);
-      serving.start();
-    }
   }
 
-  /** One JSON-RPC request per line, answered in order. */
+  /**
+   * Container mode (deploy/runners): the function named by the environment is loaded before the port
+   * opens, so an open port means a loaded function (the pod's readiness check). A function that does not
+   * load ends the container with the reason, which Kubernetes shows as its termination message. On
+   * SIGTERM it takes no new connection and answers the calls already sent before the JVM exits.
+   */
+  private static ServerSocketChannel serveInContainer() throws IOException {
+    try {
+      String handler = System.getenv("DISPATCH_FUNCTION_HANDLER");
+      if (handler == null || handler.isEmpty()) {
+        throw new IllegalArgumentException("DISPATCH_FUNCTION_HANDLER is not set: name the function's class, e.g. Hello");
+      }
+      String codeDir = System.getenv("DISPATCH_FUNCTION_CODE_DIR");
+      String deps = System.getenv("DISPATCH_FUNCTION_DEPENDENCIES_DIR");
+      Map<String, Object> request = new LinkedHashMap<>();
+      request.put("codeDir", codeDir == null || codeDir.isEmpty() ? "/function/code" : codeDir);
+      request.put("handler", handler);
+      request.put("dependenciesDir", deps == null || deps.isEmpty() ? null : deps);
+      init(request);
+    } catch (Exception e) {
+      String reason = e.getMessage() != null ? e.getMessage() : e.toString();
+      REAL_ERR.println(reason);
+      try {
+        java.nio.file.Files.writeString(java.nio.file.Path.of("/dev/termination-log"), reason);
+      } catch (IOException | RuntimeException ignored) {
+        // Not on Kubernetes: standard error says it.
+      }
+      System.exit(1);
+    }
+    ServerSocketChannel server = ServerSocketChannel.open();
+    server.bind(new InetSocketAddress("0.0.0.0", Integer.parseInt(System.getenv().getOrDefault("DISPATCH_RUNNER_PORT", "8080"))));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        server.close();
+      } catch (IOException ignored) {
+        // already closed
+      }
+      long deadline = System.nanoTime() + 25_000_000_000L;
+      while (IN_FLIGHT.get() > 0 && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          break;
+        }
+      }
+      // A stop asked for and done cleanly is a success, not the JVM's 143 for SIGTERM.
+      Runtime.getRuntime().halt(0);
+    }, "dispatch-drain"));
+    return server;
+  }
+
+  /**
+   * One JSON-RPC request per line, answered in order; one invocation at a time for the whole process
+   * (a run's output capture is the process's), since in a container several connections share it.
+   */
   private static void serve(SocketChannel connection) {
     try (connection;
         BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(connection), StandardCharsets.UTF_8));
         OutputStream out = Channels.newOutputStream(connection)) {
       for (String line = in.readLine(); line != null; line = in.readLine()) {
-        out.write((answer(line) + "\n").getBytes(StandardCharsets.UTF_8));
-        out.flush();
+        IN_FLIGHT.incrementAndGet();
+        try {
+          String reply;
+          synchronized (RUN_LOCK) {
+            reply = answer(line);
+          }
+          out.write((reply + "\n").getBytes(StandardCharsets.UTF_8));
+          out.flush();
+        } finally {
+          IN_FLIGHT.decrementAndGet();
+        }
       }
     } catch (IOException e) {
       // The host went away; the next connection (if any) is served by its own thread.

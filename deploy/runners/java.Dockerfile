@@ -1,0 +1,28 @@
+# syntax=docker/dockerfile:1
+# The java function runner, for functions run as Kubernetes workloads (functions.runtime=kubernetes).
+# Two stages: Maven builds the runner jar and copies its dependencies (Jackson), then a JRE runs it. The
+# function's compiled classes and its image's jars are mounted read-only by the functions service.
+#   docker build -f deploy/runners/java.Dockerfile -t dispatch-runner-java .
+ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17
+ARG JRE_IMAGE=eclipse-temurin:17-jre
+
+FROM ${MAVEN_IMAGE} AS build
+WORKDIR /src
+COPY libs/runtime/runners/java/pom.xml ./pom.xml
+COPY libs/runtime/runners/java/src ./src
+RUN mvn -q -B package dependency:copy-dependencies -DoutputDirectory=target/lib
+
+FROM ${JRE_IMAGE}
+RUN groupadd --system --gid 10001 dispatch \
+ && useradd --system --uid 10001 --gid dispatch --no-create-home dispatch
+COPY --from=build /src/target/dispatch-java-runner.jar /opt/dispatch/runner/dispatch-java-runner.jar
+COPY --from=build /src/target/lib /opt/dispatch/runner/lib
+ENV DISPATCH_RUNNER_PORT=8080 \
+    DISPATCH_FUNCTION_CODE_DIR=/function/code
+USER 10001:10001
+EXPOSE 8080
+STOPSIGNAL SIGTERM
+# The heap follows the container's memory limit; startup flags as for a runner process in solo.
+CMD ["java", "-XX:MaxRAMPercentage=75", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", \
+     "-Duser.home=/tmp", "-cp", "/opt/dispatch/runner/dispatch-java-runner.jar:/opt/dispatch/runner/lib/*", \
+     "io.dispatch.runner.Runner"]
