@@ -61,6 +61,8 @@ export async function startDistributedSession(
   const urls = Object.fromEntries(services.map((s) => [s, replicaUrls[s]?.[0]])) as Partial<
     Record<ServiceName, string>
   >;
+  // The gateway's own ports, where endpoints answer (HTTP and HTTPS): its first replica's.
+  const gatewayPorts = { http: await freePort(), https: await freePort() };
   const processes = services.flatMap((service) =>
     (replicaUrls[service] ?? []).map((url) => ({ service, url })),
   );
@@ -78,8 +80,12 @@ export async function startDistributedSession(
       DISPATCH_DATA_DIR: dataDir,
       DISPATCH_FUNCTIONS_URL: urls.functions ?? 'http://127.0.0.1:1',
       DISPATCH_SECRETS_URL: urls.secrets ?? 'http://127.0.0.1:1',
-      DISPATCH_GATEWAY_PORT: '0',
-      DISPATCH_GATEWAY_TLS_PORT: '0',
+      ...(service === 'api-gateway' && url === replicaUrls['api-gateway']?.[0]
+        ? {
+            DISPATCH_GATEWAY_PORT: String(gatewayPorts.http),
+            DISPATCH_GATEWAY_TLS_PORT: String(gatewayPorts.https),
+          }
+        : { DISPATCH_GATEWAY_PORT: '0', DISPATCH_GATEWAY_TLS_PORT: '0' }),
       ...env,
     });
   const stop = async () => {
@@ -137,7 +143,11 @@ export async function startDistributedSession(
       dataDir,
       api: ingress,
       dispatch,
-      nodejsImage: () => createNodejsImage(dispatch),
+      nodejsImage: (cliArgs = []) => createNodejsImage(dispatch, cliArgs),
+      gateway: {
+        http: `http://127.0.0.1:${gatewayPorts.http}`,
+        https: `https://127.0.0.1:${gatewayPorts.https}`,
+      },
       write: (file, text) => {
         writeFileSync(join(work, file), text);
         return join(work, file);
@@ -153,7 +163,7 @@ export async function startDistributedSession(
 
 /**
  * What an operator does on a fresh installation: as the bootstrap identity, create the org, a service
- * account `admin` and a policy making it the org's administrator (which ends bootstrap mode); then log
+ * account `admin` and a global policy making it the installation's administrator (which ends bootstrap mode); then log
  * the CLI in as that account. Gives the account's private key file.
  */
 async function bootstrap(
@@ -176,7 +186,19 @@ async function bootstrap(
   for (const args of [
     [...asBootstrap, 'organization', org],
     [...asBootstrap, 'serviceaccount', 'admin', '--public-key', join(work, 'admin.pub')],
-    [...asBootstrap, 'policy', 'admin', '--subject', `${org}/admin`, '--resource', '*', '--action', '*'],
+    // An installation's administrator: in every org, as an operator's would be.
+    [
+      ...asBootstrap,
+      'policy',
+      'admin',
+      '--subject',
+      `${org}/admin`,
+      '--resource',
+      '*',
+      '--action',
+      '*',
+      '--global',
+    ],
     ['login', '--service-account', 'admin', '--jwt-private-key', keyFile],
   ]) {
     const result = await dispatch(args);

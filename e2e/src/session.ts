@@ -21,8 +21,13 @@ export interface Session {
   dataDir: string;
   /** Runs the dispatch CLI in the work directory, optionally feeding standard input. */
   dispatch(args: string[], stdin?: string): Promise<CliResult>;
-  /** Creates a nodejs base image and image named `nodejs`, without dependencies, and waits for it. */
-  nodejsImage(): Promise<void>;
+  /**
+   * Creates a nodejs base image and image named `nodejs`, without dependencies, and waits for it;
+   * `cliArgs` go before the command (e.g. another `--organization`).
+   */
+  nodejsImage(cliArgs?: string[]): Promise<void>;
+  /** The gateway's base URLs, where endpoints answer, e.g. `http://127.0.0.1:40123`. */
+  gateway: { http: string; https: string };
   /** An `Authorization` header value of the session's administrator, for calls made without the CLI. */
   authorization(): Promise<string>;
   /** Writes a file into the work directory and gives its path. */

@@ -9,8 +9,6 @@ export type { CliResult } from './session.js';
 /** A solo Dispatch on a throwaway data directory, driven through the dispatch CLI as a user would. */
 export interface SoloSession extends Session {
   port: number;
-  /** The gateway's base URLs, e.g. `http://127.0.0.1:40123`. */
-  gateway: { http: string; https: string };
   /** As Session's, with global CLI flags (e.g. another org's) before the command. */
   nodejsImage(cliArgs?: string[]): Promise<void>;
 }
