@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { compileFunction } from './process/compile.js';
 import { prepareJavaRunner } from './process/runner-process.js';
 import type { Language, RpcResponse, RunResponse } from './protocol.js';
+import { freePort, portOpen } from './testing/ports.js';
 
 /*
  * Each language runner as its image runs it (deploy/runners): no unix socket and no host pipe, the
@@ -23,16 +24,6 @@ afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function code(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'dispatch-container-code-'));
@@ -88,13 +79,7 @@ async function ready(container: Container): Promise<void> {
   void container.exited.then(() => (gone = true));
   const deadline = Date.now() + 60_000;
   while (!gone && Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port: container.port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
+    const open = await portOpen(container.port);
     if (open) return;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ApiException, AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import type { FunctionSpec } from '../function-runtime.js';
 import { KubernetesRuntime } from './kubernetes-runtime.js';
+import { freePort, portOpen } from '../testing/ports.js';
 import { workloadName } from './workload.js';
 
 /*
@@ -32,16 +32,6 @@ let dataDir: string;
 let runtime: KubernetesRuntime;
 /** The "pods" this test runs for each workload, by workload name, and the port they listen on. */
 const pods = new Map<string, { port: number; children: ChildProcess[] }>();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function portOf(name: string): Promise<number> {
   const known = pods.get(name);
@@ -103,16 +93,7 @@ async function actAsCluster(key: string): Promise<V1Deployment> {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   pods.get(name)?.children.push(child);
-  await until('the runner to listen', async () => {
-    const { connect } = await import('node:net');
-    return new Promise<true | undefined>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(undefined));
-    });
-  });
+  await until('the runner to listen', async () => ((await portOpen(port)) ? true : undefined));
   const replicas = deployment.spec?.replicas ?? 1;
   await apps.replaceNamespacedDeploymentStatus({
     name,
