@@ -37,7 +37,19 @@ export interface ClientOptions {
   token?: string | (() => string | Promise<string>);
   /** Per-request deadline. */
   timeoutMs?: number;
+  /**
+   * Tries a call again, after 1, 2, 4... times `backoffMs`, when the other side is restarting or
+   * unreachable: one service reading from another. Only what cannot run twice by it is retried: a read
+   * (GET) after any failure to connect or a 502/503/504, and any call the server never received
+   * (connection refused). Default: one attempt.
+   */
+  retry?: { attempts: number; backoffMs: number };
 }
+
+const RETRYABLE_STATUS = new Set([502, 503, 504]);
+
+/** How one service calls another: five attempts over about 1.5 s, long enough to ride out a restart. */
+export const SERVICE_RETRY = { attempts: 5, backoffMs: 100 };
 
 /** An answer the server refused, carrying its status and domain code so callers can branch on them. */
 export class ApiError extends DomainError {
@@ -160,21 +172,33 @@ export class DispatchClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
     if (token) headers['authorization'] = `Bearer ${token}`;
-    let res: Response;
-    try {
-      res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
-      });
-    } catch (err) {
-      const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new ApiError(
-        0,
-        'UNAVAILABLE',
-        `cannot reach Dispatch at ${this.baseUrl} (${reason}); is it running? (npm start)`,
-      );
+    const { attempts, backoffMs } = this.options.retry ?? { attempts: 1, backoffMs: 0 };
+    const read = method === 'GET' || method === 'HEAD';
+    let res: Response | undefined;
+    for (let attempt = 1; ; attempt += 1) {
+      const last = attempt >= attempts;
+      try {
+        res = await fetch(`${this.baseUrl}${path}`, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+        });
+      } catch (err) {
+        const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+        if (!last && (read || reason === 'ECONNREFUSED')) {
+          await sleep(backoffMs * 2 ** (attempt - 1));
+          continue;
+        }
+        throw new ApiError(
+          0,
+          'UNAVAILABLE',
+          `cannot reach Dispatch at ${this.baseUrl} (${reason}); is it running? (npm start)`,
+        );
+      }
+      if (last || !read || !RETRYABLE_STATUS.has(res.status)) break;
+      await res.body?.cancel();
+      await sleep(backoffMs * 2 ** (attempt - 1));
     }
     const text = await res.text();
     const parsed: unknown = text ? safeJson(text) : undefined;
@@ -182,6 +206,8 @@ export class DispatchClient {
     return parsed as T;
   }
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function safeJson(text: string): unknown {
   try {

@@ -1,4 +1,4 @@
-import { DispatchClient } from './dispatch-client.js';
+import { DispatchClient, SERVICE_RETRY } from './dispatch-client.js';
 import type { FunctionInvoker, InvocationRequest, Run } from '@dispatch/contracts';
 
 /**
@@ -19,6 +19,7 @@ export class RemoteFunctionInvoker implements FunctionInvoker {
       org: scope.org,
       project: scope.project,
       token: this.token,
+      retry: SERVICE_RETRY,
     });
     return client.request<Run>('POST', '/v1/runs', request);
   }

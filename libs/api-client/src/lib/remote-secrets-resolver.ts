@@ -1,4 +1,4 @@
-import { DispatchClient } from './dispatch-client.js';
+import { DispatchClient, SERVICE_RETRY } from './dispatch-client.js';
 import type { SecretsResolver, SecretValues } from '@dispatch/contracts';
 
 /** The SecretsResolver of the distributed shape: the secrets service's `/v1/secret`, merged in order. */
@@ -10,7 +10,13 @@ export class RemoteSecretsResolver implements SecretsResolver {
   ) {}
 
   async resolve(org: string, project: string, names: string[]): Promise<SecretValues> {
-    const client = new DispatchClient({ baseUrl: this.secretsUrl, org, project, token: this.token });
+    const client = new DispatchClient({
+      baseUrl: this.secretsUrl,
+      org,
+      project,
+      token: this.token,
+      retry: SERVICE_RETRY,
+    });
     const merged: SecretValues = {};
     for (const name of new Set(names)) Object.assign(merged, (await client.secrets.get(name)).secrets);
     return merged;
