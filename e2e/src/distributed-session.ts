@@ -16,6 +16,8 @@ export interface DistributedSession extends Session {
   replicaUrls: Partial<Record<ServiceName, string[]>>;
   /** Kills a replica of a service outright (SIGKILL, no graceful shutdown), as a crashed pod. */
   kill(service: ServiceName, replica?: number): Promise<void>;
+  /** Stops a replica as Kubernetes stops a pod (SIGTERM: it finishes what it has) and waits for it. */
+  terminate(service: ServiceName, replica?: number): Promise<void>;
   /** Starts it again on its port, as Kubernetes restarts a pod, and waits until it is ready. */
   restart(service: ServiceName, replica?: number): Promise<void>;
   /** The org this session works in: its own, so sessions on one etcd and Kafka never meet. */
@@ -128,6 +130,11 @@ export async function startDistributedSession(
       kill: async (service, replica = 0) => {
         const proc = running[find(service, replica)] as Started;
         if (proc.child.pid !== undefined) process.kill(-proc.child.pid, 'SIGKILL');
+        await proc.exited;
+      },
+      terminate: async (service, replica = 0) => {
+        const proc = running[find(service, replica)] as Started;
+        if (proc.child.pid !== undefined) process.kill(proc.child.pid, 'SIGTERM');
         await proc.exited;
       },
       restart: async (service, replica = 0) => {

@@ -51,6 +51,32 @@ servicesOnly('two replicas of the functions service', () => {
     expect(JSON.parse(functions.stdout)).toMatchObject({ name: 'who', status: 'READY' });
   }, 120_000);
 
+  it('finishes and records a non-blocking run when its replica is stopped during it', async () => {
+    session.write(
+      'slow.js',
+      'module.exports = async () => { await new Promise((r) => setTimeout(r, 1500)); return "done"; };\n',
+    );
+    expect(
+      (await session.dispatch(['create', 'function', '--image', 'nodejs', 'slow', 'slow.js', '--wait'])).code,
+    ).toBe(0);
+    const authorization = await session.authorization();
+    const headers = { 'content-type': 'application/json', 'x-dispatch-org': session.org, authorization };
+    // Accepted by the second replica, which is then stopped as a rollout would stop it.
+    const replica = session.replicaUrls.functions?.[1] as string;
+    const accepted = await fetch(`${replica}/v1/runs`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ functionName: 'slow', blocking: false }),
+    });
+    expect(accepted.status).toBe(202);
+    const { name } = (await accepted.json()) as { name: string };
+    await session.terminate('functions', 1);
+    // The other replica reads the run from the store: finished, with its output.
+    const res = await fetch(`${session.replicaUrls.functions?.[0]}/v1/runs/${name}`, { headers });
+    expect(await res.json()).toMatchObject({ name, status: 'READY', output: 'done' });
+    await session.restart('functions', 1);
+  }, 120_000);
+
   it('announces each change on Kafka as <service>.<entity>.<verb>, keyed <org>/<name>', async () => {
     // An operator's consumer of the domain events, from the start of the topics.
     const bus = new KafkaBus({ brokers: [process.env['KAFKA_BROKERS'] as string] });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import {
   DomainError,
   FUNCTION_KIND,
@@ -42,8 +42,10 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
  * (`error` with InputError, FunctionError or SystemError), not errors of the call.
  */
 @Injectable()
-export class RunService implements FunctionInvoker {
+export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
   private readonly logger = new Logger('runs');
+  /** Work that outlives its call: non-blocking runs, and the records written behind blocking ones. */
+  private readonly behind = new Set<Promise<unknown>>();
 
   constructor(
     @Inject(ENTITY_STORE) private readonly store: EntityStore,
@@ -91,16 +93,35 @@ export class RunService implements FunctionInvoker {
       const finished = await this.execute(scope, fn, run);
       // The caller has its result: the record is written behind it, as OpenWhisk stores activations,
       // so a run does not wait for the store's disk sync.
-      this.runs
-        .save(scope, finished)
-        .catch((err: unknown) => this.logger.error(`storing run ${run.name}: ${(err as Error).message}`));
+      this.keep(
+        this.runs
+          .save(scope, finished)
+          .catch((err: unknown) => this.logger.error(`storing run ${run.name}: ${(err as Error).message}`)),
+      );
       return finished;
     }
     await this.runs.save(scope, run);
-    void this.execute(scope, fn, run)
-      .then((finished) => this.runs.save(scope, finished))
-      .catch((err: unknown) => this.logger.error(`run ${run.name} of ${fn.name}: ${(err as Error).message}`));
+    this.keep(
+      this.execute(scope, fn, run)
+        .then((finished) => this.runs.save(scope, finished))
+        .catch((err: unknown) =>
+          this.logger.error(`run ${run.name} of ${fn.name}: ${(err as Error).message}`),
+        ),
+    );
     return run;
+  }
+
+  /**
+   * A stopping process (SIGTERM: a rollout, a scale-down) finishes the runs it accepted and records
+   * them before the runtime and the store close, so an accepted run is never left unfinished.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    while (this.behind.size > 0) await Promise.allSettled([...this.behind]);
+  }
+
+  private keep(work: Promise<unknown>): void {
+    this.behind.add(work);
+    void work.finally(() => this.behind.delete(work));
   }
 
   get(scope: RequestScope, functionName: string | undefined, runName: string): Promise<Run> {
