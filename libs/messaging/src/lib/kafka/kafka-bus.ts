@@ -148,19 +148,23 @@ export class KafkaBus implements MessageBus {
     from: 'earliest' | 'latest',
   ): Promise<void> {
     const admin = await this.connectedAdmin();
-    const committed = await this.unavailableOnFailure(() => admin.fetchOffsets({ groupId: group, topics }));
+    const committed = await this.unavailableOnFailure(() =>
+      whileCoordinatorMoves(() => admin.fetchOffsets({ groupId: group, topics })),
+    );
     for (const { topic, partitions } of committed) {
       if (partitions.some((p) => p.offset !== '-1')) continue;
       const ends = await this.unavailableOnFailure(() => admin.fetchTopicOffsets(topic));
       await this.unavailableOnFailure(() =>
-        admin.setOffsets({
-          groupId: group,
-          topic,
-          partitions: ends.map((p) => ({
-            partition: p.partition,
-            offset: from === 'earliest' ? p.low : p.high,
-          })),
-        }),
+        whileCoordinatorMoves(() =>
+          admin.setOffsets({
+            groupId: group,
+            topic,
+            partitions: ends.map((p) => ({
+              partition: p.partition,
+              offset: from === 'earliest' ? p.low : p.high,
+            })),
+          }),
+        ),
       );
     }
   }
@@ -221,4 +225,28 @@ function toBusMessage<T>(topic: string, partition: number, message: KafkaMessage
     offset: message.offset,
     timestamp: Number(message.timestamp),
   };
+}
+
+/** What the broker says while a group's coordinator is being elected or loaded: worth asking again. */
+const COORDINATOR_MOVING = new Set([
+  'NOT_COORDINATOR',
+  'COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+]);
+
+/**
+ * Runs a group-coordinator call again while the coordinator moves. Right after a broker starts, or
+ * when a group is new, its coordinator is not settled yet, and kafkajs's admin does not retry these
+ * itself.
+ */
+async function whileCoordinatorMoves<R>(call: () => Promise<R>, attempts = 20): Promise<R> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (err) {
+      const type = (err as { type?: string }).type;
+      if (attempt >= attempts || !type || !COORDINATOR_MOVING.has(type)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 1000)));
+    }
+  }
 }
