@@ -30,6 +30,8 @@ const RUNNER = fileURLToPath(new URL('../../../runners/nodejs/runner.mjs', impor
 
 let dataDir: string;
 let runtime: KubernetesRuntime;
+/** The driver of a second replica of the functions service. */
+let other: KubernetesRuntime;
 /** The "pods" this test runs for each workload, by workload name, and the port they listen on. */
 const pods = new Map<string, { port: number; children: ChildProcess[] }>();
 
@@ -117,7 +119,13 @@ beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   // What the service account controller would make in a new namespace: pods need it to be admitted.
   await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'default' } } });
-  runtime = new KubernetesRuntime({
+  runtime = new KubernetesRuntime(runtimeOptions());
+  other = new KubernetesRuntime(runtimeOptions());
+});
+
+/** A functions service replica's driver; the test drives its autoscaler by hand. */
+function runtimeOptions(): ConstructorParameters<typeof KubernetesRuntime>[0] {
+  return {
     kubeConfig,
     namespace,
     runnerImage: (language) => `registry.example.com/dispatch-runner-${language}:0.1.0`,
@@ -127,13 +135,13 @@ beforeAll(async () => {
     readyTimeoutMs: 20_000,
     maxReplicas: 3,
     targetInFlight: 2,
-    // The autoscaler is driven by hand below.
     scaleIntervalMs: 3_600_000,
-  });
-});
+  };
+}
 
 afterAll(async () => {
   await runtime?.close();
+  await other?.close();
   for (const { children } of pods.values()) for (const child of children) child.kill('SIGKILL');
   await core.deleteNamespace({ name: namespace }).catch(() => undefined);
   rmSync(dataDir, { recursive: true, force: true });
@@ -201,19 +209,26 @@ describe('the Kubernetes runtime driver, against kube-apiserver', () => {
   });
 
   it('scales with the calls in flight, within its bounds, and to zero when idle', async () => {
-    const slow = functionIn(
-      'slow',
-      `module.exports = async () => { await new Promise((r) => setTimeout(r, 400)); return 'done'; };`,
-    );
-    const prepared = runtime.prepare({ ...slow, idleMs: 1_000 });
+    const slow = {
+      ...functionIn(
+        'slow',
+        `module.exports = async () => { await new Promise((r) => setTimeout(r, 400)); return 'done'; };`,
+      ),
+      idleMs: 1_000,
+    };
+    const prepared = runtime.prepare(slow);
     await actAsCluster(slow.key);
     await prepared;
-    const calls = Array.from({ length: 8 }, () =>
-      runtime.invoke({ ...slow, idleMs: 1_000 }, { context: {}, payload: {} }),
-    );
+    // The other replica of the functions service served one call, and is idle from now on.
+    expect((await other.invoke(slow, { context: {}, payload: {} })).payload).toBe('done');
+    const calls = Array.from({ length: 8 }, () => runtime.invoke(slow, { context: {}, payload: {} }));
     await new Promise((r) => setTimeout(r, 50));
     await runtime.autoscale();
     // Eight in flight at two a pod would be four; the bound is three.
+    expect((await deploymentOf(slow.key)).spec?.replicas).toBe(3);
+    // The idle replica asks for none, but one replica's idleness never scales away another's work.
+    await new Promise((r) => setTimeout(r, 1_100));
+    await other.autoscale();
     expect((await deploymentOf(slow.key)).spec?.replicas).toBe(3);
     expect((await Promise.all(calls)).every((a) => a.payload === 'done')).toBe(true);
 
@@ -230,7 +245,7 @@ describe('the Kubernetes runtime driver, against kube-apiserver', () => {
     });
 
     // The next call scales it back to one and waits for the pod.
-    const woken = runtime.invoke({ ...slow, idleMs: 1_000 }, { context: {}, payload: {} });
+    const woken = runtime.invoke(slow, { context: {}, payload: {} });
     await actAsCluster(slow.key);
     expect((await woken).payload).toBe('done');
     expect((await deploymentOf(slow.key)).spec?.replicas).toBe(1);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
   ApiException,
@@ -51,6 +52,7 @@ export interface WorkloadStatus {
 }
 
 const FIELD_MANAGER = 'dispatch-functions';
+const DEMAND_PREFIX = 'demand.dispatch.io/';
 const POLL_MS = 500;
 
 interface Workload {
@@ -83,6 +85,9 @@ export class KubernetesRuntime implements FunctionRuntime {
   private readonly objects: KubernetesObjectApi;
   private readonly workloads = new Map<string, Workload>();
   private readonly scaler: NodeJS.Timeout;
+  private readonly scaleIntervalMs: number;
+  /** This process's annotation on the Deployments it scales (see autoscale). */
+  private readonly demandKey = `${DEMAND_PREFIX}${randomBytes(5).toString('hex')}`;
   private readonly settings: Required<
     Pick<KubernetesRuntimeOptions, 'readyTimeoutMs' | 'minReplicas' | 'maxReplicas' | 'targetInFlight'>
   > & { timeoutMs: number; memoryMb: number; idleMs: number; queueLimit: number };
@@ -101,7 +106,8 @@ export class KubernetesRuntime implements FunctionRuntime {
       idleMs: options.defaults?.idleMs ?? 5 * 60_000,
       queueLimit: options.defaults?.queueLimit ?? 200,
     };
-    this.scaler = setInterval(() => void this.autoscale(), options.scaleIntervalMs ?? 5_000);
+    this.scaleIntervalMs = options.scaleIntervalMs ?? 5_000;
+    this.scaler = setInterval(() => void this.autoscale(), this.scaleIntervalMs);
     this.scaler.unref();
   }
 
@@ -184,10 +190,17 @@ export class KubernetesRuntime implements FunctionRuntime {
     await Promise.all(pools.map((p) => p.close()));
   }
 
-  /** One pass of the autoscaler over the workloads this process has called. */
+  /**
+   * One pass of the autoscaler over the workloads this process has called. Every replica of the
+   * functions service sees only its own calls, so each writes what it needs into the Deployment, an
+   * annotation of its own (`demand.dispatch.io/<replica>`: replicas and when), and the scale is the most
+   * any replica needs now: one idle replica never scales away a function another is busy with, and a
+   * replica that stopped stops counting once its word is stale.
+   */
   async autoscale(): Promise<void> {
-    const now = Date.now();
     for (const [key, workload] of this.workloads) {
+      if (workload.waking) continue;
+      const now = Date.now();
       const idleMs = workload.spec.idleMs ?? this.settings.idleMs;
       const wanted =
         now - workload.lastCallAt >= idleMs && workload.active === 0
@@ -200,13 +213,28 @@ export class KubernetesRuntime implements FunctionRuntime {
               ),
             );
       workload.peakInFlight = workload.active;
-      if (wanted === workload.replicas || workload.waking) continue;
       try {
-        await this.scale(key, wanted);
+        const deployment = await this.patchAnnotations(key, { [this.demandKey]: `${wanted}@${now}` });
+        const { target, stale } = demandOf(deployment, now, 3 * this.scaleIntervalMs);
+        workload.replicas = deployment.spec?.replicas ?? workload.replicas;
+        if (stale.length) await this.patchAnnotations(key, Object.fromEntries(stale.map((k) => [k, null])));
+        if (target !== workload.replicas) await this.scale(key, target);
       } catch {
         // The next pass tries again; a deleted function's workload is retired by its reconciler.
       }
     }
+  }
+
+  private patchAnnotations(key: string, annotations: Record<string, string | null>): Promise<V1Deployment> {
+    return this.apps.patchNamespacedDeployment(
+      {
+        name: workloadName(key),
+        namespace: this.options.namespace,
+        body: { metadata: { annotations } },
+        fieldManager: FIELD_MANAGER,
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
   }
 
   private track(spec: FunctionSpec, replicas: number): Workload {
@@ -292,6 +320,29 @@ export class KubernetesRuntime implements FunctionRuntime {
       `no pod of ${name} was ready within ${Math.round(this.settings.readyTimeoutMs / 1000)} s${why}`,
     );
   }
+}
+
+/**
+ * The most replicas any functions-service replica asks for now, from the Deployment's demand
+ * annotations (`<replicas>@<milliseconds>`); words older than `freshMs` do not count, and those much
+ * older are to be removed.
+ */
+function demandOf(
+  deployment: V1Deployment,
+  now: number,
+  freshMs: number,
+): { target: number; stale: string[] } {
+  let target = 0;
+  const stale: string[] = [];
+  for (const [key, value] of Object.entries(deployment.metadata?.annotations ?? {})) {
+    if (!key.startsWith(DEMAND_PREFIX)) continue;
+    const [replicas, at] = value.split('@').map(Number);
+    if (replicas === undefined || at === undefined || !Number.isFinite(replicas) || !Number.isFinite(at))
+      continue;
+    if (now - at <= freshMs) target = Math.max(target, replicas);
+    else if (now - at > 10 * freshMs) stale.push(key);
+  }
+  return { target, stale };
 }
 
 function clusterAddress(name: string, namespace: string): { host: string; port: number } {
