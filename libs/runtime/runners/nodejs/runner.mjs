@@ -7,6 +7,7 @@ import { Module, createRequire } from 'node:module';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
+import { Worker } from 'node:worker_threads';
 
 let fn;
 let capture;
@@ -81,7 +82,51 @@ async function init({ codeDir, handler, dependenciesDir, user }) {
   fn = exported;
 }
 
-async function run({ context, payload }) {
+async function run({ context, payload, deadlineMs }) {
+  const deadline = deadlineMs > 0 ? watchdog().start(deadlineMs) : undefined;
+  try {
+    return await runOnce(context, payload);
+  } finally {
+    deadline?.();
+  }
+}
+
+let dog;
+/**
+ * Ends the process when a run passes its deadline, from a thread of its own, since a function stuck in
+ * a loop never yields to this one's timers. Only a runner no host can stop (in a container) is sent
+ * deadlines.
+ */
+function watchdog() {
+  if (dog) return dog;
+  const worker = new Worker(
+    `const { parentPort } = require('node:worker_threads');
+     const { writeFileSync, writeSync } = require('node:fs');
+     const timers = new Map();
+     parentPort.on('message', ({ id, ms }) => {
+       if (ms === undefined) return clearTimeout(timers.get(id)), timers.delete(id);
+       timers.set(id, setTimeout(() => {
+         const reason = 'the function did not finish within ' + ms + ' ms';
+         writeSync(2, reason + '\\n'); // fd 2 itself: the main thread, stuck, forwards nothing
+         try { writeFileSync('/dev/termination-log', reason); } catch {}
+         process.kill(process.pid, 'SIGKILL');
+       }, ms));
+     });`,
+    { eval: true },
+  );
+  worker.unref();
+  let next = 0;
+  dog = {
+    start(ms) {
+      const id = ++next;
+      worker.postMessage({ id, ms });
+      return () => worker.postMessage({ id });
+    },
+  };
+  return dog;
+}
+
+async function runOnce(context, payload) {
   capture = { stdout: '', stderr: '' };
   let result = null;
   let error = null;

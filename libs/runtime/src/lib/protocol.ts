@@ -47,6 +47,11 @@ export interface RunRequest {
   /** Handed to the function as its first argument, with `logs` and `error` left to the runner. */
   context: Record<string, unknown>;
   payload: unknown;
+  /**
+   * How long the run may take, for a runner its host cannot stop (a pod): past it the runner exits, as
+   * a local runner's host kills it, and the runner is replaced. A local host leaves it out.
+   */
+  deadlineMs?: number;
 }
 
 export interface RunResponse {

@@ -103,12 +103,11 @@ function hostConnection(port: number) {
   });
   let id = 0;
   return {
-    run(payload: unknown): Promise<RunResponse> {
+    run(payload: unknown, deadlineMs?: number): Promise<RunResponse> {
       id += 1;
       const mine = id;
-      socket.write(
-        `${JSON.stringify({ jsonrpc: '2.0', id: mine, method: 'run', params: { context: {}, payload } })}\n`,
-      );
+      const params = { context: {}, payload, deadlineMs };
+      socket.write(`${JSON.stringify({ jsonrpc: '2.0', id: mine, method: 'run', params })}\n`);
       return new Promise((resolve, reject) =>
         waiting.set(mine, (r) =>
           'result' in r ? resolve(r.result as RunResponse) : reject(new Error(JSON.stringify(r))),
@@ -195,6 +194,23 @@ describe.each(['nodejs', 'python3', 'java'] as const)('the %s runner in a contai
     host.close();
   }, 60_000);
 
+  it('ends itself when a run passes the deadline its host gave, since no host can stop it', async () => {
+    const dir = code(fn.files);
+    if (fn.compile) expect(await compileFunction(language, dir)).toBeUndefined();
+    const stuck = await startContainer(language, {
+      DISPATCH_FUNCTION_CODE_DIR: dir,
+      DISPATCH_FUNCTION_HANDLER: fn.handler,
+    });
+    await ready(stuck);
+    const host = hostConnection(stuck.port);
+    // Within its deadline a run is answered; one that would take far longer ends the runner.
+    expect((await host.run({ name: 'quick' }, 5_000)).payload).toBe('Hello, quick');
+    void host.run({ name: 'stuck', sleep: 60_000 }, 300).catch(() => undefined);
+    expect(await stuck.exited).not.toBe(0);
+    expect(stuck.stderr()).toContain('the function did not finish within 300 ms');
+    host.close();
+  }, 60_000);
+
   it('exits 1 naming the problem when the handler does not load, or is not named', async () => {
     const broken = await startContainer(language, {
       DISPATCH_FUNCTION_CODE_DIR: code({}),
@@ -208,4 +224,19 @@ describe.each(['nodejs', 'python3', 'java'] as const)('the %s runner in a contai
     expect(await unnamed.exited).toBe(1);
     expect(unnamed.stderr()).toContain('DISPATCH_FUNCTION_HANDLER is not set');
   }, 60_000);
+});
+
+describe('the nodejs runner in a container, with a function stuck in a loop', () => {
+  it('still ends itself at the deadline: the watchdog does not need the stuck thread', async () => {
+    const stuck = await startContainer('nodejs', {
+      DISPATCH_FUNCTION_CODE_DIR: code({ 'spin.js': 'module.exports = () => { for (;;) {} };' }),
+      DISPATCH_FUNCTION_HANDLER: 'spin.js',
+    });
+    await ready(stuck);
+    const host = hostConnection(stuck.port);
+    void host.run({}, 300).catch(() => undefined);
+    expect(await stuck.exited).not.toBe(0);
+    expect(stuck.stderr()).toContain('the function did not finish within 300 ms');
+    host.close();
+  }, 30_000);
 });

@@ -58,7 +58,9 @@ export class RemoteRunner implements Runner {
 
   async run(run: RunRequest, timeoutMs: number): Promise<RunResponse> {
     if (this.closed) throw new RunnerFailure(`the connection to ${this.where} is closed`, 'displaced');
-    const response = await this.connection.call('run', run, timeoutMs);
+    // The pod's runner cannot be killed from here: it ends itself past the deadline (a little after this
+    // side gives up), and Kubernetes starts it again.
+    const response = await this.connection.call('run', { ...run, deadlineMs: timeoutMs + 1_000 }, timeoutMs);
     if ('error' in response)
       throw new RunnerFailure(`the runner failed: ${response.error.message}`, 'exited');
     return response.result as RunResponse;

@@ -39,6 +39,12 @@ public final class Runner {
   private static final PrintStream REAL_ERR = System.err;
 
   private static final Object RUN_LOCK = new Object();
+  private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(task -> {
+        Thread thread = new Thread(task, "dispatch-deadline");
+        thread.setDaemon(true);
+        return thread;
+      });
   private static final java.util.concurrent.atomic.AtomicInteger IN_FLIGHT = new java.util.concurrent.atomic.AtomicInteger();
 
   private static BiFunction<Object, Object, Object> function;
@@ -235,6 +241,27 @@ public final class Runner {
   }
 
   private static String run(Map<String, Object> request) throws IOException {
+    Object deadline = request.get("deadlineMs");
+    if (!(deadline instanceof Number ms) || ms.longValue() <= 0) return runOnce(request);
+    // A runner no host can stop (in a container) ends itself when a run passes its deadline.
+    java.util.concurrent.ScheduledFuture<?> watch = WATCHDOG.schedule(() -> {
+      String reason = "the function did not finish within " + ms.longValue() + " ms";
+      REAL_ERR.println(reason);
+      try {
+        java.nio.file.Files.writeString(java.nio.file.Path.of("/dev/termination-log"), reason);
+      } catch (IOException | RuntimeException ignored) {
+        // Not on Kubernetes: standard error says it.
+      }
+      Runtime.getRuntime().halt(2);
+    }, ms.longValue(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    try {
+      return runOnce(request);
+    } finally {
+      watch.cancel(false);
+    }
+  }
+
+  private static String runOnce(Map<String, Object> request) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
