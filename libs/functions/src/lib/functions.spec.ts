@@ -248,6 +248,25 @@ describe('functions', () => {
     expect(bad.body.message).toContain('name must be a UUID');
   });
 
+  it('runs a named call once even when the same call arrives while the first is still running', async () => {
+    await createFunction(
+      'lottery',
+      file(
+        'lottery.js',
+        'module.exports = async () => { await new Promise((r) => setTimeout(r, 300)); return Math.random(); };',
+      ),
+    );
+    const name = '5b0c7a3e-2f4d-4c1b-9a8e-7d6f5e4c3b2a';
+    // As a redelivered event does: the same named call again before the first has answered.
+    const [first, second] = await Promise.all(
+      [0, 1].map(() => call<Run>('POST', '/v1/runs', { functionName: 'lottery', name, blocking: true })),
+    );
+    expect(first?.body.output).toEqual(expect.any(Number));
+    expect(second?.body.output).toBe(first?.body.output);
+    const later = await call<Run>('POST', '/v1/runs', { functionName: 'lottery', name, blocking: true });
+    expect(later.body.output).toBe(first?.body.output);
+  });
+
   it('lists runs per function, newest first, within the retention bound', async () => {
     await createFunction('counted', file('f.js', 'module.exports = (c, p) => p;'));
     for (let i = 0; i < 45; i += 1) await exec('counted', i);

@@ -46,6 +46,8 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
   private readonly logger = new Logger('runs');
   /** Work that outlives its call: non-blocking runs, and the records written behind blocking ones. */
   private readonly behind = new Set<Promise<unknown>>();
+  /** Named runs started here and not yet recorded, by `<org>/<project>/<function>/<name>`. */
+  private readonly underWay = new Map<string, Promise<Run>>();
 
   constructor(
     @Inject(ENTITY_STORE) private readonly store: EntityStore,
@@ -63,11 +65,28 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
     // The catalog answers the hot path without a turn of the event loop; the store the rest.
     const fn =
       this.catalogued(scope, request.functionName) ?? (await this.readyFunction(scope, request.functionName));
-    if (request.name) {
-      const earlier = await this.runs.get(scope, fn.name, request.name).catch(() => undefined);
-      // Done, or under way: the same call again is answered by that run. A failed one runs again.
-      if (earlier && earlier.status !== 'ERROR') return earlier;
-    }
+    if (!request.name) return this.start(scope, fn, request).answer;
+    // Done, or under way: the same call again is answered by that run. A failed one runs again. Under
+    // way is known here until its record is written (a redelivered event while the first delivery runs).
+    const key = `${scope.org}/${scope.project}/${fn.name}/${request.name}`;
+    const underWay = this.underWay.get(key);
+    if (underWay) return underWay;
+    const earlier = await this.runs.get(scope, fn.name, request.name).catch(() => undefined);
+    if (earlier && earlier.status !== 'ERROR') return earlier;
+    const raced = this.underWay.get(key);
+    if (raced) return raced;
+    const { answer, recorded } = this.start(scope, fn, request);
+    this.underWay.set(key, answer);
+    void recorded.finally(() => this.underWay.delete(key));
+    return answer;
+  }
+
+  /** Starts a run: its answer (the finished run, or the accepted one), and when its record is written. */
+  private start(
+    scope: RequestScope,
+    fn: Entity<FunctionSpec>,
+    request: RunRequest,
+  ): { answer: Promise<Run>; recorded: Promise<unknown> } {
     const run: Run = {
       // Time-ordered unless the caller names it.
       name: request.name ?? runId(),
@@ -90,25 +109,31 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
       durationMs: 0,
     };
     if (run.blocking) {
-      const finished = await this.execute(scope, fn, run);
+      const answer = this.execute(scope, fn, run);
       // The caller has its result: the record is written behind it, as OpenWhisk stores activations,
-      // so a run does not wait for the store's disk sync.
-      this.keep(
-        this.runs
-          .save(scope, finished)
-          .catch((err: unknown) => this.logger.error(`storing run ${run.name}: ${(err as Error).message}`)),
+      // so a run does not wait for the store's disk sync. A call refused before it ran has no record.
+      const recorded = answer.then(
+        (finished) =>
+          this.runs
+            .save(scope, finished)
+            .catch((err: unknown) => this.logger.error(`storing run ${run.name}: ${(err as Error).message}`)),
+        () => undefined,
       );
-      return finished;
+      this.keep(recorded);
+      return { answer, recorded };
     }
-    await this.runs.save(scope, run);
-    this.keep(
-      this.execute(scope, fn, run)
-        .then((finished) => this.runs.save(scope, finished))
-        .catch((err: unknown) =>
-          this.logger.error(`run ${run.name} of ${fn.name}: ${(err as Error).message}`),
-        ),
+    const accepted = this.runs.save(scope, run);
+    const recorded = accepted.then(
+      () =>
+        this.execute(scope, fn, run)
+          .then((finished) => this.runs.save(scope, finished))
+          .catch((err: unknown) =>
+            this.logger.error(`run ${run.name} of ${fn.name}: ${(err as Error).message}`),
+          ),
+      () => undefined,
     );
-    return run;
+    this.keep(recorded);
+    return { answer: accepted.then(() => run), recorded };
   }
 
   /**

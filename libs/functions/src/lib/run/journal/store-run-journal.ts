@@ -4,9 +4,17 @@ import type { RequestScope } from '@dispatch/platform';
 import { newestFirst, type RunJournal } from './run-journal.js';
 
 /**
+ * How long a run is kept whatever the bound: a caller that repeats a named call (an event redelivered
+ * after the events service restarted) is answered by its run rather than running it again, however many
+ * runs came since.
+ */
+const KEEP_RECENT_MS = 10 * 60_000;
+
+/**
  * Runs as entities, one kind per function (`run-<function>`) so a function's runs are one prefix: what
- * the distributed shape uses, on etcd. Runs beyond the bound are deleted once per `retention` writes
- * (listing them is the cost), so the store holds at most twice the bound and `list` shows the bound.
+ * the distributed shape uses, on etcd. Runs beyond the bound and older than `keepRecentMs` are deleted
+ * once per `retention` writes (listing them is the cost), so the store holds the bound plus the recent
+ * runs, and `list` shows the bound.
  */
 export class StoreRunJournal implements RunJournal {
   private readonly writes = new Map<string, number>();
@@ -14,6 +22,7 @@ export class StoreRunJournal implements RunJournal {
   constructor(
     private readonly store: EntityStore,
     private readonly retention: number,
+    private readonly keepRecentMs = KEEP_RECENT_MS,
   ) {}
 
   async save(scope: RequestScope, run: Run): Promise<void> {
@@ -72,7 +81,10 @@ export class StoreRunJournal implements RunJournal {
     if (count % this.retention !== 0) return;
     const runs = await this.store.list<Run>({ ...scope, kind: runKind(functionName) });
     const byName = new Map(runs.map((e) => [e.spec.name, e]));
-    const oldest = newestFirst(runs.map((e) => e.spec)).slice(this.retention);
+    const recent = Date.now() - this.keepRecentMs;
+    const oldest = newestFirst(runs.map((e) => e.spec))
+      .slice(this.retention)
+      .filter((run) => run.executedTime * 1000 < recent);
     // Together, so the store commits them as one batch.
     await Promise.all(
       oldest.map((run) =>
