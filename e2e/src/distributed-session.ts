@@ -14,6 +14,8 @@ export interface DistributedSession extends Session {
   urls: Partial<Record<ServiceName, string>>;
   /** The base URLs of every replica of each service. */
   replicaUrls: Partial<Record<ServiceName, string[]>>;
+  /** Where each replica of the gateway serves endpoints; `gateway` is the first's. */
+  gatewayReplicas: Session['gateway'][];
   /** Kills a replica of a service outright (SIGKILL, no graceful shutdown), as a crashed pod. */
   kill(service: ServiceName, replica?: number): Promise<void>;
   /** Stops a replica as Kubernetes stops a pod (SIGTERM: it finishes what it has) and waits for it. */
@@ -63,8 +65,18 @@ export async function startDistributedSession(
   const urls = Object.fromEntries(services.map((s) => [s, replicaUrls[s]?.[0]])) as Partial<
     Record<ServiceName, string>
   >;
-  // The gateway's own ports, where endpoints answer (HTTP and HTTPS): its first replica's.
-  const gatewayPorts = { http: await freePort(), https: await freePort() };
+  // Each gateway replica serves endpoints on ports of its own (HTTP and HTTPS), known before it starts.
+  const gatewayPorts = new Map(
+    await Promise.all(
+      (replicaUrls['api-gateway'] ?? []).map(
+        async (url) => [url, { http: await freePort(), https: await freePort() }] as const,
+      ),
+    ),
+  );
+  const gatewayUrls = [...gatewayPorts.values()].map(({ http, https }) => ({
+    http: `http://127.0.0.1:${http}`,
+    https: `https://127.0.0.1:${https}`,
+  }));
   const processes = services.flatMap((service) =>
     (replicaUrls[service] ?? []).map((url) => ({ service, url })),
   );
@@ -82,12 +94,12 @@ export async function startDistributedSession(
       DISPATCH_DATA_DIR: dataDir,
       DISPATCH_FUNCTIONS_URL: urls.functions ?? 'http://127.0.0.1:1',
       DISPATCH_SECRETS_URL: urls.secrets ?? 'http://127.0.0.1:1',
-      ...(service === 'api-gateway' && url === replicaUrls['api-gateway']?.[0]
+      ...(gatewayPorts.has(url)
         ? {
-            DISPATCH_GATEWAY_PORT: String(gatewayPorts.http),
-            DISPATCH_GATEWAY_TLS_PORT: String(gatewayPorts.https),
+            DISPATCH_GATEWAY_PORT: String(gatewayPorts.get(url)?.http),
+            DISPATCH_GATEWAY_TLS_PORT: String(gatewayPorts.get(url)?.https),
           }
-        : { DISPATCH_GATEWAY_PORT: '0', DISPATCH_GATEWAY_TLS_PORT: '0' }),
+        : {}),
       ...env,
     });
   const stop = async () => {
@@ -151,10 +163,9 @@ export async function startDistributedSession(
       api: ingress,
       dispatch,
       nodejsImage: (cliArgs = []) => createNodejsImage(dispatch, cliArgs),
-      gateway: {
-        http: `http://127.0.0.1:${gatewayPorts.http}`,
-        https: `https://127.0.0.1:${gatewayPorts.https}`,
-      },
+      // Without the api-gateway service nothing serves endpoints: port 1 refuses every call.
+      gateway: gatewayUrls[0] ?? { http: 'http://127.0.0.1:1', https: 'https://127.0.0.1:1' },
+      gatewayReplicas: gatewayUrls,
       write: (file, text) => {
         writeFileSync(join(work, file), text);
         return join(work, file);
