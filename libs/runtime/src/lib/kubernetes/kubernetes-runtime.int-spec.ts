@@ -150,6 +150,7 @@ afterAll(async () => {
 describe('the Kubernetes runtime driver, against kube-apiserver', () => {
   const hello = functionIn.bind(null, 'hello');
   let spec: FunctionSpec;
+  let slow: FunctionSpec;
 
   it('deploys a function as a Deployment and a Service the API server accepts, and waits for its pod', async () => {
     spec = hello(`module.exports = (context, payload) => ({ hello: payload.name, pid: process.pid });`);
@@ -209,7 +210,7 @@ describe('the Kubernetes runtime driver, against kube-apiserver', () => {
   });
 
   it('scales with the calls in flight, within its bounds, and to zero when idle', async () => {
-    const slow = {
+    slow = {
       ...functionIn(
         'slow',
         `module.exports = async () => { await new Promise((r) => setTimeout(r, 400)); return 'done'; };`,
@@ -246,16 +247,34 @@ describe('the Kubernetes runtime driver, against kube-apiserver', () => {
 
     // The next call scales it back to one and waits for the pod.
     const woken = runtime.invoke(slow, { context: {}, payload: {} });
+    // The idle replica's autoscaler, looking while the pod is awaited, does not undo the wake-up.
+    await until('the scale to one', async () =>
+      (await deploymentOf(slow.key)).spec?.replicas === 1 ? true : undefined,
+    );
+    await other.autoscale();
+    expect((await deploymentOf(slow.key)).spec?.replicas).toBe(1);
     await actAsCluster(slow.key);
     expect((await woken).payload).toBe('done');
     expect((await deploymentOf(slow.key)).spec?.replicas).toBe(1);
   });
 
-  it("fails a handler that does not load with the pod's own reason", async () => {
-    const broken = functionIn('broken', `module.exports = 42;`);
-    const prepared = runtime.prepare(broken);
-    const deployment = await until('the Deployment', () => deploymentOf(broken.key));
-    // What the kubelet reports of a runner that exited: its termination message.
+  it('counts every first call of a replica that just started, sent together, when it scales', async () => {
+    const started = new KubernetesRuntime(runtimeOptions());
+    try {
+      const calls = Array.from({ length: 6 }, () => started.invoke(slow, { context: {}, payload: {} }));
+      await new Promise((r) => setTimeout(r, 100));
+      await started.autoscale();
+      // Six in flight at two a pod: three pods.
+      expect((await deploymentOf(slow.key)).spec?.replicas).toBe(3);
+      expect((await Promise.all(calls)).map((a) => a.payload)).toEqual(Array(6).fill('done'));
+    } finally {
+      await started.close();
+    }
+  });
+
+  /** What the kubelet reports of a workload's pod whose runner exited and is waiting to restart. */
+  async function crashedPod(key: string, exitCode: number, message: string): Promise<void> {
+    const deployment = await until('the Deployment', () => deploymentOf(key));
     const name = deployment.metadata?.name as string;
     const pod = await core.createNamespacedPod({
       namespace,
@@ -279,15 +298,34 @@ describe('the Kubernetes runtime driver, against kube-apiserver', () => {
               ready: false,
               restartCount: 1,
               state: { waiting: { reason: 'CrashLoopBackOff' } },
-              lastState: {
-                terminated: { exitCode: 1, message: 'index.js does not export a function', reason: 'Error' },
-              },
+              lastState: { terminated: { exitCode, message, reason: 'Error' } },
             },
           ],
         },
       },
     });
+  }
+
+  it("fails a handler that does not load with the pod's own reason", async () => {
+    const broken = functionIn('broken', `module.exports = 42;`);
+    const prepared = runtime.prepare(broken);
+    await crashedPod(broken.key, 1, 'index.js does not export a function');
     await expect(prepared).rejects.toThrow('the handler did not load: index.js does not export a function');
+  });
+
+  it('waits out a runner that a run past its deadline ended, which is no load failure', async () => {
+    const stuck = functionIn('stuck', `module.exports = () => 'unstuck';`);
+    const prepared = runtime.prepare(stuck);
+    await crashedPod(stuck.key, 137, 'the function did not finish within 1000 ms');
+    // Long enough for the driver to have read the pod at least once.
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect((await runtime.status(stuck.key)).problems).toContain(
+      'the runner ended: the function did not finish within 1000 ms',
+    );
+    await actAsCluster(stuck.key);
+    await prepared;
+    expect((await runtime.status(stuck.key)).loadFailure).toBeUndefined();
+    expect((await runtime.invoke(stuck, { context: {}, payload: {} })).payload).toBe('unstuck');
   });
 
   it('removes the Deployment and the Service when a version is retired', async () => {

@@ -49,11 +49,19 @@ export interface WorkloadStatus {
   current: boolean;
   /** Why pods are not ready, when Kubernetes says: a crash's termination message, an image pull error. */
   problems: string[];
+  /**
+   * The runner's reason when the handler did not load (the runners exit 1 for that alone): the
+   * function's own fault, which waiting will not mend. A run that passed its deadline ends the runner
+   * otherwise (exit 2, or killed) and is only among the problems.
+   */
+  loadFailure?: string;
 }
 
 const FIELD_MANAGER = 'dispatch-functions';
 const DEMAND_PREFIX = 'demand.dispatch.io/';
 const POLL_MS = 500;
+/** The exit code of a runner whose handler did not load; all three runners use it for that alone. */
+const LOAD_FAILURE_EXIT = 1;
 
 interface Workload {
   spec: FunctionSpec;
@@ -66,6 +74,8 @@ interface Workload {
   lastCallAt: number;
   /** While scaling up from zero: the wait for the first pod. */
   waking?: Promise<void>;
+  /** The demand this process last wrote into the Deployment. */
+  demand?: number;
 }
 
 /**
@@ -84,6 +94,10 @@ export class KubernetesRuntime implements FunctionRuntime {
   private readonly core: CoreV1Api;
   private readonly objects: KubernetesObjectApi;
   private readonly workloads = new Map<string, Workload>();
+  /** First calls after a restart, reading a workload's scale before it is tracked: one read a key. */
+  private readonly tracking = new Map<string, Promise<Workload>>();
+  /** Whether an autoscaler pass is running: a slow API server must not have passes overlap. */
+  private scaling = false;
   private readonly scaler: NodeJS.Timeout;
   private readonly scaleIntervalMs: number;
   /** This process's annotation on the Deployments it scales (see autoscale). */
@@ -120,10 +134,16 @@ export class KubernetesRuntime implements FunctionRuntime {
   }
 
   async invoke(spec: FunctionSpec, run: RunRequest): Promise<RunResponse> {
-    const workload = this.workloads.get(spec.key) ?? this.track(spec, await this.currentReplicas(spec.key));
+    const workload = this.workloads.get(spec.key) ?? (await this.trackRunning(spec));
     workload.lastCallAt = Date.now();
     if (workload.replicas === 0) {
-      workload.waking ??= this.scale(spec.key, 1)
+      // The demand goes with the scale: another replica's autoscaler, reading only its own idle word,
+      // would otherwise put the workload back to zero while this one waits for the pod.
+      workload.waking ??= this.patchAnnotations(spec.key, { [this.demandKey]: `1@${Date.now()}` })
+        .then(() => {
+          workload.demand = 1;
+          return this.scale(spec.key, 1);
+        })
         .then(() => this.untilReady(spec.key))
         .finally(() => (workload.waking = undefined));
     }
@@ -154,19 +174,33 @@ export class KubernetesRuntime implements FunctionRuntime {
 
   /** A function version's workload as Kubernetes reports it. */
   async status(key: string): Promise<WorkloadStatus> {
+    return this.withPods(await this.deploymentStatus(key));
+  }
+
+  private async deploymentStatus(key: string): Promise<WorkloadStatus> {
     const name = workloadName(key);
     const deployment = await this.apps.readNamespacedDeployment({ name, namespace: this.options.namespace });
-    const pods = await this.core.listNamespacedPod({
-      namespace: this.options.namespace,
-      labelSelector: `dispatch.io/version=${name}`,
-    });
     return {
       name,
       desired: deployment.spec?.replicas ?? 0,
       ready: deployment.status?.readyReplicas ?? 0,
       available: deployment.status?.availableReplicas ?? 0,
       current: (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 1),
-      problems: [...deploymentProblems(deployment), ...pods.items.flatMap(podProblems)],
+      problems: deploymentProblems(deployment),
+    };
+  }
+
+  /** Adds what the workload's pods say of why they are not serving. */
+  private async withPods(status: WorkloadStatus): Promise<WorkloadStatus> {
+    const pods = await this.core.listNamespacedPod({
+      namespace: this.options.namespace,
+      labelSelector: `dispatch.io/version=${status.name}`,
+    });
+    const reports = pods.items.map(podReport);
+    return {
+      ...status,
+      problems: [...status.problems, ...reports.flatMap((r) => r.problems)],
+      loadFailure: reports.find((r) => r.loadFailure)?.loadFailure,
     };
   }
 
@@ -198,30 +232,42 @@ export class KubernetesRuntime implements FunctionRuntime {
    * replica that stopped stops counting once its word is stale.
    */
   async autoscale(): Promise<void> {
-    for (const [key, workload] of this.workloads) {
-      if (workload.waking) continue;
-      const now = Date.now();
-      const idleMs = workload.spec.idleMs ?? this.settings.idleMs;
-      const wanted =
-        now - workload.lastCallAt >= idleMs && workload.active === 0
-          ? 0
-          : Math.min(
-              this.settings.maxReplicas,
-              Math.max(
-                this.settings.minReplicas,
-                Math.ceil(workload.peakInFlight / this.settings.targetInFlight),
-              ),
-            );
-      workload.peakInFlight = workload.active;
-      try {
-        const deployment = await this.patchAnnotations(key, { [this.demandKey]: `${wanted}@${now}` });
-        const { target, stale } = demandOf(deployment, now, 3 * this.scaleIntervalMs);
-        workload.replicas = deployment.spec?.replicas ?? workload.replicas;
-        if (stale.length) await this.patchAnnotations(key, Object.fromEntries(stale.map((k) => [k, null])));
-        if (target !== workload.replicas) await this.scale(key, target);
-      } catch {
-        // The next pass tries again; a deleted function's workload is retired by its reconciler.
-      }
+    if (this.scaling) return;
+    this.scaling = true;
+    try {
+      for (const [key, workload] of this.workloads) await this.autoscaleOne(key, workload);
+    } finally {
+      this.scaling = false;
+    }
+  }
+
+  private async autoscaleOne(key: string, workload: Workload): Promise<void> {
+    const now = Date.now();
+    const idleMs = workload.spec.idleMs ?? this.settings.idleMs;
+    const idle = now - workload.lastCallAt >= idleMs && workload.active === 0;
+    const wanted = idle
+      ? 0
+      : Math.min(
+          this.settings.maxReplicas,
+          Math.max(
+            this.settings.minReplicas,
+            Math.ceil(workload.peakInFlight / this.settings.targetInFlight),
+          ),
+        );
+    workload.peakInFlight = workload.active;
+    // Idle at zero and already said so: nothing to write (a stale zero counts the same as a fresh one).
+    if (wanted === 0 && workload.demand === 0 && workload.replicas === 0) return;
+    // Waking from zero: keep asking for the pod being waited for.
+    const demand = workload.waking ? Math.max(1, wanted) : wanted;
+    try {
+      const deployment = await this.patchAnnotations(key, { [this.demandKey]: `${demand}@${now}` });
+      workload.demand = demand;
+      const { target, stale } = demandOf(deployment, now, 3 * this.scaleIntervalMs);
+      workload.replicas = deployment.spec?.replicas ?? workload.replicas;
+      if (stale.length) await this.patchAnnotations(key, Object.fromEntries(stale.map((k) => [k, null])));
+      if (target !== workload.replicas) await this.scale(key, target);
+    } catch {
+      // The next pass tries again; a deleted function's workload is retired by its reconciler.
     }
   }
 
@@ -269,6 +315,21 @@ export class KubernetesRuntime implements FunctionRuntime {
     return workload;
   }
 
+  /**
+   * Tracks a workload that already runs (calls after this process started): concurrent first calls
+   * share one read of its scale and one pool, so none closes the pool another is queued in.
+   */
+  private trackRunning(spec: FunctionSpec): Promise<Workload> {
+    let tracking = this.tracking.get(spec.key);
+    if (!tracking) {
+      tracking = this.currentReplicas(spec.key)
+        .then((replicas) => this.workloads.get(spec.key) ?? this.track(spec, replicas))
+        .finally(() => this.tracking.delete(spec.key));
+      this.tracking.set(spec.key, tracking);
+    }
+    return tracking;
+  }
+
   private async currentReplicas(key: string): Promise<number> {
     try {
       const deployment = await this.apps.readNamespacedDeployment({
@@ -308,10 +369,11 @@ export class KubernetesRuntime implements FunctionRuntime {
     const deadline = Date.now() + this.settings.readyTimeoutMs;
     let last: WorkloadStatus | undefined;
     while (Date.now() < deadline) {
-      last = await this.status(key);
+      // The Deployment alone answers the common case; its pods are read only while none is ready.
+      last = await this.deploymentStatus(key);
       if (last.current && last.available > 0) return;
-      const failing = last.problems.find((p) => p.startsWith('the handler'));
-      if (failing) throw new DomainError('INVALID_ARGUMENT', failing);
+      last = await this.withPods(last);
+      if (last.loadFailure) throw new DomainError('INVALID_ARGUMENT', last.loadFailure);
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
     const why = last?.problems.length ? `: ${last.problems.join('; ')}` : '';
@@ -355,15 +417,23 @@ function deploymentProblems(deployment: V1Deployment): string[] {
     .map((c) => `${c.type}: ${c.message}`);
 }
 
-/** Why a pod is not serving: the runner's termination message when the handler did not load. */
-function podProblems(pod: V1Pod): string[] {
+/**
+ * Why a pod is not serving: the runner's termination message, which is the function's load failure when
+ * it exited with LOAD_FAILURE_EXIT.
+ */
+function podReport(pod: V1Pod): { problems: string[]; loadFailure?: string } {
   const problems: string[] = [];
+  let loadFailure: string | undefined;
   for (const status of pod.status?.containerStatuses ?? []) {
     const terminated = status.state?.terminated ?? status.lastState?.terminated;
     if (terminated && terminated.exitCode !== 0) {
-      problems.push(
-        `the handler did not load: ${terminated.message?.trim() || terminated.reason || 'exit ' + terminated.exitCode}`,
-      );
+      const why = terminated.message?.trim() || terminated.reason || `exit ${terminated.exitCode}`;
+      if (terminated.exitCode === LOAD_FAILURE_EXIT) {
+        loadFailure = `the handler did not load: ${why}`;
+        problems.push(loadFailure);
+      } else {
+        problems.push(`the runner ended: ${why}`);
+      }
     }
     const waiting = status.state?.waiting;
     if (waiting && waiting.reason !== 'ContainerCreating' && waiting.reason !== 'CrashLoopBackOff') {
@@ -375,7 +445,7 @@ function podProblems(pod: V1Pod): string[] {
       problems.push(`not scheduled: ${condition.message}`);
     }
   }
-  return problems;
+  return { problems, loadFailure };
 }
 
 async function ignoreMissing(call: Promise<unknown>): Promise<void> {
