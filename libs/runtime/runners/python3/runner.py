@@ -145,24 +145,32 @@ def answer(line):
 
 
 # One invocation at a time for the whole process (a run's output capture is the process's): in a
-# container several connections share the runner. Counted, so a stopping container can drain.
+# container several connections share the runner. Counted as soon as read, under a lock of its own, so a
+# stopping container also waits for the calls queued behind the one running.
 RUN_LOCK = threading.Lock()
+COUNT_LOCK = threading.Lock()
 in_flight = 0
+
+
+def count(delta):
+    global in_flight
+    with COUNT_LOCK:
+        in_flight += delta
 
 
 class Handler(socketserver.StreamRequestHandler):
     """One JSON-RPC request per line, answered in order."""
 
     def handle(self):
-        global in_flight
         for line in self.rfile:
-            with RUN_LOCK:
-                in_flight += 1
-                reply = answer(line)
-            self.wfile.write(reply.encode() + b"\n")
-            self.wfile.flush()
-            with RUN_LOCK:
-                in_flight -= 1
+            count(1)
+            try:
+                with RUN_LOCK:
+                    reply = answer(line)
+                self.wfile.write(reply.encode() + b"\n")
+                self.wfile.flush()
+            finally:
+                count(-1)
 
 
 class UnixServer(socketserver.UnixStreamServer):

@@ -184,14 +184,20 @@ describe.each(['nodejs', 'python3', 'java'] as const)('the %s runner in a contai
     b.close();
   }, 180_000);
 
-  it('answers a call in flight when stopped with SIGTERM, then exits 0', async () => {
+  it('answers the calls already sent when stopped with SIGTERM, then exits 0', async () => {
     const host = hostConnection(container.port);
+    const other = hostConnection(container.port);
     const slow = host.run({ name: 'slow', sleep: 400 });
     await new Promise((r) => setTimeout(r, 100));
+    // Sent on another connection while the first runs: it waits its turn in the runner.
+    const queued = other.run({ name: 'queued' });
+    await new Promise((r) => setTimeout(r, 50));
     container.child.kill('SIGTERM');
     expect((await slow).payload).toBe('Hello, slow');
+    expect((await queued).payload).toBe('Hello, queued');
     expect(await container.exited).toBe(0);
     host.close();
+    other.close();
   }, 60_000);
 
   it('ends itself when a run passes the deadline its host gave, since no host can stop it', async () => {
