@@ -1,5 +1,16 @@
 import type { Language, RunRequest, RunResponse } from './protocol.js';
 
+/** What a function gets when neither it nor the operator says otherwise, in every runtime. */
+export const FUNCTION_DEFAULTS = {
+  timeoutMs: 30_000,
+  // Four calls a runner: enough that a busy one is never idle between calls, few enough that a slow
+  // call delays little behind it (and a call that never started is placed again if its runner dies).
+  pipeline: 4,
+  queueLimit: 200,
+  idleMs: 5 * 60_000,
+  memoryMb: 256,
+};
+
 /** One deployable version of a function: a change of code or settings gets a new `key`. */
 export interface FunctionSpec {
   /** Unique per function version, e.g. `org/project/name@revision`. */

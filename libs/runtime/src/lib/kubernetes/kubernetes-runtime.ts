@@ -12,7 +12,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { DomainError } from '@dispatch/contracts';
-import type { FunctionRuntime, FunctionSpec } from '../function-runtime.js';
+import { FUNCTION_DEFAULTS, type FunctionRuntime, type FunctionSpec } from '../function-runtime.js';
 import { FunctionPool } from '../process/function-pool.js';
 import type { RunRequest, RunResponse } from '../protocol.js';
 import { RemoteRunner } from './remote-runner.js';
@@ -104,7 +104,8 @@ export class KubernetesRuntime implements FunctionRuntime {
   private readonly demandKey = `${DEMAND_PREFIX}${randomBytes(5).toString('hex')}`;
   private readonly settings: Required<
     Pick<KubernetesRuntimeOptions, 'readyTimeoutMs' | 'minReplicas' | 'maxReplicas' | 'targetInFlight'>
-  > & { timeoutMs: number; memoryMb: number; idleMs: number; queueLimit: number };
+  > &
+    typeof FUNCTION_DEFAULTS;
 
   constructor(private readonly options: KubernetesRuntimeOptions) {
     this.apps = options.kubeConfig.makeApiClient(AppsV1Api);
@@ -115,10 +116,8 @@ export class KubernetesRuntime implements FunctionRuntime {
       minReplicas: options.minReplicas ?? 1,
       maxReplicas: options.maxReplicas ?? 10,
       targetInFlight: options.targetInFlight ?? 4,
-      timeoutMs: options.defaults?.timeoutMs ?? 30_000,
-      memoryMb: options.defaults?.memoryMb ?? 256,
-      idleMs: options.defaults?.idleMs ?? 5 * 60_000,
-      queueLimit: options.defaults?.queueLimit ?? 200,
+      ...FUNCTION_DEFAULTS,
+      ...options.defaults,
     };
     this.scaleIntervalMs = options.scaleIntervalMs ?? 5_000;
     this.scaler = setInterval(() => void this.autoscale(), this.scaleIntervalMs);
@@ -296,7 +295,7 @@ export class KubernetesRuntime implements FunctionRuntime {
         {
           // Connections, each to a pod the Service picks: enough to reach every pod at the most replicas.
           concurrency: this.settings.maxReplicas * 2,
-          pipeline: spec.pipeline ?? 4,
+          pipeline: spec.pipeline ?? this.settings.pipeline,
           queueLimit: spec.queueLimit ?? this.settings.queueLimit,
           idleMs: 60_000,
           timeoutMs: spec.timeoutMs ?? this.settings.timeoutMs,

@@ -1,4 +1,4 @@
-import type { FunctionRuntime, FunctionSpec } from '../function-runtime.js';
+import { FUNCTION_DEFAULTS, type FunctionRuntime, type FunctionSpec } from '../function-runtime.js';
 import type { InitRequest, Language, RunRequest, RunResponse } from '../protocol.js';
 import { FunctionPool, type PoolSettings } from './function-pool.js';
 import { canStartUnplaced, RunnerProcess } from './runner-process.js';
@@ -16,16 +16,7 @@ export interface ProcessRuntimeOptions {
   sandbox?: boolean;
 }
 
-const DEFAULTS = {
-  timeoutMs: 30_000,
-  concurrency: 8,
-  // Four calls a process: enough that a busy one is never idle between calls, few enough that a slow
-  // call delays little behind it (and a call that never started is placed again if its process dies).
-  pipeline: 4,
-  queueLimit: 200,
-  idleMs: 5 * 60_000,
-  memoryMb: 256,
-};
+const DEFAULTS = { ...FUNCTION_DEFAULTS, concurrency: 8 };
 
 /**
  * Runs functions as local processes: a pool per function version, and a spare generic runner per
