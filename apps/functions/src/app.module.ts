@@ -4,7 +4,6 @@ import { RemoteSecretsResolver } from '@dispatch/api-client';
 import { AccessModule, accessFromEnv, serviceClient } from '@dispatch/auth';
 import { CachedSecretsResolver, FunctionsModule } from '@dispatch/functions';
 import { MESSAGE_BUS, type MessageBus } from '@dispatch/messaging';
-import { readFileSync } from 'node:fs';
 import type { FunctionsConfig } from '@dispatch/functions';
 import { ConfigError, envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
 import type { Language } from '@dispatch/runtime';
@@ -34,7 +33,7 @@ export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
         .includes('{language}', { error: 'must contain {language}, e.g. dispatch-runner-{language}:0.1.0' })
         .default('dispatch-runner-{language}:latest'),
       DISPATCH_KUBERNETES_DATA_CLAIM: envTypes.optional(),
-      DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS: z.string().optional(),
+      DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS: envTypes.names(),
       DISPATCH_KUBERNETES_MAX_REPLICAS: z.coerce
         .number({ error: 'must be a number' })
         .int('must be a whole number')
@@ -74,7 +73,7 @@ function kubernetesOf(env: {
   DISPATCH_KUBERNETES_NAMESPACE?: string;
   DISPATCH_KUBERNETES_RUNNER_IMAGE: string;
   DISPATCH_KUBERNETES_DATA_CLAIM?: string;
-  DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS?: string;
+  DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS: string[];
   DISPATCH_KUBERNETES_MAX_REPLICAS: number;
 }): FunctionsConfig['kubernetes'] {
   const claim = env.DISPATCH_KUBERNETES_DATA_CLAIM;
@@ -84,22 +83,11 @@ function kubernetesOf(env: {
     );
   }
   return {
-    namespace: env.DISPATCH_KUBERNETES_NAMESPACE ?? ownNamespace(),
+    namespace: env.DISPATCH_KUBERNETES_NAMESPACE,
     runnerImage: (language: Language) =>
       env.DISPATCH_KUBERNETES_RUNNER_IMAGE.replaceAll('{language}', language),
     dataClaim: claim,
-    imagePullSecrets: env.DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS?.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
+    imagePullSecrets: env.DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS,
     maxReplicas: env.DISPATCH_KUBERNETES_MAX_REPLICAS,
   };
-}
-
-/** The namespace this pod runs in, as Kubernetes tells every pod; `default` outside a cluster. */
-function ownNamespace(): string {
-  try {
-    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim();
-  } catch {
-    return 'default';
-  }
 }

@@ -20,7 +20,10 @@ export interface FunctionsConfig {
    * Run functions as Kubernetes workloads instead of local processes: each version a Deployment of its
    * language's runner image with its code mounted from the data volume (the claim named here).
    */
-  kubernetes?: Omit<KubernetesRuntimeOptions, 'kubeConfig' | 'dataDir'>;
+  /** The namespace defaults to the one of the kubeconfig's context: in a pod, the pod's own. */
+  kubernetes?: Omit<KubernetesRuntimeOptions, 'kubeConfig' | 'dataDir' | 'namespace'> & {
+    namespace?: string;
+  };
 }
 
 export const FUNCTIONS_CONFIG = Symbol.for('dispatch.functions-config');

@@ -13,10 +13,14 @@ export const functionRuntimeProvider: Provider = {
   inject: [FUNCTIONS_CONFIG],
   useFactory: (config: FunctionsConfig): FunctionRuntime => {
     if (config.kubernetes) {
-      // The pod's own service account in a cluster, else KUBECONFIG or ~/.kube/config.
+      // The pod's own service account and namespace in a cluster, else KUBECONFIG or ~/.kube/config.
       const kubeConfig = new KubeConfig();
       kubeConfig.loadFromDefault();
-      return new KubernetesRuntime({ ...config.kubernetes, kubeConfig, dataDir: config.dataDir });
+      const namespace =
+        config.kubernetes.namespace ??
+        kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ??
+        'default';
+      return new KubernetesRuntime({ ...config.kubernetes, namespace, kubeConfig, dataDir: config.dataDir });
     }
     return new ProcessRuntime({ prestart: ['nodejs', 'python3'], ...config.runtime });
   },

@@ -22,6 +22,13 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+function commaList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 /** Common variable types, each with a message that says what was expected. */
 export const envTypes = {
   port: (fallback: number) =>
@@ -36,13 +43,10 @@ export const envTypes = {
     z
       .string()
       .default(fallback)
-      .transform((v) =>
-        v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      )
+      .transform(commaList)
       .refine((v) => v.length > 0, 'must list at least one address'),
+  /** A comma-separated list that may be empty, such as image pull secrets. */
+  names: () => z.string().default('').transform(commaList),
   path: (fallback: string) => z.string().min(1, 'must be a path').default(fallback),
   /** Another service's base URL. */
   url: (fallback: string) => z.url({ error: 'must be a URL, e.g. http://127.0.0.1:8103' }).default(fallback),
