@@ -184,39 +184,51 @@ function eventsSuite(shape: string, open: () => Promise<Session>): void {
       expect((await dispatch(['delete', 'subscription', 'on-tick'])).code).toBe(0);
     });
 
-    it('turns a signed curl POST to a webhook driver into a run', async () => {
+    it('turns a signed curl POST to a webhook driver into a run, once', async () => {
       await subscribe('hello', 'webhook.request', 'on-hook');
+      session.write('hook-key.json', '{"secret":"s3cret"}');
+      expect((await dispatch(['create', 'secret', 'hook-key', 'hook-key.json'])).code).toBe(0);
       const created = await dispatch([
         'create',
         'eventdriver',
         'webhook',
         '--name',
         'hook',
-        '--set',
-        'secret=s3cret',
+        '--secret',
+        'hook-key',
       ]);
       expect(created.code).toBe(0);
       const path = /POST to (\S+)\)/.exec(created.stdout)?.[1] as string;
       await statusOf(dispatch, 'eventdriver', 'hook', 'READY');
+      // Signed as Standard Webhooks do (a sender such as Svix, or a script with openssl): an id and a
+      // timestamp under the signature, so a captured delivery cannot be posted again.
       const body = '{"name":"Curl","place":"a webhook"}';
-      const signature = `sha256=${createHmac('sha256', 's3cret').update(body).digest('hex')}`;
-      const curl = await run('curl', [
-        '-s',
-        '-o',
-        '/dev/null',
-        '-w',
-        '%{http_code}',
-        '-X',
-        'POST',
-        '-H',
-        'content-type: application/json',
-        '-H',
-        `x-dispatch-signature: ${signature}`,
-        '--data',
-        body,
-        `${session.api}${path}`,
-      ]);
-      expect(curl.stdout).toBe('200');
+      const id = `msg_${Date.now()}`;
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const signature = createHmac('sha256', 's3cret').update(`${id}.${timestamp}.${body}`).digest('base64');
+      const post = () =>
+        run('curl', [
+          '-s',
+          '-o',
+          '/dev/null',
+          '-w',
+          '%{http_code}',
+          '-X',
+          'POST',
+          '-H',
+          'content-type: application/json',
+          '-H',
+          `webhook-id: ${id}`,
+          '-H',
+          `webhook-timestamp: ${timestamp}`,
+          '-H',
+          `webhook-signature: v1,${signature}`,
+          '--data',
+          body,
+          `${session.api}${path}`,
+        ]);
+      expect((await post()).stdout).toBe('200');
+      expect((await post()).stdout).toBe('409');
       const run1 = await eventually('the webhook run', async () =>
         (await runsOf('hello')).find((r) => r.event?.['source'] === 'dispatch/eventdriver/hook'),
       );

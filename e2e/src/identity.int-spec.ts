@@ -173,6 +173,25 @@ describe('identity with an OpenID provider', () => {
     });
   }, 60_000);
 
+  it('refuses a user whose email the provider has not verified, or whose name passes for a service account', async () => {
+    const signInAs = (login: string, password: string) => async (printed: string, browser: FormBrowser) => {
+      const url = /https?:\/\/\S+\/auth\?\S+/.exec(printed)?.[0] as string;
+      await browser.open(url);
+      await browser.submit({ login, password });
+    };
+    const carol = await login(['--no-browser'], signInAs('carol', 'carol-password'));
+    expect(carol.result).toMatchObject({
+      code: 5,
+      stderr: expect.stringContaining('has not verified the email carol@example.com'),
+    });
+    // mallory's provider says her email is `default/admin`: the name of solo's administrator account.
+    const mallory = await login(['--no-browser'], signInAs('mallory', 'mallory-password'));
+    expect(mallory.result).toMatchObject({
+      code: 5,
+      stderr: expect.stringContaining('could pass for another subject'),
+    });
+  }, 60_000);
+
   it('logs out, after which the API refuses the CLI', async () => {
     expect(await user(['logout'])).toMatchObject({ code: 0, stdout: 'Logged out\n' });
     const after = await user(['get', 'functions']);

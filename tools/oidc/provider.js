@@ -66,7 +66,8 @@ export async function serve({ port, idTokenTtl }) {
         claims: () => ({
           sub: id,
           email: users[id].email,
-          email_verified: true,
+          // Users may be listed unverified (`emailVerified: false`), as a provider's fresh sign-ups are.
+          email_verified: users[id].emailVerified ?? true,
           name: users[id].name,
           groups: users[id].groups,
         }),

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { ApiError } from '@dispatch/api-client';
 import { DomainError, type ErrorCode } from '@dispatch/contracts';
 import type { GlobalOptions } from './global-options.js';
+import { shareProgramOptions } from './shared-options.js';
 import type * as IamCommands from './commands/iam/iam.js';
 
 const { version: cliVersion } = JSON.parse(
@@ -54,7 +55,9 @@ const program = new Command('dispatch')
   .addOption(new Option('-a, --application <name>', 'create into this application; list only its members'))
   .showHelpAfterError('(run dispatch --help for usage)');
 
-const global = () => program.opts<GlobalOptions>();
+// Set once every command is defined (see shareProgramOptions); actions run only after that.
+let programOptions: () => Record<string, unknown> = () => program.opts();
+const global = () => programOptions() as GlobalOptions;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 program
@@ -120,6 +123,7 @@ const endpointFlags = (command: Command) =>
     .option('--host <host>', 'a host name it answers on (repeatable; default any)', collect)
     .option('--cors', 'answer CORS preflights and allow cross-origin calls')
     .option('--https-only', 'refuse plain HTTP')
+    .option('--forward-credentials', "let the function see callers' Authorization and Cookie headers")
     .option('--disable', 'keep the endpoint but serve nothing');
 const functionFlags = (command: Command) =>
   command
@@ -469,7 +473,14 @@ const iamCreate = iam.command('create').description('create an organization, pol
 iamCreate
   .command('organization')
   .argument('<name>')
-  .action(async (name: string) => (await iamCall('createOrganization'))(name, global()));
+  .option(
+    '--host <host>',
+    "a domain its endpoints may claim, or *.domain (repeatable; an operator's grant)",
+    collect,
+  )
+  .action(async (name: string, flags: { host?: string[] }) =>
+    (await iamCall('createOrganization'))(name, flags, global()),
+  );
 policyFlags(iamCreate.command('policy').argument('<name>')).action(async (name: string, flags: object) =>
   (await iamCall('createPolicy'))(name, flags, global()),
 );
@@ -500,7 +511,15 @@ iamGet
   .argument('[name]')
   .action(async (name?: string) => (await iamCall('getServiceAccounts'))(name, global()));
 
-const iamUpdate = iam.command('update').description('change a policy or service account');
+const iamUpdate = iam.command('update').description('change an organization, policy or service account');
+iamUpdate
+  .command('organization')
+  .argument('<name>')
+  .option('--host <host>', 'the domains its endpoints may claim, replacing the list (repeatable)', collect)
+  .option('--clear-hosts', 'grant it no host')
+  .action(async (name: string, flags: object) =>
+    (await iamCall('updateOrganization'))(name, flags, global()),
+  );
 policyFlags(iamUpdate.command('policy').argument('<name>')).action(async (name: string, flags: object) =>
   (await iamCall('updatePolicy'))(name, flags, global()),
 );
@@ -525,6 +544,7 @@ for (const [noun, fn] of [
     .argument('<name>')
     .action(async (name: string) => (await iamCall(fn))(name, global()));
 
+programOptions = shareProgramOptions(program);
 try {
   await program.parseAsync();
 } catch (err) {

@@ -6,7 +6,7 @@ import { CachedSecretsResolver, FunctionsModule } from '@dispatch/functions';
 import { MESSAGE_BUS, type MessageBus } from '@dispatch/messaging';
 import type { FunctionsConfig } from '@dispatch/functions';
 import { ConfigError, envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
-import type { Language } from '@dispatch/runtime';
+import { DEFAULT_LOG_LIMIT_BYTES, type Language } from '@dispatch/runtime';
 import { z } from 'zod';
 
 const REMOTE_SECRETS = Symbol('remote-secrets');
@@ -17,9 +17,11 @@ const REMOTE_SECRETS = Symbol('remote-secrets');
  * (etcd store, Kafka bus, health, version) is added by `runDistributedService`.
  */
 export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
-  const { DISPATCH_SECRETS_URL, ...runtime } = parseEnv(
+  const { DISPATCH_SECRETS_URL, DISPATCH_RUN_LOG_LIMIT, ...runtime } = parseEnv(
     {
       DISPATCH_SECRETS_URL: envTypes.url('http://127.0.0.1:8104'),
+      // How much of what a function prints one run keeps; the rest is dropped, the logs marked truncated.
+      DISPATCH_RUN_LOG_LIMIT: envTypes.bytes(DEFAULT_LOG_LIMIT_BYTES),
       // `process`: functions run as local processes of this service; `kubernetes`: as workloads.
       DISPATCH_FUNCTIONS_RUNTIME: z
         .enum(['process', 'kubernetes'], {
@@ -63,6 +65,7 @@ export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
     FunctionsModule.forRoot({
       dataDir: env.DISPATCH_DATA_DIR,
       runJournal: 'store',
+      logLimitBytes: DISPATCH_RUN_LOG_LIMIT,
       kubernetes: runtime.DISPATCH_FUNCTIONS_RUNTIME === 'kubernetes' ? kubernetesOf(runtime) : undefined,
     }),
   ];

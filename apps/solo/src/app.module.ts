@@ -23,7 +23,11 @@ export class SoloModule {
         AccessModule.forRoot({ service: 'solo', oidc: config.oidc }),
         IdentityModule.forRoot({ oidc: config.oidc }),
         ImagesModule.forRoot({ dataDir: config.dataDir }),
-        FunctionsModule.forRoot({ dataDir: config.dataDir, runJournal: 'embedded' }),
+        FunctionsModule.forRoot({
+          dataDir: config.dataDir,
+          runJournal: 'embedded',
+          logLimitBytes: config.runLogLimitBytes,
+        }),
         SecretsModule.forRoot({ dataDir: config.dataDir, key: config.secretsKey }),
         EventsModule.forRoot(),
         ApiGatewayModule.forRoot({

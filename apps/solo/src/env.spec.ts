@@ -12,6 +12,7 @@ describe('soloConfig', () => {
       gatewayPort: 8081,
       gatewayTlsPort: 8444,
       cliConfig: join(homedir(), '.dispatch', 'config.json'),
+      runLogLimitBytes: 1024 * 1024,
     });
   });
 
@@ -27,6 +28,10 @@ describe('soloConfig', () => {
     expect(
       soloConfig(['--gateway-port', '0'], { DISPATCH_GATEWAY_TLS_PORT: '9444', DISPATCH_SECRETS_KEY: 'k' }),
     ).toMatchObject({ gatewayPort: 0, gatewayTlsPort: 9444, secretsKey: 'k' });
+    expect(soloConfig([], { DISPATCH_RUN_LOG_LIMIT: '65536' })).toMatchObject({ runLogLimitBytes: 65536 });
+    expect(() => soloConfig([], { DISPATCH_RUN_LOG_LIMIT: '10' })).toThrow(
+      'DISPATCH_RUN_LOG_LIMIT: must be at least 1024 bytes',
+    );
   });
 
   it('takes an OpenID provider, and refuses one without a client id', () => {

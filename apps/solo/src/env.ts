@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { oidcFromEnv, type OidcSettings } from '@dispatch/auth';
 import { envTypes, parseEnv, ConfigError } from '@dispatch/platform';
+import { DEFAULT_LOG_LIMIT_BYTES } from '@dispatch/runtime';
 
 export interface SoloConfig {
   host: string;
@@ -19,6 +20,8 @@ export interface SoloConfig {
   oidc?: OidcSettings;
   /** The CLI config file that gets the local admin's context (`dispatch` then works with no login). */
   cliConfig: string;
+  /** How much of what a function prints a run keeps. */
+  runLogLimitBytes: number;
 }
 
 export const SOLO_USAGE = `Usage: npm start -- [options]   (or: node apps/solo/dist/main.js [options])
@@ -45,6 +48,8 @@ Environment only:
                          groups (default groups)
   DISPATCH_SECRETS_KEY   the key sealing secrets, 32 bytes in base64 (default: generated once into
                          the data directory, readable by its owner only)
+  DISPATCH_RUN_LOG_LIMIT how much of what a function prints one run keeps, in bytes (default
+                         1048576); the rest is dropped and the run's logs marked truncated
   -h, --help         show this help`;
 
 /** Flags win over environment variables, which win over defaults: solo needs no configuration at all. */
@@ -88,6 +93,7 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
       DISPATCH_TLS_CERT: envTypes.optional(),
       DISPATCH_TLS_KEY: envTypes.optional(),
       DISPATCH_CONFIG: envTypes.path(join(homedir(), '.dispatch', 'config.json')),
+      DISPATCH_RUN_LOG_LIMIT: envTypes.bytes(DEFAULT_LOG_LIMIT_BYTES),
     },
     merged,
   );
@@ -101,6 +107,7 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
     tlsCert: parsed.DISPATCH_TLS_CERT,
     tlsKey: parsed.DISPATCH_TLS_KEY,
     cliConfig: resolve(parsed.DISPATCH_CONFIG),
+    runLogLimitBytes: parsed.DISPATCH_RUN_LOG_LIMIT,
     ...(oidc && { oidc }),
   };
 }

@@ -107,4 +107,19 @@ describe('every API route of solo', () => {
     // Every public route exists: a renamed one must not leave a stale entry behind.
     expect([...PUBLIC].filter((r) => !routes.includes(r))).toEqual([]);
   }, 60_000);
+
+  it('proves the credential before reading a body: a malformed one without a credential is a 401', async () => {
+    const post = (path: string, headers: Record<string, string> = {}) =>
+      fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: `{"not json${'x'.repeat(64 * 1024)}`,
+      });
+    expect((await post('/v1/function')).status).toBe(401);
+    expect((await post('/v1/function', { authorization: 'Bearer nonsense' })).status).toBe(401);
+    // A public route reads its body as ever: the webhook says the body is not JSON.
+    const hook = await post('/v1/event/hooks/default/default/nothing');
+    expect(hook.status).toBe(400);
+    expect(((await hook.json()) as { message: string }).message).toContain('not valid JSON');
+  });
 });

@@ -8,6 +8,8 @@ export {
 export { OidcTokens, discoveryOptions, type OidcSettings } from './lib/oidc-tokens.js';
 export { AccessControl, ACCESS_CONFIG, type AccessConfig, type AccessCheck } from './lib/access-control.js';
 export { AccessGuard } from './lib/access.guard.js';
+export { AuthenticateFirst } from './lib/authenticate-first.js';
+export { CallerOf } from './lib/caller.decorator.js';
 export { AccessModule } from './lib/access.module.js';
 export { ServiceIdentity } from './lib/service-identity.js';
 export { oidcFromEnv, accessFromEnv } from './lib/access-env.js';

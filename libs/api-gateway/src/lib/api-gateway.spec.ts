@@ -1,7 +1,16 @@
 import { request } from 'node:http';
 import { Global, Module } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FUNCTION_INVOKER, type Endpoint, type FunctionInvoker, type Run } from '@dispatch/contracts';
+import {
+  FUNCTION_INVOKER,
+  IAM_PROJECT,
+  ORGANIZATION_KIND,
+  type Endpoint,
+  type FunctionInvoker,
+  type OrganizationSpec,
+  type Run,
+} from '@dispatch/contracts';
+import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { startTestApp, type TestApp } from '@dispatch/platform';
 import { ApiGatewayModule } from './api-gateway.module.js';
 import { GatewayServer, targetOf } from './gateway/gateway-server.js';
@@ -13,7 +22,7 @@ const invoker: FunctionInvoker = {
       name: 'run-1',
       functionName: req.functionName,
       blocking: req.blocking ?? true,
-      output: { org: scope.org, fn: req.functionName, input: req.input },
+      output: { org: scope.org, fn: req.functionName, input: req.input, http: req.httpContext },
       error: null,
     }) as Run,
 };
@@ -27,7 +36,7 @@ let gateway: string;
 const call = <T>(method: string, path: string, body?: unknown, org = 'default') =>
   app.call<T>(method, path, body, org);
 
-function get(path: string, host: string): Promise<{ status: number; body: unknown }> {
+function get(path: string, host: string): Promise<{ status: number; body: { org?: string } }> {
   return new Promise((resolve, reject) => {
     const req = request(`${gateway}${path}`, { headers: { host } }, (res) => {
       let text = '';
@@ -119,8 +128,31 @@ describe('request targets', () => {
   });
 });
 
+/** An organisation as the identity domain keeps it, with the hosts an operator granted it. */
+async function organization(name: string, hosts: string[]): Promise<void> {
+  const store = app.app.get<EntityStore>(ENTITY_STORE);
+  const ref = { org: name, project: IAM_PROJECT, kind: ORGANIZATION_KIND, name };
+  const current = await store.get<OrganizationSpec>(ref).catch(() => undefined);
+  if (current) await store.update<OrganizationSpec>({ ...current, spec: { hosts } });
+  else await store.create<OrganizationSpec>({ ...ref, status: 'READY', spec: { hosts } });
+}
+
 describe('routing', () => {
+  it('refuses a host the organisation was not granted, naming who grants it', async () => {
+    const res = await call<{ message: string }>(
+      'POST',
+      '/v1/endpoint',
+      { name: 'steal', function: 'f', uris: ['/'], methods: ['GET'], hosts: ['127.0.0.1'] },
+      'acme',
+    );
+    expect(res.status).toBe(403);
+    expect(res.body.message).toBe(
+      'host 127.0.0.1 is not granted to organization acme: an installation administrator grants hosts (dispatch iam update organization acme --host 127.0.0.1)',
+    );
+  });
+
   it('routes by host before path, and keeps a host to the org that claimed it', async () => {
+    await organization('acme', ['shop.example']);
     await call(
       'POST',
       '/v1/endpoint',
@@ -143,8 +175,93 @@ describe('routing', () => {
       methods: ['GET'],
       hosts: ['SHOP.example'],
     });
-    expect(clash.status).toBe(409);
-    expect(clash.body.message).toBe('GET / is already served by endpoint site of another organization');
+    expect(clash.status).toBe(403);
+    await organization('default', ['*.example']);
+    const overlap = await call<{ message: string }>('POST', '/v1/endpoint', {
+      name: 'steal',
+      function: 'f',
+      uris: ['/'],
+      methods: ['GET'],
+      hosts: ['SHOP.example'],
+    });
+    expect(overlap.status).toBe(409);
+    expect(overlap.body.message).toBe('GET / is already served by endpoint site of another organization');
+    // A grant withdrawn takes the host's routes with it, whatever endpoints still name the host.
+    await organization('acme', []);
+    expect((await until('/', 'shop.example', 200)).body).toMatchObject({
+      org: 'default',
+      fn: 'default-root',
+    });
+  });
+
+  it("serves an org's /<org>/ paths before the default org's, and refuses a default path under one", async () => {
+    await organization('beta', []);
+    await call(
+      'POST',
+      '/v1/endpoint',
+      { name: 'b', function: 'beta-hello', uris: ['/hello'], methods: ['GET'] },
+      'beta',
+    );
+    const shadow = await call<{ message: string }>('POST', '/v1/endpoint', {
+      name: 'shadow',
+      function: 'f',
+      uris: ['/beta/hello'],
+      methods: ['GET'],
+    });
+    expect(shadow.status).toBe(409);
+    expect(shadow.body.message).toBe(
+      'path /beta/hello: /beta/ belongs to organization beta, whose endpoints are served there',
+    );
+    // Made before the org existed, a default path under its prefix yields to the org's own route.
+    await call('POST', '/v1/endpoint', {
+      name: 'early',
+      function: 'default-early',
+      uris: ['/gamma/hello'],
+      methods: ['GET'],
+    });
+    await until('/gamma/hello', 'x', 200);
+    await call(
+      'POST',
+      '/v1/endpoint',
+      { name: 'g', function: 'gamma-hello', uris: ['/hello'], methods: ['GET'] },
+      'gamma',
+    );
+    for (let i = 0; i < 100 && (await get('/gamma/hello', 'x')).body.org !== 'gamma'; i += 1)
+      await new Promise((r) => setTimeout(r, 20));
+    expect((await get('/gamma/hello', 'x')).body).toMatchObject({ org: 'gamma', fn: 'gamma-hello' });
+  });
+
+  it("keeps callers' credentials from the function unless the endpoint forwards them", async () => {
+    const headers = { authorization: 'Bearer t0k', cookie: 'sid=c00k', 'x-custom': 'yes' };
+    const getWith = (path: string) =>
+      new Promise<{ status: number; body: { http: { headers: Record<string, string> } } }>(
+        (resolve, reject) => {
+          const req = request(`${gateway}${path}`, { headers }, (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+          });
+          req.on('error', reject);
+          req.end();
+        },
+      );
+    await call('POST', '/v1/endpoint', { name: 'plain', function: 'f', uris: ['/plain'], methods: ['GET'] });
+    await call('POST', '/v1/endpoint', {
+      name: 'forwarding',
+      function: 'f',
+      uris: ['/forwarding'],
+      methods: ['GET'],
+      forwardCredentials: true,
+    });
+    await until('/forwarding', 'x', 200);
+    const plain = (await getWith('/plain')).body.http.headers;
+    expect(plain).toMatchObject({ 'x-custom': 'yes' });
+    expect(plain).not.toHaveProperty('authorization');
+    expect(plain).not.toHaveProperty('cookie');
+    expect((await getWith('/forwarding')).body.http.headers).toMatchObject({
+      authorization: 'Bearer t0k',
+      cookie: 'sid=c00k',
+    });
   });
 
   it('hides a disabled endpoint and serves it again once enabled', async () => {

@@ -35,9 +35,14 @@ export interface AccessConfig {
 /** What the guard needs of a call. */
 export interface AccessCheck {
   authorization: string | undefined;
+  /** The org the call is made in (X-Dispatch-Org): a service account's token must be valid there. */
   org: string;
+  /** The org the call acts on, when its path names one (an organisation route); else `org`. */
+  target?: string;
   resource: string;
   action: string;
+  /** Decided on global policies alone (what spans organisations). */
+  installationWide?: boolean;
   /** Only prove the credential (`/v1/iam/auth` without an original call), deciding nothing. */
   authenticateOnly?: boolean;
 }
@@ -138,13 +143,80 @@ export class AccessControl implements OnModuleInit, OnModuleDestroy {
     return this.checkSlowly(token, request);
   }
 
+  /**
+   * Only proves the credential, deciding nothing: what runs before a request's body is read, so a
+   * caller without a credential never makes a process parse megabytes. The guard decides afterwards,
+   * on the token remembered here.
+   */
+  authenticate(authorization: string | undefined): Caller | Promise<Caller> {
+    const token = bearerOf(authorization);
+    const known = this.verified.get(token);
+    if (known && known.expiresAt > Date.now()) return known.caller;
+    return this.verify(token).then((verified) => verified.caller);
+  }
+
+  /**
+   * For what spans organisations (organisations themselves, global policies, accounts that global
+   * policies name): FORBIDDEN unless a global policy allows it, or the caller is one of Dispatch's own
+   * services or, in bootstrap mode, the bootstrap identity.
+   */
+  authorizeInstallation(caller: Caller, resource: string, action: string): void {
+    if (caller.kind === 'service') return;
+    if (caller.kind === 'bootstrap' && BOOTSTRAP_RESOURCES.has(resource)) return;
+    const decision = this.engine.decideGlobally({ subjects: caller.subjects, resource, action });
+    if (!decision.allowed) throw new DomainError('FORBIDDEN', decision.reason);
+  }
+
+  /**
+   * Whether the policies let the caller do this in the org (a service account outside its own org only
+   * when a global policy names it): for answers filtered by what one may see.
+   */
+  allows(caller: Caller, org: string, resource: string, action: string): boolean {
+    if (caller.kind === 'service') return true;
+    if (caller.kind === 'bootstrap') return BOOTSTRAP_RESOURCES.has(resource);
+    const [subject = ''] = caller.subjects;
+    if (
+      caller.kind === 'service-account' &&
+      !subject.startsWith(`${org}/`) &&
+      !this.engine.namedGlobally(subject)
+    )
+      return false;
+    return this.engine.decide({ org, subjects: caller.subjects, resource, action }).allowed;
+  }
+
+  /**
+   * Handing secrets to a function is using them: the caller who names them (at exec, or in a function,
+   * subscription or driver it writes) needs `use` (or `get`) on secrets in the org. A call without a
+   * caller is Dispatch's own (an event's delivery, an endpoint's run), already decided when its
+   * subscription or function was written.
+   */
+  authorizeSecrets(caller: Caller | undefined, org: string, names: readonly string[]): void {
+    if (!caller || caller.kind === 'service' || names.length === 0) return;
+    if (this.allows(caller, org, 'secret', 'use')) return;
+    throw new DomainError(
+      'FORBIDDEN',
+      `${caller.subjects[0] ?? 'anonymous'} may not use secret ${names[0]} in organization ${org}: no policy allows it`,
+    );
+  }
+
+  /** Whether a global policy names this subject itself: its credential works in every org. */
+  namedGlobally(subject: string): boolean {
+    return this.engine.namedExplicitlyGlobally(subject);
+  }
+
   private async checkSlowly(token: string, request: AccessCheck): Promise<Caller> {
-    const verified = await this.authenticate(token);
+    const verified = await this.verify(token);
+    this.decide(verified, request);
+    return verified.caller;
+  }
+
+  /** Authenticates a token not remembered yet, and remembers it. */
+  private async verify(token: string): Promise<Verified> {
+    const verified = await this.authenticateToken(token);
     await this.policies.loaded;
     if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
     this.verified.set(token, verified);
-    this.decide(verified, request);
-    return verified.caller;
+    return verified;
   }
 
   private decide(verified: Verified, request: AccessCheck): void {
@@ -160,8 +232,12 @@ export class AccessControl implements OnModuleInit, OnModuleDestroy {
         `the bootstrap identity may only manage organizations, service accounts and policies, not ${request.action} ${request.resource}`,
       );
     }
+    if (request.installationWide) {
+      this.authorizeInstallation(verified.caller, request.resource, request.action);
+      return;
+    }
     const decision = this.engine.decide({
-      org: request.org,
+      org: request.target ?? request.org,
       subjects: verified.caller.subjects,
       resource: request.resource,
       action: request.action,
@@ -169,7 +245,7 @@ export class AccessControl implements OnModuleInit, OnModuleDestroy {
     if (!decision.allowed) throw new DomainError('FORBIDDEN', decision.reason);
   }
 
-  private async authenticate(token: string): Promise<Verified> {
+  private async authenticateToken(token: string): Promise<Verified> {
     let issuer: unknown;
     try {
       issuer = decodeJwt(token).iss;
@@ -181,7 +257,10 @@ export class AccessControl implements OnModuleInit, OnModuleDestroy {
     if (typeof issuer === 'string' && issuer.includes('/')) {
       const verified = await this.serviceAccountTokens.verify(token);
       return {
-        caller: { kind: 'service-account', subjects: [verified.subject] },
+        caller: {
+          kind: verified.org === SYSTEM_ORG ? 'service' : 'service-account',
+          subjects: [verified.subject],
+        },
         token: verified,
         expiresAt: verified.expiresAt,
       };

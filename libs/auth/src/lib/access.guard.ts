@@ -1,8 +1,16 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
-import { ACCESS_ACTION, ACCESS_RESOURCE, actionOfMethod, PUBLIC_ROUTE, scopeOf } from '@dispatch/platform';
-import type { Caller } from '@dispatch/contracts';
+import {
+  ACCESS_ACTION,
+  ACCESS_INSTALLATION,
+  ACCESS_ORG_PARAM,
+  ACCESS_RESOURCE,
+  actionOfMethod,
+  PUBLIC_ROUTE,
+  scopeOf,
+} from '@dispatch/platform';
+import { DomainError, NAME_PATTERN, type Caller } from '@dispatch/contracts';
 
 import { AccessControl } from './access-control.js';
 
@@ -10,11 +18,15 @@ interface RouteAccess {
   public: boolean;
   resource: string;
   action?: string;
+  /** The path parameter naming the org acted on (organisation routes). */
+  orgParam?: string;
+  installationWide: boolean;
 }
 
 type GuardedRequest = {
   method: string;
   headers: Record<string, string | string[] | undefined>;
+  params?: Record<string, string | undefined>;
   caller?: Caller;
 };
 
@@ -41,8 +53,10 @@ export class AccessGuard implements CanActivate {
     const caller = this.access.check({
       authorization: Array.isArray(authorization) ? authorization[0] : authorization,
       org: scopeOf(request.headers).org,
+      target: route.orgParam ? orgInPath(request.params?.[route.orgParam]) : undefined,
       resource: route.resource,
       action: route.action ?? actionOfMethod(request.method),
+      installationWide: route.installationWide,
     });
     if (caller instanceof Promise)
       return caller.then((c) => {
@@ -64,11 +78,19 @@ export class AccessGuard implements CanActivate {
           this.reflector.getAllAndOverride<string>(ACCESS_RESOURCE, targets) ??
           resourceOfPath(this.reflector.get<string>(PATH_METADATA, context.getClass())),
         action: this.reflector.getAllAndOverride<string>(ACCESS_ACTION, targets),
+        orgParam: this.reflector.getAllAndOverride<string>(ACCESS_ORG_PARAM, targets),
+        installationWide: this.reflector.getAllAndOverride<boolean>(ACCESS_INSTALLATION, targets) ?? false,
       };
       this.routes.set(handler, route);
     }
     return route;
   }
+}
+
+function orgInPath(name: string | undefined): string {
+  if (name === undefined || !NAME_PATTERN.test(name))
+    throw new DomainError('INVALID_ARGUMENT', `invalid organization name ${JSON.stringify(name)}`);
+  return name;
 }
 
 /** `v1/secret` → `secret`: what a controller without @Resource acts on. */

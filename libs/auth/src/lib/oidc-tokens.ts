@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import { allowInsecureRequests, discovery } from 'openid-client';
-import { DomainError, type Caller } from '@dispatch/contracts';
+import { BOOTSTRAP_SUBJECT, DomainError, type Caller } from '@dispatch/contracts';
 import { refused } from './service-account-tokens.js';
 
 /** How Dispatch trusts an OpenID provider: its issuer, the client id tokens are issued to, and claims. */
@@ -51,9 +51,29 @@ export class OidcTokens {
     return { caller: this.callerOf(payload), expiresAt: (payload.exp as number) * 1000 };
   }
 
+  /**
+   * The user a token names, refused (UNAUTHENTICATED) when it could pass for someone else: an email the
+   * provider has not verified (anyone may type any address at sign-up), or a name shaped like another
+   * kind of subject (`org/account` is a service account, `group:x` a group, `*` everyone).
+   */
   callerOf(claims: JWTPayload): Caller {
-    const named = claims[this.settings.usernameClaim ?? 'email'];
-    const user = typeof named === 'string' && named !== '' ? named : (claims.sub as string);
+    const claim = this.settings.usernameClaim ?? 'email';
+    const named = claims[claim];
+    const user = typeof named === 'string' && named !== '' ? named : String(claims.sub ?? '');
+    if (user === named && claim === 'email' && claims['email_verified'] !== true)
+      throw refused(
+        `the OpenID provider has not verified the email ${user}: verify it there, then log in again`,
+      );
+    if (
+      user === '' ||
+      user.includes('/') ||
+      user.startsWith('group:') ||
+      user === '*' ||
+      user === BOOTSTRAP_SUBJECT
+    )
+      throw refused(
+        `the user name ${JSON.stringify(user)} from the OpenID provider could pass for another subject (a service account, group or everyone): Dispatch takes no user named so`,
+      );
     const groups = claims[this.settings.groupsClaim ?? 'groups'];
     return {
       kind: 'user',

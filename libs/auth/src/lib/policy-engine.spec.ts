@@ -55,4 +55,36 @@ describe('PolicyEngine', () => {
       'eve@evil.io may not get secret in organization acme: no policy allows it',
     );
   });
+
+  it('lets `use` of a secret come from `use` or `get`, and nothing else', () => {
+    const users = new PolicyEngine();
+    users.load([
+      policy('acme', 'runner', [{ subjects: ['acme/ci'], resources: ['secret'], actions: ['use'] }]),
+      policy('acme', 'reader', [{ subjects: ['acme/ro'], resources: ['secret'], actions: ['get'] }]),
+      policy('acme', 'writer', [{ subjects: ['acme/rw'], resources: ['secret'], actions: ['create'] }]),
+    ]);
+    const may = (subject: string, action: string) =>
+      users.decide({ org: 'acme', subjects: [subject], resource: 'secret', action }).allowed;
+    expect([may('acme/ci', 'use'), may('acme/ci', 'get')]).toEqual([true, false]);
+    expect(may('acme/ro', 'use')).toBe(true);
+    expect(may('acme/rw', 'use')).toBe(false);
+  });
+
+  it("decides what spans organisations on global policies alone, however wide an org's own are", () => {
+    const engine = new PolicyEngine();
+    engine.load([
+      policy('acme', 'acme-admin', [{ subjects: ['acme/boss'], resources: ['*'], actions: ['*'] }]),
+      policy('acme', 'ops', [{ subjects: ['acme/ops'], resources: ['organization'], actions: ['*'] }], true),
+    ]);
+    expect(engine.decideGlobally({ subjects: ['acme/boss'], resource: 'policy', action: 'create' })).toEqual({
+      allowed: false,
+      reason:
+        'acme/boss may not create policy: only an installation administrator (allowed by a global policy) may',
+    });
+    expect(
+      engine.decideGlobally({ subjects: ['acme/ops'], resource: 'organization', action: 'delete' }),
+    ).toEqual({ allowed: true, reason: 'policy ops (global)' });
+    expect(engine.namedExplicitlyGlobally('acme/ops')).toBe(true);
+    expect(engine.namedExplicitlyGlobally('acme/boss')).toBe(false);
+  });
 });

@@ -24,6 +24,9 @@ export interface Decision {
 }
 
 const matches = (list: readonly string[], value: string) => list.includes('*') || list.includes(value);
+/** Whoever may read a secret may hand it to a function: `get` allows `use`. */
+const allowsAction = (actions: readonly string[], action: string) =>
+  matches(actions, action) || (action === 'use' && actions.includes('get'));
 
 /**
  * Decides access from policies, as the original Dispatch did: allowed when a rule of a policy of the
@@ -54,6 +57,14 @@ export class PolicyEngine {
     return this.globalSubjects.has(subject) || this.globalSubjects.has('*');
   }
 
+  /**
+   * Whether a global policy names the subject itself, not through `*`: such an account's key is an
+   * installation-wide credential, which only an installation administrator may change.
+   */
+  namedExplicitlyGlobally(subject: string): boolean {
+    return this.globalSubjects.has(subject);
+  }
+
   decide(request: AccessRequest): Decision {
     // On every API call's path: no arrays built, the org's policies then the global ones.
     const allowedBy =
@@ -66,6 +77,21 @@ export class PolicyEngine {
       reason: `${who} may not ${request.action} ${request.resource} in organization ${request.org}: no policy allows it`,
     };
   }
+
+  /**
+   * Decides on the global policies alone: what changes more than one organisation (global policies,
+   * organisations and the hosts they may claim) needs an installation administrator, whatever an
+   * organisation's own policies say.
+   */
+  decideGlobally(request: Omit<AccessRequest, 'org'>): Decision {
+    const allowedBy = firstAllowing(this.global, { ...request, org: '' });
+    if (allowedBy) return { allowed: true, reason: `policy ${allowedBy.name} (global)` };
+    const who = request.subjects[0] ?? 'anonymous';
+    return {
+      allowed: false,
+      reason: `${who} may not ${request.action} ${request.resource}: only an installation administrator (allowed by a global policy) may`,
+    };
+  }
 }
 
 function firstAllowing(policies: PolicyEntry[] | undefined, request: AccessRequest): PolicyEntry | undefined {
@@ -75,7 +101,7 @@ function firstAllowing(policies: PolicyEntry[] | undefined, request: AccessReque
       if (
         rule.subjects.some((s) => s === '*' || request.subjects.includes(s)) &&
         matches(rule.resources, request.resource) &&
-        matches(rule.actions, request.action)
+        allowsAction(rule.actions, request.action)
       )
         return policy;
     }

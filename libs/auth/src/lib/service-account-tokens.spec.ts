@@ -89,9 +89,25 @@ describe('service account tokens', () => {
   });
 
   it('refuses a token that lives too long, or is not a JWT at all', async () => {
-    expect(await refusal(await sign({ iss: 'acme/ci', exp: now() + 2 * 3600 }))).toContain(
-      'issued for more than 60 minutes',
+    expect(await refusal(await sign({ iss: 'acme/ci', exp: now() + 2 * 3600 }))).toBe(
+      'the token expires more than 60 minutes from now: sign a shorter-lived one',
     );
     expect(await refusal('not-a-jwt')).toBe('the bearer token is not a JWT');
+  });
+
+  it("accepts the original Dispatch CLI's tokens: issued a minute back, for an hour from now", async () => {
+    const token = await sign({ iss: 'acme/ci', iat: now() - 60, exp: now() + 3600 });
+    expect(await tokens.verify(token)).toMatchObject({ subject: 'acme/ci' });
+  });
+
+  it('refuses a token dated ahead to outlive the hour, whatever its exp - iat', async () => {
+    const ahead = now() + 365 * 86400;
+    expect(await refusal(await sign({ iss: 'acme/ci', iat: ahead, exp: ahead + 600 }))).toMatch(
+      /^the token is issued in the future \(iat \d+ s from now\): check the signer's clock$/,
+    );
+    // A small skew between clocks is not the future.
+    expect(await tokens.verify(await sign({ iss: 'acme/ci', iat: now() + 10 }))).toMatchObject({
+      subject: 'acme/ci',
+    });
   });
 });

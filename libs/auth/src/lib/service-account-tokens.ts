@@ -7,8 +7,13 @@ export interface ServiceAccountKeys {
   publicKey(org: string, account: string): Promise<string | undefined>;
 }
 
-/** The longest a service account's token may live: clients sign short-lived tokens, as the original's. */
+/**
+ * The longest a service account's token may still live, from now: clients sign short-lived tokens, as
+ * the original's. Counted from now rather than from `iat`, so a token cannot be made to live longer by
+ * dating it ahead; the original CLI's tokens (`iat` a minute back, `exp` an hour on) pass.
+ */
 export const MAX_TOKEN_LIFETIME_S = 3600;
+/** How far the signer's clock may be from ours. */
 const CLOCK_TOLERANCE_S = 30;
 const ISSUER = /^([\w-]+)\/([\w.-]+)$/;
 
@@ -51,8 +56,8 @@ export class ServiceAccountTokens {
 
   /**
    * The checks every key-signed token of Dispatch passes (a service account's, the bootstrap
-   * identity's): RS256 by `pem`'s private half, from `issuer`, not expired, at most an hour long.
-   * Gives the expiry in milliseconds since the epoch.
+   * identity's): RS256 by `pem`'s private half, from `issuer`, not expired, not issued in the future,
+   * and expiring within the hour. Gives the expiry in milliseconds since the epoch.
    */
   async verifySigned(token: string, pem: string, issuer: string, signer: string): Promise<number> {
     let payload;
@@ -66,11 +71,17 @@ export class ServiceAccountTokens {
     } catch (err) {
       throw refused(reasonOf(err, signer));
     }
-    if ((payload.exp as number) - (payload.iat as number) > MAX_TOKEN_LIFETIME_S)
+    const now = Date.now() / 1000;
+    const { iat, exp } = payload as { iat: number; exp: number };
+    if (iat > now + CLOCK_TOLERANCE_S)
       throw refused(
-        `the token is issued for more than ${MAX_TOKEN_LIFETIME_S / 60} minutes: sign a shorter-lived one`,
+        `the token is issued in the future (iat ${Math.round(iat - now)} s from now): check the signer's clock`,
       );
-    return (payload.exp as number) * 1000;
+    if (exp - now > MAX_TOKEN_LIFETIME_S + CLOCK_TOLERANCE_S)
+      throw refused(
+        `the token expires more than ${MAX_TOKEN_LIFETIME_S / 60} minutes from now: sign a shorter-lived one`,
+      );
+    return exp * 1000;
   }
 
   /**

@@ -34,13 +34,16 @@ const invoker: FunctionInvoker = {
   },
 };
 
-/** Stands in for the secrets domain: one secret, `creds`. */
+/** Stands in for the secrets domain: two secrets, `creds` and a webhook's `hook-key`. */
+const SECRETS: Record<string, Record<string, string>> = {
+  creds: { token: 'tok-123' },
+  'hook-key': { secret: 's3cret' },
+};
 const secrets: SecretsResolver = {
   resolve: async (_org, _project, names) => {
-    const unknown = names.find((n) => n !== 'creds');
+    const unknown = names.find((n) => !(n in SECRETS));
     if (unknown) throw new Error(`secret ${unknown} not found`);
-    const values: Record<string, string> = names.length ? { token: 'tok-123' } : {};
-    return values;
+    return Object.assign({}, ...names.map((n) => SECRETS[n])) as Record<string, string>;
   },
 };
 
@@ -285,33 +288,60 @@ describe('event drivers', () => {
     );
   });
 
-  it('turns a signed webhook POST into an event, and refuses a bad signature', async () => {
+  it('turns a signed webhook delivery into an event once, and refuses a bad, stale or replayed one', async () => {
     await call('POST', '/v1/event/drivers', { name: 'unsigned', type: 'webhook' });
     expect((await status('unsigned', 'ERROR')).reason[0]).toContain('a webhook needs a shared secret');
+    const inSetting = await call<{ message: string }>('POST', '/v1/event/drivers', {
+      name: 'shown',
+      type: 'webhook',
+      config: [{ key: 'secret', value: 's3cret' }],
+    });
+    expect(inSetting.status).toBe(400);
+    expect(inSetting.body.message).toContain('a webhook secret belongs in a secret');
     await subscribe('hooked', 'webhook.request', 'on-hook');
     const created = await call<{ url: string }>('POST', '/v1/event/drivers', {
       name: 'hook',
       type: 'webhook',
-      config: [{ key: 'secret', value: 's3cret' }],
+      secrets: ['hook-key'],
     });
     expect(created.body.url).toBe('/v1/event/hooks/default/default/hook');
     await status('hook', 'READY');
     const body = JSON.stringify({ ref: 'main' });
-    const post = (signature: string) =>
+    const signed = (id: string, timestamp: number, secret = 's3cret') => ({
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': `v1,${createHmac('sha256', secret).update(`${id}.${timestamp}.${body}`).digest('base64')}`,
+    });
+    const post = (headers: Record<string, string>) =>
       fetch(`${app.url}${created.body.url}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-dispatch-signature': signature },
+        headers: { 'content-type': 'application/json', ...headers },
         body,
       });
-    const good = `sha256=${createHmac('sha256', 's3cret').update(body).digest('hex')}`;
-    expect((await post(good)).status).toBe(200);
-    const bad = await post('sha256=00');
-    expect(bad.status).toBe(401);
-    expect(((await bad.json()) as { message: string }).message).toContain('signature is missing or wrong');
+    const now = Math.floor(Date.now() / 1000);
+    expect((await post(signed('msg_1', now))).status).toBe(200);
+    const replay = await post(signed('msg_1', now));
+    expect(replay.status).toBe(409);
+    expect(((await replay.json()) as { message: string }).message).toBe(
+      'delivery msg_1 was already received by webhook hook',
+    );
+    for (const [headers, why] of [
+      [signed('msg_2', now, 'wrong'), 'No matching signature found'],
+      [signed('msg_3', now - 600), 'Message timestamp too old'],
+      [
+        { 'x-dispatch-signature': `sha256=${createHmac('sha256', 's3cret').update(body).digest('hex')}` },
+        'Missing required headers',
+      ],
+    ] as const) {
+      const bad = await post(headers);
+      expect(bad.status).toBe(401);
+      expect(((await bad.json()) as { message: string }).message).toContain(why);
+    }
     await eventually('the hook event', () =>
       eventsFrom('hook').find((c) => c.request.functionName === 'on-hook'),
     );
     expect(eventsFrom('hook')[0]?.request.input).toEqual({ ref: 'main' });
+    expect(eventsFrom('hook')[0]?.request.event).toMatchObject({ eventID: 'msg_1' });
   });
 
   it('runs a program with its settings, taking events from its output and its sidecar, and restarts it', async () => {

@@ -5,6 +5,8 @@ export interface FunctionsConfig {
   dataDir: string;
   /** Runs kept per function; older ones are deleted. */
   runRetention?: number;
+  /** How much of what a function prints a run keeps (DEFAULT_LOG_LIMIT_BYTES, about 1 MB, when unset). */
+  logLimitBytes?: number;
   /**
    * Where runs are recorded: `embedded` is a journal file of its own in the data directory (solo);
    * `store` (the default) is the entity store, shared by every replica (etcd).

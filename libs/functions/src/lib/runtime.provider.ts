@@ -1,4 +1,5 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubernetesRuntime, ProcessRuntime, type FunctionRuntime } from '@dispatch/runtime';
@@ -22,7 +23,12 @@ export const functionRuntimeProvider: Provider = {
         'default';
       return new KubernetesRuntime({ ...config.kubernetes, namespace, kubeConfig, dataDir: config.dataDir });
     }
-    return new ProcessRuntime({ prestart: ['nodejs', 'python3'], ...config.runtime });
+    // Runners' sockets stay under the data directory, whose owner alone may enter it.
+    return new ProcessRuntime({
+      prestart: ['nodejs', 'python3'],
+      socketsDir: join(config.dataDir, 'runners'),
+      ...config.runtime,
+    });
   },
 };
 

@@ -28,7 +28,13 @@ export interface PathAccess {
   public: boolean;
   resource: string;
   action?: string;
+  /** The org the call acts on, when the path names one (an organisation). */
+  target?: string;
+  /** Decided on global policies alone: creating, changing or deleting an organisation. */
+  installationWide?: boolean;
 }
+
+const ORGANIZATIONS = '/v1/iam/organization';
 
 const under = (path: string, prefix: string) =>
   path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
@@ -41,5 +47,10 @@ export function accessOfPath(method: string, uri: string): PathAccess {
   const resource = known?.[1] ?? path.split('/').filter(Boolean)[1] ?? 'api';
   // Running a function is its own action, whatever the verb of the path.
   const action = path === '/v1/runs' && method === 'POST' ? 'exec' : undefined;
+  if (resource === 'organization') {
+    const named = path.slice(ORGANIZATIONS.length + 1) || undefined;
+    if (method === 'GET' || method === 'HEAD') return { public: false, resource, target: named };
+    return { public: false, resource, installationWide: true };
+  }
   return { public: false, resource, action };
 }

@@ -36,8 +36,10 @@ export class AuthController {
     const caller = await this.access.check({
       authorization: headers['authorization'],
       org,
+      target: route.target,
       resource: route.resource,
       action: route.action ?? actionOfMethod(method),
+      installationWide: route.installationWide,
       authenticateOnly: uri === undefined,
     });
     reply.status(202).header('X-Dispatch-Subject', caller.subjects[0] ?? '');

@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
-import { IAM_ACTIONS } from '@dispatch/contracts';
+import { HOST_GRANT_PATTERN, IAM_ACTIONS } from '@dispatch/contracts';
 
 /** The upstream patterns: organisation and policy names, and service account names (which allow `.`). */
 export const IAM_NAME = /^[\w\d][\w\d-]*$/;
@@ -35,6 +35,20 @@ export const policyBody = z.object({
 
 export const organizationBody = z.object({
   name: z.string({ error: 'name is required' }).regex(IAM_NAME, 'name may hold letters, digits, _ and -'),
+  hosts: z
+    .array(
+      z
+        .string()
+        .transform((h) => h.toLowerCase())
+        .pipe(
+          z
+            .string()
+            .max(253, 'a host may be 253 characters at most')
+            .regex(HOST_GRANT_PATTERN, 'each host must be a domain name, or *. and a domain, without port'),
+        ),
+      { error: 'hosts must be a list of domain names' },
+    )
+    .optional(),
 });
 
 export const serviceAccountBody = z.object({

@@ -1,11 +1,16 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import type { Organization, Policy, ServiceAccount } from '@dispatch/contracts';
-import { Resource, Scope, type RequestScope } from '@dispatch/platform';
+import type { Caller, Organization, Policy, ServiceAccount } from '@dispatch/contracts';
+import { CallerOf } from '@dispatch/auth';
+import { InstallationWide, OrgFromPath, Resource, Scope, type RequestScope } from '@dispatch/platform';
 import { OrganizationService } from './organization.service.js';
 import { PolicyService } from './policy.service.js';
 import { ServiceAccountService } from './service-account.service.js';
 
-/** `/v1/iam/organization`, as in the upstream identity-manager.yaml. */
+/**
+ * `/v1/iam/organization`, as in the upstream identity-manager.yaml. Creating, changing (its hosts) and
+ * deleting an organisation is an installation administrator's; reading one is decided by the policies
+ * of the organisation in the path, not of the one in X-Dispatch-Org.
+ */
 @Controller('v1/iam/organization')
 @Resource('organization')
 export class OrganizationController {
@@ -13,26 +18,30 @@ export class OrganizationController {
 
   @Post()
   @HttpCode(201)
+  @InstallationWide()
   create(@Body() body: unknown): Promise<Organization> {
     return this.orgs.create(body);
   }
 
   @Get()
-  list(): Promise<Organization[]> {
-    return this.orgs.list();
+  list(@CallerOf() caller?: Caller): Promise<Organization[]> {
+    return this.orgs.list(caller);
   }
 
   @Get(':name')
+  @OrgFromPath('name')
   get(@Param('name') name: string): Promise<Organization> {
     return this.orgs.get(name);
   }
 
   @Put(':name')
+  @InstallationWide()
   update(@Param('name') name: string, @Body() body: unknown): Promise<Organization> {
     return this.orgs.update(name, body);
   }
 
   @Delete(':name')
+  @InstallationWide()
   delete(@Param('name') name: string): Promise<Organization> {
     return this.orgs.delete(name);
   }
@@ -46,8 +55,8 @@ export class PolicyController {
 
   @Post()
   @HttpCode(201)
-  create(@Scope() scope: RequestScope, @Body() body: unknown): Promise<Policy> {
-    return this.policies.create(scope.org, body);
+  create(@Scope() scope: RequestScope, @Body() body: unknown, @CallerOf() caller?: Caller): Promise<Policy> {
+    return this.policies.create(scope.org, body, caller);
   }
 
   @Get()
@@ -61,13 +70,22 @@ export class PolicyController {
   }
 
   @Put(':name')
-  update(@Scope() scope: RequestScope, @Param('name') name: string, @Body() body: unknown): Promise<Policy> {
-    return this.policies.update(scope.org, name, body);
+  update(
+    @Scope() scope: RequestScope,
+    @Param('name') name: string,
+    @Body() body: unknown,
+    @CallerOf() caller?: Caller,
+  ): Promise<Policy> {
+    return this.policies.update(scope.org, name, body, caller);
   }
 
   @Delete(':name')
-  delete(@Scope() scope: RequestScope, @Param('name') name: string): Promise<Policy> {
-    return this.policies.delete(scope.org, name);
+  delete(
+    @Scope() scope: RequestScope,
+    @Param('name') name: string,
+    @CallerOf() caller?: Caller,
+  ): Promise<Policy> {
+    return this.policies.delete(scope.org, name, caller);
   }
 }
 
@@ -79,8 +97,12 @@ export class ServiceAccountController {
 
   @Post()
   @HttpCode(201)
-  create(@Scope() scope: RequestScope, @Body() body: unknown): Promise<ServiceAccount> {
-    return this.accounts.create(scope.org, body);
+  create(
+    @Scope() scope: RequestScope,
+    @Body() body: unknown,
+    @CallerOf() caller?: Caller,
+  ): Promise<ServiceAccount> {
+    return this.accounts.create(scope.org, body, caller);
   }
 
   @Get()
@@ -98,12 +120,17 @@ export class ServiceAccountController {
     @Scope() scope: RequestScope,
     @Param('name') name: string,
     @Body() body: unknown,
+    @CallerOf() caller?: Caller,
   ): Promise<ServiceAccount> {
-    return this.accounts.update(scope.org, name, body);
+    return this.accounts.update(scope.org, name, body, caller);
   }
 
   @Delete(':name')
-  delete(@Scope() scope: RequestScope, @Param('name') name: string): Promise<ServiceAccount> {
-    return this.accounts.delete(scope.org, name);
+  delete(
+    @Scope() scope: RequestScope,
+    @Param('name') name: string,
+    @CallerOf() caller?: Caller,
+  ): Promise<ServiceAccount> {
+    return this.accounts.delete(scope.org, name, caller);
   }
 }

@@ -37,6 +37,7 @@ const bootstrapKey = keys();
 const adminKey = keys();
 const readerKey = keys();
 const opsKey = keys();
+const bossKey = keys();
 const stranger = keys();
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -88,11 +89,13 @@ describe('identity and access', () => {
         })
       ).status,
     ).toBe(201);
+    // The installation's administrator: a global policy, which only the bootstrap identity may make now.
     const policy = await call('POST', '/v1/iam/policy', boot, {
       name: 'admins',
+      global: true,
       rules: [{ subjects: ['acme/admin'], resources: ['*'], actions: ['*'] }],
     });
-    expect(policy).toMatchObject({ status: 201, body: { name: 'admins', global: false, kind: 'policy' } });
+    expect(policy).toMatchObject({ status: 201, body: { name: 'admins', global: true, kind: 'policy' } });
     expect(await call('GET', '/v1/iam/policy', boot)).toMatchObject({
       status: 401,
       body: { errorCode: 'UNAUTHENTICATED', message: expect.stringContaining('bootstrap mode is off') },
@@ -127,17 +130,6 @@ describe('identity and access', () => {
         message: expect.stringMatching(message),
       });
     }
-    const elsewhere = await call(
-      'GET',
-      '/v1/widget',
-      await sign('acme/admin', adminKey.privateKey),
-      undefined,
-      'other',
-    );
-    expect(elsewhere).toMatchObject({
-      status: 401,
-      body: { message: 'the token is for organization acme, and this request is for other' },
-    });
     expect((await call('GET', '/v1/widget')).status).toBe(401);
     expect((await call('GET', '/v1/widget', 'Basic abc')).status).toBe(401);
   });
@@ -178,8 +170,77 @@ describe('identity and access', () => {
     });
     expect((await call('POST', '/v1/widget/run', ops, {}, 'beta')).status).toBe(201);
     expect((await call('POST', '/v1/widget', ops, {}, 'beta')).status).toBe(403);
-    // The org-only policy of acme's admin does not reach beta.
-    expect((await call('GET', '/v1/widget', admin, undefined, 'beta')).status).toBe(401);
+    // The org-only policy of acme's reader does not reach beta: there its token is no credential at all.
+    const reader = await sign('acme/reader', readerKey.privateKey);
+    expect(await call('GET', '/v1/widget', reader, undefined, 'beta')).toMatchObject({
+      status: 401,
+      body: { message: 'the token is for organization acme, and this request is for beta' },
+    });
+  });
+
+  it("keeps an organisation's own administrator inside it: no global policy, no other organisation", async () => {
+    const admin = await sign('acme/admin', adminKey.privateKey);
+    expect((await call('POST', '/v1/iam/organization', admin, { name: 'beta' })).status).toBe(201);
+    await call('POST', '/v1/iam/serviceaccount', admin, { name: 'boss', publicKey: pem(bossKey.publicKey) });
+    await call('POST', '/v1/iam/policy', admin, {
+      name: 'acme-admin',
+      rules: [{ subjects: ['acme/boss'], resources: ['*'], actions: ['*'] }],
+    });
+    const boss = await sign('acme/boss', bossKey.privateKey);
+    const rules = [{ subjects: ['acme/boss'], resources: ['*'], actions: ['*'] }];
+    expect(
+      await call('POST', '/v1/iam/policy', boss, { name: 'everywhere', rules, global: true }),
+    ).toMatchObject({
+      status: 403,
+      body: {
+        message:
+          'acme/boss may not create a global policy: it applies in every organization, so only an installation administrator (allowed by a global policy) may',
+      },
+    });
+    expect((await call('POST', '/v1/iam/policy', boss, { name: 'mine', rules })).status).toBe(201);
+    expect((await call('PUT', '/v1/iam/policy/mine', boss, { rules, global: true })).status).toBe(403);
+    expect((await call('DELETE', '/v1/iam/policy/ops-everywhere', boss)).status).toBe(403);
+    expect((await call('GET', '/v1/iam/policy/ops-everywhere', admin)).status).toBe(200);
+    // Organisations: none made, changed or deleted; the one in the path decides a read.
+    expect((await call('POST', '/v1/iam/organization', boss, { name: 'evil' })).status).toBe(403);
+    expect((await call('DELETE', '/v1/iam/organization/beta', boss)).status).toBe(403);
+    expect((await call('PUT', '/v1/iam/organization/acme', boss, { hosts: ['x.test'] })).status).toBe(403);
+    expect((await call('GET', '/v1/iam/organization/beta', boss)).status).toBe(403);
+    expect((await call('GET', '/v1/iam/organization/acme', boss)).status).toBe(200);
+    const listed = await call('GET', '/v1/iam/organization', boss);
+    expect((listed.body as unknown as { name: string }[]).map((o) => o.name)).toEqual(['acme']);
+    expect(((await call('GET', '/v1/iam/organization', admin)).body as unknown as unknown[]).length).toBe(2);
+    // A globally named account is an installation-wide credential: its key is not the org's to change.
+    const rekey = await call('PUT', '/v1/iam/serviceaccount/ops', boss, {
+      publicKey: pem(bossKey.publicKey),
+    });
+    expect(rekey).toMatchObject({
+      status: 403,
+      body: { message: expect.stringContaining('a global policy names it') },
+    });
+    expect((await call('DELETE', '/v1/iam/serviceaccount/ops', boss)).status).toBe(403);
+    expect((await call('DELETE', '/v1/iam/organization/beta', admin)).status).toBe(200);
+  });
+
+  it('grants hosts to one organisation at a time', async () => {
+    const admin = await sign('acme/admin', adminKey.privateKey);
+    const granted = await call('PUT', '/v1/iam/organization/acme', admin, {
+      hosts: ['*.Acme.test', 'acme.test'],
+    });
+    expect(granted).toMatchObject({ status: 200, body: { hosts: ['*.acme.test', 'acme.test'] } });
+    expect(
+      await call('POST', '/v1/iam/organization', admin, { name: 'gamma', hosts: ['api.acme.test'] }),
+    ).toMatchObject({
+      status: 409,
+      body: { message: 'host api.acme.test is already granted to organization acme (as *.acme.test)' },
+    });
+    expect(
+      await call('POST', '/v1/iam/organization', admin, { name: 'gamma', hosts: ['a.test:80'] }),
+    ).toMatchObject({
+      status: 400,
+      body: { message: expect.stringContaining('without port') },
+    });
+    expect((await call('GET', '/v1/iam/organization/gamma', admin)).status).toBe(404);
   });
 
   it('answers /v1/iam/auth for an ingress about the call it names', async () => {
@@ -236,7 +297,10 @@ describe('identity and access', () => {
       { name: 's', publicKey: pem(opsKey.publicKey) },
       'nowhere',
     );
-    expect(noOrg.status).toBe(401); // acme's admin is no one in an org without a global policy
+    expect(noOrg).toMatchObject({
+      status: 404,
+      body: { message: expect.stringContaining('does not exist') },
+    });
     expect((await call('DELETE', '/v1/iam/organization/acme', admin)).status).toBe(409);
     expect((await call('GET', '/v1/iam/policy/admins', admin)).status).toBe(200);
   });

@@ -1,8 +1,11 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   DomainError,
+  hostCovers,
   ORGANIZATION_KIND,
   SYSTEM_ORG,
+  type Caller,
+  type Entity,
   type Organization,
   type OrganizationSpec,
 } from '@dispatch/contracts';
@@ -22,16 +25,18 @@ export class OrganizationService {
 
   constructor(
     @Inject(ENTITY_STORE) private readonly store: EntityStore,
-    @Optional() access?: AccessControl,
+    @Optional() private readonly access?: AccessControl,
   ) {
     this.orgs = new IamEntities(store, access, ORGANIZATION_KIND, 'organization');
   }
 
+  /** Creating an organisation is an installation administrator's (the route is InstallationWide). */
   async create(body: unknown): Promise<Organization> {
-    const { name } = parseBody(organizationBody, body, 'organization');
+    const { name, hosts } = parseBody(organizationBody, body, 'organization');
     if (name === SYSTEM_ORG)
       throw new DomainError('INVALID_ARGUMENT', `organization ${SYSTEM_ORG} is reserved for Dispatch itself`);
-    return this.orgs.model(await this.orgs.create(name, name, {}));
+    const spec = await this.grants(name, hosts ?? []);
+    return this.orgs.model(await this.orgs.create(name, name, spec));
   }
 
   async get(name: string): Promise<Organization> {
@@ -42,13 +47,18 @@ export class OrganizationService {
     return (await this.orgs.find(name, name)) !== undefined;
   }
 
-  /** Every organisation: one list across orgs, kept to the organisation records. */
-  async list(): Promise<Organization[]> {
-    const all = await this.store.list<OrganizationSpec>({ kind: ORGANIZATION_KIND });
-    return all.filter((e) => e.org === e.name).map((e) => this.orgs.model(e));
+  /**
+   * The organisations the caller may see (`get organization` in each): an installation administrator
+   * sees all, an organisation's own administrator only theirs.
+   */
+  async list(caller?: Caller): Promise<Organization[]> {
+    const all = await this.records();
+    return all
+      .filter((e) => !caller || !this.access || this.access.allows(caller, e.name, 'organization', 'get'))
+      .map((e) => this.orgs.model(e));
   }
 
-  /** Nothing of the organisation changes but its tags; the name is its identity. */
+  /** The name is the organisation's identity; what changes is the hosts it is granted. */
   async update(name: string, body: unknown): Promise<Organization> {
     const input = parseBody(organizationBody, { name, ...(body as object) }, 'organization');
     if (input.name !== name)
@@ -57,7 +67,8 @@ export class OrganizationService {
         `the body names organization ${input.name}, the path ${name}`,
       );
     const current = await this.orgs.get(name, name);
-    return this.orgs.model(await this.orgs.update(current, {}));
+    const spec = await this.grants(name, input.hosts ?? current.spec.hosts ?? []);
+    return this.orgs.model(await this.orgs.update(current, spec));
   }
 
   /** Refused while anything still lives in the organisation, so deleting one never strands its data. */
@@ -73,6 +84,34 @@ export class OrganizationService {
     }
     await this.orgs.delete(current);
     return this.orgs.model(current);
+  }
+
+  /** Every organisation record: one list across orgs, kept to the organisation records. */
+  private async records(): Promise<Entity<OrganizationSpec>[]> {
+    const all = await this.store.list<OrganizationSpec>({ kind: ORGANIZATION_KIND });
+    return all.filter((e) => e.org === e.name);
+  }
+
+  /**
+   * The hosts granted to `name`: a host (or `*.` domain) is granted to one organisation only, since
+   * the gateway routes it before any path; an overlapping grant is refused naming its holder.
+   */
+  private async grants(name: string, hosts: string[]): Promise<OrganizationSpec> {
+    const wanted = [...new Set(hosts)];
+    if (wanted.length === 0) return {};
+    for (const other of await this.records()) {
+      if (other.name === name) continue;
+      for (const host of wanted) {
+        const held = (other.spec.hosts ?? []).find((h) => hostCovers(h, host) || hostCovers(host, h));
+        if (held)
+          throw new DomainError(
+            'ALREADY_EXISTS',
+            `host ${host} is already granted to organization ${other.name}` +
+              (held === host ? '' : ` (as ${held})`),
+          );
+      }
+    }
+    return { hosts: wanted };
   }
 
   /** The 404 a policy or service account gets in an organisation that does not exist. */

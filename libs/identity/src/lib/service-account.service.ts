@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   DomainError,
   SERVICE_ACCOUNT_KIND,
+  type Caller,
   type ServiceAccount,
   type ServiceAccountSpec,
 } from '@dispatch/contracts';
@@ -14,7 +15,9 @@ import { OrganizationService } from './organization.service.js';
 
 /**
  * Service accounts (`/v1/iam/serviceaccount`): machine identities of an org, each a registered RSA public
- * key whose private half signs the account's short-lived tokens (`iss = <org>/<name>`).
+ * key whose private half signs the account's short-lived tokens (`iss = <org>/<name>`). An account that
+ * a global policy names acts in every org, so its key is an installation administrator's to set: an
+ * org's own administrator cannot make, re-key or replace it to borrow that reach.
  */
 @Injectable()
 export class ServiceAccountService {
@@ -23,14 +26,15 @@ export class ServiceAccountService {
   constructor(
     @Inject(ENTITY_STORE) store: EntityStore,
     private readonly orgs: OrganizationService,
-    @Optional() access?: AccessControl,
+    @Optional() private readonly access?: AccessControl,
   ) {
     this.accounts = new IamEntities(store, access, SERVICE_ACCOUNT_KIND, 'service account');
   }
 
-  async create(org: string, body: unknown): Promise<ServiceAccount> {
+  async create(org: string, body: unknown, caller?: Caller): Promise<ServiceAccount> {
     const input = parseBody(serviceAccountBody, body, 'service account');
     await this.orgs.mustExist(org);
+    this.mayChange(caller, org, input.name, 'create');
     const spec: ServiceAccountSpec = {
       publicKey: input.publicKey,
       ...(input.domain && { domain: input.domain }),
@@ -47,7 +51,7 @@ export class ServiceAccountService {
   }
 
   /** Replaces the key (a rotation: tokens signed with the old one stop working) and the domain. */
-  async update(org: string, name: string, body: unknown): Promise<ServiceAccount> {
+  async update(org: string, name: string, body: unknown, caller?: Caller): Promise<ServiceAccount> {
     const input = parseBody(serviceAccountBody, { name, ...(body as object) }, 'service account');
     if (input.name !== name)
       throw new DomainError(
@@ -55,6 +59,7 @@ export class ServiceAccountService {
         `the body names service account ${input.name}, the path ${name}`,
       );
     const current = await this.accounts.get(org, name);
+    this.mayChange(caller, org, name, 'update');
     const spec: ServiceAccountSpec = {
       publicKey: input.publicKey,
       ...(input.domain && { domain: input.domain }),
@@ -62,9 +67,26 @@ export class ServiceAccountService {
     return this.accounts.model(await this.accounts.update(current, spec));
   }
 
-  async delete(org: string, name: string): Promise<ServiceAccount> {
+  async delete(org: string, name: string, caller?: Caller): Promise<ServiceAccount> {
     const current = await this.accounts.get(org, name);
+    this.mayChange(caller, org, name, 'delete');
     await this.accounts.delete(current);
     return this.accounts.model(current);
+  }
+
+  /** An account a global policy names is an installation-wide credential (see the class comment). */
+  private mayChange(caller: Caller | undefined, org: string, name: string, action: string): void {
+    const subject = `${org}/${name}`;
+    if (!caller || !this.access?.namedGlobally(subject)) return;
+    try {
+      this.access.authorizeInstallation(caller, 'serviceaccount', action);
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'FORBIDDEN')
+        throw new DomainError(
+          'FORBIDDEN',
+          `${caller.subjects[0] ?? 'anonymous'} may not ${action} service account ${subject}: a global policy names it, so only an installation administrator may`,
+        );
+      throw err;
+    }
   }
 }

@@ -4,6 +4,8 @@ import type { IamAction } from '@dispatch/contracts';
 export const PUBLIC_ROUTE = 'dispatch:public';
 export const ACCESS_RESOURCE = 'dispatch:resource';
 export const ACCESS_ACTION = 'dispatch:action';
+export const ACCESS_ORG_PARAM = 'dispatch:org-param';
+export const ACCESS_INSTALLATION = 'dispatch:installation';
 
 /**
  * A route anyone may call without a credential: health, version, the login broker, and webhooks (whose
@@ -20,6 +22,18 @@ export const Resource = (resource: string) => SetMetadata(ACCESS_RESOURCE, resou
  * `create`. Otherwise GET and HEAD are `get`, POST `create`, PUT and PATCH `update`, DELETE `delete`.
  */
 export const Action = (action: IamAction) => SetMetadata(ACCESS_ACTION, action);
+
+/**
+ * The organisation a route acts on is named in its path (`/v1/iam/organization/:name`), not in
+ * `X-Dispatch-Org`: the policies of that organisation decide, whatever org the header names.
+ */
+export const OrgFromPath = (param: string) => SetMetadata(ACCESS_ORG_PARAM, param);
+
+/**
+ * The route changes what spans organisations (creating, changing or deleting an organisation): decided
+ * on global policies alone, so no organisation's own administrator can reach past it.
+ */
+export const InstallationWide = () => SetMetadata(ACCESS_INSTALLATION, true);
 
 const ACTION_OF_METHOD: Record<string, string> = {
   GET: 'get',

@@ -52,4 +52,11 @@ export const envTypes = {
   url: (fallback: string) => z.url({ error: 'must be a URL, e.g. http://127.0.0.1:8103' }).default(fallback),
   /** A value that may be absent, such as a key generated on first start when not configured. */
   optional: () => z.string().min(1, 'must not be empty').optional(),
+  /** A size in bytes, at least `min`, such as the log a run keeps. */
+  bytes: (fallback: number, min = 1024) =>
+    z.coerce
+      .number({ error: 'must be a number of bytes' })
+      .int('must be a whole number of bytes')
+      .min(min, `must be at least ${min} bytes`)
+      .default(fallback),
 };

@@ -20,3 +20,39 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string):
   const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
   throw new DomainError('INVALID_ARGUMENT', `invalid ${what}: ${where}${issue?.message ?? 'malformed'}`);
 }
+
+/**
+ * How deeply a request's JSON may nest. Real inputs nest a few levels; thousands of levels only serve
+ * to overflow the stack of whatever walks the value next (a schema check, a store's encoder, a
+ * language runner's parser), so they are refused at the door.
+ */
+export const MAX_JSON_DEPTH = 100;
+
+/**
+ * A request body's JSON: INVALID_ARGUMENT (400) when it is not JSON, naming where, or when it nests
+ * deeper than MAX_JSON_DEPTH.
+ */
+export function parseJson(text: string, what = 'the request body'): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new DomainError('INVALID_ARGUMENT', `${what} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (depthOver(value, MAX_JSON_DEPTH))
+    throw new DomainError('INVALID_ARGUMENT', `${what} is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  return value;
+}
+
+/** Whether a parsed JSON value nests deeper than `max`, walked without recursion. */
+function depthOver(value: unknown, max: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (depth > max) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node as object))
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}

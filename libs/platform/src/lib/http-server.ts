@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DomainError } from '@dispatch/contracts';
 import { DomainErrorFilter } from './domain-error.filter.js';
+import { parseJson } from './http-input.js';
 import { startDraining } from './shutdown.js';
 
 export interface HttpServerOptions {
@@ -63,7 +63,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<NestF
 
 /**
  * JSON bodies: an empty one is no body (clients send the content type on DELETE too), and a malformed
- * one is a 400 that says it is not JSON and where.
+ * or too deeply nested one is a 400 that says so.
  */
 function acceptJsonBodies(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
@@ -76,12 +76,9 @@ function acceptJsonBodies(app: NestFastifyApplication): void {
       return;
     }
     try {
-      done(null, JSON.parse(text));
+      done(null, parseJson(text));
     } catch (err) {
-      done(
-        new DomainError('INVALID_ARGUMENT', `the request body is not valid JSON: ${(err as Error).message}`),
-        undefined,
-      );
+      done(err as Error, undefined);
     }
   });
 }

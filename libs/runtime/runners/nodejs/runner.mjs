@@ -12,7 +12,11 @@ import { Worker } from 'node:worker_threads';
 let fn;
 let capture;
 
-// Whatever the function prints during a run goes to that run's logs, split into lines.
+/** What a run keeps of its output unless the host says otherwise (DEFAULT_LOG_LIMIT_BYTES). */
+const DEFAULT_LOG_LIMIT = 1024 * 1024;
+
+// Whatever the function prints during a run goes to that run's logs, split into lines, up to the run's
+// limit (stdout and stderr together); past it, output is dropped and the stream marked cut.
 for (const [stream, name] of [
   [process.stdout, 'stdout'],
   [process.stderr, 'stderr'],
@@ -20,13 +24,27 @@ for (const [stream, name] of [
   const write = stream.write.bind(stream);
   stream.write = (chunk, ...rest) => {
     if (!capture) return write(chunk, ...rest);
-    capture[name] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    const kept = text.length <= capture.left ? text : text.slice(0, capture.left);
+    capture[name] += kept;
+    capture.left -= kept.length;
+    if (kept.length < text.length) capture.cut[name] = true;
     const callback = rest.find((r) => typeof r === 'function');
     callback?.();
     return true;
   };
 }
 const lines = (text) => (text === '' ? [] : text.replace(/\n$/, '').split('\n'));
+
+/** The run's logs, with the line saying so on a stream that was cut (see logTruncatedLine). */
+function logsOf({ stdout, stderr, cut, limit }) {
+  const logs = { stdout: lines(stdout), stderr: lines(stderr) };
+  const marker = `[truncated: the run printed more than ${limit} bytes; the rest was dropped]`;
+  if (cut.stdout) logs.stdout.push(marker);
+  if (cut.stderr) logs.stderr.push(marker);
+  if (cut.stdout || cut.stderr) logs.truncated = true;
+  return logs;
+}
 
 function errorOf(type, err) {
   const message = err instanceof Error ? err.message : format('%s', err);
@@ -82,10 +100,10 @@ async function init({ codeDir, handler, dependenciesDir, user }) {
   fn = exported;
 }
 
-async function run({ context, payload, deadlineMs }) {
+async function run({ context, payload, deadlineMs, logLimitBytes }) {
   const deadline = deadlineMs > 0 ? watchdog().start(deadlineMs) : undefined;
   try {
-    return await runOnce(context, payload);
+    return await runOnce(context, payload, logLimitBytes > 0 ? logLimitBytes : DEFAULT_LOG_LIMIT);
   } finally {
     deadline?.();
   }
@@ -126,8 +144,8 @@ function watchdog() {
   return dog;
 }
 
-async function runOnce(context, payload) {
-  capture = { stdout: '', stderr: '' };
+async function runOnce(context, payload, limit) {
+  capture = { stdout: '', stderr: '', left: limit, limit, cut: { stdout: false, stderr: false } };
   let result = null;
   let error = null;
   const started = performance.now();
@@ -138,7 +156,7 @@ async function runOnce(context, payload) {
     error = errorOf(err?.name === 'InputError' ? 'InputError' : 'FunctionError', err);
   }
   const durationMs = performance.now() - started;
-  const logs = { stdout: lines(capture.stdout), stderr: lines(capture.stderr) };
+  const logs = logsOf(capture);
   capture = undefined;
   try {
     return JSON.stringify({ context: { logs, error, durationMs }, payload: error ? null : result });

@@ -16,6 +16,9 @@ import traceback
 
 fn = None
 
+# What a run keeps of its output unless the host says otherwise (DEFAULT_LOG_LIMIT_BYTES).
+DEFAULT_LOG_LIMIT = 1024 * 1024
+
 
 class InputError(Exception):
     """Raised by a function that rejects its input; reported as InputError."""
@@ -31,6 +34,43 @@ def error_of(kind, exc):
 
 def lines(text):
     return [] if text == "" else text.rstrip("\n").split("\n")
+
+
+class Budget:
+    """What is left of a run's log limit, shared by its stdout and stderr."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.left = limit
+
+
+class Capture(io.TextIOBase):
+    """A run's stdout or stderr: kept up to the run's budget, the rest dropped and the stream marked cut."""
+
+    def __init__(self, budget):
+        super().__init__()
+        self.parts = []
+        self.budget = budget
+        self.cut = False
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        text = str(text)
+        kept = text if len(text) <= self.budget.left else text[: self.budget.left]
+        if kept:
+            self.parts.append(kept)
+            self.budget.left -= len(kept)
+        if len(kept) < len(text):
+            self.cut = True
+        return len(text)
+
+    def lines(self):
+        kept = lines("".join(self.parts))
+        if self.cut:
+            kept.append(f"[truncated: the run printed more than {self.budget.limit} bytes; the rest was dropped]")
+        return kept
 
 
 def init(request):
@@ -98,7 +138,9 @@ def past_deadline(deadline_ms):
 
 
 def run_once(request):
-    out, err = io.StringIO(), io.StringIO()
+    limit = request.get("logLimitBytes")
+    budget = Budget(limit if isinstance(limit, int) and limit > 0 else DEFAULT_LOG_LIMIT)
+    out, err = Capture(budget), Capture(budget)
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
     result, error = None, None
@@ -112,7 +154,9 @@ def run_once(request):
     finally:
         sys.stdout, sys.stderr = saved
     duration_ms = (time.perf_counter() - started) * 1000
-    logs = {"stdout": lines(out.getvalue()), "stderr": lines(err.getvalue())}
+    logs = {"stdout": out.lines(), "stderr": err.lines()}
+    if out.cut or err.cut:
+        logs["truncated"] = True
     try:
         context = {"logs": logs, "error": error, "durationMs": duration_ms}
         return json.dumps({"context": context, "payload": None if error else result})

@@ -24,7 +24,22 @@ export interface FunctionError {
 export interface Logs {
   stdout: string[];
   stderr: string[];
+  /** Set when the run printed more than its log limit: the rest was dropped (see LOG_TRUNCATED). */
+  truncated?: boolean;
 }
+
+/** The log a run keeps unless the host says otherwise: about a megabyte, stdout and stderr together. */
+export const DEFAULT_LOG_LIMIT_BYTES = 1024 * 1024;
+
+/** The line that ends a stream whose output was cut at the limit. */
+export const logTruncatedLine = (limitBytes: number) =>
+  `[truncated: the run printed more than ${limitBytes} bytes; the rest was dropped]`;
+
+/**
+ * The largest answer a runner may send for one call (its output and logs): past it the call fails
+ * and the runner is replaced, so no function can make its host hold an unbounded line in memory.
+ */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 export interface InitRequest {
   /** Absolute path of the function's code directory. */
@@ -52,6 +67,11 @@ export interface RunRequest {
    * a local runner's host kills it, and the runner is replaced. A local host leaves it out.
    */
   deadlineMs?: number;
+  /**
+   * How much of what the function prints (stdout and stderr together) the run keeps; the runner drops
+   * the rest and marks the logs truncated. DEFAULT_LOG_LIMIT_BYTES when absent.
+   */
+  logLimitBytes?: number;
 }
 
 export interface RunResponse {

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { onLines } from './lines.js';
-import type { RpcResponse, RunRequest, RunResponse } from './protocol.js';
+import { MAX_ANSWER_BYTES, type RpcResponse, type RunRequest, type RunResponse } from './protocol.js';
 
 /** The outcome of a run the runner could not give: its crash, a lost connection or a deadline. */
 export class RunnerFailure extends Error {
@@ -57,7 +57,19 @@ export class RunnerConnection {
     // A broken connection means the runner is going away; its owner settles the calls in flight.
     socket.on('error', () => undefined);
     socket.setNoDelay(true);
-    onLines(socket, (line) => this.receive(line));
+    // An answer past the limit (a function returning or printing without end) fails its call, and the
+    // runner goes: nothing it says after that can be trusted to line up with the calls.
+    onLines(socket, (line) => this.receive(line), {
+      maxLine: MAX_ANSWER_BYTES,
+      onTooLong: () => {
+        const failure = new RunnerFailure(
+          `the function's answer is over ${MAX_ANSWER_BYTES / 1024 / 1024} MB (its output and logs)`,
+          'exited',
+        );
+        this.failAll(failure);
+        this.onBroken(failure);
+      },
+    });
   }
 
   get inFlight(): number {

@@ -8,6 +8,7 @@ export interface EndpointFlags {
   host?: string[];
   cors?: boolean;
   httpsOnly?: boolean;
+  forwardCredentials?: boolean;
   disable?: boolean;
 }
 
@@ -21,6 +22,7 @@ export function endpointBody(name: string, fn: string, flags: EndpointFlags): Re
     hosts: flags.host ?? [],
     protocols: flags.httpsOnly ? ['https'] : ['http', 'https'],
     cors: flags.cors ?? false,
+    forwardCredentials: flags.forwardCredentials ?? false,
     enabled: !flags.disable,
   };
 }

@@ -40,9 +40,28 @@ function publicKeyOf(file: string): string {
   }
 }
 
-export async function createOrganization(name: string, global: GlobalOptions): Promise<void> {
-  await clientFor(global).organizations.create({ name });
+export async function createOrganization(
+  name: string,
+  flags: { host?: string[] },
+  global: GlobalOptions,
+): Promise<void> {
+  await clientFor(global).organizations.create({ name, ...(flags.host && { hosts: listOf(flags.host) }) });
   console.log(`Created organization: ${name}`);
+}
+
+/** The hosts an organisation's endpoints may claim, replaced whole (`--host` repeated, or none to clear). */
+export async function updateOrganization(
+  name: string,
+  flags: { host?: string[]; clearHosts?: boolean },
+  global: GlobalOptions,
+): Promise<void> {
+  if (!flags.host && !flags.clearHosts)
+    throw new DomainError('INVALID_ARGUMENT', 'say what changes: --host (repeatable) or --clear-hosts');
+  await clientFor(global).organizations.update(name, {
+    name,
+    hosts: flags.clearHosts ? [] : listOf(flags.host),
+  });
+  console.log(`Updated organization: ${name}`);
 }
 
 export async function createPolicy(name: string, flags: PolicyFlags, global: GlobalOptions): Promise<void> {
@@ -96,8 +115,8 @@ export async function getOrganizations(name: string | undefined, global: GlobalO
     ? [await client.organizations.get(name)]
     : await client.organizations.list();
   print(outputFormat(global), name ? list[0] : list, () => [
-    ['NAME', 'CREATED'],
-    ...list.map((o) => [o.name, when(o.createdTime)]),
+    ['NAME', 'HOSTS', 'CREATED'],
+    ...list.map((o) => [o.name, (o.hosts ?? []).join(',') || '-', when(o.createdTime)]),
   ]);
 }
 

@@ -1,13 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  DEFAULT_ORG,
   DomainError,
   ENDPOINT_KIND,
   ENDPOINT_PROTOCOLS,
+  hostCovers,
+  IAM_PROJECT,
   NAME_PATTERN,
+  ORGANIZATION_KIND,
   toApiModel,
   type Endpoint,
   type EndpointSpec,
   type Entity,
+  type OrganizationSpec,
   type Tag,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
@@ -55,6 +60,7 @@ const endpointBody = z.object({
     .optional(),
   cors: z.boolean({ error: 'cors must be true or false' }).optional(),
   enabled: z.boolean({ error: 'enabled must be true or false' }).optional(),
+  forwardCredentials: z.boolean({ error: 'forwardCredentials must be true or false' }).optional(),
   tags: z.array(z.object({ key: z.string().min(1), value: z.string() })).optional(),
 });
 
@@ -67,13 +73,19 @@ function claims(endpoint: Pick<Entity<EndpointSpec>, 'org' | 'spec'>): string[] 
   return hosts.flatMap((h) => spec.uris.flatMap((uri) => spec.methods.map((m) => `${h} ${m} ${uri}`)));
 }
 
-/** Endpoints: a function behind HTTP paths, methods and hosts, served by the gateway. */
+/**
+ * Endpoints: a function behind HTTP paths, methods and hosts, served by the gateway. Routes are shared
+ * by every organisation, so an endpoint may claim only what is its organisation's: hosts an operator
+ * granted it, and (for the default org, served at the root) no path under another organisation's
+ * `/<org>/`.
+ */
 @Injectable()
 export class EndpointService {
   constructor(@Inject(ENTITY_STORE) private readonly store: EntityStore) {}
 
   async create(scope: RequestScope, body: unknown): Promise<Endpoint> {
     const input = this.parse(body);
+    await this.mayClaim(scope, input.spec);
     await this.refuseClash(scope, input.name, input.spec);
     const entity = await this.store.create<EndpointSpec>({
       ...scope,
@@ -100,6 +112,7 @@ export class EndpointService {
     if (input.name !== name)
       throw new DomainError('INVALID_ARGUMENT', `the body names endpoint ${input.name}, the path ${name}`);
     const current = await this.read(scope, name);
+    await this.mayClaim(scope, input.spec);
     await this.refuseClash(scope, name, input.spec);
     const updated = await this.store.update<EndpointSpec>({
       ...current,
@@ -128,8 +141,45 @@ export class EndpointService {
         protocols: input.protocols ?? ['http', 'https'],
         cors: input.cors ?? false,
         enabled: input.enabled ?? true,
+        forwardCredentials: input.forwardCredentials ?? false,
       },
     };
+  }
+
+  /**
+   * Refuses a host the org was not granted (403: only an operator grants hosts), and a default-org path
+   * under an organisation's prefix (409: that prefix is where the organisation's endpoints are served).
+   */
+  private async mayClaim(scope: RequestScope, spec: EndpointSpec): Promise<void> {
+    if (spec.hosts.length > 0) {
+      const grants = (await this.organization(scope.org))?.spec.hosts ?? [];
+      const stranger = spec.hosts.find((host) => !grants.some((grant) => hostCovers(grant, host)));
+      if (stranger !== undefined)
+        throw new DomainError(
+          'FORBIDDEN',
+          `host ${stranger} is not granted to organization ${scope.org}: an installation administrator grants hosts ` +
+            `(dispatch iam update organization ${scope.org} --host ${stranger})`,
+        );
+    }
+    if (scope.org !== DEFAULT_ORG) return;
+    for (const uri of spec.uris) {
+      const slash = uri.indexOf('/', 1);
+      const first = slash > 1 ? uri.slice(1, slash) : undefined;
+      if (first !== undefined && NAME_PATTERN.test(first) && (await this.organization(first)))
+        throw new DomainError(
+          'ALREADY_EXISTS',
+          `path ${uri}: /${first}/ belongs to organization ${first}, whose endpoints are served there`,
+        );
+    }
+  }
+
+  private organization(name: string): Promise<Entity<OrganizationSpec> | undefined> {
+    return this.store
+      .get<OrganizationSpec>({ org: name, project: IAM_PROJECT, kind: ORGANIZATION_KIND, name })
+      .catch((err: unknown) => {
+        if (err instanceof DomainError && err.code === 'NOT_FOUND') return undefined;
+        throw err;
+      });
   }
 
   /** Refuses a route another endpoint already answers: in the same org, or on the same host. */

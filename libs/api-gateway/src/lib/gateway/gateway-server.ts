@@ -12,16 +12,19 @@ import {
   DomainError,
   ENDPOINT_KIND,
   FUNCTION_INVOKER,
+  ORGANIZATION_KIND,
   type EndpointSpec,
   type Entity,
   type FunctionInvoker,
+  type OrganizationSpec,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { EntityCache } from '@dispatch/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config.js';
 import { errorReply, errorReplyOf, jsonReply, runReply, send, type Reply } from './reply.js';
-import { fieldsOf, inputOf, readBody } from './request-input.js';
+import { inputOf, readBody } from './request-input.js';
 import { RouteTable } from './route-table.js';
+import { httpContextOf } from './http-context.js';
 import { loadTls } from './tls.js';
 
 type Protocol = 'http' | 'https';
@@ -36,6 +39,8 @@ export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutd
   private readonly logger = new Logger('gateway');
   private readonly routes = new RouteTable();
   private readonly endpoints: EntityCache<EndpointSpec>;
+  /** Organisations, for the hosts each was granted: a host route counts only while its grant stands. */
+  private readonly organizations: EntityCache<OrganizationSpec>;
   private readonly servers: Server[] = [];
   private loaded = false;
   /** Where the gateway listens, once it does. */
@@ -46,17 +51,35 @@ export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(ENTITY_STORE) store: EntityStore,
     @Inject(FUNCTION_INVOKER) private readonly invoker: FunctionInvoker,
   ) {
+    const rebuild = () => this.routes.rebuild(this.endpoints.values(), this.grants());
     this.endpoints = new EntityCache<EndpointSpec>({
       name: 'endpoint',
       store,
       kind: ENDPOINT_KIND,
-      onChange: () => this.routes.rebuild(this.endpoints.values()),
+      onChange: rebuild,
     });
-    void this.endpoints.loaded.then(() => (this.loaded = true));
+    this.organizations = new EntityCache<OrganizationSpec>({
+      name: 'organization',
+      store,
+      kind: ORGANIZATION_KIND,
+      onChange: rebuild,
+    });
+    void Promise.all([this.endpoints.loaded, this.organizations.loaded]).then(() => {
+      rebuild();
+      this.loaded = true;
+    });
+  }
+
+  private grants(): Map<string, string[]> {
+    const grants = new Map<string, string[]>();
+    for (const org of this.organizations.values())
+      if (org.org === org.name && org.spec.hosts?.length) grants.set(org.name, org.spec.hosts);
+    return grants;
   }
 
   async onApplicationBootstrap(): Promise<void> {
     this.endpoints.start();
+    this.organizations.start();
     const { host, port, tlsPort } = this.config;
     if (port !== undefined) {
       await this.listen(
@@ -78,7 +101,7 @@ export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.endpoints.stop();
+    await Promise.all([this.endpoints.stop(), this.organizations.stop()]);
     await Promise.all(
       this.servers.map(
         (server) =>
@@ -148,13 +171,7 @@ export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutd
         functionName: endpoint.spec.function,
         input,
         blocking: req.headers['x-dispatch-blocking'] !== 'false',
-        httpContext: {
-          method,
-          path: url.path,
-          query: fieldsOf(url.query),
-          headers: req.headers,
-          protocol,
-        },
+        httpContext: httpContextOf(req, url, protocol, endpoint.spec.forwardCredentials === true),
       },
     );
     const reply = run.blocking ? runReply(run) : jsonReply(202, run);

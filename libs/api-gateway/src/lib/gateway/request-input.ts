@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Busboy, type BusboyHeaders, type BusboyInstance } from '@fastify/busboy';
 import { DomainError } from '@dispatch/contracts';
+import { parseJson } from '@dispatch/platform';
 
 /** The largest request body the gateway takes, as the API's own limit. */
 export const MAX_BODY_BYTES = 6 * 1024 * 1024;
@@ -70,14 +71,7 @@ export async function inputOf(req: IncomingMessage, body: Buffer, query: URLSear
   }
   const type = header.split(';')[0]?.trim().toLowerCase() ?? '';
   if (type === 'application/json' || type.endsWith('+json')) {
-    try {
-      return JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new DomainError(
-        'INVALID_ARGUMENT',
-        `the request body is not valid JSON: ${(err as Error).message}`,
-      );
-    }
+    return parseJson(body.toString('utf8'));
   }
   if (type === 'application/x-www-form-urlencoded')
     return fieldsOf(new URLSearchParams(body.toString('utf8')));

@@ -33,7 +33,8 @@ export interface FunctionSpec {
   };
 }
 
-export type DispatchFunction = ApiModel<Omit<FunctionSpec, 'source'>>;
+/** What the API shows of a function: neither the source archive (large) nor where it lives on the host. */
+export type DispatchFunction = ApiModel<Omit<FunctionSpec, 'source' | 'backingObject'>>;
 
 export type ErrorType = 'InputError' | 'FunctionError' | 'SystemError';
 
@@ -46,6 +47,8 @@ export interface InvocationError {
 export interface RunLogs {
   stdout: string[];
   stderr: string[];
+  /** Set when the run printed more than a run keeps (DISPATCH_RUN_LOG_LIMIT): the rest was dropped. */
+  truncated?: boolean;
 }
 
 /** One execution, as the upstream Run model (plus `durationMs`). */

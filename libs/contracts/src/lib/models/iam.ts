@@ -5,8 +5,12 @@ export const ORGANIZATION_KIND = 'organization';
 export const POLICY_KIND = 'policy';
 export const SERVICE_ACCOUNT_KIND = 'serviceaccount';
 
-/** What a rule may allow; `*` is every one of them. */
-export const IAM_ACTIONS = ['get', 'create', 'update', 'delete', 'exec', '*'] as const;
+/**
+ * What a rule may allow; `*` is every one of them. `use` is handing a secret to a function (at exec, or
+ * naming it in a function, subscription or driver) without reading it; `get` on a secret allows `use`
+ * too, since whoever may read a value may pass it on.
+ */
+export const IAM_ACTIONS = ['get', 'create', 'update', 'delete', 'exec', 'use', '*'] as const;
 export type IamAction = (typeof IAM_ACTIONS)[number];
 
 /**
@@ -38,8 +42,24 @@ export interface ServiceAccountSpec {
 
 export type ServiceAccount = ApiModel<ServiceAccountSpec>;
 
-export type OrganizationSpec = Record<string, never>;
+/**
+ * An organisation. `hosts` are the domain names its endpoints may claim (`api.acme.example`, or
+ * `*.acme.example` for any name under it), granted by an installation administrator: an endpoint's
+ * Host routes are matched first, so who may claim which host is the operator's decision, never a tenant's.
+ */
+export interface OrganizationSpec {
+  hosts?: string[];
+}
 export type Organization = ApiModel<OrganizationSpec>;
+
+/** A host an organisation may be granted: a domain name, or `*.` and a domain for every name under it. */
+export const HOST_GRANT_PATTERN = /^(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
+
+/** Whether a grant (`api.acme.example`, or `*.acme.example`) covers a host or another grant. */
+export function hostCovers(grant: string, host: string): boolean {
+  if (grant === host) return true;
+  return grant.startsWith('*.') && host.endsWith(grant.slice(1));
+}
 
 /**
  * Where identity entities live in the store: they belong to an org, not to a project. A user's project
@@ -69,7 +89,8 @@ export interface BootstrapSpec {
 
 /** The identity a credential proves, as `/v1/iam/auth` and the CLI's `whoami` report it. */
 export interface Caller {
-  kind: 'service-account' | 'user' | 'bootstrap';
+  /** `service`: one of Dispatch's own services (a `dispatch-system` account), acting for a call already authorised. */
+  kind: 'service-account' | 'user' | 'bootstrap' | 'service';
   /** The caller's identity and groups (`group:<name>`), as policy rules name them. */
   subjects: string[];
 }

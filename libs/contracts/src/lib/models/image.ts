@@ -31,4 +31,5 @@ export interface ImageSpec {
 }
 
 export type BaseImage = ApiModel<BaseImageSpec>;
-export type Image = ApiModel<ImageSpec>;
+/** What the API shows of an image: not where its build lives on the host. */
+export type Image = ApiModel<Omit<ImageSpec, 'backingObject'>>;

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import type { EventDriver, EventDriverType } from '@dispatch/contracts';
+import type { Caller, EventDriver, EventDriverType } from '@dispatch/contracts';
+import { CallerOf } from '@dispatch/auth';
 import { parseTagFilter, Scope, type RequestScope, Resource } from '@dispatch/platform';
 import { DriverTypeService } from './driver-type.service.js';
 import { DriverService } from './driver.service.js';
@@ -12,8 +13,12 @@ export class DriverController {
 
   @Post()
   @HttpCode(201)
-  create(@Scope() scope: RequestScope, @Body() body: unknown): Promise<EventDriver> {
-    return this.drivers.create(scope, body);
+  create(
+    @Scope() scope: RequestScope,
+    @Body() body: unknown,
+    @CallerOf() caller?: Caller,
+  ): Promise<EventDriver> {
+    return this.drivers.create(scope, body, caller);
   }
 
   @Get()
@@ -31,8 +36,9 @@ export class DriverController {
     @Scope() scope: RequestScope,
     @Param('name') name: string,
     @Body() body: unknown,
+    @CallerOf() caller?: Caller,
   ): Promise<EventDriver> {
-    return this.drivers.update(scope, name, body);
+    return this.drivers.update(scope, name, body, caller);
   }
 
   @Delete(':name')

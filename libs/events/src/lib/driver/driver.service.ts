@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   DomainError,
+  type Caller,
   DRIVER_NAME_PATTERN,
   EVENT_DRIVER_KIND,
   NAME_PATTERN,
@@ -10,6 +11,7 @@ import {
   type EventDriverSpec,
   type Tag,
 } from '@dispatch/contracts';
+import { AccessControl } from '@dispatch/auth';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { parseBody, type RequestScope } from '@dispatch/platform';
 import { z } from 'zod';
@@ -30,6 +32,17 @@ const driverBody = z.object({
   tags: z.array(z.object({ key: z.string().min(1), value: z.string() })).optional(),
 });
 
+/**
+ * What the API shows of a driver: a webhook's `secret` setting (kept by drivers made before secrets
+ * were required for it) is never shown, since every reader of the driver would learn to sign for it.
+ */
+function driverModel(entity: Entity<EventDriverSpec>): EventDriver {
+  const config = entity.spec.config.map((c) =>
+    entity.spec.type === 'webhook' && c.key === 'secret' ? { ...c, value: '[redacted]' } : c,
+  );
+  return toApiModel({ ...entity, spec: { ...entity.spec, config } });
+}
+
 /** Where a webhook driver takes POSTs, under the API: the org and project are in the path. */
 export function webhookPath(org: string, project: string, name: string): string {
   return `/v1/event/hooks/${org}/${project}/${name}`;
@@ -37,17 +50,21 @@ export function webhookPath(org: string, project: string, name: string): string 
 
 /**
  * Event drivers: stored CREATING; the DriverManager runs them and makes them READY, or ERROR with why.
+ * A driver is given its secrets' values, so whoever writes one that has secrets must be allowed to use
+ * them.
  */
 @Injectable()
 export class DriverService {
   constructor(
     @Inject(ENTITY_STORE) private readonly store: EntityStore,
     private readonly types: DriverTypeService,
+    @Optional() private readonly access?: AccessControl,
   ) {}
 
-  async create(scope: RequestScope, body: unknown): Promise<EventDriver> {
+  async create(scope: RequestScope, body: unknown, caller?: Caller): Promise<EventDriver> {
     const input = await this.parse(scope, body);
-    return toApiModel(
+    this.access?.authorizeSecrets(caller, scope.org, input.spec.secrets);
+    return driverModel(
       await this.store.create<EventDriverSpec>({
         ...scope,
         kind: EVENT_DRIVER_KIND,
@@ -60,20 +77,21 @@ export class DriverService {
   }
 
   async get(scope: RequestScope, name: string): Promise<EventDriver> {
-    return toApiModel(await this.read(scope, name));
+    return driverModel(await this.read(scope, name));
   }
 
   async list(scope: RequestScope, tags: Tag[]): Promise<EventDriver[]> {
     const all = await this.store.list<EventDriverSpec>({ ...scope, kind: EVENT_DRIVER_KIND, tags });
-    return all.map((d) => toApiModel(d));
+    return all.map(driverModel);
   }
 
-  async update(scope: RequestScope, name: string, body: unknown): Promise<EventDriver> {
+  async update(scope: RequestScope, name: string, body: unknown, caller?: Caller): Promise<EventDriver> {
     const input = await this.parse(scope, { name, ...(body as object) });
     if (input.name !== name)
       throw new DomainError('INVALID_ARGUMENT', `the body names driver ${input.name}, the path ${name}`);
     const current = await this.read(scope, name);
-    return toApiModel(
+    this.access?.authorizeSecrets(caller, scope.org, [...input.spec.secrets, ...current.spec.secrets]);
+    return driverModel(
       await this.store.update<EventDriverSpec>({
         ...current,
         tags: input.tags ?? current.tags,
@@ -86,7 +104,7 @@ export class DriverService {
   async delete(scope: RequestScope, name: string): Promise<EventDriver> {
     const current = await this.read(scope, name);
     await this.store.delete(current, { revision: current.revision });
-    return toApiModel(current);
+    return driverModel(current);
   }
 
   read(scope: RequestScope, name: string): Promise<Entity<EventDriverSpec>> {
@@ -98,6 +116,12 @@ export class DriverService {
     body: unknown,
   ): Promise<{ name: string; tags?: Tag[]; spec: EventDriverSpec }> {
     const input = parseBody(driverBody, body, 'event driver');
+    if (input.type === 'webhook' && input.config?.some((c) => c.key === 'secret'))
+      throw new DomainError(
+        'INVALID_ARGUMENT',
+        'a webhook secret belongs in a secret, not in a setting every reader of the driver sees: ' +
+          'dispatch create secret NAME FILE (a JSON file holding {"secret": "..."}), then --secret NAME',
+      );
     const type = await this.types.resolve(scope, input.type);
     return {
       name: input.name,

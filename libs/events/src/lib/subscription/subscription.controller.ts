@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import type { Subscription } from '@dispatch/contracts';
+import type { Caller, Subscription } from '@dispatch/contracts';
+import { CallerOf } from '@dispatch/auth';
 import { parseTagFilter, Scope, type RequestScope, Resource } from '@dispatch/platform';
 import { SubscriptionService } from './subscription.service.js';
 
@@ -11,8 +12,12 @@ export class SubscriptionController {
 
   @Post()
   @HttpCode(201)
-  create(@Scope() scope: RequestScope, @Body() body: unknown): Promise<Subscription> {
-    return this.subscriptions.create(scope, body);
+  create(
+    @Scope() scope: RequestScope,
+    @Body() body: unknown,
+    @CallerOf() caller?: Caller,
+  ): Promise<Subscription> {
+    return this.subscriptions.create(scope, body, caller);
   }
 
   @Get()
@@ -34,8 +39,9 @@ export class SubscriptionController {
     @Scope() scope: RequestScope,
     @Param('name') name: string,
     @Body() body: unknown,
+    @CallerOf() caller?: Caller,
   ): Promise<Subscription> {
-    return this.subscriptions.update(scope, name, body);
+    return this.subscriptions.update(scope, name, body, caller);
   }
 
   @Delete(':name')

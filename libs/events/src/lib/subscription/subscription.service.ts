@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   DomainError,
+  type Caller,
   EVENT_TYPE_PATTERN,
   NAME_PATTERN,
   SUBSCRIPTION_KIND,
@@ -10,6 +11,7 @@ import {
   type SubscriptionSpec,
   type Tag,
 } from '@dispatch/contracts';
+import { AccessControl } from '@dispatch/auth';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { parseBody, type RequestScope } from '@dispatch/platform';
 import { z } from 'zod';
@@ -32,14 +34,19 @@ const subscriptionBody = z.object({
 
 /**
  * Subscriptions: events of one type, delivered to one function. Stored CREATING; the
- * SubscriptionManager makes them READY once their consumer is live.
+ * SubscriptionManager makes them READY once their consumer is live. Its secrets go to every run it
+ * starts, so whoever writes a subscription that has secrets must be allowed to use them.
  */
 @Injectable()
 export class SubscriptionService {
-  constructor(@Inject(ENTITY_STORE) private readonly store: EntityStore) {}
+  constructor(
+    @Inject(ENTITY_STORE) private readonly store: EntityStore,
+    @Optional() private readonly access?: AccessControl,
+  ) {}
 
-  async create(scope: RequestScope, body: unknown): Promise<Subscription> {
+  async create(scope: RequestScope, body: unknown, caller?: Caller): Promise<Subscription> {
     const input = this.parse(body);
+    this.access?.authorizeSecrets(caller, scope.org, input.spec.secrets);
     const entity = await this.store.create<SubscriptionSpec>({
       ...scope,
       kind: SUBSCRIPTION_KIND,
@@ -60,7 +67,7 @@ export class SubscriptionService {
     return all.filter((s) => fn === undefined || s.spec.function === fn).map((s) => toApiModel(s));
   }
 
-  async update(scope: RequestScope, name: string, body: unknown): Promise<Subscription> {
+  async update(scope: RequestScope, name: string, body: unknown, caller?: Caller): Promise<Subscription> {
     const input = this.parse({ name, ...(body as object) });
     if (input.name !== name)
       throw new DomainError(
@@ -68,6 +75,8 @@ export class SubscriptionService {
         `the body names subscription ${input.name}, the path ${name}`,
       );
     const current = await this.read(scope, name);
+    // Pointing a subscription's secrets at another function hands them over as surely as naming them.
+    this.access?.authorizeSecrets(caller, scope.org, [...input.spec.secrets, ...current.spec.secrets]);
     const changed = JSON.stringify(current.spec) !== JSON.stringify(input.spec);
     const updated = await this.store.update<SubscriptionSpec>({
       ...current,

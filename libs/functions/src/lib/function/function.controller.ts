@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import type { DispatchFunction } from '@dispatch/contracts';
+import type { Caller, DispatchFunction } from '@dispatch/contracts';
+import { CallerOf } from '@dispatch/auth';
 import { parseTagFilter, Scope, type RequestScope } from '@dispatch/platform';
 import { FunctionService } from './function.service.js';
 
@@ -10,8 +11,12 @@ export class FunctionController {
 
   @Post()
   @HttpCode(201)
-  create(@Scope() scope: RequestScope, @Body() body: unknown): Promise<DispatchFunction> {
-    return this.functions.create(scope, body);
+  create(
+    @Scope() scope: RequestScope,
+    @Body() body: unknown,
+    @CallerOf() caller?: Caller,
+  ): Promise<DispatchFunction> {
+    return this.functions.create(scope, body, caller);
   }
 
   @Get()
@@ -29,8 +34,9 @@ export class FunctionController {
     @Scope() scope: RequestScope,
     @Param('name') name: string,
     @Body() body: unknown,
+    @CallerOf() caller?: Caller,
   ): Promise<DispatchFunction> {
-    return this.functions.update(scope, name, body);
+    return this.functions.update(scope, name, body, caller);
   }
 
   @Delete(':name')

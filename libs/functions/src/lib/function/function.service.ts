@@ -1,15 +1,17 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   DomainError,
   FUNCTION_KIND,
   IMAGE_KIND,
   NAME_PATTERN,
   toApiModel,
+  type Caller,
   type DispatchFunction,
   type Entity,
   type FunctionSpec,
   type Tag,
 } from '@dispatch/contracts';
+import { AccessControl } from '@dispatch/auth';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { parseBody, type RequestScope } from '@dispatch/platform';
 import { z } from 'zod';
@@ -43,22 +45,31 @@ const functionBody = z.object({
   tags: z.array(z.object({ key: z.string().min(1), value: z.string() })).optional(),
 });
 
-/** What the API shows of a function: everything but the source archive, which can be large. */
+/**
+ * What the API shows of a function: everything but the source archive (large) and where it was
+ * prepared on the host (a path is a map for whoever attacks next).
+ */
 export function functionModel(entity: Entity<FunctionSpec>): DispatchFunction {
-  const { source: _source, ...spec } = entity.spec;
+  const { source: _source, backingObject: _where, ...spec } = entity.spec;
   return toApiModel({ ...entity, spec });
 }
 
-/** Functions: code on an image, prepared by the reconciler; create, read, update, delete. */
+/**
+ * Functions: code on an image, prepared by the reconciler; create, read, update, delete. A function's
+ * secrets reach whoever runs it, so whoever writes a function that has secrets (its code, or the list)
+ * must be allowed to use them.
+ */
 @Injectable()
 export class FunctionService {
   constructor(
     @Inject(ENTITY_STORE) private readonly store: EntityStore,
     private readonly schemas: SchemaValidator,
+    @Optional() private readonly access?: AccessControl,
   ) {}
 
-  async create(scope: RequestScope, body: unknown): Promise<DispatchFunction> {
+  async create(scope: RequestScope, body: unknown, caller?: Caller): Promise<DispatchFunction> {
     const input = this.parse(body);
+    this.access?.authorizeSecrets(caller, scope.org, input.secrets ?? []);
     await this.requireImage(scope, input.image);
     const entity = await this.store.create<FunctionSpec>({
       ...scope,
@@ -78,10 +89,15 @@ export class FunctionService {
     return (await this.store.list<FunctionSpec>({ ...scope, kind: FUNCTION_KIND, tags })).map(functionModel);
   }
 
-  async update(scope: RequestScope, name: string, body: unknown): Promise<DispatchFunction> {
+  async update(scope: RequestScope, name: string, body: unknown, caller?: Caller): Promise<DispatchFunction> {
     const input = this.parse({ name, ...(body as object) });
     await this.requireImage(scope, input.image);
     const current = await this.store.get<FunctionSpec>({ ...scope, kind: FUNCTION_KIND, name });
+    // New code under old secrets reads them as surely as naming them does.
+    this.access?.authorizeSecrets(caller, scope.org, [
+      ...(input.secrets ?? []),
+      ...(current.spec.secrets ?? []),
+    ]);
     const updated = await this.store.update<FunctionSpec>({
       ...current,
       tags: input.tags ?? current.tags,

@@ -7,40 +7,61 @@ import { extract } from 'tar';
 
 /** Unpacked code may not grow past this: a gzip bomb is refused, not written. */
 const MAX_UNPACKED_BYTES = 100 * 1024 * 1024;
+/** Nor hold more files than this: a small archive of empty files is as costly as a large one. */
+const MAX_ENTRIES = 10_000;
 
-/** Unpacks a function's source (a base64 gzipped tar) into `dir`, refusing paths that leave it. */
+/**
+ * Unpacks a function's source (a base64 gzipped tar) into `dir`, refusing paths that leave it. An
+ * archive past the limits (by the sizes its headers declare, before anything is written) is abandoned
+ * with INVALID_ARGUMENT, which ends the function in ERROR: tar is told to abort, since an error thrown
+ * inside its callbacks would escape the pipeline and end the whole process.
+ */
 export async function unpackSource(source: string, dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const archive = Buffer.from(source, 'base64');
   let total = 0;
+  let entries = 0;
+  let refusal: DomainError | undefined;
+  const refuse = (message: string) => {
+    refusal ??= new DomainError('INVALID_ARGUMENT', message);
+    unpack.abort(refusal);
+    return false;
+  };
+  const unpack = extract({
+    cwd: dir,
+    strict: true,
+    // Files belong to Dispatch, whoever owned them in the archive.
+    preserveOwner: false,
+    // tar already refuses absolute paths and `..`; links could still point outside the code.
+    filter: (_path, entry) => {
+      if (refusal) return false;
+      const kind = 'type' in entry ? entry.type : undefined;
+      total += 'size' in entry ? (entry.size ?? 0) : 0;
+      entries += 1;
+      if (total > MAX_UNPACKED_BYTES) return refuse('the source unpacks to over 100 MB');
+      if (entries > MAX_ENTRIES) return refuse(`the source holds more than ${MAX_ENTRIES} files`);
+      // Readable by the function's own user in its sandbox; only its sandbox can reach the directory.
+      if ('mode' in entry && entry.mode !== undefined)
+        entry.mode = (entry.mode | (kind === 'Directory' ? 0o755 : 0o644)) & 0o755;
+      return kind !== 'SymbolicLink' && kind !== 'Link';
+    },
+  });
   try {
-    await pipeline(
-      Readable.from([archive]),
-      extract({
-        cwd: dir,
-        strict: true,
-        // Files belong to Dispatch, whoever owned them in the archive.
-        preserveOwner: false,
-        // tar already refuses absolute paths and `..`; links could still point outside the code.
-        filter: (_path, entry) => {
-          const kind = 'type' in entry ? entry.type : undefined;
-          total += 'size' in entry ? (entry.size ?? 0) : 0;
-          if (total > MAX_UNPACKED_BYTES)
-            throw new DomainError('INVALID_ARGUMENT', 'the source unpacks to over 100 MB');
-          // Readable by the function's own user in its sandbox; only its sandbox can reach the directory.
-          if ('mode' in entry && entry.mode !== undefined)
-            entry.mode = (entry.mode | (kind === 'Directory' ? 0o755 : 0o644)) & 0o755;
-          return kind !== 'SymbolicLink' && kind !== 'Link';
-        },
-      }),
-    );
+    await pipeline(Readable.from([archive]), unpack);
+    if (refusal) throw refusal;
   } catch (err) {
+    if (refusal) throw refusal;
     if (err instanceof DomainError) throw err;
     throw new DomainError(
       'INVALID_ARGUMENT',
       `the source is not a gzipped tar archive: ${(err as Error).message}`,
     );
+  } finally {
+    // A refused archive leaves nothing half-written behind (tar may still be finishing writes it began
+    // before the abort: retried, and at worst left for the next unpack, which starts by removing it).
+    if (refusal)
+      await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }).catch(() => undefined);
   }
 }
 

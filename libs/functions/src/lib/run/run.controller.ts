@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
-import { DomainError, NAME_PATTERN, type Run } from '@dispatch/contracts';
+import { DomainError, NAME_PATTERN, type Caller, type Run } from '@dispatch/contracts';
+import { CallerOf } from '@dispatch/auth';
 import { parseBody, Scope, type RequestScope, Action, Resource } from '@dispatch/platform';
 import { z } from 'zod';
 import { RunService } from './run.service.js';
@@ -37,12 +38,13 @@ export class RunController {
     @Body() body: unknown,
     @Query('functionName') functionNameQuery: string | undefined,
     @Res() reply: StatusReply,
+    @CallerOf() caller?: Caller,
   ): Promise<void> {
     const input = parseBody(runBody, body, 'run');
     const functionName = input.functionName ?? functionNameQuery;
     if (!functionName)
       throw new DomainError('INVALID_ARGUMENT', 'functionName is required (in the body or the query)');
-    const run = await this.runs.run(scope, { ...input, functionName });
+    const run = await this.runs.run(scope, { ...input, functionName, caller });
     reply.status(run.blocking ? 200 : 202).send(run);
   }
 

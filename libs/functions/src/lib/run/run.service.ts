@@ -2,17 +2,26 @@ import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown } 
 import {
   DomainError,
   FUNCTION_KIND,
+  type Caller,
   type Entity,
   type FunctionInvoker,
   type FunctionSpec,
   type InvocationError,
+  recordedHttpContext,
   type Run,
   SECRETS_RESOLVER,
   type SecretsResolver,
 } from '@dispatch/contracts';
+import { AccessControl } from '@dispatch/auth';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import type { RequestScope } from '@dispatch/platform';
-import type { Language, FunctionRuntime, RunResponse } from '@dispatch/runtime';
+import {
+  boundedLogs,
+  DEFAULT_LOG_LIMIT_BYTES,
+  type Language,
+  type FunctionRuntime,
+  type RunResponse,
+} from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
 import { FUNCTION_RUNTIME } from '../runtime.provider.js';
 import { NoSecretsResolver } from '../secrets/secrets-resolver.js';
@@ -31,6 +40,11 @@ export interface RunRequest {
   tags?: { key: string; value: string }[];
   /** See InvocationRequest.name. */
   name?: string;
+  /**
+   * Who asked, when a caller of the API did: the secrets it names are its to use. Dispatch's own
+   * calls (an endpoint's, an event's) have none; their secrets were decided when they were written.
+   */
+  caller?: Caller;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -58,10 +72,13 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
     private readonly schemas: SchemaValidator,
     @Inject(RUN_JOURNAL) private readonly runs: RunJournal,
     private readonly catalog: FunctionCatalog,
+    @Optional() private readonly access?: AccessControl,
   ) {}
 
   /** Blocking: resolves with the finished Run. Otherwise: resolves with the accepted Run at once. */
   async run(scope: RequestScope, request: RunRequest): Promise<Run> {
+    // Refused before anything runs or is recorded: naming a secret is using it.
+    if (request.secrets?.length) this.access?.authorizeSecrets(request.caller, scope.org, request.secrets);
     // The catalog answers the hot path without a turn of the event loop; the store the rest.
     const fn =
       this.catalogued(scope, request.functionName) ?? (await this.readyFunction(scope, request.functionName));
@@ -98,7 +115,8 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
       error: null,
       logs: { stdout: [], stderr: [] },
       event: request.event,
-      httpContext: request.httpContext,
+      // The record (and the answer) never holds a caller's credentials; the function may (see execute).
+      httpContext: recordedHttpContext(request.httpContext),
       // The names, never the values: the function's own secrets, then those named for this run.
       secrets: [...new Set([...(fn.spec.secrets ?? []), ...(request.secrets ?? [])])],
       status: 'INITIALIZED',
@@ -109,7 +127,7 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
       durationMs: 0,
     };
     if (run.blocking) {
-      const answer = this.execute(scope, fn, run);
+      const answer = this.execute(scope, fn, run, request.httpContext);
       // The caller has its result: the record is written behind it, as OpenWhisk stores activations,
       // so a run does not wait for the store's disk sync. A call refused before it ran has no record.
       const recorded = answer.then(
@@ -125,7 +143,7 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
     const accepted = this.runs.save(scope, run);
     const recorded = accepted.then(
       () =>
-        this.execute(scope, fn, run)
+        this.execute(scope, fn, run, request.httpContext)
           .then((finished) => this.runs.save(scope, finished))
           .catch((err: unknown) =>
             this.logger.error(`run ${run.name} of ${fn.name}: ${(err as Error).message}`),
@@ -170,15 +188,23 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
     throw new DomainError('INVALID_ARGUMENT', `function ${name} is ${fn.status}${why}`);
   }
 
-  private async execute(scope: RequestScope, fn: Entity<FunctionSpec>, run: Run): Promise<Run> {
+  /** Runs it; `httpContext` is the request as the function sees it, which its record does not keep. */
+  private async execute(
+    scope: RequestScope,
+    fn: Entity<FunctionSpec>,
+    run: Run,
+    httpContext: Record<string, unknown> | undefined,
+  ): Promise<Run> {
     const started = performance.now();
+    const logLimitBytes = this.config.logLimitBytes ?? DEFAULT_LOG_LIMIT_BYTES;
     const finish = (response: Partial<RunResponse> & { error?: InvocationError | null }): Run => {
       const error = response.error ?? response.context?.error ?? null;
       return {
         ...run,
         output: error ? null : (response.payload ?? null),
         error,
-        logs: response.context?.logs ?? run.logs,
+        // The runner cuts at the limit; the record holds it there whatever a runner says.
+        logs: response.context?.logs ? boundedLogs(response.context.logs, logLimitBytes) : run.logs,
         status: error ? 'ERROR' : 'READY',
         reason: error ? [`${error.type}: ${error.message}`] : [],
         finishedTime: nowSeconds(),
@@ -199,7 +225,7 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
     const backing = fn.spec.backingObject as NonNullable<FunctionSpec['backingObject']>;
     const context: Record<string, unknown> = { secrets };
     if (run.event) context['event'] = run.event;
-    if (run.httpContext) context['httpContext'] = run.httpContext;
+    if (httpContext) context['httpContext'] = httpContext;
     const response = await this.runtime.invoke(
       {
         key: backing.key,
@@ -210,7 +236,7 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
         dependenciesDir: backing.dependenciesDir,
         timeoutMs: fn.spec.timeout ?? DEFAULT_TIMEOUT_MS,
       },
-      { context, payload: run.input },
+      { context, payload: run.input, logLimitBytes },
     );
     if (!response.context.error && fn.spec.schema?.out) {
       const outputProblem = this.schemas.problem(fn.spec.schema.out, response.payload);

@@ -6,6 +6,7 @@ import {
   NAME_PATTERN,
   toApiModel,
   type BaseImageSpec,
+  type Entity,
   type Image,
   type ImageSpec,
   type Tag,
@@ -28,6 +29,12 @@ const imageBody = z.object({
   tags: z.array(z.object({ key: z.string().min(1), value: z.string() })).optional(),
 });
 
+/** What the API shows of an image: not where its build lives on the host. */
+function imageModel(entity: Entity<ImageSpec>): Image {
+  const { backingObject: _where, ...spec } = entity.spec;
+  return toApiModel({ ...entity, spec });
+}
+
 /** Images: a base image plus runtime dependencies and system packages, built once by the reconciler. */
 @Injectable()
 export class ImageService {
@@ -47,16 +54,16 @@ export class ImageService {
         systemDependencies: input.systemDependencies ?? {},
       },
     });
-    return toApiModel(entity);
+    return imageModel(entity);
   }
 
   async get(scope: RequestScope, name: string): Promise<Image> {
-    return toApiModel(await this.store.get<ImageSpec>({ ...scope, kind: IMAGE_KIND, name }));
+    return imageModel(await this.store.get<ImageSpec>({ ...scope, kind: IMAGE_KIND, name }));
   }
 
   async list(scope: RequestScope, tagFilter: Tag[]): Promise<Image[]> {
-    return (await this.store.list<ImageSpec>({ ...scope, kind: IMAGE_KIND, tags: tagFilter })).map((e) =>
-      toApiModel(e),
+    return (await this.store.list<ImageSpec>({ ...scope, kind: IMAGE_KIND, tags: tagFilter })).map(
+      imageModel,
     );
   }
 
@@ -64,7 +71,7 @@ export class ImageService {
     const input = parseBody(imageBody, { name, ...(body as object) }, 'image');
     await this.requireBaseImage(scope, input.baseImage);
     const current = await this.store.get<ImageSpec>({ ...scope, kind: IMAGE_KIND, name });
-    return toApiModel(
+    return imageModel(
       await this.store.update<ImageSpec>({
         ...current,
         tags: input.tags ?? current.tags,
@@ -82,7 +89,7 @@ export class ImageService {
 
   async delete(scope: RequestScope, name: string): Promise<Image> {
     const current = await this.store.get<ImageSpec>({ ...scope, kind: IMAGE_KIND, name });
-    return toApiModel(await this.store.update({ ...current, status: 'DELETING' }));
+    return imageModel(await this.store.update({ ...current, status: 'DELETING' }));
   }
 
   private async requireBaseImage(scope: RequestScope, name: string): Promise<void> {

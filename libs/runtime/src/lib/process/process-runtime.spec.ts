@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -358,6 +358,87 @@ public class Hello implements BiFunction<Map<String, Object>, Map<String, Object
     const missing = await runtime.prepare(spec('java', dir, 'Nope')).catch((e: DomainError) => e.message);
     expect(missing).toMatch(/handler class Nope not found/);
   }, 180_000);
+});
+
+describe('what a run may print and answer', () => {
+  const LOUD_JS = `module.exports = () => {
+  for (let i = 0; i < 8; i++) console.log('o'.repeat(100 * 1024));
+  console.error('e'.repeat(10));
+  return 'done';
+};`;
+  const LOUD_PY = `import sys
+def handle(c, p):
+    for _ in range(8):
+        print("o" * (100 * 1024))
+    sys.stderr.write("e" * 10 + "\\n")
+    return "done"
+`;
+  const LOUD_JAVA = `import java.util.Map;
+import java.util.function.BiFunction;
+
+public class Loud implements BiFunction<Map<String, Object>, Object, String> {
+  public String apply(Map<String, Object> context, Object payload) {
+    for (int i = 0; i < 8; i++) System.out.println("o".repeat(100 * 1024));
+    System.err.println("e".repeat(10));
+    return "done";
+  }
+}
+`;
+  const limit = 256 * 1024;
+  const marker = `[truncated: the run printed more than ${limit} bytes; the rest was dropped]`;
+
+  it.each([
+    ['nodejs', () => spec('nodejs', code({ 'f.js': LOUD_JS }), './f.js')],
+    ['python3', () => spec('python3', code({ 'f.py': LOUD_PY }), 'f.handle')],
+  ] as const)('keeps a %s run to its log limit, stdout and stderr together, and says so', async (_, make) => {
+    const res = await runtime.invoke(make(), { context: {}, payload: null, logLimitBytes: limit });
+    expect(res.payload).toBe('done');
+    expect(res.context.logs.truncated).toBe(true);
+    expect(res.context.logs.stdout.at(-1)).toBe(marker);
+    expect(res.context.logs.stdout.slice(0, -1).join('\n').length).toBeLessThanOrEqual(limit);
+    // The budget was spent on stdout: stderr's line is dropped, and marked too.
+    expect(res.context.logs.stderr).toEqual([marker]);
+  });
+
+  it('keeps a java run to its log limit', async () => {
+    const dir = code({ 'Loud.java': LOUD_JAVA });
+    expect(await compileFunction('java', dir)).toBeUndefined();
+    const res = await runtime.invoke(spec('java', dir, 'Loud', { timeoutMs: 20_000 }), {
+      context: {},
+      payload: null,
+      logLimitBytes: limit,
+    });
+    expect(res.payload).toBe('done');
+    expect(res.context.logs).toMatchObject({ truncated: true, stderr: [marker] });
+    expect(res.context.logs.stdout.at(-1)).toBe(marker);
+  }, 180_000);
+
+  it('fails a run whose answer is over 16 MB, and replaces its process', async () => {
+    const s = spec(
+      'nodejs',
+      code({ 'f.js': `module.exports = (c, p) => (p.big ? 'x'.repeat(20 * 1024 * 1024) : 'small');` }),
+      './f.js',
+    );
+    const res = await run(s, { big: true });
+    expect(res.context.error).toMatchObject({
+      type: 'SystemError',
+      message: "the function's answer is over 16 MB (its output and logs)",
+    });
+    expect((await run(s, { big: false })).payload).toBe('small');
+  });
+
+  it("keeps runners' sockets in the directory it is given, which only its user may enter", async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'dispatch-data-')), 'runners');
+    const own = new ProcessRuntime({ socketsDir: dir });
+    try {
+      const s = spec('nodejs', code({ 'f.js': 'module.exports = () => "here";' }), './f.js');
+      expect((await own.invoke(s, { context: {}, payload: null })).payload).toBe('here');
+      expect(readdirSync(dir).some((entry) => entry.startsWith('nodejs-'))).toBe(true);
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
+    } finally {
+      await own.close();
+    }
+  });
 });
 
 // Sandboxing needs root (namespaces, per-function users); elsewhere functions run as the caller.

@@ -14,6 +14,8 @@ export interface ProcessRuntimeOptions {
    * root on Linux); `false` runs every function as this process's user.
    */
   sandbox?: boolean;
+  /** Where runners' sockets go: the data directory's `runners/` (see RunnerOptions.socketsDir). */
+  socketsDir?: string;
 }
 
 const DEFAULTS = { ...FUNCTION_DEFAULTS, concurrency: 8 };
@@ -122,6 +124,7 @@ export class ProcessRuntime implements FunctionRuntime {
             memoryMb,
             onOutput: this.options.onOutput,
             sandbox: this.sandbox,
+            socketsDir: this.options.socketsDir,
             placed: { ...init, user },
           })
         : await this.started(spec.language, memoryMb);
@@ -152,6 +155,7 @@ export class ProcessRuntime implements FunctionRuntime {
       memoryMb,
       onOutput: this.options.onOutput,
       sandbox: this.sandbox,
+      socketsDir: this.options.socketsDir,
     });
   }
 

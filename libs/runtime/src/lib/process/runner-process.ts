@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,12 +18,37 @@ const RUNNERS = fileURLToPath(new URL('../../../runners/', import.meta.url));
 export function prepareJavaRunner(): Promise<string> {
   return javaRunnerDir(RUNNERS);
 }
-const SOCKETS = join(tmpdir(), 'dispatch-runners');
 const START_TIMEOUT_MS = 30_000;
+/** A unix socket's path holds at most 107 bytes; a runner's is `<dir>/<language>-XXXXXX/runner.sock`. */
+const MAX_SOCKETS_DIR_LENGTH = 80;
+
+let privateSockets: string | undefined;
+/**
+ * Where runners' sockets go when no directory is given (or the given one's path is too long for a
+ * socket): a directory of this process's own, made once, that only its user can enter. Never a
+ * well-known path another instance or user could share or plant things in.
+ */
+function privateSocketsDir(): string {
+  privateSockets ??= mkdtempSync(join(tmpdir(), 'dispatch-runners-'));
+  return privateSockets;
+}
+
+/** `dir` made (if need be) as a directory only this process's user may enter. */
+function socketsDirOf(dir: string | undefined): string {
+  if (dir === undefined || dir.length > MAX_SOCKETS_DIR_LENGTH) return privateSocketsDir();
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  return dir;
+}
 const READY_LINE = 'dispatch-runner-ready';
 
 export interface RunnerOptions {
   language: Language;
+  /**
+   * Where the runner's socket directory goes: the data directory's `runners/` (see FunctionsConfig),
+   * kept to this process's user. Without one, a private temporary directory of this process.
+   */
+  socketsDir?: string;
   /** Heap (nodejs) or address space (python3) cap for the process. */
   memoryMb: number;
   /** Called with what the process prints outside of a run (start-up noise, a crash's last words). */
@@ -144,8 +169,7 @@ export class RunnerProcess implements Runner {
   /** Starts a runner and resolves once it listens. */
   static async start(options: RunnerOptions): Promise<RunnerProcess> {
     // A directory per runner: in a sandbox it is the one host directory the process may write to.
-    mkdirSync(SOCKETS, { recursive: true, mode: 0o700 });
-    const socketDir = mkdtempSync(join(SOCKETS, `${options.language}-`));
+    const socketDir = mkdtempSync(join(socketsDirOf(options.socketsDir), `${options.language}-`));
     if (options.placed) chownSync(socketDir, options.placed.user.uid, options.placed.user.gid);
     const runner = new RunnerProcess(options, socketDir, await launchOf(options, socketDir));
     await runner.ready();

@@ -1,6 +1,9 @@
 import { DriverProblem, type DriverContext, type RunningDriver } from './running-driver.js';
 
-/** The shared secret a webhook's callers sign with: its `secret` setting, or `secret` in its secrets. */
+/**
+ * The shared secret a webhook's callers sign with: `secret` in its secrets (or, for a driver made
+ * before settings could not hold it, its `secret` setting).
+ */
 export function webhookSecret(
   settings: Map<string, string>,
   secrets: Record<string, string>,
@@ -15,7 +18,7 @@ export function webhookSecret(
 export function startWebhook(context: DriverContext): RunningDriver {
   if (!webhookSecret(context.settings, context.secrets))
     throw new DriverProblem(
-      'a webhook needs a shared secret for signatures: --secret NAME of a secret holding "secret", or --set secret=...',
+      'a webhook needs a shared secret for signatures: --secret NAME of a secret holding {"secret": "..."}',
     );
   return { stop: async () => undefined };
 }

@@ -38,6 +38,8 @@ export class LmdbRunJournal implements RunJournal {
   private readonly root: RootDatabase;
   private readonly segments: Database<Run[], Key>;
   private pending = new Map<string, Pending>();
+  /** Batches taken from `pending` whose transaction has not committed yet: still read from here. */
+  private readonly writing = new Set<Pending[]>();
   private pendingRuns = 0;
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
@@ -74,6 +76,7 @@ export class LmdbRunJournal implements RunJournal {
     this.pending = new Map();
     this.pendingRuns = 0;
     if (batch.length === 0) return this.flushing;
+    this.writing.add(batch);
     const write = this.flushing.then(() =>
       this.root.transaction(() => {
         for (const { scope, functionName, runs } of batch) {
@@ -90,16 +93,20 @@ export class LmdbRunJournal implements RunJournal {
       (err: unknown) =>
         this.logger.error(`writing ${batch.length} functions' runs: ${(err as Error).message}`),
     );
+    void this.flushing.finally(() => this.writing.delete(batch));
     return write.then(() => undefined);
   }
 
   async get(scope: RequestScope, functionName: string | undefined, name: string): Promise<Run> {
-    // What is gathered is newer than what is written; neither needs a write to be read.
-    for (const pending of this.pending.values()) {
-      if (pending.scope.org !== scope.org || pending.scope.project !== scope.project) continue;
-      if (functionName !== undefined && pending.functionName !== functionName) continue;
-      const found = pending.runs.findLast((r) => r.name === name);
-      if (found) return found;
+    // What is gathered is newer than what is being written, which is newer than what is written; none
+    // needs a write to be read (a run between its flush and its commit is in `writing`).
+    for (const batch of [[...this.pending.values()], ...[...this.writing].reverse()]) {
+      for (const pending of batch) {
+        if (pending.scope.org !== scope.org || pending.scope.project !== scope.project) continue;
+        if (functionName !== undefined && pending.functionName !== functionName) continue;
+        const found = pending.runs.findLast((r) => r.name === name);
+        if (found) return found;
+      }
     }
     const functions = functionName ? [functionName] : this.functionsOf(scope);
     for (const fn of functions) {

@@ -50,6 +50,53 @@ public final class Runner {
   private static BiFunction<Object, Object, Object> function;
   private static JavaType payloadType;
 
+  /** What a run keeps of its output unless the host says otherwise (DEFAULT_LOG_LIMIT_BYTES). */
+  private static final long DEFAULT_LOG_LIMIT = 1024 * 1024;
+
+  /** What is left of a run's log limit, shared by its stdout and stderr. */
+  private static final class Budget {
+    final long limit;
+    long left;
+
+    Budget(long limit) {
+      this.limit = limit;
+      this.left = limit;
+    }
+  }
+
+  /** A run's stdout or stderr: kept up to the run's budget, the rest dropped and the stream marked cut. */
+  private static final class Capture extends OutputStream {
+    private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
+    private final Budget budget;
+    boolean cut;
+
+    Capture(Budget budget) {
+      this.budget = budget;
+    }
+
+    @Override
+    public void write(int b) {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] bytes, int offset, int length) {
+      int keep = (int) Math.min(length, budget.left);
+      if (keep > 0) {
+        kept.write(bytes, offset, keep);
+        budget.left -= keep;
+      }
+      if (keep < length) cut = true;
+    }
+
+    List<String> lines() {
+      List<String> result = new ArrayList<>(Runner.lines(kept.toString(StandardCharsets.UTF_8)));
+      if (cut)
+        result.add("[truncated: the run printed more than " + budget.limit + " bytes; the rest was dropped]");
+      return result;
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     String socket = System.getenv("DISPATCH_RUNNER_SOCKET");
     ServerSocketChannel server;
@@ -262,8 +309,10 @@ public final class Runner {
   }
 
   private static String runOnce(Map<String, Object> request) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Object limit = request.get("logLimitBytes");
+    Budget budget = new Budget(limit instanceof Number n && n.longValue() > 0 ? n.longValue() : DEFAULT_LOG_LIMIT);
+    Capture out = new Capture(budget);
+    Capture err = new Capture(budget);
     System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
     System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
     Object result = null;
@@ -288,8 +337,9 @@ public final class Runner {
       System.setErr(REAL_ERR);
     }
     Map<String, Object> logs = new LinkedHashMap<>();
-    logs.put("stdout", lines(out.toString(StandardCharsets.UTF_8)));
-    logs.put("stderr", lines(err.toString(StandardCharsets.UTF_8)));
+    logs.put("stdout", out.lines());
+    logs.put("stderr", err.lines());
+    if (out.cut || err.cut) logs.put("truncated", true);
     Map<String, Object> context = new LinkedHashMap<>();
     context.put("logs", logs);
     context.put("error", error);

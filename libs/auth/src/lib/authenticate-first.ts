@@ -1,0 +1,80 @@
+import { Injectable, RequestMethod, type OnModuleInit } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { DiscoveryService, HttpAdapterHost } from '@nestjs/core';
+import { PUBLIC_ROUTE } from '@dispatch/platform';
+import { AccessControl } from './access-control.js';
+
+interface HookRequest {
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  routeOptions?: { url?: string };
+}
+
+interface Hooks {
+  addHook(
+    name: 'onRequest',
+    hook: (request: HookRequest, reply: unknown, done: (err?: Error) => void) => void,
+  ): void;
+}
+
+/**
+ * Proves a call's credential as soon as its headers arrive, before its body is read: Nest's guard runs
+ * only after Fastify has parsed the body, so without this anyone could make a process read and parse
+ * megabytes of JSON with no credential at all. Public routes (health, version, login, webhooks) pass;
+ * so does every call once its token is proven, leaving the decision to the guard, which finds the
+ * token remembered.
+ */
+@Injectable()
+export class AuthenticateFirst implements OnModuleInit {
+  constructor(
+    private readonly adapter: HttpAdapterHost,
+    private readonly discovery: DiscoveryService,
+    private readonly access: AccessControl,
+  ) {}
+
+  onModuleInit(): void {
+    const instance = this.adapter.httpAdapter?.getInstance() as Partial<Hooks> | undefined;
+    if (typeof instance?.addHook !== 'function') return;
+    const open = this.publicRoutes();
+    instance.addHook('onRequest', (request, _reply, done) => {
+      const method = request.method === 'HEAD' ? 'GET' : request.method;
+      if (open.has(`${method} ${request.routeOptions?.url}`)) return done();
+      const authorization = request.headers['authorization'];
+      try {
+        const caller = this.access.authenticate(
+          Array.isArray(authorization) ? authorization[0] : authorization,
+        );
+        if (caller instanceof Promise)
+          caller.then(
+            () => done(),
+            (err: Error) => done(err),
+          );
+        else done();
+      } catch (err) {
+        done(err as Error);
+      }
+    });
+  }
+
+  /** `METHOD /path/:param` of every route marked @Public, as Fastify knows the route. */
+  private publicRoutes(): Set<string> {
+    const routes = new Set<string>();
+    for (const { metatype } of this.discovery.getControllers()) {
+      if (!metatype) continue;
+      const base = String(Reflect.getMetadata(PATH_METADATA, metatype) ?? '');
+      const publicClass = Reflect.getMetadata(PUBLIC_ROUTE, metatype) === true;
+      const prototype = metatype.prototype as Record<string, unknown>;
+      for (const key of Object.getOwnPropertyNames(prototype)) {
+        const handler = prototype[key];
+        if (key === 'constructor' || typeof handler !== 'function') continue;
+        const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
+        if (path === undefined) continue;
+        if (!publicClass && Reflect.getMetadata(PUBLIC_ROUTE, handler) !== true) continue;
+        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
+        const full = `/${[base, path].filter((p) => p && p !== '/').join('/')}`.replace(/\/+/g, '/');
+        routes.add(`${method} ${full}`);
+      }
+    }
+    return routes;
+  }
+}
