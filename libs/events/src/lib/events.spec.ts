@@ -341,7 +341,7 @@ describe('event drivers', () => {
       eventsFrom('hook').find((c) => c.request.functionName === 'on-hook'),
     );
     expect(eventsFrom('hook')[0]?.request.input).toEqual({ ref: 'main' });
-    expect(eventsFrom('hook')[0]?.request.event).toMatchObject({ eventID: 'msg_1' });
+    expect(eventsFrom('hook')[0]?.request.event).toMatchObject({ eventID: 'hook/msg_1' });
   });
 
   it('runs a program with its settings, taking events from its output and its sidecar, and restarts it', async () => {

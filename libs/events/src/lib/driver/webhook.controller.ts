@@ -81,9 +81,11 @@ export class WebhookController {
       throw new DomainError('ALREADY_EXISTS', `delivery ${id} was already received by webhook ${name}`);
     this.received.set(key, true);
     const settings = settingsOf(driver.spec.config);
+    // The sender's id, within this webhook: deliveries (runs) are named by event id, so a replay that
+    // reaches another replica still runs once, and two webhooks' senders never share an id.
     const event = {
       ...driverEvent(name, settings.get('event-type') ?? 'webhook.request', body ?? null),
-      eventID: id,
+      eventID: `${name}/${id}`,
     };
     return this.emissions.publish(scope, event);
   }
