@@ -260,7 +260,7 @@ function eventsSuite(shape: string, open: () => Promise<Session>): void {
   });
 }
 
-inEachShape('events', ['images', 'functions', 'events'], eventsSuite);
+inEachShape('events', ['images', 'functions', 'secrets', 'events'], eventsSuite);
 
 (SHAPES.includes('services') ? describe : describe.skip)(
   'events through a Kafka broker restart (services)',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { EmbeddedEntityStore } from '@dispatch/entity-store';
 import { freePort, run, start, waitForHttp } from './processes.js';
+import { bearerOf } from './session.js';
 import { startSolo } from './solo-session.js';
 
 const dataDirs: string[] = [];
@@ -34,9 +35,13 @@ describe('solo', () => {
         checks: { 'entity-store': { status: 'ok' }, 'message-bus': { status: 'ok' } },
       });
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
-      const missing = await fetch(`http://127.0.0.1:${port}/v1/no-such-thing`);
+      // An unknown path is a 404 to a caller with a credential; without one, nothing is answered but 401.
+      const missing = await fetch(`http://127.0.0.1:${port}/v1/no-such-thing`, {
+        headers: { authorization: await bearerOf('default/admin', join(dataDir, 'admin.key')) },
+      });
       expect(missing.status).toBe(404);
       expect(await missing.json()).toMatchObject({ code: 404, errorCode: 'NOT_FOUND' });
+      expect((await fetch(`http://127.0.0.1:${port}/v1/no-such-thing`)).status).toBe(401);
     } finally {
       await proc.stop();
     }

@@ -13,13 +13,14 @@ export function shareProgramOptions(program: Command): () => Record<string, unkn
   program.enablePositionalOptions();
   const copies = new Set<Option>();
   const visit = (command: Command) => {
-    if (command.commands.length === 0) {
-      for (const option of program.options) {
-        if (command.options.some((own) => own.long === option.long)) continue;
-        const copy = new Option(option.flags, option.description).hideHelp();
-        copies.add(copy);
-        command.addOption(copy);
-      }
+    // A command with commands of its own stops at the one named, as the program does, so an option
+    // after that name is the named command's.
+    if (command.commands.length > 0) command.enablePositionalOptions();
+    for (const option of program.options) {
+      if (command.options.some((own) => own.long === option.long)) continue;
+      const copy = new Option(option.flags, option.description).hideHelp();
+      copies.add(copy);
+      command.addOption(copy);
     }
     command.commands.forEach(visit);
   };
