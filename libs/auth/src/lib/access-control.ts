@@ -143,6 +143,13 @@ export class AccessControl implements OnModuleInit, OnModuleDestroy {
     return this.checkSlowly(token, request);
   }
 
+  /** Whether this credential was proven before and has not expired: what a warm call carries. */
+  remembers(authorization: string | undefined): boolean {
+    if (authorization === undefined || !authorization.startsWith('Bearer ')) return false;
+    const known = this.verified.get(authorization.slice('Bearer '.length).trim());
+    return known !== undefined && known.expiresAt > Date.now();
+  }
+
   /**
    * Only proves the credential, deciding nothing: what runs before a request's body is read, so a
    * caller without a credential never makes a process parse megabytes. The guard decides afterwards,

@@ -37,18 +37,15 @@ export class AuthenticateFirst implements OnModuleInit {
     if (typeof instance?.addHook !== 'function') return;
     const open = this.publicRoutes();
     instance.addHook('onRequest', (request, _reply, done) => {
+      const header = request.headers['authorization'];
+      const authorization = Array.isArray(header) ? header[0] : header;
+      // A token proven before (every warm call) passes at once, with no look at the route.
+      if (this.access.remembers(authorization)) return done();
       const method = request.method === 'HEAD' ? 'GET' : request.method;
       if (open.has(`${method} ${request.routeOptions?.url}`)) return done();
-      const authorization = request.headers['authorization'];
       try {
-        const caller = this.access.authenticate(
-          Array.isArray(authorization) ? authorization[0] : authorization,
-        );
-        if (caller instanceof Promise)
-          caller.then(
-            () => done(),
-            (err: Error) => done(err),
-          );
+        const caller = this.access.authenticate(authorization);
+        if (caller instanceof Promise) caller.then(() => done(), done);
         else done();
       } catch (err) {
         done(err as Error);

@@ -39,7 +39,8 @@ export function parseJson(text: string, what = 'the request body'): unknown {
   } catch (err) {
     throw new DomainError('INVALID_ARGUMENT', `${what} is not valid JSON: ${(err as Error).message}`);
   }
-  if (depthOver(value, MAX_JSON_DEPTH))
+  // Each level takes two characters at least: a short text cannot nest too deep, and most bodies are short.
+  if (text.length > 2 * MAX_JSON_DEPTH && depthOver(value, MAX_JSON_DEPTH))
     throw new DomainError('INVALID_ARGUMENT', `${what} is nested deeper than ${MAX_JSON_DEPTH} levels`);
   return value;
 }

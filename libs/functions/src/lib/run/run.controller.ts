@@ -44,7 +44,7 @@ export class RunController {
     const functionName = input.functionName ?? functionNameQuery;
     if (!functionName)
       throw new DomainError('INVALID_ARGUMENT', 'functionName is required (in the body or the query)');
-    const run = await this.runs.run(scope, { ...input, functionName, caller });
+    const run = await this.runs.run(scope, { ...input, functionName }, caller);
     reply.status(run.blocking ? 200 : 202).send(run);
   }
 

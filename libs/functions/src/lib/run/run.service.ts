@@ -40,11 +40,6 @@ export interface RunRequest {
   tags?: { key: string; value: string }[];
   /** See InvocationRequest.name. */
   name?: string;
-  /**
-   * Who asked, when a caller of the API did: the secrets it names are its to use. Dispatch's own
-   * calls (an endpoint's, an event's) have none; their secrets were decided when they were written.
-   */
-  caller?: Caller;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -75,10 +70,14 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
     @Optional() private readonly access?: AccessControl,
   ) {}
 
-  /** Blocking: resolves with the finished Run. Otherwise: resolves with the accepted Run at once. */
-  async run(scope: RequestScope, request: RunRequest): Promise<Run> {
+  /**
+   * Blocking: resolves with the finished Run. Otherwise: resolves with the accepted Run at once.
+   * `caller` is who asked, when a caller of the API did: the secrets it names are its to use. Dispatch's
+   * own calls (an endpoint's, an event's) have none; their secrets were decided when they were written.
+   */
+  async run(scope: RequestScope, request: RunRequest, caller?: Caller): Promise<Run> {
     // Refused before anything runs or is recorded: naming a secret is using it.
-    if (request.secrets?.length) this.access?.authorizeSecrets(request.caller, scope.org, request.secrets);
+    if (request.secrets?.length) this.access?.authorizeSecrets(caller, scope.org, request.secrets);
     // The catalog answers the hot path without a turn of the event loop; the store the rest.
     const fn =
       this.catalogued(scope, request.functionName) ?? (await this.readyFunction(scope, request.functionName));
