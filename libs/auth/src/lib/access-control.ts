@@ -164,14 +164,15 @@ export class AccessControl implements OnModuleInit, OnModuleDestroy {
 
   /**
    * For what spans organisations (organisations themselves, global policies, accounts that global
-   * policies name): FORBIDDEN unless a global policy allows it, or the caller is one of Dispatch's own
-   * services or, in bootstrap mode, the bootstrap identity.
+   * policies name): FORBIDDEN (with `refusal`, when the caller knows better words) unless a global
+   * policy allows it, or the caller is one of Dispatch's own services or, in bootstrap mode, the
+   * bootstrap identity.
    */
-  authorizeInstallation(caller: Caller, resource: string, action: string): void {
+  authorizeInstallation(caller: Caller, resource: string, action: string, refusal?: string): void {
     if (caller.kind === 'service') return;
     if (caller.kind === 'bootstrap' && BOOTSTRAP_RESOURCES.has(resource)) return;
     const decision = this.engine.decideGlobally({ subjects: caller.subjects, resource, action });
-    if (!decision.allowed) throw new DomainError('FORBIDDEN', decision.reason);
+    if (!decision.allowed) throw new DomainError('FORBIDDEN', refusal ?? decision.reason);
   }
 
   /**

@@ -68,15 +68,11 @@ export class PolicyService {
     if (!caller) return;
     if (!this.access)
       throw new DomainError('FORBIDDEN', 'global policies need access control in this process');
-    try {
-      this.access.authorizeInstallation(caller, 'policy', action);
-    } catch (err) {
-      if (err instanceof DomainError && err.code === 'FORBIDDEN')
-        throw new DomainError(
-          'FORBIDDEN',
-          `${caller.subjects[0] ?? 'anonymous'} may not ${action} a global policy: it applies in every organization, so only an installation administrator (allowed by a global policy) may`,
-        );
-      throw err;
-    }
+    this.access.authorizeInstallation(
+      caller,
+      'policy',
+      action,
+      `${caller.subjects[0] ?? 'anonymous'} may not ${action} a global policy: it applies in every organization, so only an installation administrator (allowed by a global policy) may`,
+    );
   }
 }

@@ -78,15 +78,11 @@ export class ServiceAccountService {
   private mayChange(caller: Caller | undefined, org: string, name: string, action: string): void {
     const subject = `${org}/${name}`;
     if (!caller || !this.access?.namedGlobally(subject)) return;
-    try {
-      this.access.authorizeInstallation(caller, 'serviceaccount', action);
-    } catch (err) {
-      if (err instanceof DomainError && err.code === 'FORBIDDEN')
-        throw new DomainError(
-          'FORBIDDEN',
-          `${caller.subjects[0] ?? 'anonymous'} may not ${action} service account ${subject}: a global policy names it, so only an installation administrator may`,
-        );
-      throw err;
-    }
+    this.access.authorizeInstallation(
+      caller,
+      'serviceaccount',
+      action,
+      `${caller.subjects[0] ?? 'anonymous'} may not ${action} service account ${subject}: a global policy names it, so only an installation administrator may`,
+    );
   }
 }
