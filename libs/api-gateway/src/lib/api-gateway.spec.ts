@@ -185,7 +185,7 @@ describe('routing', () => {
       hosts: ['SHOP.example'],
     });
     expect(overlap.status).toBe(409);
-    expect(overlap.body.message).toBe('GET / is already served by endpoint site of another organization');
+    expect(overlap.body.message).toBe('GET / is already served by endpoint site of organization acme');
     // A grant withdrawn takes the host's routes with it, whatever endpoints still name the host.
     await organization('acme', []);
     expect((await until('/', 'shop.example', 200)).body).toMatchObject({

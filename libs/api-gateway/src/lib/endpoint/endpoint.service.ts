@@ -196,7 +196,7 @@ export class EndpointService {
         throw new DomainError(
           'ALREADY_EXISTS',
           `${route} is already served by endpoint ${other.name}` +
-            (other.org === scope.org ? '' : ` of another organization`),
+            (other.org === scope.org ? '' : ` of organization ${other.org}`),
         );
       }
     }
