@@ -119,7 +119,7 @@ describe('every API route of solo', () => {
     expect((await post('/v1/function', { authorization: 'Bearer nonsense' })).status).toBe(401);
     // A public route reads its body as ever, whatever Authorization its sender adds: the webhook says
     // the body is not JSON.
-    for (const headers of [{}, { authorization: 'Bearer from-the-sender' }]) {
+    for (const headers of [{}, { authorization: 'Bearer from-the-sender' }] as Record<string, string>[]) {
       const hook = await post('/v1/event/hooks/default/default/nothing', headers);
       expect(hook.status).toBe(400);
       expect(((await hook.json()) as { message: string }).message).toContain('not valid JSON');
