@@ -24,11 +24,7 @@ export const functionRuntimeProvider: Provider = {
       return new KubernetesRuntime({ ...config.kubernetes, namespace, kubeConfig, dataDir: config.dataDir });
     }
     // Runners' sockets stay under the data directory, whose owner alone may enter it.
-    return new ProcessRuntime({
-      prestart: ['nodejs', 'python3'],
-      socketsDir: join(config.dataDir, 'runners'),
-      ...config.runtime,
-    });
+    return new ProcessRuntime({ socketsDir: join(config.dataDir, 'runners'), ...config.runtime });
   },
 };
 

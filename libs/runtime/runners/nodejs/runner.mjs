@@ -52,13 +52,7 @@ function errorOf(type, err) {
   return { type, message, stacktrace: stack };
 }
 
-async function init({ codeDir, handler, dependenciesDir, user }) {
-  if (user) {
-    // Sandboxed: become the function's own user before reading any of its code; there is no way back.
-    process.setgroups([]);
-    process.setgid(user.gid);
-    process.setuid(user.uid);
-  }
+async function init({ codeDir, handler, dependenciesDir }) {
   if (typeof handler !== 'string' || handler === '')
     throw new Error('no handler given: name the file, e.g. ./hello.js');
   const file = resolve(codeDir, handler);

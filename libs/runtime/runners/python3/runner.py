@@ -75,12 +75,6 @@ class Capture(io.TextIOBase):
 
 def init(request):
     global fn
-    user = request.get("user")
-    if user:
-        # Sandboxed: become the function's own user before reading any of its code; there is no way back.
-        os.setgroups([])
-        os.setgid(user["gid"])
-        os.setuid(user["uid"])
     handler = request.get("handler") or ""
     code_dir = request["codeDir"]
     module_name, _, func_name = handler.rpartition(".")

@@ -25,6 +25,11 @@ export interface FunctionSpec {
   handler: string;
   /** The image build directory with the function's dependencies, if its image has any. */
   dependenciesDir?: string;
+  /**
+   * The host user its processes run as (when Dispatch runs as root), kept with the function so it is
+   * the same after a restart: no other function ever runs as it. One is handed out when absent.
+   */
+  uid?: number;
   timeoutMs?: number;
   concurrency?: number;
   pipeline?: number;

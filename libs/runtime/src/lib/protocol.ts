@@ -51,11 +51,6 @@ export interface InitRequest {
    * the venv's site-packages (python3).
    */
   dependenciesDir?: string;
-  /**
-   * In a sandbox (a runner started as root in its own mount namespace): the user to become before the
-   * function's code is read. The runner drops every other group and cannot come back.
-   */
-  user?: { uid: number; gid: number };
 }
 
 export interface RunRequest {

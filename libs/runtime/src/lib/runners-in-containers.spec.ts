@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,8 @@ afterAll(() => {
 
 function code(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'dispatch-container-code-'));
+  // Readable by the function's own user, as a function's unpacked code is (javac runs as it).
+  chmodSync(dir, 0o755);
   dirs.push(dir);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
@@ -165,7 +167,7 @@ describe.each(['nodejs', 'python3', 'java'] as const)('the %s runner in a contai
 
   it('loads the function its environment names and serves several connections at once', async () => {
     const dir = code(fn.files);
-    if (fn.compile) expect(await compileFunction(language, dir)).toBeUndefined();
+    if (fn.compile) expect(await compileFunction(language, dir, undefined, 2_100_000_600)).toBeUndefined();
     container = await startContainer(language, {
       DISPATCH_FUNCTION_CODE_DIR: dir,
       DISPATCH_FUNCTION_HANDLER: fn.handler,
@@ -202,7 +204,7 @@ describe.each(['nodejs', 'python3', 'java'] as const)('the %s runner in a contai
 
   it('ends itself when a run passes the deadline its host gave, since no host can stop it', async () => {
     const dir = code(fn.files);
-    if (fn.compile) expect(await compileFunction(language, dir)).toBeUndefined();
+    if (fn.compile) expect(await compileFunction(language, dir, undefined, 2_100_000_600)).toBeUndefined();
     const stuck = await startContainer(language, {
       DISPATCH_FUNCTION_CODE_DIR: dir,
       DISPATCH_FUNCTION_HANDLER: fn.handler,

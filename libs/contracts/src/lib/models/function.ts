@@ -30,6 +30,8 @@ export interface FunctionSpec {
     handler: string;
     language: string;
     dependenciesDir?: string;
+    /** The host user the function's processes run as, the same across its versions. */
+    uid?: number;
   };
 }
 

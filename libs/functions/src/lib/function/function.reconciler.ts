@@ -11,7 +11,13 @@ import {
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@dispatch/messaging';
-import { domainEventType, ensurePrivateDir, EntityReconciler, onDomainEvents } from '@dispatch/platform';
+import {
+  allocateSandboxUid,
+  domainEventType,
+  ensurePrivateDir,
+  EntityReconciler,
+  onDomainEvents,
+} from '@dispatch/platform';
 import { compileFunction, LANGUAGES, type Language, type FunctionRuntime } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
 import { RUN_JOURNAL, type RunJournal } from '../run/journal/run-journal.js';
@@ -106,7 +112,14 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
         'no handler given and the source is not a single file: name the handler (--handler)',
       );
     }
-    const compileError = await compileFunction(language as Language, codeDir, image.spec.backingObject?.dir);
+    // The function's own host user, kept across its versions and restarts (see allocateSandboxUid).
+    const uid = fn.spec.backingObject?.uid ?? (await allocateSandboxUid(this.store));
+    const compileError = await compileFunction(
+      language as Language,
+      codeDir,
+      image.spec.backingObject?.dir,
+      uid,
+    );
     if (compileError) return this.fail(fn, compileError);
     const identity = `${fn.org}/${fn.project}/${fn.name}`;
     const key = `${identity}@${fn.revision}`;
@@ -117,6 +130,7 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
       codeDir,
       handler,
       dependenciesDir: image.spec.backingObject?.dir,
+      uid,
     };
     try {
       await this.runtime.prepare(spec);
@@ -132,7 +146,7 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
       spec: {
         ...fn.spec,
         handler,
-        backingObject: { key, codeDir, handler, language, dependenciesDir: spec.dependenciesDir },
+        backingObject: { key, codeDir, handler, language, dependenciesDir: spec.dependenciesDir, uid },
       },
       status: 'READY',
       reason: [],

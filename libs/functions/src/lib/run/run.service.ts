@@ -233,6 +233,7 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
         codeDir: backing.codeDir,
         handler: backing.handler,
         dependenciesDir: backing.dependenciesDir,
+        uid: backing.uid,
         timeoutMs: fn.spec.timeout ?? DEFAULT_TIMEOUT_MS,
       },
       { context, payload: run.input, logLimitBytes },

@@ -29,6 +29,8 @@ const HELLO_PY = `def handle(ctx, payload):
 `;
 
 let runtime: ProcessRuntime;
+/** The host user javac runs as for these tests' java functions (as root; ignored otherwise). */
+const JAVA_UID = 2_100_000_500;
 let n = 0;
 const spec = (
   language: 'nodejs' | 'python3' | 'java',
@@ -47,7 +49,7 @@ const run = (s: FunctionSpec, payload: unknown): Promise<RunResponse> =>
   runtime.invoke(s, { context: {}, payload });
 
 beforeAll(() => {
-  runtime = new ProcessRuntime({ prestart: ['nodejs', 'python3'] });
+  runtime = new ProcessRuntime();
 });
 afterAll(async () => {
   await runtime.close();
@@ -331,7 +333,7 @@ public class Hello implements BiFunction<Map<String, Object>, Map<String, Object
 
   it('compiles a BiFunction class and runs it, capturing System.out', async () => {
     const dir = code({ 'Hello.java': HELLO_JAVA });
-    expect(await compileFunction('java', dir)).toBeUndefined();
+    expect(await compileFunction('java', dir, undefined, JAVA_UID)).toBeUndefined();
     const s = spec('java', dir, 'Hello', { timeoutMs: 20_000 });
     expect(await run(s, { name: 'Jon', place: 'Winterfell' })).toEqual({
       context: {
@@ -348,11 +350,16 @@ public class Hello implements BiFunction<Map<String, Object>, Map<String, Object
   }, 180_000);
 
   it('reports a compile error and a class that is not a BiFunction', async () => {
-    expect(await compileFunction('java', code({ 'Bad.java': 'public class Bad { int x = ; }' }))).toMatch(
-      /javac failed: Bad\.java/,
-    );
+    expect(
+      await compileFunction(
+        'java',
+        code({ 'Bad.java': 'public class Bad { int x = ; }' }),
+        undefined,
+        JAVA_UID,
+      ),
+    ).toMatch(/javac failed: Bad\.java/);
     const dir = code({ 'Plain.java': 'public class Plain {}' });
-    expect(await compileFunction('java', dir)).toBeUndefined();
+    expect(await compileFunction('java', dir, undefined, JAVA_UID)).toBeUndefined();
     const err = await runtime.prepare(spec('java', dir, 'Plain')).catch((e: DomainError) => e.message);
     expect(err).toMatch(/does not implement java.util.function.BiFunction/);
     const missing = await runtime.prepare(spec('java', dir, 'Nope')).catch((e: DomainError) => e.message);
@@ -402,7 +409,7 @@ public class Loud implements BiFunction<Map<String, Object>, Object, String> {
 
   it('keeps a java run to its log limit', async () => {
     const dir = code({ 'Loud.java': LOUD_JAVA });
-    expect(await compileFunction('java', dir)).toBeUndefined();
+    expect(await compileFunction('java', dir, undefined, JAVA_UID)).toBeUndefined();
     const res = await runtime.invoke(spec('java', dir, 'Loud', { timeoutMs: 20_000 }), {
       context: {},
       payload: null,

@@ -1,16 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Mount, Sandbox, SandboxedProcess, Unconfined, UnconfinedProcess } from '@dispatch/sandbox';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DomainError } from '@dispatch/contracts';
 import type { InitRequest, Language, RunRequest, RunResponse } from '../protocol.js';
 import { RunnerConnection, RunnerFailure, type Runner } from '../runner-connection.js';
 import { javaRunnerDir } from './java-runner-build.js';
-import { placement, SANDBOX_PATHS, type FunctionUser, type Sandbox } from './sandbox.js';
-import { executableUnder, toolchainOf } from './toolchain.js';
+import { executableUnder, toolchainOf, type Toolchain } from './toolchain.js';
 
 const RUNNERS = fileURLToPath(new URL('../../../runners/', import.meta.url));
 
@@ -44,31 +44,34 @@ const READY_LINE = 'dispatch-runner-ready';
 
 export interface RunnerOptions {
   language: Language;
+  /** Memory of the runner (a cgroup, or rlimits, hold it; the runtime's own heap cap sits within). */
+  memoryMb: number;
+  /** Called with what the process prints outside of a run (start-up noise, a crash's last words). */
+  onOutput?: (line: string) => void;
+  /** Where tenants' code runs: a sandbox, or (by the operator's opt-out only) the host itself. */
+  sandbox: Sandbox | Unconfined;
+  /** The function it serves: its code, its image's dependencies, and (as root) its own user. */
+  function: { codeDir: string; dependenciesDir?: string; uid: number };
   /**
    * Where the runner's socket directory goes: the data directory's `runners/` (see FunctionsConfig),
    * kept to this process's user. Without one, a private temporary directory of this process.
    */
   socketsDir?: string;
-  /** Heap (nodejs) or address space (python3) cap for the process. */
-  memoryMb: number;
-  /** Called with what the process prints outside of a run (start-up noise, a crash's last words). */
-  onOutput?: (line: string) => void;
-  /** Runs the process in a sandbox of its own (see Sandbox). */
-  sandbox?: Sandbox;
-  /**
-   * The function to mount and the user to become before the runner starts, for a runner that cannot
-   * switch users itself (java). Without it a sandboxed runner is placed when it loads a function.
-   */
-  placed?: { codeDir: string; dependenciesDir?: string; user: FunctionUser };
 }
 
-/** Runtimes whose runner switches to the function's user itself once placed (setuid in the runner). */
-const SWITCHES_USER: ReadonlySet<Language> = new Set(['nodejs', 'python3']);
+/** Where a runner's world is mounted inside its sandbox. */
+export const RUNNER_PATHS = {
+  runner: '/mnt/runner',
+  toolchain: '/mnt/toolchain',
+  socket: '/mnt/socket',
+  code: '/mnt/function',
+  dependencies: '/mnt/deps',
+} as const;
 
-/** Whether a sandboxed runner of this language can start before it knows its function (a spare). */
-export function canStartUnplaced(language: Language): boolean {
-  return SWITCHES_USER.has(language);
-}
+/** What the runtime itself needs beyond the function's memory setting (the interpreter, its threads). */
+const RUNTIME_OVERHEAD_MB: Record<Language, number> = { nodejs: 64, python3: 32, java: 160 };
+/** Processes and threads a runner may have: the JVM alone starts a few dozen threads. */
+const RUNNER_PROCESSES = 128;
 
 /** The command line of a runner whose files are in `home`, with the interpreter as the process sees it. */
 function command(
@@ -94,7 +97,7 @@ function command(
           '-XX:TieredStopAtLevel=1',
           '-XX:-UsePerfData',
           '-Xshare:auto',
-          // With no passwd entry for a function's user the JVM cannot find a home; /tmp is its own.
+          // A function's user has no home of its own; /tmp is its own.
           '-Duser.home=/tmp',
           '-cp',
           `${join(home.java, 'dispatch-java-runner.jar')}:${join(home.java, 'lib', '*')}`,
@@ -104,28 +107,34 @@ function command(
   }
 }
 
-/** The runner's command line: as is, or inside a sandbox with its files and interpreter mounted. */
-async function launchOf(
+/** The mounts of a runner's sandbox: its runner code, interpreter and socket, the function's files. */
+async function mountsOf(
   options: RunnerOptions,
   socketDir: string,
-): Promise<{ file: string; args: string[] }> {
-  const { language, memoryMb, sandbox } = options;
-  const toolchain = await toolchainOf(language);
-  const javaDir = language === 'java' ? await javaRunnerDir(RUNNERS) : '';
-  if (!sandbox) return command(language, memoryMb, toolchain.executable, { runners: RUNNERS, java: javaDir });
-  const inside = command(language, memoryMb, executableUnder(toolchain, SANDBOX_PATHS.toolchain), {
-    runners: SANDBOX_PATHS.runner,
-    java: SANDBOX_PATHS.runner,
-  });
-  const runnerDir = language === 'java' ? javaDir : RUNNERS;
-  return sandbox.launch({ runnerDir, socketDir, toolchainDir: toolchain.prefix }, inside, options.placed);
+): Promise<{ mounts: Mount[]; toolchain: Toolchain }> {
+  const toolchain = await toolchainOf(options.language);
+  const runnerDir = options.language === 'java' ? await javaRunnerDir(RUNNERS) : RUNNERS;
+  const mounts = [
+    { source: runnerDir, target: RUNNER_PATHS.runner },
+    { source: toolchain.prefix, target: RUNNER_PATHS.toolchain },
+    { source: socketDir, target: RUNNER_PATHS.socket, writable: true },
+    { source: options.function.codeDir, target: RUNNER_PATHS.code },
+    ...(options.function.dependenciesDir
+      ? [{ source: options.function.dependenciesDir, target: RUNNER_PATHS.dependencies }]
+      : []),
+  ];
+  return { mounts, toolchain };
 }
 
 /**
  * One language runner process on a unix socket, speaking the runtime protocol over one connection (see
- * RunnerConnection: the pool may pipeline several calls on it).
+ * RunnerConnection: the pool may pipeline several calls on it). It runs in a sandbox of its own (see
+ * @dispatch/sandbox): the function's user, namespaces, a root of the base system, its runner,
+ * interpreter, code and dependencies read-only, its socket directory, and a way out to the network
+ * that does not reach the host's loopback.
  */
 export class RunnerProcess implements Runner {
+  private readonly process: SandboxedProcess | UnconfinedProcess;
   private readonly child: ChildProcess;
   private readonly socket: string;
   private connection?: RunnerConnection;
@@ -139,22 +148,33 @@ export class RunnerProcess implements Runner {
   private constructor(
     private readonly options: RunnerOptions,
     private readonly socketDir: string,
-    { file, args }: { file: string; args: string[] },
+    { mounts, toolchain }: { mounts: Mount[]; toolchain: Toolchain },
   ) {
     this.socket = join(socketDir, 'runner.sock');
-    this.child = spawn(file, args, {
+    const { sandbox, language, memoryMb } = options;
+    // Paths as the runner sees them: under the sandbox's mounts, or the host's own when unconfined.
+    const at = (target: string) => sandbox.pathOf(mounts.find((m) => m.target === target) as Mount);
+    const executable = executableUnder(toolchain, at(RUNNER_PATHS.toolchain));
+    const home = at(RUNNER_PATHS.runner);
+    const runner = command(language, memoryMb, executable, { runners: home, java: home });
+    this.process = sandbox.spawn({
+      command: runner.file,
+      args: runner.args,
+      mounts,
       env: {
-        PATH: process.env['PATH'],
-        HOME: options.sandbox ? '/tmp' : process.env['HOME'],
-        DISPATCH_RUNNER_SOCKET: options.sandbox ? join(SANDBOX_PATHS.socket, 'runner.sock') : this.socket,
-        DISPATCH_RUNNER_MEMORY_MB: String(options.memoryMb),
+        DISPATCH_RUNNER_SOCKET: join(at(RUNNER_PATHS.socket), 'runner.sock'),
+        DISPATCH_RUNNER_MEMORY_MB: String(memoryMb),
       },
+      network: true,
+      uid: options.function.uid,
+      limits: { memoryMb: memoryMb + RUNTIME_OVERHEAD_MB[language], processes: RUNNER_PROCESSES },
       // stdin: a pipe never written, whose end tells the runner its host is gone (even killed -9).
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });
+    this.child = this.process.child;
     for (const stream of [this.child.stdout, this.child.stderr]) this.forward(stream);
     this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
+      void this.process.exited.then(({ code, signal }) => {
         this.exit = { code, signal };
         this.connection?.failAll(
           new RunnerFailure(`the function's process ${this.describeExit()}`, 'exited'),
@@ -168,10 +188,19 @@ export class RunnerProcess implements Runner {
 
   /** Starts a runner and resolves once it listens. */
   static async start(options: RunnerOptions): Promise<RunnerProcess> {
-    // A directory per runner: in a sandbox it is the one host directory the process may write to.
+    // A directory per runner: the one host directory its sandbox may write to.
     const socketDir = mkdtempSync(join(socketsDirOf(options.socketsDir), `${options.language}-`));
-    if (options.placed) chownSync(socketDir, options.placed.user.uid, options.placed.user.gid);
-    const runner = new RunnerProcess(options, socketDir, await launchOf(options, socketDir));
+    if (options.sandbox.privileged) chownSync(socketDir, options.function.uid, options.function.uid);
+    const runner = new RunnerProcess(options, socketDir, await mountsOf(options, socketDir));
+    try {
+      await runner.process.started;
+    } catch (err) {
+      await runner.kill();
+      throw new DomainError(
+        'UNAVAILABLE',
+        `the ${options.language} runner did not start: ${(err as Error).message}`,
+      );
+    }
     await runner.ready();
     await runner.connect();
     return runner;
@@ -185,20 +214,16 @@ export class RunnerProcess implements Runner {
     return this.options.language;
   }
 
-  /**
-   * Loads the function's code, in a sandbox as `user`; a bad handler is INVALID_ARGUMENT with the
-   * runner's reason.
-   */
-  async load(init: InitRequest, user?: FunctionUser, timeoutMs = 30_000): Promise<void> {
-    const { sandbox, placed } = this.options;
-    let request: InitRequest = init;
-    if (sandbox && placed) {
-      request = { ...init, ...placement(init.dependenciesDir, placed.user), user: undefined };
-    } else if (sandbox) {
-      if (!user) throw new Error('a sandboxed runner needs the function user');
-      const where = await sandbox.place(this.child.pid as number, init.codeDir, init.dependenciesDir, user);
-      request = { ...init, ...where };
-    }
+  /** Loads the function's code; a bad handler is INVALID_ARGUMENT with the runner's reason. */
+  async load(init: InitRequest, timeoutMs = 30_000): Promise<void> {
+    const { sandbox, function: fn } = this.options;
+    const request: InitRequest = {
+      ...init,
+      codeDir: sandbox.pathOf({ source: fn.codeDir, target: RUNNER_PATHS.code }),
+      dependenciesDir: fn.dependenciesDir
+        ? sandbox.pathOf({ source: fn.dependenciesDir, target: RUNNER_PATHS.dependencies })
+        : undefined,
+    };
     const response = await this.call('init', request, timeoutMs);
     if ('error' in response) throw new DomainError('INVALID_ARGUMENT', response.error.message);
   }
@@ -211,8 +236,13 @@ export class RunnerProcess implements Runner {
   }
 
   async kill(): Promise<void> {
-    if (this.alive) this.child.kill('SIGKILL');
+    this.process.kill();
     await this.exited;
+  }
+
+  /** Whether the kernel ended it for want of memory (its cgroup's limit). */
+  ranOutOfMemory(): boolean {
+    return this.process.ranOutOfMemory();
   }
 
   private ready(): Promise<void> {

@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+
+/** The resolver slirp4netns answers on inside the namespace; it forwards to the host's own. */
+export const SANDBOX_NAMESERVER = '10.0.2.3';
+const READY_TIMEOUT_MS = 10_000;
+
+/**
+ * A sandbox's way out: slirp4netns gives the network namespace of `pid` an interface (`tap0`, NAT'd
+ * through user-mode networking on the host), with the host's loopback kept out of reach, so a
+ * sandboxed process reaches the outside world and nothing listening on 127.0.0.1: not Dispatch's API,
+ * etcd, Kafka, another runner or a driver's endpoint. Needs no root. It ends with the namespace, and
+ * with Dispatch (its exit pipe closes).
+ */
+export async function attachNetwork(pid: number, inUserNamespace: boolean): Promise<ChildProcess> {
+  // Without root, the network namespace is reached through the sandbox's user namespace, which owns it.
+  const userns = inUserNamespace ? [`--userns-path=/proc/${pid}/ns/user`] : [];
+  const slirp = spawn(
+    'slirp4netns',
+    [
+      '--configure',
+      '--mtu=65520',
+      '--disable-host-loopback',
+      '--ready-fd=3',
+      '--exit-fd=4',
+      ...userns,
+      String(pid),
+      'tap0',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] },
+  );
+  let complaint = '';
+  slirp.stderr?.setEncoding('utf8');
+  slirp.stderr?.on('data', (chunk: string) => (complaint = (complaint + chunk).slice(-500)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => fail('it did not come up in time'), READY_TIMEOUT_MS);
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      slirp.kill('SIGKILL');
+      reject(
+        new Error(
+          `the sandbox's network (slirp4netns) failed: ${why}${complaint ? `: ${complaint.trim()}` : ''}`,
+        ),
+      );
+    };
+    (slirp.stdio[3] as Readable).once('data', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    slirp.once('error', (err) => fail(err.message));
+    slirp.once('exit', (code) => fail(`it exited with code ${code}`));
+  });
+  slirp.removeAllListeners('exit');
+  return slirp;
+}

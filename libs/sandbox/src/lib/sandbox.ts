@@ -1,0 +1,376 @@
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { baseSystemArgs, trustEnv } from './base-system.js';
+import { ProcessGroup } from './cgroups.js';
+import { attachNetwork, SANDBOX_NAMESERVER } from './network.js';
+
+/** A host path a sandboxed program sees, at a path of its own; read-only unless `writable`. */
+export interface Mount {
+  source: string;
+  target: string;
+  writable?: boolean;
+}
+
+export interface SandboxLimits {
+  /** Memory of the whole process tree (a cgroup as root; the data segment's rlimit otherwise). */
+  memoryMb?: number;
+  /** Processes and threads. */
+  processes?: number;
+}
+
+export interface SandboxRun {
+  /** The program and its arguments, as the sandbox sees them. */
+  command: string;
+  args: string[];
+  /** Host directories and files it needs; nothing else of the host but the base system. */
+  mounts?: Mount[];
+  /** Its whole environment (with a PATH, HOME=/tmp and the operator's CA trust unless given). */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Outbound network through a NAT of its own; without, only a loopback of its own. */
+  network?: boolean;
+  /** As root, the host user it runs as (each tenant its own); as anyone else, Dispatch's own user. */
+  uid?: number;
+  limits?: SandboxLimits;
+  /** Standard streams and any further descriptors (fd 3 on), as `child_process.spawn` takes them. */
+  stdio?: StdioOptions;
+  /** Sizes of the private /tmp and /dev/shm. */
+  tmpMb?: number;
+}
+
+const TOOLS = ['bwrap', 'slirp4netns', 'setpriv', 'prlimit'];
+const TUN_CLOSED =
+  '/dev/net/tun is not open to this user (Debian ships it as mode 0666; this host has it closed), so slirp4netns cannot give a sandbox a way out';
+/** Private scratch space, unless a run says otherwise. */
+const DEFAULT_TMP_MB = 64;
+const DEFAULT_PROCESSES = 256;
+
+/**
+ * Confines what tenants send (functions, image builds, event-driver programs) as a container runtime
+ * would, with bubblewrap: new PID, network, IPC, UTS and mount namespaces; a root filesystem of the
+ * base system read-only, the run's own mounts and nothing else (no data directory, no keys, no other
+ * tenant); a private /tmp and /dev/shm; no view of the host's processes or loopback; no way to gain
+ * privileges; and the whole tree killed with Dispatch (`--die-with-parent`). As root, each run is
+ * started as its own unprivileged user in a cgroup holding its memory and process count; as anyone
+ * else, in a user namespace of Dispatch's user with rlimits. Outbound network, when asked for, goes
+ * through slirp4netns.
+ */
+export class Sandbox {
+  private readonly base = baseSystemArgs();
+  private readonly trust = trustEnv();
+
+  private constructor(
+    /** Whether Dispatch runs as root: per-tenant users and cgroups, rather than a user namespace. */
+    readonly privileged: boolean,
+    /** Whether a run may have outbound network, else why not. */
+    readonly egress: true | string,
+  ) {}
+
+  /** A sandbox when this machine can make one, else the reason it cannot. */
+  static detect(): Sandbox | string {
+    if (process.platform !== 'linux') return 'sandboxing needs Linux';
+    const missing = TOOLS.filter((tool) => !onPath(tool));
+    if (missing.length)
+      return `sandboxing needs ${missing.join(', ')} (Debian: apt-get install bubblewrap slirp4netns util-linux)`;
+    const privileged = process.getuid?.() === 0;
+    const sandbox = new Sandbox(privileged, privileged || tunOpen() ? true : TUN_CLOSED);
+    const probe = spawnSync('bwrap', [...sandbox.namespaceArgs(), '--ro-bind', '/', '/', 'true'], {
+      timeout: 10_000,
+      encoding: 'utf8',
+    });
+    if (probe.status !== 0)
+      return `the kernel refuses the sandbox's namespaces: ${(probe.stderr || probe.error?.message || '').trim()}`;
+    if (privileged) ProcessGroup.sweep();
+    return sandbox;
+  }
+
+  /** What a sandbox is here, for the operator: said once at start-up. */
+  get description(): string {
+    const how = this.privileged
+      ? 'each tenant program runs in its own namespaces as its own user, in a cgroup holding its memory and processes'
+      : "each tenant program runs in its own namespaces (a user namespace of Dispatch's user), its memory and processes held by rlimits";
+    return this.egress === true ? how : `${how}; no outbound network: ${this.egress}`;
+  }
+
+  /** Where a mounted path is, as the program sees it. */
+  pathOf(mount: Mount): string {
+    return mount.target;
+  }
+
+  /** Starts a program in a sandbox of its own. */
+  spawn(run: SandboxRun): SandboxedProcess {
+    return new SandboxedProcess(this, run);
+  }
+
+  /** @internal The namespaces every sandbox gets. */
+  namespaceArgs(): string[] {
+    return [
+      '--unshare-pid',
+      '--unshare-net',
+      '--unshare-ipc',
+      '--unshare-uts',
+      '--unshare-cgroup-try',
+      // Dispatch's own ids inside too: another uid would make bwrap nest a second user namespace, which
+      // the network's helper could not enter to reach the network namespace the first one owns.
+      ...(this.privileged ? [] : ['--unshare-user']),
+      '--die-with-parent',
+      '--new-session',
+    ];
+  }
+
+  /** @internal bwrap's arguments for a run, up to the program. */
+  bwrapArgs(run: SandboxRun, fds: { info: number; block: number }): string[] {
+    const tmp = String((run.tmpMb ?? DEFAULT_TMP_MB) * 1024 * 1024);
+    const env: Record<string, string> = {
+      PATH: '/usr/local/bin:/usr/bin:/bin',
+      HOME: '/tmp',
+      USER: 'sandbox',
+      LOGNAME: 'sandbox',
+      LANG: 'C.UTF-8',
+      ...this.trust,
+      ...run.env,
+    };
+    return [
+      ...this.namespaceArgs(),
+      // Only what setpriv needs to become the run's user and drop every capability for good.
+      ...(this.privileged
+        ? ['--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID', '--cap-add', 'CAP_SETPCAP']
+        : []),
+      '--perms',
+      '0755',
+      '--tmpfs',
+      '/',
+      ...this.base,
+      ...(run.network ? ['--perms', '0644', '--ro-bind-data', String(fds.info + 2), '/etc/resolv.conf'] : []),
+      '--proc',
+      '/proc',
+      ...devArgs(tmp),
+      '--perms',
+      '1777',
+      '--size',
+      tmp,
+      '--tmpfs',
+      '/tmp',
+      ...mountArgs(run.mounts ?? []),
+      ...(run.cwd ? ['--chdir', run.cwd] : []),
+      '--clearenv',
+      ...Object.entries(env).flatMap(([name, value]) => ['--setenv', name, value]),
+      '--info-fd',
+      String(fds.info),
+      '--block-fd',
+      String(fds.block),
+      '--',
+      ...this.userArgs(run),
+      run.command,
+      ...run.args,
+    ];
+  }
+
+  /**
+   * Inside the namespaces, before the program: as root, become the run's own user, for good (no
+   * capabilities, no new privileges); as anyone else, the data-segment and process rlimits that stand in
+   * for a cgroup.
+   */
+  private userArgs(run: SandboxRun): string[] {
+    if (this.privileged) {
+      const uid = String(run.uid ?? 65534);
+      return [
+        '/usr/bin/setpriv',
+        '--reuid',
+        uid,
+        '--regid',
+        uid,
+        '--clear-groups',
+        '--inh-caps=-all',
+        '--bounding-set=-all',
+        '--no-new-privs',
+        '--',
+      ];
+    }
+    const limits = [`--nproc=${run.limits?.processes ?? DEFAULT_PROCESSES}`];
+    if (run.limits?.memoryMb) limits.push(`--data=${run.limits.memoryMb * 1024 * 1024}`);
+    return ['/usr/bin/prlimit', ...limits, '--'];
+  }
+}
+
+/**
+ * A program in its sandbox. `started` settles once its namespaces, cgroup and network are in place and
+ * it runs; `exited` when it is gone. Killing it kills the whole tree (the sandbox's PID namespace ends
+ * with its first process, and as root the cgroup is emptied too).
+ */
+export class SandboxedProcess {
+  readonly child: ChildProcess;
+  readonly started: Promise<void>;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private group?: ProcessGroup;
+  private network?: ChildProcess;
+  private outOfMemory = false;
+
+  private readonly privileged: boolean;
+  private readonly egress: boolean;
+
+  constructor(sandbox: Sandbox, run: SandboxRun) {
+    this.privileged = sandbox.privileged;
+    this.egress = sandbox.egress === true;
+    const stdio = [...((run.stdio as unknown[] | undefined) ?? ['ignore', 'pipe', 'pipe'])];
+    while (stdio.length < 3) stdio.push('ignore');
+    // bwrap's own descriptors come after the program's: what it was started (info), when to go on
+    // (block), and the resolver configuration of a networked sandbox.
+    const info = stdio.length;
+    const fds = { info, block: info + 1 };
+    stdio.push('pipe', 'pipe', ...(run.network ? ['pipe'] : []));
+    // As root a cgroup holds the limits; otherwise rlimits do (see Sandbox.userArgs).
+    if (sandbox.privileged) {
+      const memory = run.limits?.memoryMb;
+      const group = ProcessGroup.create(`${process.pid}-${randomBytes(6).toString('hex')}`, {
+        memoryBytes: memory ? memory * 1024 * 1024 : undefined,
+        processes: run.limits?.processes ?? DEFAULT_PROCESSES,
+      });
+      if (typeof group === 'string') throw new Error(`cannot confine the sandbox: ${group}`);
+      this.group = group;
+    }
+    this.child = spawn('bwrap', sandbox.bwrapArgs(run, fds), { stdio: stdio as StdioOptions });
+    // bwrap closes its descriptors as it goes; that is no error of ours.
+    for (let fd = info; fd < stdio.length; fd += 1) this.child.stdio[fd]?.on('error', () => undefined);
+    if (run.network) (this.child.stdio[info + 2] as Writable).end(`nameserver ${SANDBOX_NAMESERVER}\n`);
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.network?.kill('SIGKILL');
+        // Read before the group goes: whether memory, not the program, ended it.
+        this.outOfMemory = this.group?.ranOutOfMemory() ?? false;
+        this.group?.kill();
+        void this.removeGroup();
+        resolve({ code, signal });
+      });
+    });
+    this.started = this.prepare(info, fds.block, run.network === true);
+    // A program that never starts is reported by `started`; its exit is expected, not unhandled.
+    this.started.catch(() => this.kill());
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Whether the kernel ended a process of it for want of memory (as root, with a cgroup). */
+  ranOutOfMemory(): boolean {
+    return this.outOfMemory || (this.group?.ranOutOfMemory() ?? false);
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    this.group?.kill();
+  }
+
+  /** Reads where bwrap put the program, confines it, gives it its network, then lets it run. */
+  private async prepare(infoFd: number, blockFd: number, network: boolean): Promise<void> {
+    const childPid = await new Promise<number>((resolve, reject) => {
+      let text = '';
+      const stream = this.child.stdio[infoFd] as Readable;
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        text += chunk;
+        const pid = /"child-pid":\s*(\d+)/.exec(text)?.[1];
+        if (pid) resolve(Number(pid));
+      });
+      this.child.once('exit', (code) =>
+        reject(new Error(`the sandbox did not start (bwrap exited with code ${code})`)),
+      );
+      this.child.once('error', (err) => reject(new Error(`the sandbox did not start: ${err.message}`)));
+    });
+    if (this.group) {
+      this.group.add(this.child.pid as number);
+      this.group.add(childPid);
+    }
+    if (network && this.egress === true) {
+      // Without root, bwrap writes the user namespace's id map just after it reports the child; only
+      // then can the network's helper enter it.
+      if (!this.privileged) await mapped(childPid);
+      this.network = await attachNetwork(childPid, !this.privileged);
+    }
+    (this.child.stdio[blockFd] as Writable).end('go');
+  }
+
+  private async removeGroup(): Promise<void> {
+    for (let attempt = 0; attempt < 50 && this.group && !this.group.remove(); attempt += 1) {
+      this.group.kill();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/**
+ * The run's mounts, each under directories made open to read (bwrap would make them 0700, which a
+ * program running as its own user could not enter).
+ */
+function mountArgs(mounts: Mount[]): string[] {
+  const args: string[] = [];
+  const made = new Set<string>(['/']);
+  for (const mount of mounts) {
+    const parts = mount.target.split('/').filter(Boolean);
+    for (let i = 1; i < parts.length; i += 1) {
+      const dir = `/${parts.slice(0, i).join('/')}`;
+      if (made.has(dir)) continue;
+      made.add(dir);
+      args.push('--perms', '0755', '--dir', dir);
+    }
+    args.push(mount.writable ? '--bind' : '--ro-bind', mount.source, mount.target);
+    made.add(mount.target);
+  }
+  return args;
+}
+
+/**
+ * A /dev of the few devices a program needs, and a private /dev/shm. Not bwrap's `--dev`: without root
+ * it maps uid 0 for devpts and then nests a second user namespace, which the network's helper could
+ * not enter to reach the network namespace the first one owns.
+ */
+function devArgs(shmBytes: string): string[] {
+  const args = ['--perms', '0755', '--size', String(64 * 1024), '--tmpfs', '/dev'];
+  for (const device of ['null', 'zero', 'full', 'random', 'urandom'])
+    args.push('--dev-bind', `/dev/${device}`, `/dev/${device}`);
+  args.push('--symlink', '/proc/self/fd', '/dev/fd');
+  ['stdin', 'stdout', 'stderr'].forEach((name, fd) =>
+    args.push('--symlink', `/proc/self/fd/${fd}`, `/dev/${name}`),
+  );
+  args.push('--perms', '1777', '--size', shmBytes, '--tmpfs', '/dev/shm');
+  return args;
+}
+
+/** Resolves once the user namespace of `pid` has its id map (within a second, or it goes on anyway). */
+async function mapped(pid: number): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    try {
+      const ready = ['uid_map', 'gid_map'].every(
+        (map) => readFileSync(`/proc/${pid}/${map}`, 'utf8').trim() !== '',
+      );
+      if (ready) return;
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function tunOpen(): boolean {
+  try {
+    accessSync('/dev/net/tun', constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onPath(tool: string): boolean {
+  return (process.env['PATH'] ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, tool), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
