@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureSandboxTools } from './sandbox.js';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
@@ -12,3 +13,6 @@ if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
   const res = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (res.status !== 0) process.exit(res.status ?? 1);
 }
+
+// What the tenant sandbox needs (bubblewrap, slirp4netns): installed here when missing.
+ensureSandboxTools();

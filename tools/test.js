@@ -11,6 +11,7 @@ import * as etcd from './etcd.js';
 import * as kafka from './kafka.js';
 import * as kube from './kube.js';
 import * as nginx from './nginx.js';
+import { ensureSandboxTools } from './sandbox.js';
 
 const unitOnly = process.argv.includes('--unit');
 
@@ -40,6 +41,8 @@ function summary() {
   console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 }
 
+// The sandbox suites run tenant code as root and as an ordinary user: both need the sandbox's tools.
+ensureSandboxTools({ openTun: true });
 let status = nx(['lint', 'typecheck', 'test']);
 if (status === 0 && !unitOnly) {
   // Servers a developer already had running are used and left running; ones started here are stopped.

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { connect } from 'node:net';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DeadLetter, Run } from '@dispatch/contracts';
@@ -236,13 +237,36 @@ function eventsSuite(shape: string, open: () => Promise<Session>): void {
       expect((await dispatch(['delete', 'eventdriver', 'hook'])).code).toBe(0);
     });
 
-    it('ends a driver of a missing program in ERROR with the reason', async () => {
-      expect(
-        (await dispatch(['create', 'eventdrivertype', 'ghost', '/nonexistent/driver-program'])).code,
-      ).toBe(0);
-      expect((await dispatch(['create', 'eventdriver', 'ghost', '--name', 'haunted'])).code).toBe(0);
+    it("runs only the operator's driver programs, and a removed one ends its driver in ERROR", async () => {
+      const refused = await dispatch(['create', 'eventdrivertype', 'shell', '/bin/sh']);
+      expect(refused).toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining('driver program /bin/sh is not one an operator installed'),
+      });
+      // The operator installs a program in the driver-programs directory; a type names it.
+      const programs = join(session.dataDir, 'driver-programs');
+      mkdirSync(programs, { recursive: true });
+      const program = join(programs, 'ticker.sh');
+      writeFileSync(
+        program,
+        `#!/bin/sh
+echo '{"specversion":"1.0","type":"ticker.tick","source":"ticker","id":"tick-'"$(date +%s%N)"'","data":{"name":"Ticker","place":"a sandbox"}}'
+sleep 60
+`,
+        { mode: 0o755 },
+      );
+      await subscribe('hello', 'ticker.tick', 'on-tick-program');
+      expect((await dispatch(['create', 'eventdrivertype', 'ticker', 'ticker.sh'])).code).toBe(0);
+      expect((await dispatch(['create', 'eventdriver', 'ticker', '--name', 'ticking'])).code).toBe(0);
+      const ran = await eventually("the program's event", async () =>
+        (await runsOf('hello')).find((r) => r.event?.['source'] === 'ticker'),
+      );
+      expect(ran.output).toMatchObject({ myField: 'Hello, Ticker from a sandbox' });
+      expect((await dispatch(['delete', 'eventdriver', 'ticking'])).code).toBe(0);
+      rmSync(program);
+      expect((await dispatch(['create', 'eventdriver', 'ticker', '--name', 'haunted'])).code).toBe(0);
       const driver = await statusOf(dispatch, 'eventdriver', 'haunted', 'ERROR');
-      expect(driver.reason[0]).toContain('cannot run /nonexistent/driver-program: no such executable');
+      expect(driver.reason[0]).toContain('driver program ticker.sh is not one an operator installed');
       const bad = await dispatch(['create', 'eventdriver', 'timer', '--name', 'Bad_Name']);
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain('lower-case letters, digits and -');

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, ROOT, start, waitForHttp, type Started } from './processes.js';
@@ -13,16 +13,31 @@ export interface SoloSession extends Session {
   nodejsImage(cliArgs?: string[]): Promise<void>;
 }
 
-/** The built solo on `port` and `dataDir`, its gateway on free ports so tests never collide. */
+/** An ordinary user to run solo as (the `npm start` of someone who is not root). */
+export interface RunAs {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * The built solo on `port` and `dataDir`, its gateway on free ports so tests never collide; as `user`
+ * when given (with a PATH of the system's own tools, since root's may lie under /root).
+ */
 export function startSolo(
   port: number,
   dataDir: string,
   extraArgs: string[] = [],
   env: NodeJS.ProcessEnv = {},
+  user?: RunAs,
 ): Started {
+  const as = user
+    ? ['setpriv', '--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups', '--']
+    : [];
   return start(
-    process.execPath,
+    as[0] ?? process.execPath,
     [
+      ...as.slice(1),
+      ...(user ? [process.execPath] : []),
       join(ROOT, 'apps/solo/dist/main.js'),
       '--port',
       String(port),
@@ -35,7 +50,11 @@ export function startSolo(
       ...extraArgs,
     ],
     // Its CLI context goes into the data directory unless said otherwise, never into the user's config.
-    { DISPATCH_CONFIG: join(dataDir, 'cli-config.json'), ...env },
+    {
+      DISPATCH_CONFIG: join(dataDir, 'cli-config.json'),
+      ...(user && { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: dataDir }),
+      ...env,
+    },
   );
 }
 
@@ -43,11 +62,23 @@ export async function startSoloSession(
   name: string,
   extraArgs: string[] = [],
   env: NodeJS.ProcessEnv = {},
+  user?: RunAs,
 ): Promise<SoloSession> {
   const work = mkdtempSync(join(tmpdir(), `dispatch-${name}-`));
   const dataDir = join(work, 'data');
+  if (user) {
+    mkdirSync(dataDir);
+    chownSync(work, user.uid, user.gid);
+    chownSync(dataDir, user.uid, user.gid);
+  }
   const port = await freePort();
-  const solo = startSolo(port, dataDir, extraArgs, { DISPATCH_CONFIG: join(work, 'config.json'), ...env });
+  const solo = startSolo(
+    port,
+    dataDir,
+    extraArgs,
+    { DISPATCH_CONFIG: join(work, 'config.json'), ...env },
+    user,
+  );
   await waitForHttp(`http://127.0.0.1:${port}/readyz`, solo);
   // Printed just after the API starts listening, so possibly a moment after it first answers.
   let served: RegExpExecArray | null = null;

@@ -11,11 +11,13 @@ import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
  * through the secrets service's. The platform (etcd store, Kafka
  * bus, health, version) is added by `runDistributedService`.
  */
-export function serviceModules(_env: ServiceEnv): (Type | DynamicModule)[] {
+export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
   const own = parseEnv(
     {
       DISPATCH_FUNCTIONS_URL: envTypes.url('http://127.0.0.1:8103'),
       DISPATCH_SECRETS_URL: envTypes.url('http://127.0.0.1:8104'),
+      // The programs event-driver types may run, installed by an operator.
+      DISPATCH_DRIVER_PROGRAMS: envTypes.optional(),
     },
     process.env,
   );
@@ -35,6 +37,6 @@ export function serviceModules(_env: ServiceEnv): (Type | DynamicModule)[] {
   return [
     AccessModule.forRoot(accessFromEnv('events', { serviceIdentity: true })),
     RemoteFunctionsModule,
-    EventsModule.forRoot(),
+    EventsModule.forRoot({ dataDir: env.DISPATCH_DATA_DIR, driverPrograms: own.DISPATCH_DRIVER_PROGRAMS }),
   ];
 }

@@ -29,7 +29,7 @@ export class SoloModule {
           logLimitBytes: config.runLogLimitBytes,
         }),
         SecretsModule.forRoot({ dataDir: config.dataDir, key: config.secretsKey }),
-        EventsModule.forRoot(),
+        EventsModule.forRoot({ dataDir: config.dataDir, driverPrograms: config.driverPrograms }),
         ApiGatewayModule.forRoot({
           dataDir: config.dataDir,
           host: config.host,

@@ -22,6 +22,8 @@ export interface SoloConfig {
   cliConfig: string;
   /** How much of what a function prints a run keeps. */
   runLogLimitBytes: number;
+  /** The directory of the programs event-driver types may run (default `<dataDir>/driver-programs`). */
+  driverPrograms?: string;
 }
 
 export const SOLO_USAGE = `Usage: npm start -- [options]   (or: node apps/solo/dist/main.js [options])
@@ -50,6 +52,12 @@ Environment only:
                          the data directory, readable by its owner only)
   DISPATCH_RUN_LOG_LIMIT how much of what a function prints one run keeps, in bytes (default
                          1048576); the rest is dropped and the run's logs marked truncated
+  DISPATCH_DRIVER_PROGRAMS
+                         the directory of the programs event-driver types may run, which an
+                         operator installs (default: driver-programs in the data directory)
+  DISPATCH_UNSAFE_RUN_TENANT_CODE_UNCONFINED=1
+                         run functions, builds and driver programs without a sandbox where none
+                         can be made (bubblewrap missing, or the kernel refusing namespaces)
   -h, --help         show this help`;
 
 /** Flags win over environment variables, which win over defaults: solo needs no configuration at all. */
@@ -94,6 +102,7 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
       DISPATCH_TLS_KEY: envTypes.optional(),
       DISPATCH_CONFIG: envTypes.path(join(homedir(), '.dispatch', 'config.json')),
       DISPATCH_RUN_LOG_LIMIT: envTypes.bytes(DEFAULT_LOG_LIMIT_BYTES),
+      DISPATCH_DRIVER_PROGRAMS: envTypes.optional(),
     },
     merged,
   );
@@ -108,6 +117,7 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
     tlsKey: parsed.DISPATCH_TLS_KEY,
     cliConfig: resolve(parsed.DISPATCH_CONFIG),
     runLogLimitBytes: parsed.DISPATCH_RUN_LOG_LIMIT,
+    ...(parsed.DISPATCH_DRIVER_PROGRAMS && { driverPrograms: resolve(parsed.DISPATCH_DRIVER_PROGRAMS) }),
     ...(oidc && { oidc }),
   };
 }

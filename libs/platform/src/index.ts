@@ -42,4 +42,4 @@ export {
   type DomainEvent,
   type DomainVerb,
 } from './lib/domain-events.js';
-export { allocateSandboxUid, FIRST_TENANT_UID } from './lib/sandbox-uids.js';
+export { allocateSandboxUid, sandboxUidFor, FIRST_TENANT_UID } from './lib/sandbox-uids.js';

@@ -4,6 +4,7 @@ export type { FunctionRuntime, FunctionSpec } from './lib/function-runtime.js';
 export { ProcessRuntime, type ProcessRuntimeOptions } from './lib/process/process-runtime.js';
 export { RunnerProcess, prepareJavaRunner, type RunnerOptions } from './lib/process/runner-process.js';
 export { compileFunction } from './lib/process/compile.js';
+export { toolchainOf, type Toolchain } from './lib/process/toolchain.js';
 export {
   KubernetesRuntime,
   type KubernetesRuntimeOptions,

@@ -1,4 +1,10 @@
+import { join } from 'node:path';
+
 export interface EventsConfig {
+  /** Driver programs' sockets go under `<dataDir>/drivers`; programs default to `<dataDir>/driver-programs`. */
+  dataDir: string;
+  /** The directory of the programs driver types may run, installed by an operator. */
+  driverPrograms?: string;
   /** Attempts to run a subscription's function for one event before it goes to the dead letters. */
   deliveryAttempts?: number;
   /** The wait before the second attempt; each later one waits twice as long. */
@@ -9,3 +15,8 @@ export const EVENTS_CONFIG = Symbol.for('dispatch.events-config');
 
 export const DEFAULT_DELIVERY_ATTEMPTS = 5;
 export const DEFAULT_RETRY_BASE_MS = 200;
+
+/** The directory driver programs must come from. */
+export function driverProgramsDir(config: EventsConfig): string {
+  return config.driverPrograms ?? join(config.dataDir, 'driver-programs');
+}

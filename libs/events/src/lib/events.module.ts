@@ -21,7 +21,7 @@ import { SubscriptionService } from './subscription/subscription.service.js';
  */
 @Module({})
 export class EventsModule {
-  static forRoot(config: EventsConfig = {}): DynamicModule {
+  static forRoot(config: EventsConfig): DynamicModule {
     return {
       module: EventsModule,
       controllers: [

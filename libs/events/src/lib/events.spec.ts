@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Global, Module } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -38,6 +37,7 @@ const invoker: FunctionInvoker = {
 const SECRETS: Record<string, Record<string, string>> = {
   creds: { token: 'tok-123' },
   'hook-key': { secret: 's3cret' },
+  loader: { NODE_OPTIONS: '--require /tmp/evil.js' },
 };
 const secrets: SecretsResolver = {
   resolve: async (_org, _project, names) => {
@@ -94,11 +94,15 @@ const emit = (eventType: string, eventID: string, data: unknown) =>
     data,
   });
 
+/** Where the operator installs driver programs, in this test's data directory. */
+let programs = '';
+
 beforeAll(async () => {
-  app = await startTestApp(() => [
-    FakeFunctionsModule,
-    EventsModule.forRoot({ deliveryAttempts: 3, retryBaseMs: 10 }),
-  ]);
+  app = await startTestApp((dataDir) => {
+    programs = join(dataDir, 'driver-programs');
+    mkdirSync(programs, { recursive: true });
+    return [FakeFunctionsModule, EventsModule.forRoot({ dataDir, deliveryAttempts: 3, retryBaseMs: 10 })];
+  });
 });
 afterAll(async () => {
   await app.close();
@@ -281,10 +285,21 @@ describe('event drivers', () => {
       config: [{ key: 'cron', value: 'every day' }],
     });
     expect((await status('bad-cron', 'ERROR')).reason[0]).toContain('cron "every day" is not a schedule');
-    await call('POST', '/v1/event/drivertypes', { name: 'ghost', image: '/nonexistent/driver' });
+    // Only programs the operator installed: no host program, and nothing that left since.
+    for (const image of ['/usr/bin/node', '../../../usr/bin/node', 'nonexistent']) {
+      const refused = await call<{ message: string }>('POST', '/v1/event/drivertypes', {
+        name: 'ghost',
+        image,
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.message).toContain(`driver program ${image} is not one an operator installed`);
+    }
+    writeFileSync(join(programs, 'fleeting.sh'), '#!/bin/sh\nsleep 60\n', { mode: 0o755 });
+    await call('POST', '/v1/event/drivertypes', { name: 'ghost', image: 'fleeting.sh' });
+    rmSync(join(programs, 'fleeting.sh'));
     await call('POST', '/v1/event/drivers', { name: 'haunted', type: 'ghost' });
     expect((await status('haunted', 'ERROR')).reason[0]).toContain(
-      'cannot run /nonexistent/driver: no such executable',
+      'driver program fleeting.sh is not one an operator installed',
     );
   });
 
@@ -344,20 +359,23 @@ describe('event drivers', () => {
     expect(eventsFrom('hook')[0]?.request.event).toMatchObject({ eventID: 'hook/msg_1' });
   });
 
-  it('runs a program with its settings, taking events from its output and its sidecar, and restarts it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dispatch-driver-'));
-    const program = join(dir, 'driver.mjs');
+  it('runs a program with its settings, taking events from its output and its socket, and restarts it', async () => {
+    const program = join(programs, 'driver.mjs');
     writeFileSync(
       program,
       `#!${process.execPath}
+import { request } from 'node:http';
 const greeting = process.argv.find((a) => a.startsWith('--greeting=')).split('=')[1];
-console.log(JSON.stringify({ specversion: '1.0', type: 'program.event', source: 'p', id: 'out-' + process.pid, data: { greeting, via: 'stdout' } }));
-await fetch(process.env.DISPATCH_EVENTS_URL, { method: 'POST', body: JSON.stringify({ specversion: '1.0', type: 'program.event', source: 'p', id: 'side-' + process.pid, data: { via: 'sidecar' } }) });
+// In its own PID namespace every start is pid 2: a start is told apart by the time.
+const start = Date.now() + '-' + Math.random();
+console.log(JSON.stringify({ specversion: '1.0', type: 'program.event', source: 'p', id: 'out-' + start, data: { greeting, via: 'stdout' } }));
+const post = request({ socketPath: process.env.DISPATCH_EVENTS_SOCKET, method: 'POST', path: '/' }, (res) => res.resume());
+post.end(JSON.stringify({ specversion: '1.0', type: 'program.event', source: 'p', id: 'side-' + start, data: { via: 'socket' } }));
 setTimeout(() => process.exit(3), 300);
 `,
     );
     chmodSync(program, 0o755);
-    const secretive = join(dir, 'secretive.mjs');
+    const secretive = join(programs, 'secretive.mjs');
     writeFileSync(
       secretive,
       `#!${process.execPath}
@@ -369,13 +387,13 @@ setInterval(() => {}, 1000);
     await subscribe('programmed', 'program.event', 'on-program');
     await call('POST', '/v1/event/drivertypes', {
       name: 'greeter',
-      image: program,
+      image: 'driver.mjs',
       config: [{ key: 'greeting', value: 'hi' }],
     });
     await call('POST', '/v1/event/drivers', { name: 'greeter-1', type: 'greeter' });
     const viaBoth = await eventually('events from the program', () => {
       const got = calls.filter((c) => c.request.functionName === 'on-program').map((c) => c.request.input);
-      return got.some((i) => (i as { via: string }).via === 'sidecar') &&
+      return got.some((i) => (i as { via: string }).via === 'socket') &&
         got.some((i) => (i as { via: string }).via === 'stdout')
         ? got
         : undefined;
@@ -399,6 +417,12 @@ setInterval(() => {}, 1000);
     chmodSync(secretive, 0o755);
     await subscribe('with-secrets', 'secret.event', 'on-secret', ['creds']);
     await call('POST', '/v1/event/drivertypes', { name: 'secretive', image: secretive });
+    // A secret under a name that would change how a program starts is refused, naming it.
+    await call('POST', '/v1/event/drivers', { name: 'loader-1', type: 'secretive', secrets: ['loader'] });
+    expect((await status('loader-1', 'ERROR')).reason[0]).toContain(
+      'secret key NODE_OPTIONS would change how the driver program starts',
+    );
+    await call('DELETE', '/v1/event/drivers/loader-1');
     await call('POST', '/v1/event/drivers', { name: 'secretive-1', type: 'secretive', secrets: ['creds'] });
     const delivered = await eventually('the secretive event', () =>
       calls.find((c) => c.request.functionName === 'on-secret'),
@@ -406,6 +430,5 @@ setInterval(() => {}, 1000);
     expect(delivered.request.input).toEqual({ token: 'tok-123' });
     expect(delivered.request.secrets).toEqual(['creds']);
     await call('DELETE', '/v1/event/drivers/secretive-1');
-    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DomainError, SYSTEM_ORG } from '@dispatch/contracts';
 import type { EntityStore } from '@dispatch/entity-store';
 
@@ -9,6 +10,7 @@ export const FIRST_TENANT_UID = 1_900_000_000;
 const LAST_TENANT_UID = 2_099_999_999;
 
 const COUNTER = { org: SYSTEM_ORG, project: 'sandbox', kind: 'uidcounter', name: 'next' };
+const KEYED = { org: SYSTEM_ORG, project: 'sandbox', kind: 'uid' };
 
 /**
  * Hands out the host user a tenant's sandbox runs as (a function's, an image's builds', a driver's),
@@ -40,4 +42,28 @@ export async function allocateSandboxUid(store: EntityStore): Promise<number> {
     }
   }
   throw new DomainError('UNAVAILABLE', 'could not hand out a tenant user: the counter is too contended');
+}
+
+/**
+ * The host user of one thing that keeps its user for good (an organisation's image builds, which share
+ * a package cache; a driver): handed out once from the counter, then read back from the store.
+ */
+export async function sandboxUidFor(store: EntityStore, key: string): Promise<number> {
+  const ref = { ...KEYED, name: createHash('sha256').update(key).digest('hex').slice(0, 40) };
+  for (let attempt = 0; attempt < 10; attempt += 1) {
+    const known = await store.get<{ uid: number }>(ref).catch((err: unknown) => {
+      if (err instanceof DomainError && err.code === 'NOT_FOUND') return undefined;
+      throw err;
+    });
+    if (known) return known.spec.uid;
+    const uid = await allocateSandboxUid(store);
+    try {
+      await store.create({ ...ref, status: 'READY', spec: { uid, key } });
+      return uid;
+    } catch (err) {
+      // Another replica gave the key its user first: that one it is.
+      if (!(err instanceof DomainError && err.code === 'ALREADY_EXISTS')) throw err;
+    }
+  }
+  throw new DomainError('UNAVAILABLE', `could not give ${key} a tenant user`);
 }

@@ -27,7 +27,8 @@ export async function attachNetwork(pid: number, inUserNamespace: boolean): Prom
       String(pid),
       'tap0',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] },
+    // Nothing of Dispatch's environment goes to a process the sandbox's network namespace holds.
+    { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } },
   );
   let complaint = '';
   slirp.stderr?.setEncoding('utf8');

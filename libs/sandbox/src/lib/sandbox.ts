@@ -121,10 +121,13 @@ export class Sandbox {
     ];
   }
 
-  /** @internal bwrap's arguments for a run, up to the program. */
-  bwrapArgs(run: SandboxRun, fds: { info: number; block: number }): string[] {
-    const tmp = String((run.tmpMb ?? DEFAULT_TMP_MB) * 1024 * 1024);
-    const env: Record<string, string> = {
+  /**
+   * @internal The program's whole environment. bwrap is started with it (rather than Dispatch's own,
+   * or `--setenv` arguments): the sandbox's first process shows its environment to the program in
+   * /proc/1/environ, and a command line is there for every user of the host to read.
+   */
+  envOf(run: SandboxRun): Record<string, string> {
+    return {
       PATH: '/usr/local/bin:/usr/bin:/bin',
       HOME: '/tmp',
       USER: 'sandbox',
@@ -133,6 +136,11 @@ export class Sandbox {
       ...this.trust,
       ...run.env,
     };
+  }
+
+  /** @internal bwrap's arguments for a run, up to the program. */
+  bwrapArgs(run: SandboxRun, fds: { info: number; block: number }): string[] {
+    const tmp = String((run.tmpMb ?? DEFAULT_TMP_MB) * 1024 * 1024);
     return [
       ...this.namespaceArgs(),
       // Only what setpriv needs to become the run's user and drop every capability for good.
@@ -156,8 +164,6 @@ export class Sandbox {
       '/tmp',
       ...mountArgs(run.mounts ?? []),
       ...(run.cwd ? ['--chdir', run.cwd] : []),
-      '--clearenv',
-      ...Object.entries(env).flatMap(([name, value]) => ['--setenv', name, value]),
       '--info-fd',
       String(fds.info),
       '--block-fd',
@@ -232,7 +238,10 @@ export class SandboxedProcess {
       if (typeof group === 'string') throw new Error(`cannot confine the sandbox: ${group}`);
       this.group = group;
     }
-    this.child = spawn('bwrap', sandbox.bwrapArgs(run, fds), { stdio: stdio as StdioOptions });
+    this.child = spawn('bwrap', sandbox.bwrapArgs(run, fds), {
+      stdio: stdio as StdioOptions,
+      env: sandbox.envOf(run),
+    });
     // bwrap closes its descriptors as it goes; that is no error of ours.
     for (let fd = info; fd < stdio.length; fd += 1) this.child.stdio[fd]?.on('error', () => undefined);
     if (run.network) (this.child.stdio[info + 2] as Writable).end(`nameserver ${SANDBOX_NAMESERVER}\n`);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import {
   Inject,
   Injectable,
@@ -14,7 +15,9 @@ import {
   type SecretsResolver,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore, type LockHandle } from '@dispatch/entity-store';
-import { EntityWorkers, type EntityWorker } from '@dispatch/platform';
+import { ensurePrivateDir, EntityWorkers, sandboxUidFor, type EntityWorker } from '@dispatch/platform';
+import { tenantSandbox } from '@dispatch/sandbox';
+import { driverProgramsDir, EVENTS_CONFIG, type EventsConfig } from '../events.config.js';
 import { EmissionService } from '../emission/emission.service.js';
 import { settingsOf } from './driver-config.js';
 import { DriverTypeService } from './driver-type.service.js';
@@ -49,6 +52,7 @@ export class DriverManager implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(ENTITY_STORE) private readonly store: EntityStore,
     private readonly types: DriverTypeService,
     private readonly emissions: EmissionService,
+    @Inject(EVENTS_CONFIG) private readonly config: EventsConfig,
     @Optional() @Inject(SECRETS_RESOLVER) private readonly secrets?: SecretsResolver,
   ) {
     this.workers = new EntityWorkers<EventDriverSpec, Held>({
@@ -94,6 +98,7 @@ export class DriverManager implements OnApplicationBootstrap, OnApplicationShutd
         secrets,
         type,
         emit: async (event) => void (await this.emissions.publish({ org, project }, event)),
+        program: type ? await this.programSetup(org, project, name) : undefined,
         status: (status, reason) => void this.workers.mark(worker, status, reason),
         logger: this.logger,
       };
@@ -114,6 +119,18 @@ export class DriverManager implements OnApplicationBootstrap, OnApplicationShutd
         this.logger.error(`driver ${name} in ${org}/${project}: ${(err as Error).stack ?? err}`);
       await this.workers.mark(worker, 'ERROR', [(err as Error).message]);
     }
+  }
+
+  /** How a program driver runs: in the tenant sandbox, as the driver's own user, its socket private. */
+  private async programSetup(org: string, project: string, name: string) {
+    const socketsDir = join(this.config.dataDir, 'drivers');
+    await ensurePrivateDir(socketsDir);
+    return {
+      programsDir: driverProgramsDir(this.config),
+      socketsDir,
+      uid: await sandboxUidFor(this.store, `eventdriver:${org}/${project}/${name}`),
+      sandbox: tenantSandbox(),
+    };
   }
 
   private async resolveSecrets(

@@ -14,6 +14,8 @@ import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { parseBody, type RequestScope } from '@dispatch/platform';
 import { z } from 'zod';
 import { driverConfigSchema } from './driver-config.js';
+import { allowedProgram } from './kinds/driver-programs.js';
+import { driverProgramsDir, EVENTS_CONFIG, type EventsConfig } from '../events.config.js';
 
 const driverTypeBody = z.object({
   name: z.string({ error: 'name is required' }).regex(NAME_PATTERN, 'name may hold letters, digits, _ and -'),
@@ -50,7 +52,10 @@ const isBuiltin = (name: string) => (BUILTIN_DRIVER_TYPES as readonly string[]).
 /** Event driver types: the built-in timer and webhook, and programs users add (`image`). */
 @Injectable()
 export class DriverTypeService {
-  constructor(@Inject(ENTITY_STORE) private readonly store: EntityStore) {}
+  constructor(
+    @Inject(ENTITY_STORE) private readonly store: EntityStore,
+    @Inject(EVENTS_CONFIG) private readonly config: EventsConfig,
+  ) {}
 
   async create(scope: RequestScope, body: unknown): Promise<EventDriverType> {
     const input = this.parse(body);
@@ -126,6 +131,8 @@ export class DriverTypeService {
 
   private parse(body: unknown): { name: string; tags?: Tag[]; spec: EventDriverTypeSpec } {
     const input = parseBody(driverTypeBody, body, 'event driver type');
+    // Only a program the operator installed: refused now, with where programs come from.
+    allowedProgram(input.image, driverProgramsDir(this.config));
     return {
       name: input.name,
       tags: input.tags,

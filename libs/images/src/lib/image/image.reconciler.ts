@@ -9,7 +9,7 @@ import {
   type ImageSpec,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { ensurePrivateDir, EntityReconciler } from '@dispatch/platform';
+import { ensurePrivateDir, EntityReconciler, sandboxUidFor } from '@dispatch/platform';
 import { IMAGES_CONFIG, type ImagesConfig } from '../images.config.js';
 import { buildImage } from './image-builder.js';
 
@@ -61,12 +61,16 @@ export class ImageReconciler extends EntityReconciler<ImageSpec> {
       status: image.status === 'UPDATING' ? 'UPDATING' : 'CREATING',
     });
     await ensurePrivateDir(join(this.config.dataDir, 'images'));
+    await ensurePrivateDir(join(this.config.dataDir, 'caches'));
     const dir = join(imageRoot(this.config, image), String(building.revision));
     const failure = await buildImage({
       language: base.spec.language,
       dir,
       manifest: image.spec.runtimeDependencies?.manifest,
       packages: image.spec.systemDependencies?.packages,
+      // An org's builds share one user and one package cache, which no other org's builds can touch.
+      uid: await sandboxUidFor(this.store, `image-builds:${image.org}`),
+      cacheDir: join(this.config.dataDir, 'caches', image.org),
     });
     if (failure) {
       await rm(dir, { recursive: true, force: true });

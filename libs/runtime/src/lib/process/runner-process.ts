@@ -10,7 +10,7 @@ import { DomainError } from '@dispatch/contracts';
 import type { InitRequest, Language, RunRequest, RunResponse } from '../protocol.js';
 import { RunnerConnection, RunnerFailure, type Runner } from '../runner-connection.js';
 import { javaRunnerDir } from './java-runner-build.js';
-import { executableUnder, toolchainOf, type Toolchain } from './toolchain.js';
+import { toolchainOf, type Toolchain } from './toolchain.js';
 
 const RUNNERS = fileURLToPath(new URL('../../../runners/', import.meta.url));
 
@@ -59,10 +59,12 @@ export interface RunnerOptions {
   socketsDir?: string;
 }
 
-/** Where a runner's world is mounted inside its sandbox. */
+/**
+ * Where a runner's world is mounted inside its sandbox. Its interpreter keeps its own host path (an
+ * interpreter built with an absolute library path, as pyenv's are, finds its libraries only there).
+ */
 export const RUNNER_PATHS = {
   runner: '/mnt/runner',
-  toolchain: '/mnt/toolchain',
   socket: '/mnt/socket',
   code: '/mnt/function',
   dependencies: '/mnt/deps',
@@ -116,7 +118,7 @@ async function mountsOf(
   const runnerDir = options.language === 'java' ? await javaRunnerDir(RUNNERS) : RUNNERS;
   const mounts = [
     { source: runnerDir, target: RUNNER_PATHS.runner },
-    { source: toolchain.prefix, target: RUNNER_PATHS.toolchain },
+    { source: toolchain.prefix, target: toolchain.prefix },
     { source: socketDir, target: RUNNER_PATHS.socket, writable: true },
     { source: options.function.codeDir, target: RUNNER_PATHS.code },
     ...(options.function.dependenciesDir
@@ -154,7 +156,7 @@ export class RunnerProcess implements Runner {
     const { sandbox, language, memoryMb } = options;
     // Paths as the runner sees them: under the sandbox's mounts, or the host's own when unconfined.
     const at = (target: string) => sandbox.pathOf(mounts.find((m) => m.target === target) as Mount);
-    const executable = executableUnder(toolchain, at(RUNNER_PATHS.toolchain));
+    const executable = toolchain.executable;
     const home = at(RUNNER_PATHS.runner);
     const runner = command(language, memoryMb, executable, { runners: home, java: home });
     this.process = sandbox.spawn({

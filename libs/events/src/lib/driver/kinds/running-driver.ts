@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { CloudEvent, EventDriverTypeSpec } from '@dispatch/contracts';
+import type { Sandbox, Unconfined } from '@dispatch/sandbox';
 
 /** What a running driver is given: its settings and secrets, and where its events and status go. */
 export interface DriverContext {
@@ -13,6 +14,8 @@ export interface DriverContext {
   /** A type users added (a program); undefined for a built-in type. */
   type?: EventDriverTypeSpec;
   emit(event: CloudEvent): Promise<void>;
+  /** For a program: where programs come from, where its socket goes, and how and as whom it runs. */
+  program?: { programsDir: string; socketsDir: string; uid: number; sandbox: Sandbox | Unconfined };
   /** For drivers whose health changes while they run (a program that exits and is restarted). */
   status(status: 'READY' | 'ERROR', reason: string[]): void;
   logger: Logger;
