@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# One Dispatch service of the distributed shape: identity, images, secrets, events or api-gateway
-# (functions has deploy/functions.Dockerfile, with the language toolchains it runs functions with).
+# One Dispatch service of the distributed shape: identity, secrets, events or api-gateway (functions and
+# images have deploy/toolchains.Dockerfile, with the language toolchains they run tenants' code with).
 #   docker build -f deploy/service.Dockerfile --build-arg SERVICE=identity -t dispatch-identity .
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -27,7 +27,11 @@ ENV NODE_ENV=production \
     DISPATCH_HOST=0.0.0.0 \
     DISPATCH_DATA_DIR=/var/lib/dispatch
 WORKDIR /app
-RUN groupadd --system --gid 10001 dispatch \
+# bubblewrap and slirp4netns: the sandbox the events service runs event-driver programs in.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends bubblewrap slirp4netns util-linux \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 10001 dispatch \
  && useradd --system --uid 10001 --gid dispatch --home-dir /app dispatch \
  && mkdir -p /var/lib/dispatch && chown dispatch:dispatch /var/lib/dispatch
 COPY --from=build /src/package.json ./

@@ -104,6 +104,32 @@ describe('the Helm chart', () => {
     expect(Buffer.from(key, 'base64')).toHaveLength(32);
   });
 
+  it('lets the pods that run tenant code make sandboxes, and none other', () => {
+    const pods = Object.fromEntries(
+      render()
+        .filter((m) => m.kind === 'Deployment')
+        .map((m) => [
+          m.metadata.name.replace('dispatch-', ''),
+          (m.spec as { template: { spec: Record<string, unknown> } }).template.spec,
+        ]),
+    );
+    const sandboxed = Object.keys(pods).filter((service) => pods[service]?.['hostUsers'] === false);
+    expect(sandboxed.sort()).toEqual(['events', 'functions', 'images']);
+    const functions = pods['functions'] as {
+      containers: { securityContext: Record<string, unknown>; volumeMounts: { mountPath: string }[] }[];
+    };
+    const container = functions.containers[0];
+    expect(container?.securityContext).toMatchObject({
+      procMount: 'Unmasked',
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(container?.volumeMounts.map((m) => m.mountPath)).toContain('/dev/net/tun');
+    // No NetworkPolicy for function pods when there are none.
+    expect(render().filter((m) => m.kind === 'NetworkPolicy')).toEqual([]);
+  });
+
   it('routes the API paths to the services that own them, as the local ingress does', () => {
     const ingress = render().find((m) => m.kind === 'Ingress') as Manifest;
     const paths = (
@@ -189,6 +215,36 @@ describe('the Helm chart', () => {
           'automountServiceAccountToken'
         ],
       ).toBe(false);
+    // Function pods (labelled so by libs/runtime workload.ts) take calls from the functions service only,
+    // and reach DNS and the internet but no private range: not etcd, Kafka, the services or each other.
+    const policy = manifests.find((m) => m.kind === 'NetworkPolicy') as unknown as {
+      spec: {
+        podSelector: { matchLabels: Record<string, string> };
+        policyTypes: string[];
+        ingress: { from: { podSelector: { matchLabels: Record<string, string> } }[] }[];
+        egress: { to: { ipBlock?: { cidr: string; except: string[] } }[]; ports?: { port: number }[] }[];
+      };
+    };
+    expect(policy.spec.podSelector.matchLabels).toEqual({
+      'app.kubernetes.io/managed-by': 'dispatch-functions',
+      'app.kubernetes.io/component': 'function',
+    });
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress.flatMap((rule) => rule.from.map((f) => f.podSelector.matchLabels))).toEqual([
+      expect.objectContaining({ 'app.kubernetes.io/component': 'functions' }),
+    ]);
+    const open = policy.spec.egress.flatMap((rule) =>
+      rule.to.flatMap((to) => (to.ipBlock ? [to.ipBlock] : [])),
+    );
+    expect(open).toEqual([
+      {
+        cidr: '0.0.0.0/0',
+        except: expect.arrayContaining(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16']),
+      },
+    ]);
+    expect(policy.spec.egress.filter((rule) => !rule.ports).length).toBe(1);
+    // Functions in their own pods: the functions pod runs no tenant code, so it keeps the host's users.
+    expect(pod['hostUsers']).toBeUndefined();
     expect(() => render('functions.runtime=lambda')).toThrow(
       /functions.runtime: must be process or kubernetes/,
     );
@@ -196,7 +252,7 @@ describe('the Helm chart', () => {
 });
 
 describe('the service and runner images', () => {
-  const services = ['deploy/service.Dockerfile', 'deploy/functions.Dockerfile'];
+  const services = ['deploy/service.Dockerfile', 'deploy/toolchains.Dockerfile'];
   const runners = ['nodejs', 'python3', 'java'].map((language) => `deploy/runners/${language}.Dockerfile`);
 
   it.each([...services, ...runners])('%s is valid and runs as an unprivileged user', (file) => {
@@ -207,6 +263,8 @@ describe('the service and runner images', () => {
     if (services.includes(file) || file.endsWith('java.Dockerfile'))
       expect(dockerfile.getFROMs().length).toBeGreaterThanOrEqual(2);
     const instructions = dockerfile.getInstructions();
+    // The services that run tenants' code carry the sandbox they run it in.
+    if (services.includes(file)) expect(text).toMatch(/apt-get install[^&]*bubblewrap slirp4netns/);
     const lastFrom = instructions.map((i) => i.getKeyword()).lastIndexOf('FROM');
     const users = instructions.slice(lastFrom).filter((i) => i.getKeyword() === 'USER');
     expect(users.map((u) => u.getArgumentsContent())).toEqual(['10001:10001']);

@@ -56,6 +56,14 @@ http://{{ include "dispatch.fullname" .root }}-{{ .service }}:{{ (index .root.Va
 {{- if has . (list "images" "functions") -}}true{{- end -}}
 {{- end -}}
 
+{{/*
+The services that run tenants' code in sandboxes of their own pod: image builds, driver programs, and
+functions unless each runs in a pod of its own.
+*/}}
+{{- define "dispatch.runsTenantCode" -}}
+{{- if or (has .service (list "images" "events")) (and (eq .service "functions") (eq .root.Values.functions.runtime "process")) -}}true{{- end -}}
+{{- end -}}
+
 {{/* The function runner image, `{language}` left for the functions service to fill in. */}}
 {{- define "dispatch.runnerImage" -}}
 {{- if .Values.functions.kubernetes.runnerImage -}}

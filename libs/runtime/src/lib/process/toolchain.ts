@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants, realpathSync } from 'node:fs';
-import { delimiter, dirname, join, relative } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { DomainError } from '@dispatch/contracts';
 import type { Language } from '../protocol.js';
 
@@ -25,11 +25,6 @@ export function toolchainOf(language: Language): Promise<Toolchain> {
     found.set(language, toolchain);
   }
   return toolchain;
-}
-
-/** The executable's path when the prefix is mounted at `mountPoint`. */
-export function executableUnder(toolchain: Toolchain, mountPoint: string): string {
-  return join(mountPoint, relative(toolchain.prefix, toolchain.executable));
 }
 
 async function find(language: Language): Promise<Toolchain> {

@@ -1,27 +1,35 @@
 # syntax=docker/dockerfile:1
-# The functions service: functions, their runs, and the runtimes that run them in processes of its
-# own pod (the nodejs, python3 and java runners), so its image carries Python 3 and a JDK with Maven.
-#   docker build -f deploy/functions.Dockerfile -t dispatch-functions .
+# The services that run tenants' code with the language toolchains: functions (the nodejs, python3 and
+# java runners in processes of its own pod) and images (pip, npm and Maven builds). Their images carry
+# Python 3 and a JDK with Maven, and the sandbox everything a tenant sends runs in (bubblewrap,
+# slirp4netns).
+#   docker build -f deploy/toolchains.Dockerfile --build-arg SERVICE=functions -t dispatch-functions .
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
+ARG SERVICE
+RUN test "${SERVICE}" = functions || test "${SERVICE}" = images \
+ || (echo "--build-arg SERVICE=functions or SERVICE=images is required" && exit 1)
 WORKDIR /src
 COPY package.json package-lock.json nx.json tsconfig.base.json tsconfig.build.json ./
 COPY apps ./apps
 COPY libs ./libs
 COPY tools ./tools
 RUN npm install --no-audit --no-fund \
- && npx nx run service-functions:build \
+ && npx nx run "service-${SERVICE}:build" \
  && npm prune --omit=dev --no-audit --no-fund \
- && rm -rf apps/*/src libs/*/src tools
+ && rm -rf apps/*/src libs/*/src tools \
+ && ln -s "apps/${SERVICE}/dist/main.js" main.js
 
 FROM ${NODE_IMAGE}
+ARG SERVICE
 ENV NODE_ENV=production \
     DISPATCH_HOST=0.0.0.0 \
     DISPATCH_DATA_DIR=/var/lib/dispatch \
     XDG_CACHE_HOME=/opt/dispatch/cache
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-venv openjdk-17-jdk-headless maven \
+    bubblewrap slirp4netns util-linux \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 dispatch \
  && useradd --system --uid 10001 --gid dispatch --home-dir /app dispatch \
@@ -30,10 +38,11 @@ WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/libs ./libs
-COPY --from=build /src/apps/functions ./apps/functions
+COPY --from=build /src/apps/${SERVICE} ./apps/${SERVICE}
+COPY --from=build /src/main.js ./main.js
 # The java runner is compiled once here, not on the first java function of every pod.
 RUN node --input-type=module -e "import('@dispatch/runtime').then((r) => r.prepareJavaRunner())" \
  && chmod -R a+rX /opt/dispatch/cache
 USER 10001:10001
 STOPSIGNAL SIGTERM
-CMD ["node", "apps/functions/dist/main.js"]
+CMD ["node", "main.js"]
