@@ -1,4 +1,4 @@
 export { Sandbox, SandboxedProcess, type Mount, type SandboxLimits, type SandboxRun } from './lib/sandbox.js';
 export { Unconfined, UnconfinedProcess } from './lib/unconfined.js';
 export { tenantSandbox, UNCONFINED_OPT_OUT } from './lib/tenant-sandbox.js';
-export { trustEnv } from './lib/base-system.js';
+export { systemTrustStore, trustEnv } from './lib/base-system.js';

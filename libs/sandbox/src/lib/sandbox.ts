@@ -294,11 +294,16 @@ export class SandboxedProcess {
       this.group.add(this.child.pid as number);
       this.group.add(childPid);
     }
+    // The program waits for its network (5 ms or so): code that connects while it loads, outside its
+    // handler, must find the way out already there.
     if (network && this.egress === true) {
       // Without root, bwrap writes the user namespace's id map just after it reports the child; only
       // then can the network's helper enter it.
       if (!this.privileged) await mapped(childPid);
       this.network = await attachNetwork(childPid, !this.privileged);
+      // Killed while its network was being made: the exit handler found none to end, and slirp4netns,
+      // holding the namespace's interface, would outlive it.
+      if (this.child.exitCode !== null || this.child.signalCode !== null) this.network.kill('SIGKILL');
     }
     (this.child.stdio[blockFd] as Writable).end('go');
   }

@@ -103,7 +103,9 @@ export class DriverService {
 
   async delete(scope: RequestScope, name: string): Promise<EventDriver> {
     const current = await this.read(scope, name);
-    await this.store.delete(current, { revision: current.revision });
+    // No revision guard: the manager writes the status (READY, ERROR) at any moment, and a user's
+    // delete must not fail with a conflict because of it.
+    await this.store.delete(current);
     return driverModel(current);
   }
 

@@ -90,7 +90,9 @@ export class SubscriptionService {
 
   async delete(scope: RequestScope, name: string): Promise<Subscription> {
     const current = await this.read(scope, name);
-    await this.store.delete(current, { revision: current.revision });
+    // No revision guard: the manager writes the status (READY, ERROR) at any moment, and a user's
+    // delete must not fail with a conflict because of it.
+    await this.store.delete(current);
     return toApiModel(current);
   }
 
