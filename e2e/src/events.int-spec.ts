@@ -309,7 +309,7 @@ inEachShape('events', ['images', 'functions', 'secrets', 'events'], eventsSuite)
 
     afterAll(async () => {
       await session?.stop();
-      counter?.close();
+      await counter?.close();
     });
 
     it('runs the function exactly once per event id for 1,000 events emitted across the restart', async () => {
@@ -365,15 +365,16 @@ inEachShape('events', ['images', 'functions', 'secrets', 'events'], eventsSuite)
       expect(await brokerDown.then(() => true)).toBe(true);
       await eventually(
         `every event run (emits refused ${refused} times)`,
-        async () => (counter.seen.size === TOTAL ? true : undefined),
+        async () => ((await counter.seen()).size === TOTAL ? true : undefined),
         180_000,
-      ).catch((err: Error) => {
-        throw new Error(`${err.message}; ${counter.seen.size} of ${TOTAL} ran`);
+      ).catch(async (err: Error) => {
+        throw new Error(`${err.message}; ${(await counter.seen()).size} of ${TOTAL} ran`);
       });
       // Late redeliveries would show up now.
       await new Promise((r) => setTimeout(r, 3000));
-      expect(counter.seen.size).toBe(TOTAL);
-      expect([...counter.seen.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+      const seen = await counter.seen();
+      expect(seen.size).toBe(TOTAL);
+      expect([...seen.entries()].filter(([, n]) => n !== 1)).toEqual([]);
     }, 300_000);
   },
 );

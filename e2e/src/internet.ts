@@ -20,10 +20,18 @@ import { createServer } from 'node:http';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 const [root, host, port] = process.argv.slice(2);
+const seen = new Map();
 createServer((req, res) => {
   const path = decodeURIComponent(req.url.split('?')[0]);
   const file = join(root, path.endsWith('/') ? path + 'index' : path);
   if (path === '/') return res.end('hello from the internet');
+  // A tally kept here for tests that count what functions did: POST /seen/<id>, GET /seen.
+  if (req.method === 'POST' && path.startsWith('/seen/')) {
+    const id = path.slice('/seen/'.length);
+    seen.set(id, (seen.get(id) ?? 0) + 1);
+    return res.end('ok');
+  }
+  if (path === '/seen') return res.end(JSON.stringify([...seen]));
   if (!file.startsWith(root) || !existsSync(file)) { res.statusCode = 404; return res.end('not here'); }
   res.setHeader('content-type', existsSync(file + '.type') ? readFileSync(file + '.type', 'utf8') : 'application/octet-stream');
   res.end(readFileSync(file));

@@ -9,6 +9,8 @@ export type { CliResult } from './session.js';
 /** A solo Dispatch on a throwaway data directory, driven through the dispatch CLI as a user would. */
 export interface SoloSession extends Session {
   port: number;
+  /** The solo process (for tests that kill it outright). */
+  pid: number;
   /** As Session's, with global CLI flags (e.g. another org's) before the command. */
   nodejsImage(cliArgs?: string[]): Promise<void>;
 }
@@ -92,6 +94,7 @@ export async function startSoloSession(
   const dispatch = cliFor(port, work, [], join(work, 'config.json'));
   return {
     port,
+    pid: solo.child.pid as number,
     gateway: { http: served[1] as string, https: served[2] as string },
     api: `http://127.0.0.1:${port}`,
     org: 'default',

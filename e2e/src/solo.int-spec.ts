@@ -1,11 +1,37 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { EmbeddedEntityStore } from '@dispatch/entity-store';
 import { freePort, run, start, waitForHttp } from './processes.js';
 import { bearerOf } from './session.js';
-import { startSolo } from './solo-session.js';
+import { startSolo, startSoloSession } from './solo-session.js';
+
+/** Every process below `pid`, however deep. */
+function descendants(pid: number): number[] {
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return []; // gone meanwhile
+  }
+  const children = tasks.flatMap((task) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  });
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return `${pid} (gone)`;
+  }
+}
 
 const dataDirs: string[] = [];
 function tempDataDir(): string {
@@ -159,27 +185,32 @@ describe('solo', () => {
   }, 60_000);
 
   it('leaves no function process behind when it is killed outright', async () => {
-    const port = await freePort();
-    const proc = solo(port, tempDataDir());
-    await waitForHttp(`http://127.0.0.1:${port}/readyz`, proc);
-    const pid = proc.child.pid as number;
-    // The spare runners it keeps started, one per language, are its children.
-    let children: number[] = [];
-    for (let i = 0; i < 100 && children.length < 2; i += 1) {
-      children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-        .split(' ')
-        .filter(Boolean)
-        .map(Number);
-      await new Promise((r) => setTimeout(r, 100));
+    const session = await startSoloSession('killed');
+    try {
+      await session.nodejsImage();
+      // The function leaves a process of its own running, detached, as a stray would be.
+      session.write(
+        'stray.js',
+        "const { spawn } = require('child_process');\n" +
+          "module.exports = () => { spawn('sleep', ['600'], { detached: true, stdio: 'ignore' }).unref(); return 'started'; };\n",
+      );
+      expect(
+        (await session.dispatch(['create', 'function', '--image', 'nodejs', 'stray', './stray.js', '--wait']))
+          .code,
+      ).toBe(0);
+      expect((await session.dispatch(['exec', 'stray'])).stdout).toContain('started');
+      // Its runner, the sandbox around it and the stray are solo's descendants.
+      const tree = descendants(session.pid);
+      expect(tree.map(commandOf)).toEqual(expect.arrayContaining([expect.stringMatching(/^sleep/)]));
+      process.kill(session.pid, 'SIGKILL');
+      const alive = (p: number) =>
+        existsSync(`/proc/${p}`) && !readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z');
+      for (let i = 0; i < 50 && tree.some(alive); i += 1) await new Promise((r) => setTimeout(r, 100));
+      expect(tree.filter(alive).map(commandOf)).toEqual([]);
+    } finally {
+      await session.stop();
     }
-    expect(children.length).toBeGreaterThanOrEqual(2);
-    process.kill(pid, 'SIGKILL');
-    await proc.exited;
-    const alive = (p: number) =>
-      existsSync(`/proc/${p}`) && !readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z');
-    for (let i = 0; i < 50 && children.some(alive); i += 1) await new Promise((r) => setTimeout(r, 100));
-    expect(children.filter(alive)).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it('refuses a second solo on the same data directory, saying why', async () => {
     const dataDir = tempDataDir();

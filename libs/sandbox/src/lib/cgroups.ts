@@ -8,12 +8,24 @@ const PARENT = 'dispatch';
 export interface GroupLimits {
   memoryBytes?: number;
   processes?: number;
+  /** CPU time per wall-clock second, in CPUs (0.5 is half of one core). */
+  cpus?: number;
 }
 
+/** The CFS period the CPU quota is a share of (the kernel's default). */
+const CPU_PERIOD_US = 100_000;
 /**
- * One cgroup of a sandboxed process tree, as root: its memory and process count are held by the
- * kernel, and every process in it can be found and killed at once, whatever it forked or detached.
- * Works on cgroup v2 (one hierarchy) and v1 (a `memory` and a `pids` hierarchy).
+ * The weight of all sandboxes together against the host's other processes (the kernel's default is 100
+ * on v2, 1024 shares on v1): when tenants keep every core busy, Dispatch itself still gets twice their
+ * share and keeps answering.
+ */
+const SANDBOXES_WEIGHT = { v2: '50', v1: '512' };
+
+/**
+ * One cgroup of a sandboxed process tree, as root: its memory, process count and CPU time are held by
+ * the kernel, and every process in it can be found and killed at once, whatever it forked or detached.
+ * Works on cgroup v2 (one hierarchy) and v1 (a `memory`, a `pids` and, where mounted, a `cpu`
+ * hierarchy).
  */
 export class ProcessGroup {
   private constructor(private readonly dirs: string[]) {}
@@ -31,6 +43,7 @@ export class ProcessGroup {
           mkdirSync(parent);
           // Children may only use the controllers their parent hands down.
           writeFileSync(join(parent, 'cgroup.subtree_control'), '+memory +pids');
+          enableCpu(parent);
         }
         const dir = join(parent, name);
         mkdirSync(dir);
@@ -40,15 +53,30 @@ export class ProcessGroup {
           writeFileSync(join(dir, 'memory.swap.max'), '0');
         }
         if (limits.processes) writeFileSync(join(dir, 'pids.max'), String(limits.processes));
+        if (limits.cpus && existsSync(join(dir, 'cpu.max')))
+          writeFileSync(join(dir, 'cpu.max'), `${cpuQuota(limits.cpus)} ${CPU_PERIOD_US}`);
       } else {
-        const memory = join(ROOT, 'memory', PARENT, name);
-        const pids = join(ROOT, 'pids', PARENT, name);
-        mkdirSync(memory, { recursive: true });
-        mkdirSync(pids, { recursive: true });
-        dirs.push(memory, pids);
+        const [memory, pids, cpu] = V1_CONTROLLERS.map((c) => join(ROOT, c, PARENT, name));
+        for (const dir of [memory, pids]) {
+          mkdirSync(dir, { recursive: true });
+          dirs.push(dir);
+        }
         if (limits.memoryBytes)
           writeFileSync(join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
         if (limits.processes) writeFileSync(join(pids, 'pids.max'), String(limits.processes));
+        if (existsSync(join(ROOT, 'cpu'))) {
+          const parent = join(ROOT, 'cpu', PARENT);
+          if (!existsSync(parent)) {
+            mkdirSync(parent);
+            writeFileSync(join(parent, 'cpu.shares'), SANDBOXES_WEIGHT.v1);
+          }
+          mkdirSync(cpu);
+          dirs.push(cpu);
+          if (limits.cpus) {
+            writeFileSync(join(cpu, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
+            writeFileSync(join(cpu, 'cpu.cfs_quota_us'), String(cpuQuota(limits.cpus)));
+          }
+        }
       }
     } catch (err) {
       new ProcessGroup(dirs).remove();
@@ -64,7 +92,7 @@ export class ProcessGroup {
   static sweep(): void {
     const layout = cgroupLayout();
     const parents =
-      layout === 'v2' ? [join(ROOT, PARENT)] : [join(ROOT, 'memory', PARENT), join(ROOT, 'pids', PARENT)];
+      layout === 'v2' ? [join(ROOT, PARENT)] : V1_CONTROLLERS.map((c) => join(ROOT, c, PARENT));
     for (const parent of parents) {
       let names: string[] = [];
       try {
@@ -142,6 +170,28 @@ function alive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** On v1 each controller has a hierarchy of its own; `cpu` is optional (CPU goes unlimited without). */
+const V1_CONTROLLERS = ['memory', 'pids', 'cpu'];
+
+function cpuQuota(cpus: number): number {
+  // The kernel refuses a quota under 1 ms.
+  return Math.max(1000, Math.round(cpus * CPU_PERIOD_US));
+}
+
+/**
+ * Hands the CPU controller to the sandboxes and weighs them, where the host delegates it to us (a
+ * container may hand down only memory and pids: CPU then goes unlimited, as it would on v1 without
+ * a `cpu` hierarchy).
+ */
+function enableCpu(parent: string): void {
+  try {
+    writeFileSync(join(parent, 'cgroup.subtree_control'), '+cpu');
+    writeFileSync(join(parent, 'cpu.weight'), SANDBOXES_WEIGHT.v2);
+  } catch {
+    // not delegated here
   }
 }
 

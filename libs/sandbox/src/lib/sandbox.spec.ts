@@ -118,6 +118,21 @@ describe(`the sandbox (${sandbox.privileged ? 'as root' : 'as an ordinary user'}
     expect(result.output).toMatch(/fork|Resource temporarily unavailable/i);
   });
 
+  it('holds a program to its CPU time, as root (a cgroup quota)', async () => {
+    if (!sandbox.privileged) return; // without root no rate limit exists; the README says so
+    // Spins for a wall-clock second, then says how much CPU it was given: 0.2 CPUs gives ~200 ms.
+    const result = await run({
+      command: process.execPath,
+      args: [
+        '-e',
+        'const t = Date.now(); while (Date.now() - t < 1000); console.log(Math.round(process.cpuUsage().user / 1000))',
+      ],
+      mounts: [{ source: process.execPath, target: process.execPath }],
+      limits: { cpus: 0.2 },
+    });
+    expect(Number(result.output.trim())).toBeLessThan(600);
+  });
+
   it('leaves nothing running once it is killed, even what detached itself', async () => {
     const program = sandbox.spawn({
       command: '/bin/sh',

@@ -19,6 +19,8 @@ export interface SandboxLimits {
   memoryMb?: number;
   /** Processes and threads. */
   processes?: number;
+  /** CPU time per second, in CPUs (a cgroup as root; unlimited otherwise, see the README). */
+  cpus?: number;
 }
 
 export interface SandboxRun {
@@ -47,6 +49,8 @@ const TUN_CLOSED =
 /** Private scratch space, unless a run says otherwise. */
 const DEFAULT_TMP_MB = 64;
 const DEFAULT_PROCESSES = 256;
+/** One core at the most, unless a run says otherwise: a busy loop never takes the whole machine. */
+const DEFAULT_CPUS = 1;
 
 /**
  * Confines what tenants send (functions, image builds, event-driver programs) as a container runtime
@@ -234,6 +238,7 @@ export class SandboxedProcess {
       const group = ProcessGroup.create(`${process.pid}-${randomBytes(6).toString('hex')}`, {
         memoryBytes: memory ? memory * 1024 * 1024 : undefined,
         processes: run.limits?.processes ?? DEFAULT_PROCESSES,
+        cpus: run.limits?.cpus ?? DEFAULT_CPUS,
       });
       if (typeof group === 'string') throw new Error(`cannot confine the sandbox: ${group}`);
       this.group = group;

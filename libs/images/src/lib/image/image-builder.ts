@@ -1,7 +1,7 @@
-import { realpathSync } from 'node:fs';
+import { accessSync, constants, realpathSync } from 'node:fs';
 import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
-import { accessSync, constants } from 'node:fs';
+import { stripVTControlCharacters } from 'node:util';
 import type { ImageLanguage, SystemPackage } from '@dispatch/contracts';
 import { toolchainOf } from '@dispatch/runtime';
 import { tenantSandbox, type Mount, type Sandbox, type Unconfined } from '@dispatch/sandbox';
@@ -79,6 +79,13 @@ class SandboxedBuild {
   /** A path inside the image directory, as the tool sees it. */
   image(...parts: string[]): string {
     return join(this.sandbox.pathOf({ source: this.req.dir, target: IMAGE }), ...parts);
+  }
+
+  /** Makes a directory in the image (on the host) that the build's user may write. */
+  async makeDir(...parts: string[]): Promise<void> {
+    const dir = join(this.req.dir, ...parts);
+    await mkdir(dir, { recursive: true });
+    if (this.sandbox.privileged) await chown(dir, this.req.uid, this.req.uid);
   }
 
   cache(...parts: string[]): string {
@@ -218,7 +225,8 @@ async function buildJava(
   dir: string,
   manifest: string | undefined,
 ): Promise<BuildFailure> {
-  await mkdir(join(dir, 'lib'), { recursive: true });
+  // Functions load lib/ whether or not there are dependencies; Maven copies them into it as the build user.
+  await build.makeDir('lib');
   if (!manifest) return undefined;
   await writeFile(join(dir, 'pom.xml'), manifest);
   const jdk = await toolchainOf('java');
@@ -239,7 +247,27 @@ async function buildJava(
     ],
     { env: { JAVA_HOME: jdk.prefix }, tools },
   );
-  return res.ok ? undefined : failed('Maven could not resolve the dependencies', res, 6);
+  if (res.ok) return undefined;
+  const errors = mavenErrors(res.output);
+  return errors && !res.outOfMemory
+    ? `Maven could not resolve the dependencies: ${errors}`
+    : failed('Maven could not resolve the dependencies', res, 6);
+}
+
+/**
+ * What Maven said went wrong: its [ERROR] lines up to the advice it always adds (stack traces, -X, the
+ * wiki), which would otherwise be all a status reason's last lines show.
+ */
+function mavenErrors(output: string): string {
+  const errors: string[] = [];
+  // Colour codes even in batch mode, from the launcher's own output.
+  for (const line of stripVTControlCharacters(output).split('\n')) {
+    const error = /^\[ERROR\]\s*(.*)$/.exec(line.trim())?.[1]?.trim();
+    if (error === undefined) continue;
+    if (error.startsWith('To see the full stack trace')) break;
+    if (error) errors.push(error);
+  }
+  return errors.slice(0, 3).join(' | ');
 }
 
 /** Maven's install, found from `mvn` on PATH (a Debian or SDKMAN install alike). */
