@@ -1,6 +1,11 @@
 export * from './lib/protocol.js';
 export { boundedLogs } from './lib/bounded-logs.js';
-export type { FunctionRuntime, FunctionSpec } from './lib/function-runtime.js';
+export {
+  RetiredVersions,
+  VersionRetired,
+  type FunctionRuntime,
+  type FunctionSpec,
+} from './lib/function-runtime.js';
 export { ProcessRuntime, type ProcessRuntimeOptions } from './lib/process/process-runtime.js';
 export { RunnerProcess, prepareJavaRunner, type RunnerOptions } from './lib/process/runner-process.js';
 export { compileFunction } from './lib/process/compile.js';

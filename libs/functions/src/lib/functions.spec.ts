@@ -318,8 +318,10 @@ module.exports = (c, paths) => ({ uid: process.getuid(), read: paths.filter((p) 
       source: await packSource(file('f.js', 'module.exports = () => "v2";')),
     });
     expect(updated.status).toBe(200);
-    expect(['v1', 'v2']).toContain((await exec('versioned', 0)).body.output);
-    expect((await settled('versioned')).status).toBe('READY');
+    const during = (await exec('versioned', 0)).body;
+    expect(during).toMatchObject({ error: null });
+    expect(['v1', 'v2']).toContain(during.output);
+    expect(await settled('versioned')).toMatchObject({ status: 'READY', reason: [] });
     expect((await exec('versioned', 0)).body.output).toBe('v2');
     expect((await inFlight).body).toMatchObject({ output: 'v1', error: null });
   });

@@ -57,3 +57,32 @@ export interface FunctionRuntime {
   retire(key: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A call for a function version retired meanwhile (updated or deleted): run the function's current one. */
+export class VersionRetired extends Error {
+  constructor(readonly key: string) {
+    super(`function version ${key} was retired`);
+    this.name = 'VersionRetired';
+  }
+}
+
+/**
+ * The versions lately retired. A call that read its function just before an update must not bring the
+ * old version back: its code is deleted, and its runner would be one nobody retires.
+ */
+export class RetiredVersions {
+  private readonly keys = new Set<string>();
+
+  constructor(private readonly remembered = 10_000) {}
+
+  add(key: string): void {
+    this.keys.add(key);
+    // Oldest first: a Set iterates in insertion order.
+    if (this.keys.size > this.remembered) this.keys.delete(this.keys.values().next().value as string);
+  }
+
+  /** Throws VersionRetired for a retired version. */
+  check(key: string): void {
+    if (this.keys.has(key)) throw new VersionRetired(key);
+  }
+}

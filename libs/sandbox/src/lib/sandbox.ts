@@ -207,6 +207,15 @@ export class Sandbox {
 }
 
 /**
+ * Whether a program's first output is bwrap's own complaint: the sandbox failed while being made and the
+ * program never ran, so starting it again is safe. Debian's bwrap 0.8 does so now and then on a busy
+ * host ("loopback: Failed RTM_NEWADDR", a netlink reply it takes for another's).
+ */
+export function sandboxSetupFailed(firstLine: string | undefined): boolean {
+  return firstLine?.startsWith('bwrap:') ?? false;
+}
+
+/**
  * A program in its sandbox. `started` settles once its namespaces, cgroup and network are in place and
  * it runs; `exited` when it is gone. Killing it kills the whole tree (the sandbox's PID namespace ends
  * with its first process, and as root the cgroup is emptied too).

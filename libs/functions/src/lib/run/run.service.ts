@@ -21,6 +21,7 @@ import {
   type Language,
   type FunctionRuntime,
   type RunResponse,
+  VersionRetired,
 } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
 import { FUNCTION_RUNTIME } from '../runtime.provider.js';
@@ -221,23 +222,30 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
       return finish({ error: { type: 'InputError', message: (err as Error).message } });
     }
 
-    const backing = fn.spec.backingObject as NonNullable<FunctionSpec['backingObject']>;
     const context: Record<string, unknown> = { secrets };
     if (run.event) context['event'] = run.event;
     if (httpContext) context['httpContext'] = httpContext;
-    const response = await this.runtime.invoke(
-      {
-        key: backing.key,
-        identity: `${fn.org}/${fn.project}/${fn.name}`,
-        language: backing.language as Language,
-        codeDir: backing.codeDir,
-        handler: backing.handler,
-        dependenciesDir: backing.dependenciesDir,
-        uid: backing.uid,
-        timeoutMs: fn.spec.timeout ?? DEFAULT_TIMEOUT_MS,
-      },
-      { context, payload: run.input, logLimitBytes },
-    );
+    const invoke = (current: Entity<FunctionSpec>) => {
+      const backing = current.spec.backingObject as NonNullable<FunctionSpec['backingObject']>;
+      return this.runtime.invoke(
+        {
+          key: backing.key,
+          identity: `${current.org}/${current.project}/${current.name}`,
+          language: backing.language as Language,
+          codeDir: backing.codeDir,
+          handler: backing.handler,
+          dependenciesDir: backing.dependenciesDir,
+          uid: backing.uid,
+          timeoutMs: current.spec.timeout ?? DEFAULT_TIMEOUT_MS,
+        },
+        { context, payload: run.input, logLimitBytes },
+      );
+    };
+    // Read just before an update took its version away: the call goes to the version now READY.
+    const response = await invoke(fn).catch(async (err: unknown) => {
+      if (!(err instanceof VersionRetired)) throw err;
+      return invoke(await this.readyFunction(scope, fn.name));
+    });
     if (!response.context.error && fn.spec.schema?.out) {
       const outputProblem = this.schemas.problem(fn.spec.schema.out, response.payload);
       if (outputProblem) {

@@ -4,7 +4,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import type { ImageLanguage, SystemPackage } from '@dispatch/contracts';
 import { toolchainOf } from '@dispatch/runtime';
-import { tenantSandbox, type Mount, type Sandbox, type Unconfined } from '@dispatch/sandbox';
+import { sandboxSetupFailed, tenantSandbox, type Mount, type Sandbox, type Unconfined } from '@dispatch/sandbox';
 import { manifestProblem, packagesProblem } from './manifest-rules.js';
 import { lastLines, runCommand } from './run-command.js';
 
@@ -33,6 +33,8 @@ const CACHE = '/mnt/cache';
 const BUILD_MEMORY_MB = 2048;
 const BUILD_PROCESSES = 512;
 const BUILD_TIMEOUT_MS = 10 * 60_000;
+/** Tries at making a build's sandbox (see sandboxSetupFailed). */
+const SANDBOX_ATTEMPTS = 3;
 
 /**
  * Installs an image's runtime dependencies once into a directory of its own, with each language's own
@@ -69,6 +71,12 @@ export async function buildImage(req: BuildRequest): Promise<BuildFailure> {
   }
 }
 
+interface ToolResult {
+  ok: boolean;
+  output: string;
+  outOfMemory: boolean;
+}
+
 /** One build's sandbox: its directory and cache mounted, the tools' installs beside them. */
 class SandboxedBuild {
   constructor(
@@ -97,7 +105,19 @@ class SandboxedBuild {
     command: string,
     args: string[],
     options: { env?: Record<string, string>; tools?: Mount[] } = {},
-  ): Promise<{ ok: boolean; output: string; outOfMemory: boolean }> {
+  ): Promise<ToolResult> {
+    for (let attempt = 1; ; attempt += 1) {
+      const res = await this.runOnce(command, args, options);
+      // The sandbox failed while being made (bwrap's own complaint); the tool never ran.
+      if (res.ok || attempt >= SANDBOX_ATTEMPTS || !sandboxSetupFailed(res.output.split('\n')[0])) return res;
+    }
+  }
+
+  private async runOnce(
+    command: string,
+    args: string[],
+    options: { env?: Record<string, string>; tools?: Mount[] },
+  ): Promise<ToolResult> {
     const mounts: Mount[] = [
       { source: this.req.dir, target: IMAGE, writable: true },
       { source: this.req.cacheDir, target: CACHE, writable: true },

@@ -12,7 +12,12 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { DomainError } from '@dispatch/contracts';
-import { FUNCTION_DEFAULTS, type FunctionRuntime, type FunctionSpec } from '../function-runtime.js';
+import {
+  FUNCTION_DEFAULTS,
+  RetiredVersions,
+  type FunctionRuntime,
+  type FunctionSpec,
+} from '../function-runtime.js';
 import { FunctionPool } from '../process/function-pool.js';
 import type { RunRequest, RunResponse } from '../protocol.js';
 import { RemoteRunner } from './remote-runner.js';
@@ -94,6 +99,7 @@ export class KubernetesRuntime implements FunctionRuntime {
   private readonly core: CoreV1Api;
   private readonly objects: KubernetesObjectApi;
   private readonly workloads = new Map<string, Workload>();
+  private readonly retired = new RetiredVersions();
   /** First calls after a restart, reading a workload's scale before it is tracked: one read a key. */
   private readonly tracking = new Map<string, Promise<Workload>>();
   /** Whether an autoscaler pass is running: a slow API server must not have passes overlap. */
@@ -133,6 +139,7 @@ export class KubernetesRuntime implements FunctionRuntime {
   }
 
   async invoke(spec: FunctionSpec, run: RunRequest): Promise<RunResponse> {
+    this.retired.check(spec.key);
     const workload = this.workloads.get(spec.key) ?? (await this.trackRunning(spec));
     workload.lastCallAt = Date.now();
     if (workload.replicas === 0) {
@@ -151,6 +158,10 @@ export class KubernetesRuntime implements FunctionRuntime {
     try {
       if (workload.waking) await workload.waking;
       return await workload.pool.invoke(run);
+    } catch (err) {
+      // Refused because the version went meanwhile (see ProcessRuntime.invoke): the current one runs it.
+      this.retired.check(spec.key);
+      throw err;
     } finally {
       workload.active -= 1;
     }
@@ -204,6 +215,7 @@ export class KubernetesRuntime implements FunctionRuntime {
   }
 
   async retire(key: string): Promise<void> {
+    this.retired.add(key);
     const workload = this.workloads.get(key);
     this.workloads.delete(key);
     await workload?.pool.close();

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DomainError } from '@dispatch/contracts';
 import type { RunResponse } from '../protocol.js';
 import { compileFunction } from './compile.js';
-import type { FunctionSpec } from '../function-runtime.js';
+import { VersionRetired, type FunctionSpec } from '../function-runtime.js';
 import { ProcessRuntime } from './process-runtime.js';
 
 // Function code lives under a directory only Dispatch's user may enter, as in a data directory.
@@ -232,6 +232,14 @@ describe('nodejs functions', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(runtime.processes(s.key)).toBe(0);
     expect((await run(s, { name: 'a', place: 'b' })).payload).toEqual({ myField: 'Hello, a from b' });
+  });
+
+  it('never brings a retired version back: a late call is told to run the current one', async () => {
+    const s = hello();
+    await run(s, { name: 'a', place: 'b' });
+    await runtime.retire(s.key);
+    await expect(run(s, { name: 'a', place: 'b' })).rejects.toBeInstanceOf(VersionRetired);
+    expect(runtime.processes(s.key)).toBe(0);
   });
 });
 

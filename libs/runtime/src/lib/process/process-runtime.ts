@@ -1,5 +1,10 @@
 import { tenantSandbox, type Sandbox, type Unconfined } from '@dispatch/sandbox';
-import { FUNCTION_DEFAULTS, type FunctionRuntime, type FunctionSpec } from '../function-runtime.js';
+import {
+  FUNCTION_DEFAULTS,
+  RetiredVersions,
+  type FunctionRuntime,
+  type FunctionSpec,
+} from '../function-runtime.js';
 import type { InitRequest, RunRequest, RunResponse } from '../protocol.js';
 import { FunctionPool, type PoolSettings } from './function-pool.js';
 import { RunnerProcess } from './runner-process.js';
@@ -27,6 +32,7 @@ export class ProcessRuntime implements FunctionRuntime {
   private readonly defaults: typeof DEFAULTS;
   private readonly sandbox: Sandbox | Unconfined;
   private readonly users = new SandboxUsers();
+  private readonly retired = new RetiredVersions();
 
   constructor(private readonly options: ProcessRuntimeOptions = {}) {
     this.defaults = { ...DEFAULTS, ...options.defaults };
@@ -43,8 +49,16 @@ export class ProcessRuntime implements FunctionRuntime {
     return !('reason' in this.sandbox);
   }
 
-  invoke(spec: FunctionSpec, run: RunRequest): Promise<RunResponse> {
-    return this.pool(spec).invoke(run);
+  async invoke(spec: FunctionSpec, run: RunRequest): Promise<RunResponse> {
+    this.retired.check(spec.key);
+    try {
+      return await this.pool(spec).invoke(run);
+    } catch (err) {
+      // Refused because the version went while the call waited for a process (one starting with code
+      // now deleted, or a queue the retirement emptied): never run, so it may go to the current one.
+      this.retired.check(spec.key);
+      throw err;
+    }
   }
 
   /** Loads the function in a runner to prove its handler exists, then stops it. */
@@ -60,6 +74,7 @@ export class ProcessRuntime implements FunctionRuntime {
 
   /** Stops a function version's processes once its runs in flight end. */
   async retire(key: string): Promise<void> {
+    this.retired.add(key);
     const pool = this.pools.get(key);
     this.pools.delete(key);
     await pool?.close();

@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  sandboxSetupFailed,
   systemTrustStore,
   type Mount,
   type Sandbox,
@@ -12,6 +13,7 @@ import {
   type UnconfinedProcess,
 } from '@dispatch/sandbox';
 import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { DomainError } from '@dispatch/contracts';
 import type { InitRequest, Language, RunRequest, RunResponse } from '../protocol.js';
@@ -26,6 +28,8 @@ export function prepareJavaRunner(): Promise<string> {
   return javaRunnerDir(RUNNERS);
 }
 const START_TIMEOUT_MS = 30_000;
+/** Tries at making a runner's sandbox, which bwrap on a busy host now and then fails to (see sandboxSetupFailed). */
+const SANDBOX_ATTEMPTS = 3;
 /** A unix socket's path holds at most 107 bytes; a runner's is `<dir>/<language>-XXXXXX/runner.sock`. */
 const MAX_SOCKETS_DIR_LENGTH = 80;
 
@@ -156,6 +160,9 @@ async function mountsOf(
  * interpreter, code and dependencies read-only, its socket directory, and a way out to the network
  * that does not reach the host's loopback.
  */
+/** The runner's sandbox failed while being made; its program never ran. */
+class SandboxSetupFailure extends DomainError {}
+
 export class RunnerProcess implements Runner {
   private readonly process: SandboxedProcess | UnconfinedProcess;
   private readonly child: ChildProcess;
@@ -164,6 +171,7 @@ export class RunnerProcess implements Runner {
   private exit?: { code: number | null; signal: NodeJS.Signals | null };
   private readonly exited: Promise<void>;
   private lastOutput: string[] = [];
+  private firstOutput?: string;
 
   /** Until the runner is up: takes its announcement, from fd 3 or (the JVM) a stdout line. */
   private announce?: () => void;
@@ -212,6 +220,16 @@ export class RunnerProcess implements Runner {
 
   /** Starts a runner and resolves once it listens. */
   static async start(options: RunnerOptions): Promise<RunnerProcess> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await RunnerProcess.startOnce(options);
+      } catch (err) {
+        if (!(err instanceof SandboxSetupFailure) || attempt >= SANDBOX_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  private static async startOnce(options: RunnerOptions): Promise<RunnerProcess> {
     // A directory per runner: the one host directory its sandbox may write to.
     const socketDir = mkdtempSync(join(socketsDirOf(options.socketsDir), `${options.language}-`));
     if (options.sandbox.privileged) chownSync(socketDir, options.function.uid, options.function.uid);
@@ -288,13 +306,14 @@ export class RunnerProcess implements Runner {
           ),
         );
       }, START_TIMEOUT_MS);
-      void this.exited.then(() => {
+      // Its last words are read before it is judged (the exit can come before its output).
+      void this.exited.then(() => finished(this.child.stderr as Readable).catch(() => undefined)).then(() => {
         clearTimeout(timer);
+        const why = `the ${this.options.language} runner did not start: ${this.describeExit()}`;
         reject(
-          new DomainError(
-            'UNAVAILABLE',
-            `the ${this.options.language} runner did not start: ${this.describeExit()}`,
-          ),
+          sandboxSetupFailed(this.firstOutput)
+            ? new SandboxSetupFailure('UNAVAILABLE', why)
+            : new DomainError('UNAVAILABLE', why),
         );
       });
     });
@@ -342,6 +361,7 @@ export class RunnerProcess implements Runner {
           this.announce = undefined;
           continue;
         }
+        this.firstOutput ??= line;
         this.lastOutput = [...this.lastOutput.slice(-9), line];
         this.options.onOutput?.(line);
       }
