@@ -29,7 +29,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 # bubblewrap and slirp4netns: the sandbox the events service runs event-driver programs in.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends bubblewrap slirp4netns util-linux \
+ && apt-get install -y --no-install-recommends bubblewrap slirp4netns util-linux iproute2 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 dispatch \
  && useradd --system --uid 10001 --gid dispatch --home-dir /app dispatch \

@@ -29,7 +29,7 @@ ENV NODE_ENV=production \
     XDG_CACHE_HOME=/opt/dispatch/cache
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-venv openjdk-17-jdk-headless maven \
-    bubblewrap slirp4netns util-linux \
+    bubblewrap slirp4netns util-linux iproute2 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 dispatch \
  && useradd --system --uid 10001 --gid dispatch --home-dir /app dispatch \

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The tools Dispatch's tenant sandbox needs (libs/sandbox): bubblewrap and slirp4netns from Debian,
-// setpriv and prlimit from util-linux. `node tools/sandbox.js` installs what is missing (root or sudo);
+// setpriv, prlimit and nsenter from util-linux, ip from iproute2. `node tools/sandbox.js` installs what is missing (root or sudo);
 // `npm start` and `npm test` call `ensureSandboxTools` first. Only the Node standard library and
 // tools/lib may be used here, since it runs before `npm install`.
 import { chmodSync, statSync } from 'node:fs';
@@ -18,6 +18,7 @@ export function ensureSandboxTools({ openTun = false } = {}) {
     ['bwrap', 'bubblewrap'],
     ['slirp4netns', 'slirp4netns'],
     ['setpriv', 'util-linux'],
+    ['ip', 'iproute2'],
   ]) {
     try {
       aptInstall(command, [pkg]);

@@ -3,6 +3,8 @@ import type { Readable } from 'node:stream';
 
 /** The resolver slirp4netns answers on inside the namespace; it forwards to the host's own. */
 export const SANDBOX_NAMESERVER = '10.0.2.3';
+/** The host as slirp4netns's NAT names it (its gateway); never to be reached from inside. */
+const SANDBOX_HOST_ALIAS = '10.0.2.2';
 const READY_TIMEOUT_MS = 10_000;
 
 /**
@@ -13,6 +15,11 @@ const READY_TIMEOUT_MS = 10_000;
  * with Dispatch (its exit pipe closes).
  */
 export async function attachNetwork(pid: number, inUserNamespace: boolean): Promise<ChildProcess> {
+  // Made while slirp4netns comes up (a route needs no interface; its default route still goes in). Only
+  // as root: an ordinary user entering the sandbox's user namespace keeps no capability across exec (its
+  // uid 0 is not mapped), so there slirp4netns's own refusal is the one guard.
+  const aliasClosed = inUserNamespace ? Promise.resolve() : closeHostAlias(pid);
+  aliasClosed.catch(() => undefined);
   // Without root, the network namespace is reached through the sandbox's user namespace, which owns it.
   const userns = inUserNamespace ? [`--userns-path=/proc/${pid}/ns/user`] : [];
   const slirp = spawn(
@@ -52,5 +59,34 @@ export async function attachNetwork(pid: number, inUserNamespace: boolean): Prom
     slirp.once('exit', (code) => fail(`it exited with code ${code}`));
   });
   slirp.removeAllListeners('exit');
+  try {
+    await aliasClosed;
+  } catch (err) {
+    slirp.kill('SIGKILL');
+    throw err;
+  }
   return slirp;
+}
+
+/**
+ * Makes the host's alias in the NAT (10.0.2.2) unreachable from inside, by a `prohibit` route in the
+ * namespace. slirp4netns's --disable-host-loopback already refuses to forward it to 127.0.0.1, yet a
+ * build in CI once completed a connection there; with the route, the kernel of the namespace answers
+ * EACCES before any packet reaches slirp4netns.
+ */
+async function closeHostAlias(pid: number): Promise<void> {
+  const route = spawn(
+    'nsenter',
+    [`--net=/proc/${pid}/ns/net`, 'ip', 'route', 'add', 'prohibit', `${SANDBOX_HOST_ALIAS}/32`],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin' } },
+  );
+  let complaint = '';
+  route.stderr?.setEncoding('utf8');
+  route.stderr?.on('data', (chunk: string) => (complaint += chunk));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    route.once('error', reject);
+    route.once('exit', resolve);
+  });
+  if (code !== 0)
+    throw new Error(`the sandbox's network could not close the host's alias: ${complaint.trim() || `exit ${code}`}`);
 }

@@ -43,7 +43,9 @@ export interface SandboxRun {
   tmpMb?: number;
 }
 
-const TOOLS = ['bwrap', 'slirp4netns', 'setpriv', 'prlimit'];
+const TOOLS = ['bwrap', 'slirp4netns', 'setpriv', 'prlimit', 'nsenter'];
+/** As root the network's host alias is closed with a route (see network.ts). */
+const ROOT_TOOLS = ['ip'];
 const TUN_CLOSED =
   '/dev/net/tun is not open to this user (Debian ships it as mode 0666; this host has it closed), so slirp4netns cannot give a sandbox a way out';
 /** Private scratch space, unless a run says otherwise. */
@@ -76,10 +78,10 @@ export class Sandbox {
   /** A sandbox when this machine can make one, else the reason it cannot. */
   static detect(): Sandbox | string {
     if (process.platform !== 'linux') return 'sandboxing needs Linux';
-    const missing = TOOLS.filter((tool) => !onPath(tool));
-    if (missing.length)
-      return `sandboxing needs ${missing.join(', ')} (Debian: apt-get install bubblewrap slirp4netns util-linux)`;
     const privileged = process.getuid?.() === 0;
+    const missing = [...TOOLS, ...(privileged ? ROOT_TOOLS : [])].filter((tool) => !onPath(tool));
+    if (missing.length)
+      return `sandboxing needs ${missing.join(', ')} (Debian: apt-get install bubblewrap slirp4netns util-linux iproute2)`;
     const sandbox = new Sandbox(privileged, privileged || tunOpen() ? true : TUN_CLOSED);
     const probe = spawnSync('bwrap', [...sandbox.namespaceArgs(), '--ro-bind', '/', '/', 'true'], {
       timeout: 10_000,

@@ -337,6 +337,6 @@ describe('the Kubernetes runtime driver, against kube-apiserver', () => {
       );
     expect(await gone(deploymentOf(spec.key))).toBe(404);
     expect(await gone(core.readNamespacedService({ name: workloadName(spec.key), namespace }))).toBe(404);
-    await expect(runtime.invoke(spec, { context: {}, payload: {} })).rejects.toThrow('is gone');
+    await expect(runtime.invoke(spec, { context: {}, payload: {} })).rejects.toThrow('was retired');
   });
 });
