@@ -198,6 +198,9 @@ export class RunnerProcess implements Runner {
         DISPATCH_RUNNER_MEMORY_MB: String(memoryMb),
       },
       network: true,
+      // The runner loads the function's code only at its init call, after `started`: the code finds its
+      // network there, and the runner boots meanwhile.
+      bootsBeforeNetwork: true,
       uid: options.function.uid,
       limits: { memoryMb: memoryMb + RUNTIME_OVERHEAD_MB[language], processes: RUNNER_PROCESSES },
       // stdin: a pipe never written, whose end tells the runner its host is gone (even killed -9).
