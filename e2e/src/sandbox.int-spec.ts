@@ -30,10 +30,13 @@ const net = require('net');
 const { spawn } = require('child_process');
 const read = (p) => { try { return 'READ:' + fs.readFileSync(p, 'utf8').slice(0, 60); } catch (e) { return e.code; } };
 const list = (p) => { try { return 'LISTED:' + fs.readdirSync(p).join(','); } catch (e) { return e.code; } };
-const connect = (host, port) => new Promise((r) => {
+const KAFKA_API_VERSIONS = Buffer.from([0, 0, 0, 10, 0, 18, 0, 0, 0, 0, 0, 1, 0xff, 0xff]);
+const connect = (host, port, kafka) => new Promise((r) => {
   const s = net.connect({ host, port });
   s.setTimeout(2000);
-  s.on('connect', () => { s.destroy(); r('CONNECTED'); });
+  s.on('connect', () => s.write(kafka ? KAFKA_API_VERSIONS : 'GET / HTTP/1.0\\r\\n\\r\\n'));
+  s.on('data', () => { s.destroy(); r('ANSWERED'); });
+  s.on('end', () => r('CONNECTED-NO-ANSWER'));
   s.on('error', (e) => r(e.code));
   s.on('timeout', () => { s.destroy(); r('TIMEOUT'); });
 });
@@ -49,8 +52,8 @@ async function probe(p) {
   out.repository = list(p.repository);
   out.loopback = {};
   for (const [name, port] of Object.entries(p.ports)) {
-    out.loopback[name] = await connect('127.0.0.1', port);
-    out.loopback[name + 'ViaNat'] = await connect('10.0.2.2', port);
+    out.loopback[name] = await connect('127.0.0.1', port, name.startsWith('kafka'));
+    out.loopback[name + 'ViaNat'] = await connect('10.0.2.2', port, name.startsWith('kafka'));
   }
   if (p.internet) out.internet = await fetch(p.internet, { signal: AbortSignal.timeout(10000) }).then((r) => r.text(), (e) => 'ERR ' + (e.cause?.code ?? e.message));
   if (p.leave) {
@@ -98,16 +101,21 @@ def read(path):
 def listdir(path):
     try: return 'LISTED:' + ','.join(os.listdir(path))
     except OSError as e: return type(e).__name__
-def connect(host, port):
+def connect(host, port, kafka):
     try:
-        s = socket.create_connection((host, port), timeout=2); s.close(); return 'CONNECTED'
+        s = socket.create_connection((host, port), timeout=2)
     except OSError as e: return type(e).__name__
+    try:
+        s.sendall(bytes([0, 0, 0, 10, 0, 18, 0, 0, 0, 0, 0, 1, 255, 255]) if kafka else b'GET / HTTP/1.0\\r\\n\\r\\n')
+        return 'ANSWERED' if s.recv(1) else 'CONNECTED-NO-ANSWER'
+    except OSError as e: return 'CONNECTED-' + type(e).__name__
+    finally: s.close()
 out = {'secretsKey': read(p['dataDir'] + '/secrets.key'), 'adminKey': read(p['dataDir'] + '/admin.key'),
        'dataDir': listdir(p['dataDir']), 'otherCode': read(p['victimFile']), 'environ': read('/proc/1/environ'),
        'shadow': read('/etc/shadow'), 'hostHome': read('/root/.npmrc'), 'repository': listdir(p['repository']), 'loopback': {}}
 for name, port in p['ports'].items():
-    out['loopback'][name] = connect('127.0.0.1', port)
-    out['loopback'][name + 'ViaNat'] = connect('10.0.2.2', port)
+    out['loopback'][name] = connect('127.0.0.1', port, name.startswith('kafka'))
+    out['loopback'][name + 'ViaNat'] = connect('10.0.2.2', port, name.startswith('kafka'))
 subprocess.Popen(['sleep', p['marker']], start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 n = 0
 children = []
@@ -165,7 +173,9 @@ function expectNothingOfTheHost(found: Record<string, unknown>): void {
   for (const key of ['dataDir', 'repository'])
     expect({ key, found: String(found[key]) }).toEqual({ key, found: expect.not.stringMatching(/^LISTED:/) });
   for (const [name, result] of Object.entries(found['loopback'] as Record<string, string>))
-    expect({ name, result }).toEqual({ name, result: expect.not.stringMatching(/^CONNECTED$/) });
+    // Reaching is being answered: slirp4netns now and then completes a handshake to its host alias that
+    // leads nowhere (a write on it fails), which is no way in; a service that answers is.
+    expect({ name, result }).toEqual({ name, result: expect.not.stringMatching(/^ANSWERED$/) });
 }
 
 const asRoot = process.getuid?.() === 0;
