@@ -214,6 +214,9 @@ export class Sandbox {
   }
 }
 
+/** How often to try making a sandbox that bwrap failed to make (see sandboxSetupFailed). */
+export const SANDBOX_SETUP_ATTEMPTS = 3;
+
 /**
  * Whether a program's first output is bwrap's own complaint: the sandbox failed while being made and the
  * program never ran, so starting it again is safe. Debian's bwrap 0.8 does so now and then on a busy

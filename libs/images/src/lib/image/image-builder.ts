@@ -4,7 +4,14 @@ import { delimiter, dirname, join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import type { ImageLanguage, SystemPackage } from '@dispatch/contracts';
 import { toolchainOf } from '@dispatch/runtime';
-import { sandboxSetupFailed, tenantSandbox, type Mount, type Sandbox, type Unconfined } from '@dispatch/sandbox';
+import {
+  SANDBOX_SETUP_ATTEMPTS,
+  sandboxSetupFailed,
+  tenantSandbox,
+  type Mount,
+  type Sandbox,
+  type Unconfined,
+} from '@dispatch/sandbox';
 import { manifestProblem, packagesProblem } from './manifest-rules.js';
 import { lastLines, runCommand } from './run-command.js';
 
@@ -33,8 +40,6 @@ const CACHE = '/mnt/cache';
 const BUILD_MEMORY_MB = 2048;
 const BUILD_PROCESSES = 512;
 const BUILD_TIMEOUT_MS = 10 * 60_000;
-/** Tries at making a build's sandbox (see sandboxSetupFailed). */
-const SANDBOX_ATTEMPTS = 3;
 
 /**
  * Installs an image's runtime dependencies once into a directory of its own, with each language's own
@@ -109,7 +114,8 @@ class SandboxedBuild {
     for (let attempt = 1; ; attempt += 1) {
       const res = await this.runOnce(command, args, options);
       // The sandbox failed while being made (bwrap's own complaint); the tool never ran.
-      if (res.ok || attempt >= SANDBOX_ATTEMPTS || !sandboxSetupFailed(res.output.split('\n')[0])) return res;
+      if (res.ok || attempt >= SANDBOX_SETUP_ATTEMPTS || !sandboxSetupFailed(res.output.split('\n')[0]))
+        return res;
     }
   }
 

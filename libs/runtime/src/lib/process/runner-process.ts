@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  SANDBOX_SETUP_ATTEMPTS,
   sandboxSetupFailed,
   systemTrustStore,
   type Mount,
@@ -28,8 +29,6 @@ export function prepareJavaRunner(): Promise<string> {
   return javaRunnerDir(RUNNERS);
 }
 const START_TIMEOUT_MS = 30_000;
-/** Tries at making a runner's sandbox, which bwrap on a busy host now and then fails to (see sandboxSetupFailed). */
-const SANDBOX_ATTEMPTS = 3;
 /** A unix socket's path holds at most 107 bytes; a runner's is `<dir>/<language>-XXXXXX/runner.sock`. */
 const MAX_SOCKETS_DIR_LENGTH = 80;
 
@@ -233,7 +232,7 @@ export class RunnerProcess implements Runner {
       try {
         return await RunnerProcess.startOnce(options);
       } catch (err) {
-        if (!(err instanceof SandboxSetupFailure) || attempt >= SANDBOX_ATTEMPTS) throw err;
+        if (!(err instanceof SandboxSetupFailure) || attempt >= SANDBOX_SETUP_ATTEMPTS) throw err;
       }
     }
   }
@@ -316,15 +315,17 @@ export class RunnerProcess implements Runner {
         );
       }, START_TIMEOUT_MS);
       // Its last words are read before it is judged (the exit can come before its output).
-      void this.exited.then(() => finished(this.child.stderr as Readable).catch(() => undefined)).then(() => {
-        clearTimeout(timer);
-        const why = `the ${this.options.language} runner did not start: ${this.describeExit()}`;
-        reject(
-          sandboxSetupFailed(this.firstOutput)
-            ? new SandboxSetupFailure('UNAVAILABLE', why)
-            : new DomainError('UNAVAILABLE', why),
-        );
-      });
+      void this.exited
+        .then(() => finished(this.child.stderr as Readable).catch(() => undefined))
+        .then(() => {
+          clearTimeout(timer);
+          const why = `the ${this.options.language} runner did not start: ${this.describeExit()}`;
+          reject(
+            sandboxSetupFailed(this.firstOutput)
+              ? new SandboxSetupFailure('UNAVAILABLE', why)
+              : new DomainError('UNAVAILABLE', why),
+          );
+        });
     });
   }
 
