@@ -133,7 +133,12 @@ export async function start() {
   return broker;
 }
 
-/** The broker answers metadata requests once its controller has elected itself. */
+/**
+ * The broker answers metadata requests once its controller has elected itself, and consumer groups
+ * work once the offsets topic exists and its coordinator has loaded it. That second step happens on
+ * the first group call and can take many seconds on a busy machine, so it is paid here rather than by
+ * whichever test subscribes first.
+ */
 async function ready() {
   if (!(await portOpen(port))) return false;
   const { Kafka, logLevel } = (await import('kafkajs')).default;
@@ -141,7 +146,9 @@ async function ready() {
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0;
+    if (cluster.brokers.length === 0) return false;
+    await admin.fetchOffsets({ groupId: 'dispatch-tools-ready', topics: [] });
+    return true;
   } finally {
     await admin.disconnect();
   }

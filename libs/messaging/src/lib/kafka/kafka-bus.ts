@@ -237,15 +237,18 @@ const COORDINATOR_MOVING = new Set([
 /**
  * Runs a group-coordinator call again while the coordinator moves. Right after a broker starts, or
  * when a group is new, its coordinator is not settled yet, and kafkajs's admin does not retry these
- * itself.
+ * itself. The wait is bounded by time, not by a count of tries: on a busy two-core machine loading the
+ * offsets topic took longer than twenty short tries (seen once in CI, with the e2e suites sharing the
+ * broker).
  */
-async function whileCoordinatorMoves<R>(call: () => Promise<R>, attempts = 20): Promise<R> {
+async function whileCoordinatorMoves<R>(call: () => Promise<R>, patienceMs = 60_000): Promise<R> {
+  const deadline = Date.now() + patienceMs;
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await call();
     } catch (err) {
       const type = (err as { type?: string }).type;
-      if (attempt >= attempts || !type || !COORDINATOR_MOVING.has(type)) throw err;
+      if (Date.now() >= deadline || !type || !COORDINATOR_MOVING.has(type)) throw err;
       await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 1000)));
     }
   }
