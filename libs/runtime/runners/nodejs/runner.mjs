@@ -1,10 +1,10 @@
 // The nodejs language runner: serves the runtime protocol (libs/runtime/src/lib/protocol.ts) on the unix
 // socket in DISPATCH_RUNNER_SOCKET or the TCP port in DISPATCH_RUNNER_PORT (in a container).
 // Plain JavaScript with no dependencies, so it starts fast and runs the same in a container image.
-import { writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Module, createRequire } from 'node:module';
-import { isAbsolute, join, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -52,9 +52,31 @@ function errorOf(type, err) {
   return { type, message, stacktrace: stack };
 }
 
-async function init({ codeDir, handler, dependenciesDir }) {
+/**
+ * A spare runner's function arrives with its init: the code is written into the (empty) code directory,
+ * then, as root, the runner becomes the function's user for good, before any of the code runs.
+ */
+function adopt(codeDir, files, user) {
+  if (files) {
+    for (const { path, content, executable } of files) {
+      const file = resolve(codeDir, path);
+      if (isAbsolute(path) || !file.startsWith(codeDir + sep)) throw new Error(`code file ${path} is outside the code`);
+      mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+      writeFileSync(file, Buffer.from(content, 'base64'), { mode: executable ? 0o755 : 0o644, flag: 'wx' });
+    }
+  }
+  if (user !== undefined) {
+    process.setgroups([]);
+    process.setgid(user);
+    process.setuid(user);
+    if (process.getuid() !== user || process.geteuid() !== user) throw new Error(`could not become user ${user}`);
+  }
+}
+
+async function init({ codeDir, handler, dependenciesDir, files, user }) {
   if (typeof handler !== 'string' || handler === '')
     throw new Error('no handler given: name the file, e.g. ./hello.js');
+  adopt(codeDir, files, user);
   const file = resolve(codeDir, handler);
   if (isAbsolute(handler) || !(file === codeDir || file.startsWith(codeDir + sep))) {
     throw new Error(`handler ${handler} is outside the function's code`);

@@ -73,6 +73,30 @@ class Capture(io.TextIOBase):
         return kept
 
 
+def adopt(code_dir, files, user):
+    """A spare runner's function arrives with its init: the code is written into the (empty) code
+    directory, then, as root, the runner becomes the function's user for good, before any of it runs."""
+    import base64
+
+    root = os.path.realpath(code_dir)
+    for entry in files or []:
+        path = entry["path"]
+        target = os.path.realpath(os.path.join(root, path))
+        if os.path.isabs(path) or not target.startswith(root + os.sep):
+            raise ValueError(f"code file {path} is outside the code")
+        os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
+        mode = 0o755 if entry.get("executable") else 0o644
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(base64.b64decode(entry["content"]))
+    if user is not None:
+        os.setgroups([])
+        os.setresgid(user, user, user)
+        os.setresuid(user, user, user)
+        if os.getresuid() != (user, user, user):
+            raise ValueError(f"could not become user {user}")
+
+
 def init(request):
     global fn
     handler = request.get("handler") or ""
@@ -80,6 +104,7 @@ def init(request):
     module_name, _, func_name = handler.rpartition(".")
     if not module_name or not func_name:
         raise ValueError(f"handler {handler!r} must be module.function, e.g. hello.handle")
+    adopt(code_dir, request.get("files"), request.get("user"))
     deps = request.get("dependenciesDir")
     if deps:
         # The image's venv packages join this interpreter, as activating the venv would.

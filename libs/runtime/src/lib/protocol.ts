@@ -51,6 +51,25 @@ export interface InitRequest {
    * the venv's site-packages (python3).
    */
   dependenciesDir?: string;
+  /**
+   * A spare runner's (started before its function was known, see SpareRunners): the function's code,
+   * which it writes into `codeDir` (its sandbox's empty scratch directory) before loading it.
+   */
+  files?: CodeFile[];
+  /**
+   * A spare runner's, as root: the function's own user, which it becomes (group, then user, no
+   * supplementary groups) once the code is written and before any of it runs, for good.
+   */
+  user?: number;
+}
+
+/** One file of a function's code, as a spare runner receives it. */
+export interface CodeFile {
+  /** Relative to the code directory, `/`-separated, without `.` or `..` parts. */
+  path: string;
+  /** base64. */
+  content: string;
+  executable?: boolean;
 }
 
 export interface RunRequest {

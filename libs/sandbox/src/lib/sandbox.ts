@@ -42,6 +42,19 @@ export interface SandboxRun {
   bootsBeforeNetwork?: boolean;
   /** As root, the host user it runs as (each tenant its own); as anyone else, Dispatch's own user. */
   uid?: number;
+  /**
+   * As root, the program starts as root holding only CAP_SETUID and CAP_SETGID (no new privileges, no
+   * other capability) and becomes its tenant's user itself, before it runs any of the tenant's code: a
+   * runner started before its function is known (see the runtime's spare runners). Ignored without
+   * root, where every run is Dispatch's own user anyway. `uid` is then unused.
+   */
+  switchesUser?: boolean;
+  /**
+   * Empty directories of the run's own (tmpfs, sizes in MB), writable by the user it starts as: where a
+   * runner started before its function writes the function's code (as root, before it becomes the
+   * function's user, who can then read it and not change it).
+   */
+  scratch?: { target: string; sizeMb: number }[];
   limits?: SandboxLimits;
   /** Standard streams and any further descriptors (fd 3 on), as `child_process.spawn` takes them. */
   stdio?: StdioOptions;
@@ -174,7 +187,7 @@ export class Sandbox {
       tmp,
       '--tmpfs',
       '/tmp',
-      ...mountArgs(run.mounts ?? []),
+      ...mountArgs(run.mounts ?? [], run.scratch ?? []),
       ...(run.cwd ? ['--chdir', run.cwd] : []),
       '--info-fd',
       String(fds.info),
@@ -193,6 +206,18 @@ export class Sandbox {
    * for a cgroup.
    */
   private userArgs(run: SandboxRun): string[] {
+    if (this.privileged && run.switchesUser) {
+      // Still root, but only able to change its ids: setuid to its tenant's user then clears what is
+      // left (a process whose uids are all non-zero keeps no capability), and no exec can gain any back.
+      return [
+        '/usr/bin/setpriv',
+        '--clear-groups',
+        '--inh-caps=-all',
+        '--bounding-set=-all,+setuid,+setgid',
+        '--no-new-privs',
+        '--',
+      ];
+    }
     if (this.privileged) {
       const uid = String(run.uid ?? 65534);
       return [
@@ -356,22 +381,29 @@ export class SandboxedProcess {
 }
 
 /**
- * The run's mounts, each under directories made open to read (bwrap would make them 0700, which a
- * program running as its own user could not enter).
+ * The run's mounts and scratch directories, each under directories made open to read (bwrap would make
+ * them 0700, which a program running as its own user could not enter).
  */
-function mountArgs(mounts: Mount[]): string[] {
+function mountArgs(mounts: Mount[], scratch: { target: string; sizeMb: number }[]): string[] {
   const args: string[] = [];
   const made = new Set<string>(['/']);
-  for (const mount of mounts) {
-    const parts = mount.target.split('/').filter(Boolean);
+  const parentsOf = (target: string) => {
+    const parts = target.split('/').filter(Boolean);
     for (let i = 1; i < parts.length; i += 1) {
       const dir = `/${parts.slice(0, i).join('/')}`;
       if (made.has(dir)) continue;
       made.add(dir);
       args.push('--perms', '0755', '--dir', dir);
     }
+    made.add(target);
+  };
+  for (const mount of mounts) {
+    parentsOf(mount.target);
     args.push(mount.writable ? '--bind' : '--ro-bind', mount.source, mount.target);
-    made.add(mount.target);
+  }
+  for (const { target, sizeMb } of scratch) {
+    parentsOf(target);
+    args.push('--perms', '0755', '--size', String(sizeMb * 1024 * 1024), '--tmpfs', target);
   }
   return args;
 }

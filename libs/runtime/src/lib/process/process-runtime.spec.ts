@@ -533,3 +533,115 @@ def handle(c, p):
     expect((await run(looker, null)).payload).toEqual([]);
   });
 });
+
+describe('spare runners', () => {
+  let spares: ProcessRuntime;
+  beforeAll(() => {
+    spares = new ProcessRuntime();
+  });
+  afterAll(() => spares.close());
+
+  /** Resolves once a spare is up (the first cold start of a kind begins one). */
+  const spareUp = async () => {
+    for (let i = 0; i < 150 && spares.spareRunners === 0; i += 1) await new Promise((r) => setTimeout(r, 100));
+    expect(spares.spareRunners).toBeGreaterThan(0);
+  };
+  const runIn = (s: FunctionSpec, payload: unknown) => spares.invoke(s, { context: {}, payload });
+
+  // What a function can find out about how it was started and what it may do.
+  const INSPECT_JS = `const fs = require('fs');
+module.exports = () => {
+  const status = fs.readFileSync('/proc/self/status', 'utf8');
+  const field = (name) => status.split('\\n').find((l) => l.startsWith(name + ':')).split(/\\s+/).slice(1);
+  const mount = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\\n').find((l) => l.split(' ')[4] === '/mnt/function');
+  let write = 'written';
+  try { fs.writeFileSync(__filename, 'changed'); } catch (e) { write = e.code; }
+  let root = 'became root';
+  try { process.setuid(0); } catch (e) { root = e.code; }
+  return {
+    code: fs.readFileSync(__dirname + '/data/note.txt', 'utf8'),
+    codeFs: mount.split(' - ')[1].split(' ')[0],
+    uids: field('Uid'), capEff: field('CapEff')[0], capPrm: field('CapPrm')[0], noNewPrivs: field('NoNewPrivs')[0],
+    write, root, tmp: fs.readdirSync('/tmp'),
+  };
+};`;
+  const inspect = (uid: number) => spec('nodejs', code({ 'f.js': INSPECT_JS }), './f.js', { uid });
+  const withNote = (s: FunctionSpec) => {
+    mkdirSync(join(s.codeDir, 'data'));
+    writeFileSync(join(s.codeDir, 'data', 'note.txt'), 'from the code');
+    return s;
+  };
+
+  it('starts a cold function in a spare, with its code, as its own user, holding no capability', async () => {
+    expect((await runIn(spec('nodejs', code({ 'f.js': 'module.exports = () => 1;' }), './f.js'), null)).payload).toBe(1);
+    await spareUp();
+    const res = await runIn(withNote(inspect(2_100_000_701)), null);
+    const got = res.payload as Record<string, unknown>;
+    expect(res.context.error).toBeNull();
+    // Its code was written into its sandbox (a tmpfs), not mounted from the host.
+    expect(got).toMatchObject({ code: 'from the code', codeFs: 'tmpfs', noNewPrivs: '1', tmp: [] });
+    if (asRoot) {
+      const uid = String(2_100_000_701);
+      expect(got['uids']).toEqual([uid, uid, uid, uid]);
+      expect(got).toMatchObject({ capEff: '0000000000000000', capPrm: '0000000000000000', root: 'EPERM' });
+      // Written by the runner before it became the function's user: the function cannot change it.
+      expect(got['write']).toBe('EACCES');
+    }
+  });
+
+  it('hands a spare to one function only: the next starts in another, with nothing of the first', async () => {
+    const leaver = spec(
+      'nodejs',
+      code({ 'f.js': `module.exports = () => { require('fs').writeFileSync('/tmp/left', 'x'); return process.pid; };` }),
+      './f.js',
+      { uid: 2_100_000_703 },
+    );
+    await spareUp();
+    await runIn(leaver, null);
+    await spareUp();
+    const res = await runIn(withNote(inspect(2_100_000_702)), null);
+    expect(res.payload).toMatchObject({ codeFs: 'tmpfs', tmp: [] });
+    // The leaver's process is still up (warm), and the next function's user is not its user.
+    expect(spares.processes(leaver.key)).toBe(1);
+  });
+
+  it('refuses a missing handler from a spare as from a start of its own', async () => {
+    await spareUp();
+    const s = spec('nodejs', code({ 'f.js': 'module.exports = () => 1;' }), './nope.js');
+    await expect(runIn(s, null)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('handler file ./nope.js not found'),
+    });
+  });
+
+  it('starts python3 functions in a spare too, as their own user', async () => {
+    const py = (uid: number) =>
+      spec(
+        'python3',
+        code({
+          'f.py': `import os
+def handle(c, p):
+    mounts = [l.split(" ") for l in open("/proc/self/mountinfo")]
+    fs = [m[m.index("-") + 1] for m in mounts if m[4] == "/mnt/function"][0]
+    return {"uids": list(os.getresuid()), "fs": fs}
+`,
+        }),
+        'f.handle',
+        { uid },
+      );
+    await runIn(py(2_100_000_704), null);
+    await spareUp();
+    const res = (await runIn(py(2_100_000_705), null)).payload as { uids: number[]; fs: string };
+    expect(res.fs).toBe('tmpfs');
+    if (asRoot) expect(res.uids).toEqual(Array(3).fill(2_100_000_705));
+  });
+
+  it('starts a function whose code is too big to send in a runner of its own, its code mounted', async () => {
+    await spareUp();
+    const s = withNote(inspect(2_100_000_706));
+    writeFileSync(join(s.codeDir, 'data', 'big.bin'), Buffer.alloc(5 * 1024 * 1024));
+    const res = await runIn(s, null);
+    expect(res.payload).toMatchObject({ code: 'from the code' });
+    expect((res.payload as { codeFs: string }).codeFs).not.toBe('tmpfs');
+  });
+});

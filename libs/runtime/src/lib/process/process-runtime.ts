@@ -1,14 +1,17 @@
-import { tenantSandbox, type Sandbox, type Unconfined } from '@dispatch/sandbox';
+import { DomainError } from '@dispatch/contracts';
+import { Sandbox, tenantSandbox, type Unconfined } from '@dispatch/sandbox';
 import {
   FUNCTION_DEFAULTS,
   RetiredVersions,
   type FunctionRuntime,
   type FunctionSpec,
 } from '../function-runtime.js';
-import type { InitRequest, RunRequest, RunResponse } from '../protocol.js';
+import type { InitRequest, Language, RunRequest, RunResponse } from '../protocol.js';
+import { codeFilesOf } from './code-files.js';
 import { FunctionPool, type PoolSettings } from './function-pool.js';
 import { RunnerProcess } from './runner-process.js';
 import { SandboxUsers } from './sandbox-users.js';
+import { SpareRunners } from './spare-runners.js';
 
 export interface ProcessRuntimeOptions {
   defaults?: Partial<PoolSettings> & { memoryMb?: number };
@@ -17,7 +20,15 @@ export interface ProcessRuntimeOptions {
   sandbox?: Sandbox | Unconfined;
   /** Where runners' sockets go: the data directory's `runners/` (see RunnerOptions.socketsDir). */
   socketsDir?: string;
+  /**
+   * Whether cold starts take a spare runner (see SpareRunners); on unless a test wants every start to
+   * be one of its own. Never without a sandbox: a spare's code goes into a directory of its sandbox.
+   */
+  spares?: boolean;
 }
+
+/** The languages with spares: those whose interpreter can take its function's user itself (not the JVM). */
+const SPARE_LANGUAGES: ReadonlySet<Language> = new Set(['nodejs', 'python3']);
 
 const DEFAULTS = { ...FUNCTION_DEFAULTS, concurrency: 8 };
 
@@ -33,10 +44,24 @@ export class ProcessRuntime implements FunctionRuntime {
   private readonly sandbox: Sandbox | Unconfined;
   private readonly users = new SandboxUsers();
   private readonly retired = new RetiredVersions();
+  private readonly spares?: SpareRunners;
 
   constructor(private readonly options: ProcessRuntimeOptions = {}) {
     this.defaults = { ...DEFAULTS, ...options.defaults };
     this.sandbox = options.sandbox ?? tenantSandbox();
+    if (options.spares !== false && this.sandbox instanceof Sandbox) {
+      const sandbox = this.sandbox;
+      this.spares = new SpareRunners(({ language, memoryMb, dependenciesDir }) =>
+        RunnerProcess.start({
+          language,
+          memoryMb,
+          onOutput: options.onOutput,
+          sandbox,
+          socketsDir: options.socketsDir,
+          function: { spare: true, dependenciesDir },
+        }),
+      );
+    }
   }
 
   /** How functions are kept apart here, for the operator: said once at start-up. */
@@ -72,6 +97,11 @@ export class ProcessRuntime implements FunctionRuntime {
     return this.pools.get(key)?.size ?? 0;
   }
 
+  /** How many spare runners are up, waiting for a cold start to take them (see SpareRunners). */
+  get spareRunners(): number {
+    return this.spares?.ready ?? 0;
+  }
+
   /** Stops a function version's processes once its runs in flight end. */
   async retire(key: string): Promise<void> {
     this.retired.add(key);
@@ -83,6 +113,7 @@ export class ProcessRuntime implements FunctionRuntime {
   async close(): Promise<void> {
     await Promise.all([...this.pools.values()].map((p) => p.close()));
     this.pools.clear();
+    await this.spares?.close();
   }
 
   private pool(spec: FunctionSpec): FunctionPool {
@@ -103,19 +134,19 @@ export class ProcessRuntime implements FunctionRuntime {
     return pool;
   }
 
-  /** A runner in its function's sandbox, the function loaded. */
+  /** A runner in its function's sandbox, the function loaded: a spare if one fits, else a new one. */
   private async loaded(spec: FunctionSpec): Promise<RunnerProcess> {
+    const uid = spec.uid ?? this.users.of(spec.identity ?? spec.key);
+    const memoryMb = spec.memoryMb ?? this.defaults.memoryMb;
+    const spare = await this.adoptedSpare(spec, uid, memoryMb);
+    if (spare) return spare;
     const runner = await RunnerProcess.start({
       language: spec.language,
-      memoryMb: spec.memoryMb ?? this.defaults.memoryMb,
+      memoryMb,
       onOutput: this.options.onOutput,
       sandbox: this.sandbox,
       socketsDir: this.options.socketsDir,
-      function: {
-        codeDir: spec.codeDir,
-        dependenciesDir: spec.dependenciesDir,
-        uid: spec.uid ?? this.users.of(spec.identity ?? spec.key),
-      },
+      function: { codeDir: spec.codeDir, dependenciesDir: spec.dependenciesDir, uid },
     });
     const init: InitRequest = {
       codeDir: spec.codeDir,
@@ -129,5 +160,26 @@ export class ProcessRuntime implements FunctionRuntime {
       throw err;
     }
     return runner;
+  }
+
+  /**
+   * A spare runner given this function, when one of its kind is ready (see SpareRunners) and the
+   * function fits one: a language with spares and code small enough to send (see codeFilesOf).
+   */
+  private async adoptedSpare(spec: FunctionSpec, uid: number, memoryMb: number): Promise<RunnerProcess | undefined> {
+    if (!this.spares || !SPARE_LANGUAGES.has(spec.language)) return undefined;
+    const files = await codeFilesOf(spec.codeDir);
+    if (!files) return undefined;
+    const spare = this.spares.take({ language: spec.language, memoryMb, dependenciesDir: spec.dependenciesDir });
+    if (!spare) return undefined;
+    try {
+      await spare.adopt({ files, uid }, { handler: spec.handler });
+      return spare;
+    } catch (err) {
+      await spare.kill();
+      // The handler's own failure is the function's answer; anything else, a start of its own may fix.
+      if (err instanceof DomainError && err.code === 'INVALID_ARGUMENT') throw err;
+      return undefined;
+    }
   }
 }

@@ -17,7 +17,7 @@ import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { DomainError } from '@dispatch/contracts';
-import type { InitRequest, Language, RunRequest, RunResponse } from '../protocol.js';
+import type { CodeFile, InitRequest, Language, RunRequest, RunResponse } from '../protocol.js';
 import { RunnerConnection, RunnerFailure, type Runner } from '../runner-connection.js';
 import { javaRunnerDir } from './java-runner-build.js';
 import { toolchainOf, type Toolchain } from './toolchain.js';
@@ -60,14 +60,27 @@ export interface RunnerOptions {
   onOutput?: (line: string) => void;
   /** Where tenants' code runs: a sandbox, or (by the operator's opt-out only) the host itself. */
   sandbox: Sandbox | Unconfined;
-  /** The function it serves: its code, its image's dependencies, and (as root) its own user. */
-  function: { codeDir: string; dependenciesDir?: string; uid: number };
+  /**
+   * The function it serves: its code, its image's dependencies, and (as root) its own user. Or a spare:
+   * started before its function is known, with only the dependencies of the image its function will
+   * have, and given the function later (see adopt).
+   */
+  function: { codeDir: string; dependenciesDir?: string; uid: number } | SpareOf;
   /**
    * Where the runner's socket directory goes: the data directory's `runners/` (see FunctionsConfig),
    * kept to this process's user. Without one, a private temporary directory of this process.
    */
   socketsDir?: string;
 }
+
+/** What a spare runner is started for: an image's dependencies, if it has any. */
+export interface SpareOf {
+  spare: true;
+  dependenciesDir?: string;
+}
+
+/** The function a runner was started for, or undefined for a spare. */
+const functionOf = (options: RunnerOptions) => ('spare' in options.function ? undefined : options.function);
 
 /**
  * Where a runner's world is mounted inside its sandbox. Its interpreter keeps its own host path (an
@@ -82,6 +95,8 @@ export const RUNNER_PATHS = {
 
 /** What the runtime itself needs beyond the function's memory setting (the interpreter, its threads). */
 const RUNTIME_OVERHEAD_MB: Record<Language, number> = { nodejs: 64, python3: 32, java: 160 };
+/** The scratch directory a spare runner writes its function's code into (see SpareRunners). */
+export const SPARE_CODE_MB = 16;
 /** Processes and threads a runner may have: the JVM alone starts a few dozen threads. */
 const RUNNER_PROCESSES = 128;
 
@@ -146,14 +161,14 @@ async function mountsOf(
 ): Promise<{ mounts: Mount[]; toolchain: Toolchain }> {
   const toolchain = await toolchainOf(options.language);
   const runnerDir = options.language === 'java' ? await javaRunnerDir(RUNNERS) : RUNNERS;
+  const fn = functionOf(options);
+  const dependencies = options.function.dependenciesDir;
   const mounts = [
     { source: runnerDir, target: RUNNER_PATHS.runner },
     { source: toolchain.prefix, target: toolchain.prefix },
     { source: socketDir, target: RUNNER_PATHS.socket, writable: true },
-    { source: options.function.codeDir, target: RUNNER_PATHS.code },
-    ...(options.function.dependenciesDir
-      ? [{ source: options.function.dependenciesDir, target: RUNNER_PATHS.dependencies }]
-      : []),
+    ...(fn ? [{ source: fn.codeDir, target: RUNNER_PATHS.code }] : []),
+    ...(dependencies ? [{ source: dependencies, target: RUNNER_PATHS.dependencies }] : []),
   ];
   return { mounts, toolchain };
 }
@@ -177,6 +192,8 @@ export class RunnerProcess implements Runner {
   private readonly exited: Promise<void>;
   private lastOutput: string[] = [];
   private firstOutput?: string;
+  /** A spare that has been given its function: it never takes another. */
+  private adopted = false;
 
   /** Until the runner is up: takes its announcement, from fd 3 or (the JVM) a stdout line. */
   private announce?: () => void;
@@ -206,7 +223,10 @@ export class RunnerProcess implements Runner {
       // The runner loads the function's code only at its init call, after `started`: the code finds its
       // network there, and the runner boots meanwhile.
       bootsBeforeNetwork: true,
-      uid: options.function.uid,
+      uid: functionOf(options)?.uid,
+      // A spare becomes its function's user at init, after writing its code here.
+      switchesUser: !functionOf(options),
+      scratch: functionOf(options) ? [] : [{ target: RUNNER_PATHS.code, sizeMb: SPARE_CODE_MB }],
       limits: { memoryMb: memoryMb + RUNTIME_OVERHEAD_MB[language], processes: RUNNER_PROCESSES },
       // stdin: a pipe never written, whose end tells the runner its host is gone (even killed -9).
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
@@ -240,7 +260,9 @@ export class RunnerProcess implements Runner {
   private static async startOnce(options: RunnerOptions): Promise<RunnerProcess> {
     // A directory per runner: the one host directory its sandbox may write to.
     const socketDir = mkdtempSync(join(socketsDirOf(options.socketsDir), `${options.language}-`));
-    if (options.sandbox.privileged) chownSync(socketDir, options.function.uid, options.function.uid);
+    // A spare starts as root (see switchesUser) and listens before it becomes its function's user.
+    const fn = functionOf(options);
+    if (options.sandbox.privileged && fn) chownSync(socketDir, fn.uid, fn.uid);
     const runner = new RunnerProcess(options, socketDir, await mountsOf(options, socketDir));
     try {
       await runner.process.started;
@@ -266,13 +288,39 @@ export class RunnerProcess implements Runner {
 
   /** Loads the function's code; a bad handler is INVALID_ARGUMENT with the runner's reason. */
   async load(init: InitRequest, timeoutMs = 30_000): Promise<void> {
-    const { sandbox, function: fn } = this.options;
+    const { sandbox } = this.options;
+    const fn = functionOf(this.options);
+    if (!fn) throw new Error('a spare runner is given its function with adopt');
     const request: InitRequest = {
       ...init,
       codeDir: sandbox.pathOf({ source: fn.codeDir, target: RUNNER_PATHS.code }),
       dependenciesDir: fn.dependenciesDir
         ? sandbox.pathOf({ source: fn.dependenciesDir, target: RUNNER_PATHS.dependencies })
         : undefined,
+    };
+    const response = await this.call('init', request, timeoutMs);
+    if ('error' in response) throw new DomainError('INVALID_ARGUMENT', response.error.message);
+  }
+
+  /**
+   * A spare takes its function, once: the code is written into its sandbox's scratch directory, then
+   * (as root) it becomes the function's user and loads the handler. A bad handler is INVALID_ARGUMENT
+   * with the runner's reason, as with load.
+   */
+  async adopt(
+    fn: { files: CodeFile[]; uid: number },
+    init: Pick<InitRequest, 'handler'>,
+    timeoutMs = 30_000,
+  ): Promise<void> {
+    if (functionOf(this.options) || this.adopted)
+      throw new Error('only an unused spare runner takes a function');
+    this.adopted = true;
+    const request: InitRequest = {
+      handler: init.handler,
+      codeDir: RUNNER_PATHS.code,
+      dependenciesDir: this.options.function.dependenciesDir ? RUNNER_PATHS.dependencies : undefined,
+      files: fn.files,
+      user: this.options.sandbox.privileged ? fn.uid : undefined,
     };
     const response = await this.call('init', request, timeoutMs);
     if ('error' in response) throw new DomainError('INVALID_ARGUMENT', response.error.message);
