@@ -161,4 +161,22 @@ describe(`the sandbox (${sandbox.privileged ? 'as root' : 'as an ordinary user'}
       program.kill();
     }
   });
+
+  it('lets a program that switches its user itself hold only what it takes to switch, and a scratch of its own', async () => {
+    const result = await sh(
+      `grep -E '^(Uid|CapEff|NoNewPrivs):' /proc/self/status; echo code > /mnt/scratch/f && stat -c '%u %a' /mnt/scratch/f; ` +
+        `grep ' /mnt/scratch ' /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1`,
+      { switchesUser: true, uid: 40_001, scratch: [{ target: '/mnt/scratch', sizeMb: 1 }] },
+    );
+    expect(result.output).toMatch(/NoNewPrivs:\s+1/);
+    expect(result.output).toContain('tmpfs');
+    if (sandbox.privileged) {
+      // Still root until it switches, but only CAP_SETUID and CAP_SETGID (bits 7 and 6).
+      expect(result.output).toMatch(/Uid:\s+0\s+0\s+0\s+0/);
+      expect(result.output).toMatch(/CapEff:\s+00000000000000c0/);
+      expect(result.output).toMatch(/^0 644$/m);
+    } else {
+      expect(result.output).toMatch(/CapEff:\s+0000000000000000/);
+    }
+  });
 });
