@@ -3,8 +3,13 @@ import type { RunnerProcess } from './runner-process.js';
 
 /** A spare no cold start has taken for this long is stopped; the next cold start begins another. */
 export const SPARE_IDLE_MS = 10 * 60_000;
+/**
+ * Spares kept of each kind, as OpenWhisk's default stem cells: two, so that the cold start right after
+ * a function's creation (whose handler check took one) still finds one up, as do two cold starts at once.
+ */
+export const SPARES_PER_KIND = 2;
 /** The most kinds of spare kept at once; past it the one taken least recently goes. */
-export const MAX_SPARE_KINDS = 16;
+export const MAX_SPARE_KINDS = 8;
 
 /** What a spare is started for: functions of one language, memory size and image. */
 export interface SpareKind {
@@ -15,19 +20,23 @@ export interface SpareKind {
 }
 
 interface Slot {
-  runner?: RunnerProcess;
+  kind: SpareKind;
+  /** Up and waiting, the most recently started last. */
+  runners: RunnerProcess[];
   starting?: Promise<void>;
   idle?: NodeJS.Timeout;
+  /** Evicted or closed: whatever still comes up for it is stopped. */
+  gone?: boolean;
 }
 
 /**
- * Runners started before their function is known, one per kind (language, memory, image), as OpenWhisk
- * keeps "stem cell" containers: a cold start takes the spare, whose sandbox and interpreter are already
- * up, and sends it the function's code and user (RunnerProcess.adopt), so it pays for a load rather
- * than for an interpreter's start. A spare serves one function and is never handed back; taking it
- * starts the next one. A kind gets its spare at its first cold start (an instance that runs no python
- * has no python spare), and loses it after SPARE_IDLE_MS without one, or when MAX_SPARE_KINDS others
- * were taken since.
+ * Runners started before their function is known, SPARES_PER_KIND per kind (language, memory, image),
+ * as OpenWhisk keeps "stem cell" containers: a cold start takes a spare, whose sandbox and interpreter
+ * are already up, and sends it the function's code and user (RunnerProcess.adopt), so it pays for a
+ * load rather than for an interpreter's start. A spare serves one function and is never handed back;
+ * taking one starts the next (one at a time, so refilling never takes more than a core). A kind gets
+ * its spares at its first cold start (an instance that runs no python has no python spare), and loses
+ * them after SPARE_IDLE_MS without a cold start, or when MAX_SPARE_KINDS other kinds were taken since.
  */
 export class SpareRunners {
   /** In the order they were last taken from, the least recent first. */
@@ -36,71 +45,74 @@ export class SpareRunners {
 
   constructor(
     private readonly start: (kind: SpareKind) => Promise<RunnerProcess>,
-    private readonly idleMs = SPARE_IDLE_MS,
-    private readonly maxKinds = MAX_SPARE_KINDS,
+    private readonly limits = { perKind: SPARES_PER_KIND, kinds: MAX_SPARE_KINDS, idleMs: SPARE_IDLE_MS },
   ) {}
 
   /** How many spares are up and waiting for a function. */
   get ready(): number {
     let count = 0;
-    for (const slot of this.slots.values()) if (slot.runner?.alive) count += 1;
+    for (const slot of this.slots.values()) count += slot.runners.filter((r) => r.alive).length;
     return count;
   }
 
-  /** The ready spare of this kind, if there is one; either way another is on its way. */
+  /** A ready spare of this kind, if there is one; either way the kind is refilled. */
   take(kind: SpareKind): RunnerProcess | undefined {
     if (this.closed) return undefined;
     const key = JSON.stringify([kind.language, kind.memoryMb, kind.dependenciesDir ?? null]);
-    const slot = this.slots.get(key) ?? {};
+    const slot = this.slots.get(key) ?? { kind, runners: [] };
     this.slots.delete(key);
     this.slots.set(key, slot);
-    this.evictPast(this.maxKinds);
-    const runner = slot.runner;
-    slot.runner = undefined;
+    this.evictPast(this.limits.kinds);
+    slot.runners = slot.runners.filter((r) => r.alive);
+    // The most recently started: on a host that lets an idle process's memory go cold, the quickest.
+    const runner = slot.runners.pop();
+    this.refill(slot);
     clearTimeout(slot.idle);
-    if (!slot.starting) this.refill(slot, kind);
-    return runner?.alive ? runner : undefined;
+    slot.idle = setTimeout(() => this.retire(key, slot), this.limits.idleMs);
+    slot.idle.unref();
+    return runner;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     const slots = [...this.slots.values()];
     this.slots.clear();
-    for (const slot of slots) clearTimeout(slot.idle);
+    for (const slot of slots) this.stop(slot);
     await Promise.all(slots.map((slot) => slot.starting));
-    await Promise.all(slots.map((slot) => slot.runner?.kill()));
   }
 
   /** Stops the spares of the kinds taken least recently, keeping `limit` kinds. */
   private evictPast(limit: number): void {
     for (const [key, slot] of this.slots) {
       if (this.slots.size <= limit) return;
-      this.slots.delete(key);
-      clearTimeout(slot.idle);
-      void slot.runner?.kill();
-      slot.runner = undefined;
-      // One still starting is stopped as it comes up: its slot is no longer anyone's.
-      void slot.starting?.then(() => slot.runner?.kill());
+      this.retire(key, slot);
     }
   }
 
-  private refill(slot: Slot, kind: SpareKind): void {
-    slot.starting = this.start(kind)
-      .then(
-        (runner) => {
-          if (this.closed) return void runner.kill();
-          slot.runner = runner;
-          slot.idle = setTimeout(() => {
-            if (slot.runner !== runner) return;
-            slot.runner = undefined;
-            void runner.kill();
-          }, this.idleMs);
-          slot.idle.unref();
-        },
-        // No spare this time (the host is short of something): cold starts go on without one, and the
-        // next one tries again.
-        () => undefined,
-      )
-      .finally(() => (slot.starting = undefined));
+  private retire(key: string, slot: Slot): void {
+    if (this.slots.get(key) === slot) this.slots.delete(key);
+    this.stop(slot);
+  }
+
+  private stop(slot: Slot): void {
+    slot.gone = true;
+    clearTimeout(slot.idle);
+    for (const runner of slot.runners.splice(0)) void runner.kill();
+  }
+
+  /** Starts spares one after another until the kind has its number. */
+  private refill(slot: Slot): void {
+    if (slot.starting || slot.gone || slot.runners.length >= this.limits.perKind) return;
+    slot.starting = this.start(slot.kind).then(
+      (runner) => {
+        slot.starting = undefined;
+        if (slot.gone || this.closed) return void runner.kill();
+        slot.runners.push(runner);
+        this.refill(slot);
+      },
+      // No spare this time (the host is short of something): cold starts go on without one, and the
+      // next one tries again.
+      () => void (slot.starting = undefined),
+    );
   }
 }
