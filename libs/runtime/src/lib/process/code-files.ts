@@ -10,7 +10,10 @@ export const SPARE_CODE_LIMITS = { bytes: 4 * 1024 * 1024, files: 500 };
  * undefined when it is too big for that or holds anything but directories and regular files: such a
  * function starts in a runner of its own with the directory mounted, as every runner did before spares.
  */
-export async function codeFilesOf(codeDir: string, limits = SPARE_CODE_LIMITS): Promise<CodeFile[] | undefined> {
+export async function codeFilesOf(
+  codeDir: string,
+  limits = SPARE_CODE_LIMITS,
+): Promise<CodeFile[] | undefined> {
   const files: CodeFile[] = [];
   let bytes = 0;
   const walk = async (dir: string, prefix: string): Promise<boolean> => {

@@ -543,7 +543,8 @@ describe('spare runners', () => {
 
   /** Resolves once a spare is up (the first cold start of a kind begins one). */
   const spareUp = async () => {
-    for (let i = 0; i < 150 && spares.spareRunners === 0; i += 1) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 150 && spares.spareRunners === 0; i += 1)
+      await new Promise((r) => setTimeout(r, 100));
     expect(spares.spareRunners).toBeGreaterThan(0);
   };
   const runIn = (s: FunctionSpec, payload: unknown) => spares.invoke(s, { context: {}, payload });
@@ -573,7 +574,9 @@ module.exports = () => {
   };
 
   it('starts a cold function in a spare, with its code, as its own user, holding no capability', async () => {
-    expect((await runIn(spec('nodejs', code({ 'f.js': 'module.exports = () => 1;' }), './f.js'), null)).payload).toBe(1);
+    expect(
+      (await runIn(spec('nodejs', code({ 'f.js': 'module.exports = () => 1;' }), './f.js'), null)).payload,
+    ).toBe(1);
     await spareUp();
     const res = await runIn(withNote(inspect(2_100_000_701)), null);
     const got = res.payload as Record<string, unknown>;
@@ -592,7 +595,9 @@ module.exports = () => {
   it('hands a spare to one function only: the next starts in another, with nothing of the first', async () => {
     const leaver = spec(
       'nodejs',
-      code({ 'f.js': `module.exports = () => { require('fs').writeFileSync('/tmp/left', 'x'); return process.pid; };` }),
+      code({
+        'f.js': `module.exports = () => { require('fs').writeFileSync('/tmp/left', 'x'); return process.pid; };`,
+      }),
       './f.js',
       { uid: 2_100_000_703 },
     );

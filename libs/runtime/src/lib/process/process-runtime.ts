@@ -166,11 +166,19 @@ export class ProcessRuntime implements FunctionRuntime {
    * A spare runner given this function, when one of its kind is ready (see SpareRunners) and the
    * function fits one: a language with spares and code small enough to send (see codeFilesOf).
    */
-  private async adoptedSpare(spec: FunctionSpec, uid: number, memoryMb: number): Promise<RunnerProcess | undefined> {
+  private async adoptedSpare(
+    spec: FunctionSpec,
+    uid: number,
+    memoryMb: number,
+  ): Promise<RunnerProcess | undefined> {
     if (!this.spares || !SPARE_LANGUAGES.has(spec.language)) return undefined;
     const files = await codeFilesOf(spec.codeDir);
     if (!files) return undefined;
-    const spare = this.spares.take({ language: spec.language, memoryMb, dependenciesDir: spec.dependenciesDir });
+    const spare = this.spares.take({
+      language: spec.language,
+      memoryMb,
+      dependenciesDir: spec.dependenciesDir,
+    });
     if (!spare) return undefined;
     try {
       await spare.adopt({ files, uid }, { handler: spec.handler });
