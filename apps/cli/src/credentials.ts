@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { SignJWT } from 'jose';
 import type { CliContext } from '@dispatch/api-client';
 import { DomainError } from '@dispatch/contracts';
-import type { GlobalOptions } from './global-options.js';
+import type { GlobalOptions } from './cli-context.js';
 
 /** Service account tokens the CLI signs live this long: one command's worth, with room for a slow build. */
 const SIGNED_TOKEN_LIFETIME_S = 10 * 60;

@@ -1,6 +1,6 @@
 import { saveCliContext, type CliContext, type CliSession } from '@dispatch/api-client';
 import { DomainError, type LoginTokens } from '@dispatch/contracts';
-import { clientOf, configPath, currentContextName, type GlobalOptions } from '../../global-options.js';
+import { clientOf, configPath, currentContextName, type GlobalOptions } from '../../cli-context.js';
 
 export function sessionOf(issuer: string, tokens: LoginTokens): CliSession {
   return {
