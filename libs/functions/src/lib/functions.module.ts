@@ -9,8 +9,8 @@ import { FunctionService } from './function/function.service.js';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from './functions.config.js';
 import { RunController } from './run/run.controller.js';
 import { RunService } from './run/run.service.js';
-import { runJournalProvider } from './run/journal/run-journal.provider.js';
-import { SchemaValidator } from './run/schema-validator.js';
+import { runJournalProvider } from './journal/run-journal.provider.js';
+import { SchemaValidator } from './schema-validator.js';
 import { functionRuntimeProvider, RuntimeLifecycle } from './runtime.provider.js';
 
 /**

@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubernetesRuntime, ProcessRuntime, type FunctionRuntime } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from './functions.config.js';
-import { RUN_JOURNAL, type RunJournal } from './run/journal/run-journal.js';
+import { RUN_JOURNAL, type RunJournal } from './journal/run-journal.js';
 
 export const FUNCTION_RUNTIME = Symbol.for('dispatch.function-runtime');
 

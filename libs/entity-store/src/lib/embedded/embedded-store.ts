@@ -33,6 +33,7 @@ import { alreadyExists, compacted, conflict, notFound } from '../store-errors.js
 import { claimDataDir, releaseDataDir } from './data-dir-claim.js';
 import { LocalLocks } from './local-locks.js';
 import { LocalLeases } from './local-leases.js';
+import type { LogRecord } from './log-record.js';
 import { WatchHub } from './watch-hub.js';
 
 export interface EmbeddedStoreOptions {
@@ -48,16 +49,6 @@ interface KeyRecord {
   createRevision: number;
   modRevision: number;
   lease?: string;
-}
-
-/** One change, kept in revision order so a watch can resume from any revision still in the log. */
-export interface LogRecord {
-  revision: number;
-  type: 'put' | 'delete';
-  key: string;
-  entity?: StoredEntity<unknown>;
-  previous?: Entity<unknown>;
-  created?: boolean;
 }
 
 type WriteResult<T> = { ok: true; value: T; changes: LogRecord[] } | { ok: false; error: DomainError };

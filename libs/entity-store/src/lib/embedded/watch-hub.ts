@@ -1,5 +1,5 @@
 import type { Watch } from '../entity-store.js';
-import type { LogRecord } from './embedded-store.js';
+import type { LogRecord } from './log-record.js';
 
 interface Subscriber {
   queue: LogRecord[];

@@ -20,7 +20,7 @@ import {
 } from '@dispatch/platform';
 import { compileFunction, LANGUAGES, type Language, type FunctionRuntime } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
-import { RUN_JOURNAL, type RunJournal } from '../run/journal/run-journal.js';
+import { RUN_JOURNAL, type RunJournal } from '../journal/run-journal.js';
 import { FunctionCatalog } from './function.catalog.js';
 import { FUNCTION_RUNTIME } from '../runtime.provider.js';
 import { inferHandler, unpackSource } from './source.js';

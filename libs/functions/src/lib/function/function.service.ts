@@ -15,7 +15,7 @@ import { AccessControl } from '@dispatch/auth';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { parseBody, type RequestScope } from '@dispatch/platform';
 import { z } from 'zod';
-import { SchemaValidator } from '../run/schema-validator.js';
+import { SchemaValidator } from '../schema-validator.js';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 

@@ -27,9 +27,9 @@ import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
 import { FUNCTION_RUNTIME } from '../runtime.provider.js';
 import { NoSecretsResolver } from '../secrets/secrets-resolver.js';
 import { FunctionCatalog } from '../function/function.catalog.js';
-import { RUN_JOURNAL, type RunJournal } from './journal/run-journal.js';
+import { RUN_JOURNAL, type RunJournal } from '../journal/run-journal.js';
 import { runId } from './run-id.js';
-import { SchemaValidator } from './schema-validator.js';
+import { SchemaValidator } from '../schema-validator.js';
 
 export interface RunRequest {
   functionName: string;

@@ -1,6 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../../functions.config.js';
+import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
 import { LmdbRunJournal } from './lmdb-run-journal.js';
 import { DEFAULT_RETENTION, RUN_JOURNAL } from './run-journal.js';
 import { StoreRunJournal } from './store-run-journal.js';
