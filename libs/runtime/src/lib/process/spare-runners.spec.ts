@@ -19,7 +19,7 @@ function fakeStarts(fail = () => false) {
   };
   return { started, start };
 }
-const settle = () => new Promise((r) => setTimeout(r, 20));
+const settle = () => new Promise((r) => setTimeout(r, 100));
 const node: SpareKind = { language: 'nodejs', memoryMb: 256 };
 const python: SpareKind = { language: 'python3', memoryMb: 256 };
 
@@ -78,9 +78,9 @@ describe('spare runners', () => {
     await spares.close();
   });
 
-  it('stops the spares of a kind unused for its idle time, and of the kinds taken least recently', async () => {
+  it('stops the spares of the kinds taken least recently, past its number of kinds', async () => {
     const { started, start } = fakeStarts();
-    const spares = new SpareRunners(start, { perKind: 1, kinds: 2, idleMs: 60 });
+    const spares = new SpareRunners(start, { perKind: 1, kinds: 2, idleMs: 60_000 });
     spares.take(node);
     spares.take(python);
     await settle();
@@ -88,7 +88,15 @@ describe('spare runners', () => {
     await settle();
     // Three kinds taken, two kept: the nodejs one, taken least recently, went.
     expect(started.filter((r) => r.alive).map((r) => r.kind)).toEqual([python, { ...node, memoryMb: 512 }]);
-    await new Promise((r) => setTimeout(r, 120));
+    await spares.close();
+  });
+
+  it('stops the spares of a kind no cold start took for its idle time', async () => {
+    const { started, start } = fakeStarts();
+    const spares = new SpareRunners(start, { perKind: 1, kinds: 2, idleMs: 50 });
+    spares.take(node);
+    await settle();
+    await new Promise((r) => setTimeout(r, 300));
     expect(started.filter((r) => r.alive)).toEqual([]);
     expect(spares.ready).toBe(0);
     await spares.close();
