@@ -91,8 +91,7 @@ export class ProcessGroup {
    */
   static sweep(): void {
     const layout = cgroupLayout();
-    const parents =
-      layout === 'v2' ? [join(ROOT, PARENT)] : V1_CONTROLLERS.map((c) => join(ROOT, c, PARENT));
+    const parents = layout === 'v2' ? [join(ROOT, PARENT)] : V1_CONTROLLERS.map((c) => join(ROOT, c, PARENT));
     for (const parent of parents) {
       let names: string[] = [];
       try {

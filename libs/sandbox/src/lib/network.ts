@@ -35,7 +35,10 @@ export async function attachNetwork(pid: number, inUserNamespace: boolean): Prom
       'tap0',
     ],
     // Nothing of Dispatch's environment goes to a process the sandbox's network namespace holds.
-    { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } },
+    {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+    },
   );
   let complaint = '';
   slirp.stderr?.setEncoding('utf8');
@@ -78,7 +81,10 @@ async function closeHostAlias(pid: number): Promise<void> {
   const route = spawn(
     'nsenter',
     [`--net=/proc/${pid}/ns/net`, 'ip', 'route', 'add', 'prohibit', `${SANDBOX_HOST_ALIAS}/32`],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin' } },
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+    },
   );
   let complaint = '';
   route.stderr?.setEncoding('utf8');
@@ -88,5 +94,7 @@ async function closeHostAlias(pid: number): Promise<void> {
     route.once('exit', resolve);
   });
   if (code !== 0)
-    throw new Error(`the sandbox's network could not close the host's alias: ${complaint.trim() || `exit ${code}`}`);
+    throw new Error(
+      `the sandbox's network could not close the host's alias: ${complaint.trim() || `exit ${code}`}`,
+    );
 }

@@ -4,7 +4,8 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Sandbox, type SandboxRun } from './sandbox.js';
+import type { SandboxRun } from './sandbox-run.js';
+import { Sandbox } from './sandbox.js';
 
 /**
  * The sandbox itself, on this machine's bubblewrap and slirp4netns (tools/sandbox.js installs them):

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { DomainError } from '@dispatch/contracts';
-import type { Mount, SandboxRun } from './sandbox.js';
+import type { Mount, SandboxRun } from './sandbox-run.js';
 
 /**
  * What runs tenants' code when no sandbox can be made: by default it refuses (UNAVAILABLE, with the
