@@ -7,7 +7,8 @@ export {
   type FunctionSpec,
 } from './lib/function-runtime.js';
 export { ProcessRuntime, type ProcessRuntimeOptions } from './lib/process/process-runtime.js';
-export { RunnerProcess, prepareJavaRunner, type RunnerOptions } from './lib/process/runner-process.js';
+export { RunnerProcess } from './lib/process/runner-process.js';
+export { prepareJavaRunner, type RunnerOptions } from './lib/process/runner-launch.js';
 export { compileFunction } from './lib/process/compile.js';
 export { toolchainOf, type Toolchain } from './lib/process/toolchain.js';
 export {

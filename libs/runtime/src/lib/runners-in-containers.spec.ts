@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { compileFunction } from './process/compile.js';
-import { prepareJavaRunner } from './process/runner-process.js';
+import { prepareJavaRunner } from './process/runner-launch.js';
 import type { Language, RpcResponse, RunResponse } from './protocol.js';
 import { freePort, portOpen } from './testing/ports.js';
 
