@@ -8,7 +8,7 @@ import {
 } from '../function-runtime.js';
 import type { InitRequest, Language, RunRequest, RunResponse } from '../protocol.js';
 import { codeFilesOf } from './code-files.js';
-import { FunctionPool, type PoolSettings } from './function-pool.js';
+import { FunctionPool, type PoolSettings } from '../function-pool.js';
 import { RunnerProcess } from './runner-process.js';
 import { SandboxUsers } from './sandbox-users.js';
 import { SpareRunners } from './spare-runners.js';

@@ -1,6 +1,6 @@
 import { DomainError } from '@dispatch/contracts';
-import type { RunRequest, RunResponse } from '../protocol.js';
-import { RunnerFailure, type Runner } from '../runner-connection.js';
+import type { RunRequest, RunResponse } from './protocol.js';
+import { RunnerFailure, type Runner } from './runner-connection.js';
 
 export interface PoolSettings {
   /** Most processes at once. */
