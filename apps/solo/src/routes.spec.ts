@@ -6,7 +6,8 @@ import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { ModulesContainer } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { startHttpServer } from '@dispatch/platform';
+import { accessOfPath } from '@dispatch/identity';
+import { ACCESS_RESOURCE, PUBLIC_ROUTE, startHttpServer } from '@dispatch/platform';
 import { SoloModule } from './app.module.js';
 import { soloConfig, type SoloConfig } from './env.js';
 
@@ -25,9 +26,21 @@ const PUBLIC = new Set([
   'POST /v1/iam/logout',
 ]);
 
+/** What the access guard makes of a route: whether it is public, and the resource it acts on. */
+interface GuardView {
+  route: string;
+  public: boolean;
+  resource: string;
+}
+
 /** Every route of every controller Nest registered, as `METHOD /path`. */
 function routesOf(app: NestFastifyApplication): string[] {
-  const routes: string[] = [];
+  return guardViewsOf(app).map((view) => view.route);
+}
+
+/** Every route, with what its decorators tell the access guard (as AccessGuard.routeOf reads them). */
+function guardViewsOf(app: NestFastifyApplication): GuardView[] {
+  const routes: GuardView[] = [];
   for (const module of app.get(ModulesContainer).values()) {
     for (const { metatype } of module.controllers.values()) {
       if (!metatype) continue;
@@ -43,7 +56,15 @@ function routesOf(app: NestFastifyApplication): string[] {
         const path = String(Reflect.getMetadata(PATH_METADATA, handler));
         const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
         const full = `/${[base, path].filter((p) => p && p !== '/').join('/')}`.replace(/\/+/g, '/');
-        routes.push(`${method} ${full}`);
+        const segments = base.split('/').filter(Boolean);
+        const of = <T>(key: string): T | undefined =>
+          (Reflect.getMetadata(key, handler) ?? Reflect.getMetadata(key, metatype)) as T | undefined;
+        routes.push({
+          route: `${method} ${full}`,
+          public: of<boolean>(PUBLIC_ROUTE) ?? false,
+          resource:
+            of<string>(ACCESS_RESOURCE) ?? (segments[0] === 'v1' ? segments[1] : segments[0]) ?? 'api',
+        });
       }
     }
   }
@@ -107,6 +128,19 @@ describe('every API route of solo', () => {
     // Every public route exists: a renamed one must not leave a stale entry behind.
     expect([...PUBLIC].filter((r) => !routes.includes(r))).toEqual([]);
   }, 60_000);
+
+  it("decides every route at the ingress (identity's /v1/iam/auth, from the topology table) as the service itself does", () => {
+    const disagreements: string[] = [];
+    for (const view of guardViewsOf(app)) {
+      const [method, path] = view.route.split(' ') as [string, string];
+      const atIngress = accessOfPath(method, path.replace(/:(\w+)/g, 'x$1'));
+      if (atIngress.public !== view.public || (!view.public && atIngress.resource !== view.resource))
+        disagreements.push(
+          `${view.route}: the service says ${view.public ? 'public' : view.resource}, the table ${atIngress.public ? 'public' : atIngress.resource}`,
+        );
+    }
+    expect(disagreements).toEqual([]);
+  });
 
   it('proves the credential before reading a body: a malformed one without a credential is a 401', async () => {
     const post = (path: string, headers: Record<string, string> = {}) =>

@@ -10,3 +10,4 @@ export * from './lib/models/invocation.js';
 export * from './lib/models/application.js';
 export * from './lib/models/event.js';
 export * from './lib/models/iam.js';
+export * from './lib/topology.js';

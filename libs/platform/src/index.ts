@@ -35,7 +35,6 @@ export {
   ACCESS_INSTALLATION,
 } from './lib/access.decorators.js';
 export {
-  DOMAIN_EVENT_OWNERS,
   PublishingEntityStore,
   domainEventType,
   onDomainEvents,

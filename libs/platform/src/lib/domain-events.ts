@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Entity } from '@dispatch/contracts';
+import { ownerOfKind, type Entity } from '@dispatch/contracts';
 import type {
   DeleteOptions,
   EntityRef,
@@ -16,26 +16,6 @@ import type {
   WriteOptions,
 } from '@dispatch/entity-store';
 import type { BusMessage, MessageBus, Subscription } from '@dispatch/messaging';
-
-/**
- * The service that owns each kind a user works with: a domain event is named after it,
- * `<service>.<kind>.<verb>`. Kinds not listed (runs, locks, bootstrap records) publish nothing: they
- * are records or machinery, and runs would put the bus on every execution's path.
- */
-export const DOMAIN_EVENT_OWNERS: Readonly<Record<string, string>> = {
-  organization: 'identity',
-  policy: 'identity',
-  serviceaccount: 'identity',
-  baseimage: 'images',
-  image: 'images',
-  function: 'functions',
-  application: 'functions',
-  secret: 'secrets',
-  subscription: 'events',
-  eventdriver: 'events',
-  eventdrivertype: 'events',
-  endpoint: 'api-gateway',
-};
 
 export type DomainVerb = 'created' | 'updated' | 'deleted';
 
@@ -58,9 +38,14 @@ export interface DomainEvent {
   time: number;
 }
 
-/** The type (and topic) of a change to a kind, e.g. `domainEventType('image', 'updated')`. */
+/**
+ * The type (and topic) of a change to a kind, e.g. `domainEventType('image', 'updated')`, named after the
+ * kind's owner in the topology table. Kinds no service announces (runs, dead letters, locks, bootstrap
+ * records) publish nothing: they are records or machinery, and runs would put the bus on every
+ * execution's path.
+ */
 export function domainEventType(kind: string, verb: DomainVerb): string {
-  const owner = DOMAIN_EVENT_OWNERS[kind];
+  const owner = ownerOfKind(kind);
   if (!owner) throw new Error(`no service owns kind ${kind}: it has no domain events`);
   return `${owner}.${kind}.${verb}`;
 }
@@ -138,7 +123,7 @@ export class PublishingEntityStore implements EntityStore {
   }
 
   private async publish(entity: EntityRef & Partial<Entity<unknown>>, verb: DomainVerb): Promise<void> {
-    if (!DOMAIN_EVENT_OWNERS[entity.kind]) return;
+    if (!ownerOfKind(entity.kind)) return;
     const event: DomainEvent = {
       type: domainEventType(entity.kind, verb),
       org: entity.org,
