@@ -10,13 +10,13 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DispatchClient, saveCliContext } from '@dispatch/api-client';
+import { GATEWAY_PORTS, localServiceUrl, peerUrlVariable, SERVICES, TOPOLOGY } from '@dispatch/contracts';
 import { SignJWT } from 'jose';
 import * as etcd from './etcd.js';
 import * as kafka from './kafka.js';
 import { CACHE, cli, Daemon, log, ROOT, waitFor } from './lib/daemon.js';
-import { DEFAULT_PORTS, prepare } from './nginx.js';
+import { prepare } from './nginx.js';
 
-const SERVICES = Object.keys(DEFAULT_PORTS);
 const port = Number(process.env.DISPATCH_CLUSTER_PORT ?? 8090);
 const ingress = `http://127.0.0.1:${port}`;
 const home = join(CACHE, 'cluster');
@@ -25,9 +25,9 @@ const nginx = new Daemon('cluster-nginx');
 const keys = { bootstrap: join(home, 'bootstrap.key'), admin: join(home, 'admin.key') };
 const cliConfig = process.env.DISPATCH_CONFIG ?? join(homedir(), '.dispatch', 'config.json');
 
-const url = (service) => `http://127.0.0.1:${DEFAULT_PORTS[service]}`;
+const url = localServiceUrl;
 /** The api-gateway's port serving endpoints; the ingress sends every non-API path there. */
-const GATEWAY_PORT = 8081;
+const GATEWAY_PORT = GATEWAY_PORTS.http;
 
 /** A key pair kept in the cluster's folder (owner-only), made on first use. */
 function keyPair(file) {
@@ -57,12 +57,11 @@ export async function start() {
       cwd: ROOT,
       env: {
         ...process.env,
-        DISPATCH_PORT: String(DEFAULT_PORTS[service]),
+        DISPATCH_PORT: String(TOPOLOGY[service].port),
         DISPATCH_ETCD_ENDPOINTS: etcdUrl,
         DISPATCH_KAFKA_BROKERS: brokers,
         DISPATCH_DATA_DIR: join(home, 'data'),
-        DISPATCH_FUNCTIONS_URL: url('functions'),
-        DISPATCH_SECRETS_URL: url('secrets'),
+        ...Object.fromEntries(TOPOLOGY[service].peers.map((peer) => [peerUrlVariable(peer), url(peer)])),
         DISPATCH_BOOTSTRAP_PUBLIC_KEY: bootstrap.publicPem,
         DISPATCH_GATEWAY_PORT: String(GATEWAY_PORT),
       },

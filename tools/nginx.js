@@ -7,27 +7,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { SERVICES, SOLO_PORT, TOPOLOGY } from '@dispatch/contracts';
 import { aptInstall } from './lib/daemon.js';
 
-/** Which service owns which API paths; the first service also answers `/v1/version` and health. */
-export const ROUTES = {
-  functions: ['/v1/function', '/v1/runs', '/v1/application', '/v1/version'],
-  images: ['/v1/baseimage', '/v1/image'],
-  secrets: ['/v1/secret'],
-  events: ['/v1/event'],
-  'api-gateway': ['/v1/endpoint'],
-  identity: ['/v1/iam', '/login', '/logout'],
-};
+/** Which service serves which API paths: the topology table's routes (libs/contracts, built). */
+export const ROUTES = Object.fromEntries(SERVICES.map((service) => [service, [...TOPOLOGY[service].routes]]));
 
-/** The services' own ports when run with their defaults (apps/<service>/src/main.ts). */
-export const DEFAULT_PORTS = {
-  identity: 8101,
-  images: 8102,
-  functions: 8103,
-  secrets: 8104,
-  events: 8105,
-  'api-gateway': 8106,
-};
+/** The services' own ports when run with their defaults: the topology table's. */
+export const DEFAULT_PORTS = Object.fromEntries(SERVICES.map((service) => [service, TOPOLOGY[service].port]));
 
 export function ensureInstalled() {
   aptInstall('nginx', ['nginx']);
@@ -50,11 +37,15 @@ ${replicas(service)
     keepalive 16;
   }`,
   );
+  // A route matches whole path segments, as the table and an Ingress's Prefix do: `/v1/image` and
+  // `/v1/image/...`, never `/v1/images`.
   const locations = present.flatMap((service) =>
-    ROUTES[service].map(
-      (path) => `    location ${path} {
+    ROUTES[service].flatMap((path) =>
+      [`= ${path}`, `${path}/`].map(
+        (match) => `    location ${match} {
       proxy_pass http://${upstreamOf(service)};
     }`,
+      ),
     ),
   );
   return `# Written by tools/nginx.js: the ingress of Dispatch's services.
@@ -116,7 +107,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     const defaults = Object.fromEntries(
       Object.entries(DEFAULT_PORTS).map(([service, p]) => [service, `http://127.0.0.1:${p}`]),
     );
-    process.stdout.write(ingressConfig({ port: 8080, dir: '/tmp/dispatch-ingress', services: defaults }));
+    process.stdout.write(ingressConfig({ port: SOLO_PORT, dir: '/tmp/dispatch-ingress', services: defaults }));
   } else if (verb === 'routes') {
     // Which service owns which paths, as JSON: the Helm chart's test checks its Ingress against it.
     console.log(JSON.stringify(ROUTES));

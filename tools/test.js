@@ -10,7 +10,6 @@ import { aptInstall, log, ROOT } from './lib/daemon.js';
 import * as etcd from './etcd.js';
 import * as kafka from './kafka.js';
 import * as kube from './kube.js';
-import * as nginx from './nginx.js';
 import { ensureSandboxTools } from './sandbox.js';
 
 const unitOnly = process.argv.includes('--unit');
@@ -63,6 +62,8 @@ if (status === 0 && !unitOnly) {
     }
     // The e2e suites drive a webhook with curl and the services through nginx, as a user's machine would.
     aptInstall('curl', ['curl']);
+    // Loaded only now: it reads the topology table from the libraries the run above built.
+    const nginx = await import('./nginx.js');
     nginx.ensureInstalled();
     status = nx(['int-test']);
   } catch (err) {

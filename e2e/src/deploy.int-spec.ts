@@ -5,6 +5,7 @@ import { DockerfileParser } from 'dockerfile-ast';
 import { validate as lintDockerfile } from 'dockerfile-utils';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { parseAllDocuments } from 'yaml';
+import { peerUrlVariable, SERVICES, TOPOLOGY } from '@dispatch/contracts';
 import { ROOT } from './processes.js';
 
 /**
@@ -47,8 +48,6 @@ async function validate(manifest: Manifest): Promise<void> {
     throw new Error(`${manifest.kind} ${manifest.metadata.name}: ${(err as Error).message}`);
   }
 }
-
-const SERVICES = ['identity', 'images', 'functions', 'secrets', 'events', 'api-gateway'];
 
 describe('the Helm chart', () => {
   beforeAll(() => {
@@ -130,21 +129,48 @@ describe('the Helm chart', () => {
     expect(render().filter((m) => m.kind === 'NetworkPolicy')).toEqual([]);
   });
 
-  it('routes the API paths to the services that own them, as the local ingress does', () => {
+  it('routes the API paths to the services the topology table names, as the local ingress does', () => {
     const ingress = render().find((m) => m.kind === 'Ingress') as Manifest;
     const paths = (
       ingress.spec as {
         rules: { http: { paths: { path: string; backend: { service: { name: string } } }[] } }[];
       }
     ).rules[0]?.http.paths.map((p) => [p.path, p.backend.service.name.replace('dispatch-', '')]);
+    const table = SERVICES.flatMap((service) => TOPOLOGY[service].routes.map((route) => [route, service]));
+    expect(paths?.filter(([path]) => path !== '/').sort()).toEqual(table.sort());
+    expect(paths).toContainEqual(['/', 'api-gateway']);
     const local = JSON.parse(
       execFileSync(process.execPath, [join(ROOT, 'tools/nginx.js'), 'routes']).toString(),
     ) as Record<string, string[]>;
-    const expected = Object.entries(local).flatMap(([service, prefixes]) =>
-      prefixes.filter((p) => p.startsWith('/v1')).map((p) => [p, service]),
+    expect(Object.entries(local).flatMap(([service, routes]) => routes.map((r) => [r, service])).sort()).toEqual(
+      table.sort(),
     );
-    expect(paths?.filter(([path]) => path !== '/').sort()).toEqual(expected.sort());
-    expect(paths).toContainEqual(['/', 'api-gateway']);
+  });
+
+  it("gives each service the table's port, and the addresses of the peers the table names", () => {
+    const manifests = render();
+    for (const service of SERVICES) {
+      const name = `dispatch-${service}`;
+      const svc = manifests.find((m) => m.kind === 'Service' && m.metadata.name === name) as Manifest;
+      const ports = (svc.spec as { ports: { name: string; port: number }[] }).ports;
+      expect([service, ports.find((p) => p.name === 'http')?.port]).toEqual([service, TOPOLOGY[service].port]);
+      const deployment = manifests.find((m) => m.kind === 'Deployment' && m.metadata.name === name) as Manifest;
+      const container = (
+        deployment.spec as {
+          template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } };
+        }
+      ).template.spec.containers[0];
+      const env = new Map((container?.env ?? []).map((e) => [e.name, e.value]));
+      expect([service, env.get('DISPATCH_PORT')]).toEqual([service, String(TOPOLOGY[service].port)]);
+    }
+    const config = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'dispatch') as
+      | (Manifest & { data: Record<string, string> })
+      | undefined;
+    for (const peer of new Set(SERVICES.flatMap((service) => TOPOLOGY[service].peers)))
+      expect([peerUrlVariable(peer), config?.data[peerUrlVariable(peer)]]).toEqual([
+        peerUrlVariable(peer),
+        `http://dispatch-${peer}:${TOPOLOGY[peer].port}`,
+      ]);
   });
 
   it('uses external etcd and Kafka, and an OpenID provider, when given', async () => {

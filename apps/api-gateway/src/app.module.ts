@@ -1,8 +1,7 @@
-import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
+import type { DynamicModule, Type } from '@nestjs/common';
 import { ApiGatewayModule } from '@dispatch/api-gateway';
-import { RemoteFunctionInvoker } from '@dispatch/api-client';
-import { AccessModule, accessFromEnv, serviceClient } from '@dispatch/auth';
-import { FUNCTION_INVOKER } from '@dispatch/contracts';
+import { AccessModule, accessFromEnv, RemotePortsModule } from '@dispatch/auth';
+import { GATEWAY_PORTS } from '@dispatch/contracts';
 import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
 
 /**
@@ -13,28 +12,16 @@ import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
 export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
   const own = parseEnv(
     {
-      DISPATCH_FUNCTIONS_URL: envTypes.url('http://127.0.0.1:8103'),
-      DISPATCH_GATEWAY_PORT: envTypes.port(8081),
-      DISPATCH_GATEWAY_TLS_PORT: envTypes.port(8444),
+      DISPATCH_GATEWAY_PORT: envTypes.port(GATEWAY_PORTS.http),
+      DISPATCH_GATEWAY_TLS_PORT: envTypes.port(GATEWAY_PORTS.https),
       DISPATCH_TLS_CERT: envTypes.optional(),
       DISPATCH_TLS_KEY: envTypes.optional(),
     },
     process.env,
   );
-  @Global()
-  @Module({
-    providers: [
-      serviceClient(
-        FUNCTION_INVOKER,
-        (token) => new RemoteFunctionInvoker(own.DISPATCH_FUNCTIONS_URL, token),
-      ),
-    ],
-    exports: [FUNCTION_INVOKER],
-  })
-  class RemoteFunctionsModule {}
   return [
     AccessModule.forRoot(accessFromEnv('api-gateway', { serviceIdentity: true })),
-    RemoteFunctionsModule,
+    RemotePortsModule.forRoot({ service: 'api-gateway' }),
     ApiGatewayModule.forRoot({
       dataDir: env.DISPATCH_DATA_DIR,
       host: env.DISPATCH_HOST,

@@ -1,4 +1,4 @@
 import { runDistributedService } from '@dispatch/platform';
 import { serviceModules } from './app.module.js';
 
-runDistributedService({ service: 'api-gateway', defaultPort: 8106, modules: serviceModules });
+runDistributedService({ service: 'api-gateway', modules: serviceModules });

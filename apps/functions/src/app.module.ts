@@ -1,7 +1,6 @@
-import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
-import { SECRETS_RESOLVER } from '@dispatch/contracts';
-import { RemoteSecretsResolver } from '@dispatch/api-client';
-import { AccessModule, accessFromEnv, serviceClient } from '@dispatch/auth';
+import type { DynamicModule, Type } from '@nestjs/common';
+import type { SecretsResolver } from '@dispatch/contracts';
+import { AccessModule, accessFromEnv, RemotePortsModule } from '@dispatch/auth';
 import { CachedSecretsResolver, FunctionsModule } from '@dispatch/functions';
 import { MESSAGE_BUS, type MessageBus } from '@dispatch/messaging';
 import type { FunctionsConfig } from '@dispatch/functions';
@@ -9,17 +8,14 @@ import { ConfigError, envTypes, parseEnv, type ServiceEnv } from '@dispatch/plat
 import { DEFAULT_LOG_LIMIT_BYTES, type Language } from '@dispatch/runtime';
 import { z } from 'zod';
 
-const REMOTE_SECRETS = Symbol('remote-secrets');
-
 /**
  * The functions service of the distributed shape: functions, their runtimes and runs (recorded in the
  * entity store, shared by every replica), with secrets from the secrets service's API. The platform
  * (etcd store, Kafka bus, health, version) is added by `runDistributedService`.
  */
 export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
-  const { DISPATCH_SECRETS_URL, DISPATCH_RUN_LOG_LIMIT, ...runtime } = parseEnv(
+  const { DISPATCH_RUN_LOG_LIMIT, ...runtime } = parseEnv(
     {
-      DISPATCH_SECRETS_URL: envTypes.url('http://127.0.0.1:8104'),
       // How much of what a function prints one run keeps; the rest is dropped, the logs marked truncated.
       DISPATCH_RUN_LOG_LIMIT: envTypes.bytes(DEFAULT_LOG_LIMIT_BYTES),
       // `process`: functions run as local processes of this service; `kubernetes`: as workloads.
@@ -44,24 +40,16 @@ export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
     },
     process.env,
   );
-  @Global()
-  @Module({
-    providers: [
-      serviceClient(REMOTE_SECRETS, (token) => new RemoteSecretsResolver(DISPATCH_SECRETS_URL, token)),
-      // Runs read secrets through a cache the secrets service's domain events keep current.
-      {
-        provide: SECRETS_RESOLVER,
-        inject: [REMOTE_SECRETS, MESSAGE_BUS],
-        useFactory: (remote: RemoteSecretsResolver, bus: MessageBus) =>
-          new CachedSecretsResolver(remote, bus),
-      },
-    ],
-    exports: [SECRETS_RESOLVER],
-  })
-  class RemoteSecretsModule {}
   return [
     AccessModule.forRoot(accessFromEnv('functions', { serviceIdentity: true })),
-    RemoteSecretsModule,
+    RemotePortsModule.forRoot({
+      service: 'functions',
+      // Runs read secrets through a cache the secrets service's domain events keep current.
+      wrapSecrets: {
+        inject: [MESSAGE_BUS],
+        wrap: (remote: SecretsResolver, bus: MessageBus) => new CachedSecretsResolver(remote, bus),
+      },
+    }),
     FunctionsModule.forRoot({
       dataDir: env.DISPATCH_DATA_DIR,
       runJournal: 'store',

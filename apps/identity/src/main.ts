@@ -1,4 +1,4 @@
 import { runDistributedService } from '@dispatch/platform';
 import { serviceModules } from './app.module.js';
 
-runDistributedService({ service: 'identity', defaultPort: 8101, modules: serviceModules });
+runDistributedService({ service: 'identity', modules: serviceModules });

@@ -1,4 +1,4 @@
 import { runDistributedService } from '@dispatch/platform';
 import { serviceModules } from './app.module.js';
 
-runDistributedService({ service: 'images', defaultPort: 8102, modules: serviceModules });
+runDistributedService({ service: 'images', modules: serviceModules });

@@ -14,3 +14,4 @@ export { AccessModule } from './lib/access.module.js';
 export { ServiceIdentity } from './lib/service-identity.js';
 export { oidcFromEnv, accessFromEnv } from './lib/access-env.js';
 export { serviceClient } from './lib/service-client.js';
+export { RemotePortsModule, type RemotePortsOptions } from './lib/remote-ports.module.js';

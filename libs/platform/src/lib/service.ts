@@ -1,14 +1,14 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { TOPOLOGY, type ServiceName } from '@dispatch/contracts';
 import { envTypes, parseEnv } from './env.js';
 import { runMain, startHttpServer } from './http-server.js';
 import { PlatformModule } from './platform.module.js';
 
 export interface DistributedServiceSpec {
-  /** e.g. `functions`: reported by /v1/version, used as the Kafka client id. */
-  service: string;
-  defaultPort: number;
+  /** e.g. `functions`: reported by /v1/version, used as the Kafka client id; its port is the table's. */
+  service: ServiceName;
   /** The domain modules this service hosts, given its configuration. */
   modules: (env: ServiceEnv) => (Type | DynamicModule)[];
 }
@@ -33,7 +33,7 @@ export type ServiceEnv = ReturnType<typeof serviceEnv>;
 /** Boots one service of the distributed shape: its domain modules over etcd and Kafka. */
 export function runDistributedService(spec: DistributedServiceSpec): void {
   runMain(spec.service, async () => {
-    const env = serviceEnv(spec.defaultPort);
+    const env = serviceEnv(TOPOLOGY[spec.service].port);
     @Module({
       imports: [
         PlatformModule.distributed({
