@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
+import type { GlobalOptions } from '../global-options.js';
 import type { GlobalOf } from './flags.js';
+
+type Lister = (name: string | undefined, global: GlobalOptions) => Promise<void>;
 
 /** `dispatch get ...`: show resources, or every member of an application. */
 export function registerGet(program: Command, global: GlobalOf): void {
@@ -12,46 +15,26 @@ export function registerGet(program: Command, global: GlobalOf): void {
       const { getMembers } = await import('../commands/application/application.js');
       await getMembers(application as string, global());
     });
-  get
-    .command('application')
-    .alias('applications')
-    .argument('[name]')
-    .action(async (name?: string) => {
-      const { getApplications } = await import('../commands/application/application.js');
-      await getApplications(name, global());
-    });
-  get
-    .command('base-image')
-    .aliases(['base-images', 'baseimage', 'baseimages'])
-    .argument('[name]')
-    .action(async (name?: string) => {
-      const { getBaseImages } = await import('../commands/baseimage/baseimage.js');
-      await getBaseImages(name, global());
-    });
-  get
-    .command('image')
-    .alias('images')
-    .argument('[name]')
-    .action(async (name?: string) => {
-      const { getImages } = await import('../commands/image/image.js');
-      await getImages(name, global());
-    });
-  get
-    .command('function')
-    .alias('functions')
-    .argument('[name]')
-    .action(async (name?: string) => {
-      const { getFunctions } = await import('../commands/function/function.js');
-      await getFunctions(name, global());
-    });
-  get
-    .command('endpoint')
-    .alias('endpoints')
-    .argument('[name]')
-    .action(async (name?: string) => {
-      const { getEndpoints } = await import('../commands/endpoint/endpoint.js');
-      await getEndpoints(name, global());
-    });
+  /** `get NOUN [name]`, answered by `fn` of a command module, loaded when it runs. */
+  const list = (noun: string, aliases: string[], module: string, fn: string) =>
+    get
+      .command(noun)
+      .aliases(aliases)
+      .argument('[name]')
+      .action(async (name?: string) => {
+        const lister = ((await import(module)) as Record<string, Lister>)[fn] as Lister;
+        await lister(name, global());
+      });
+  list('application', ['applications'], '../commands/application/application.js', 'getApplications');
+  list(
+    'base-image',
+    ['base-images', 'baseimage', 'baseimages'],
+    '../commands/baseimage/baseimage.js',
+    'getBaseImages',
+  );
+  list('image', ['images'], '../commands/image/image.js', 'getImages');
+  list('function', ['functions'], '../commands/function/function.js', 'getFunctions');
+  list('endpoint', ['endpoints'], '../commands/endpoint/endpoint.js', 'getEndpoints');
   get
     .command('secret')
     .alias('secrets')
@@ -61,14 +44,7 @@ export function registerGet(program: Command, global: GlobalOf): void {
       const { getSecrets } = await import('../commands/secret/secret.js');
       await getSecrets(name, options, global());
     });
-  get
-    .command('subscription')
-    .alias('subscriptions')
-    .argument('[name]')
-    .action(async (name?: string) => {
-      const { getSubscriptions } = await import('../commands/event/subscription.js');
-      await getSubscriptions(name, global());
-    });
+  list('subscription', ['subscriptions'], '../commands/event/subscription.js', 'getSubscriptions');
   get
     .command('dead-letter')
     .aliases(['dead-letters', 'deadletter', 'deadletters'])
@@ -79,22 +55,18 @@ export function registerGet(program: Command, global: GlobalOf): void {
       const { getDeadLetters } = await import('../commands/event/dead-letter.js');
       await getDeadLetters(name, options, global());
     });
-  get
-    .command('eventdriver')
-    .aliases(['eventdrivers', 'event-driver', 'event-drivers', 'driver', 'drivers'])
-    .argument('[name]')
-    .action(async (name?: string) => {
-      const { getDrivers } = await import('../commands/event/driver.js');
-      await getDrivers(name, global());
-    });
-  get
-    .command('eventdrivertype')
-    .aliases(['eventdrivertypes', 'event-driver-type', 'event-driver-types', 'drivertype', 'drivertypes'])
-    .argument('[name]')
-    .action(async (name?: string) => {
-      const { getDriverTypes } = await import('../commands/event/driver.js');
-      await getDriverTypes(name, global());
-    });
+  list(
+    'eventdriver',
+    ['eventdrivers', 'event-driver', 'event-drivers', 'driver', 'drivers'],
+    '../commands/event/driver.js',
+    'getDrivers',
+  );
+  list(
+    'eventdrivertype',
+    ['eventdrivertypes', 'event-driver-type', 'event-driver-types', 'drivertype', 'drivertypes'],
+    '../commands/event/driver.js',
+    'getDriverTypes',
+  );
   get
     .command('runs')
     .alias('run')
