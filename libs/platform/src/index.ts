@@ -16,7 +16,7 @@ export {
 } from './lib/service.js';
 export { EntityReconciler, Reconciler, type ReconcilerOptions } from './lib/reconciler.js';
 export { Scope, scopeOf, type RequestScope } from './lib/request-scope.js';
-export { parseBody, parseJson, parseTagFilter, MAX_JSON_DEPTH } from './lib/http-input.js';
+export { parseBody, parseJson, parseTagFilter, requireSameName, MAX_JSON_DEPTH } from './lib/http-input.js';
 export { startTestApp, type TestApp } from './lib/test-app.js';
 export { ensurePrivateDir } from './lib/private-dir.js';
 export { EntityCache, type EntityCacheOptions } from './lib/entity-cache.js';

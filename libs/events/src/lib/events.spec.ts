@@ -278,6 +278,27 @@ describe('event drivers', () => {
     expect(eventsFrom('tick').length).toBe(after);
   });
 
+  it('refuses an update whose body names another driver type, and changes neither', async () => {
+    writeFileSync(join(programs, 'steady.sh'), '#!/bin/sh\nsleep 60\n', { mode: 0o755 });
+    for (const name of ['steady', 'sturdy'])
+      await call('POST', '/v1/event/drivertypes', {
+        name,
+        image: 'steady.sh',
+        tags: [{ key: 'n', value: name }],
+      });
+    const renamed = await call<{ message: string }>('PUT', '/v1/event/drivertypes/steady', {
+      name: 'sturdy',
+      image: 'steady.sh',
+      tags: [{ key: 'n', value: 'changed' }],
+    });
+    expect(renamed.status).toBe(400);
+    expect(renamed.body.message).toBe('the body names driver type sturdy, the path steady');
+    for (const name of ['steady', 'sturdy'])
+      expect((await call<{ tags: unknown }>('GET', `/v1/event/drivertypes/${name}`)).body.tags).toEqual([
+        { key: 'n', value: name },
+      ]);
+  });
+
   it('ends in ERROR with a reason for a bad schedule and a missing program', async () => {
     await call('POST', '/v1/event/drivers', {
       name: 'bad-cron',

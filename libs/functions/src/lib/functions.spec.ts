@@ -326,6 +326,20 @@ module.exports = (c, paths) => ({ uid: process.getuid(), read: paths.filter((p) 
     expect((await inFlight).body).toMatchObject({ output: 'v1', error: null });
   });
 
+  it('refuses an update whose body names another function, and changes neither', async () => {
+    await createFunction('kept', file('f.js', 'module.exports = () => "kept";'));
+    await createFunction('other', file('f.js', 'module.exports = () => "other";'));
+    const res = await call<{ message: string }>('PUT', '/v1/function/kept', {
+      name: 'other',
+      image: 'nodejs',
+      source: await packSource(file('f.js', 'module.exports = () => "changed";')),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toBe('the body names function other, the path kept');
+    expect((await exec('kept', 0)).body.output).toBe('kept');
+    expect((await exec('other', 0)).body.output).toBe('other');
+  });
+
   it('deletes a function with its runs, its processes and its files', async () => {
     await createFunction('gone', file('f.js', HELLO));
     await exec('gone', { name: 'a', place: 'b' });

@@ -11,7 +11,7 @@ import {
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { AccessControl } from '@dispatch/auth';
-import { parseBody } from '@dispatch/platform';
+import { parseBody, requireSameName } from '@dispatch/platform';
 import { IamEntities } from './iam-entities.js';
 import { organizationBody } from './iam-input.js';
 
@@ -61,11 +61,7 @@ export class OrganizationService {
   /** The name is the organisation's identity; what changes is the hosts it is granted. */
   async update(name: string, body: unknown): Promise<Organization> {
     const input = parseBody(organizationBody, { name, ...(body as object) }, 'organization');
-    if (input.name !== name)
-      throw new DomainError(
-        'INVALID_ARGUMENT',
-        `the body names organization ${input.name}, the path ${name}`,
-      );
+    requireSameName('organization', input.name, name);
     const current = await this.orgs.get(name, name);
     const spec = await this.grants(name, input.hosts ?? current.spec.hosts ?? []);
     return this.orgs.model(await this.orgs.update(current, spec));

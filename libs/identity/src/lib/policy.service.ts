@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DomainError, POLICY_KIND, type Caller, type Policy, type PolicySpec } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { AccessControl } from '@dispatch/auth';
-import { parseBody } from '@dispatch/platform';
+import { parseBody, requireSameName } from '@dispatch/platform';
 import { BootstrapService } from './bootstrap.service.js';
 import { IamEntities } from './iam-entities.js';
 import { policyBody } from './iam-input.js';
@@ -47,8 +47,7 @@ export class PolicyService {
 
   async update(org: string, name: string, body: unknown, caller?: Caller): Promise<Policy> {
     const input = parseBody(policyBody, { name, ...(body as object) }, 'policy');
-    if (input.name !== name)
-      throw new DomainError('INVALID_ARGUMENT', `the body names policy ${input.name}, the path ${name}`);
+    requireSameName('policy', input.name, name);
     const current = await this.policies.get(org, name);
     const spec = { rules: input.rules, global: input.global ?? current.spec.global };
     if (spec.global || current.spec.global) this.mustBeInstallationAdmin(caller, 'update');

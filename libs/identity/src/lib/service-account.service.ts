@@ -1,6 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
-  DomainError,
   SERVICE_ACCOUNT_KIND,
   type Caller,
   type ServiceAccount,
@@ -8,7 +7,7 @@ import {
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { AccessControl } from '@dispatch/auth';
-import { parseBody } from '@dispatch/platform';
+import { parseBody, requireSameName } from '@dispatch/platform';
 import { IamEntities } from './iam-entities.js';
 import { serviceAccountBody } from './iam-input.js';
 import { OrganizationService } from './organization.service.js';
@@ -53,11 +52,7 @@ export class ServiceAccountService {
   /** Replaces the key (a rotation: tokens signed with the old one stop working) and the domain. */
   async update(org: string, name: string, body: unknown, caller?: Caller): Promise<ServiceAccount> {
     const input = parseBody(serviceAccountBody, { name, ...(body as object) }, 'service account');
-    if (input.name !== name)
-      throw new DomainError(
-        'INVALID_ARGUMENT',
-        `the body names service account ${input.name}, the path ${name}`,
-      );
+    requireSameName('service account', input.name, name);
     const current = await this.accounts.get(org, name);
     this.mayChange(caller, org, name, 'update');
     const spec: ServiceAccountSpec = {

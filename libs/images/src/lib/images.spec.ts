@@ -89,6 +89,20 @@ describe('base images', () => {
     expect(((await res.json()) as { message: string }).message).toMatch(/not valid JSON/);
   });
 
+  it('refuses an update whose body names another base image, and changes neither', async () => {
+    for (const name of ['left', 'right'])
+      await call('POST', '/v1/baseimage', { name, imageURL: `a/${name}:1`, language: 'nodejs' });
+    const res = await call<{ message: string }>('PUT', '/v1/baseimage/left', {
+      name: 'right',
+      imageURL: 'a/changed:2',
+      language: 'nodejs',
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toBe('the body names base image right, the path left');
+    for (const name of ['left', 'right'])
+      expect((await call<BaseImage>('GET', `/v1/baseimage/${name}`)).body.imageURL).toBe(`a/${name}:1`);
+  });
+
   it('keeps orgs apart', async () => {
     await call('POST', '/v1/baseimage', { name: 'mine', imageURL: 'a/b:1', language: 'nodejs' }, 'org-a');
     expect((await call('GET', '/v1/baseimage/mine', undefined, 'org-b')).status).toBe(404);
@@ -167,6 +181,23 @@ describe('images', () => {
     const image = await waitFor<Image>('/v1/image/sys-deps');
     expect(image.status).toBe('ERROR');
     expect(image.reason[0]).toMatch(/system package no-such-debian-package is not installed/);
+  });
+
+  it('refuses an update whose body names another image, and changes neither', async () => {
+    for (const name of ['first', 'second'])
+      expect(
+        (await call('POST', '/v1/image', { name, baseImage: 'node', tags: [{ key: 'n', value: name }] }))
+          .status,
+      ).toBe(201);
+    const res = await call<{ message: string }>('PUT', '/v1/image/first', {
+      name: 'second',
+      baseImage: 'node',
+      tags: [{ key: 'n', value: 'changed' }],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toBe('the body names image second, the path first');
+    for (const name of ['first', 'second'])
+      expect((await call<Image>('GET', `/v1/image/${name}`)).body.tags).toEqual([{ key: 'n', value: name }]);
   });
 
   it('refuses an image on a base image that does not exist', async () => {

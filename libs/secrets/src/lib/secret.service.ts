@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  DomainError,
   NAME_PATTERN,
   SECRET_KIND,
   toApiModel,
@@ -11,7 +10,7 @@ import {
   type Tag,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, type RequestScope } from '@dispatch/platform';
+import { parseBody, requireSameName, type RequestScope } from '@dispatch/platform';
 import { z } from 'zod';
 import { SecretCipher, type SealedValues } from './secret-cipher.js';
 
@@ -69,8 +68,7 @@ export class SecretService implements SecretsResolver {
   /** Replaces the values (and the tags, when given). */
   async update(scope: RequestScope, name: string, body: unknown): Promise<Secret> {
     const input = parseBody(secretBody, { name, ...(body as object) }, 'secret');
-    if (input.name !== name)
-      throw new DomainError('INVALID_ARGUMENT', `the body names secret ${input.name}, the path ${name}`);
+    requireSameName('secret', input.name, name);
     const current = await this.read(scope, name);
     const updated = await this.store.update<SecretSpec>({
       ...current,

@@ -16,7 +16,7 @@ import {
   type Tag,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, type RequestScope } from '@dispatch/platform';
+import { parseBody, requireSameName, type RequestScope } from '@dispatch/platform';
 import { z } from 'zod';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
@@ -109,8 +109,7 @@ export class EndpointService {
 
   async update(scope: RequestScope, name: string, body: unknown): Promise<Endpoint> {
     const input = this.parse({ name, ...(body as object) });
-    if (input.name !== name)
-      throw new DomainError('INVALID_ARGUMENT', `the body names endpoint ${input.name}, the path ${name}`);
+    requireSameName('endpoint', input.name, name);
     const current = await this.read(scope, name);
     await this.mayClaim(scope, input.spec);
     await this.refuseClash(scope, name, input.spec);

@@ -11,7 +11,7 @@ import {
   type Tag,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, type RequestScope } from '@dispatch/platform';
+import { parseBody, requireSameName, type RequestScope } from '@dispatch/platform';
 import { z } from 'zod';
 import { driverConfigSchema } from './driver-config.js';
 import { allowedProgram } from './kinds/driver-programs.js';
@@ -93,6 +93,7 @@ export class DriverTypeService {
   async update(scope: RequestScope, name: string, body: unknown): Promise<EventDriverType> {
     if (isBuiltin(name)) throw new DomainError('INVALID_ARGUMENT', `${name} is a built-in driver type`);
     const input = this.parse({ name, ...(body as object) });
+    requireSameName('driver type', input.name, name);
     const current = await this.read(scope, name);
     return toApiModel(
       await this.store.update<EventDriverTypeSpec>({

@@ -13,7 +13,7 @@ import {
 } from '@dispatch/contracts';
 import { AccessControl } from '@dispatch/auth';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, type RequestScope } from '@dispatch/platform';
+import { parseBody, requireSameName, type RequestScope } from '@dispatch/platform';
 import { z } from 'zod';
 import { driverConfigSchema } from './driver-config.js';
 import { DriverTypeService } from './driver-type.service.js';
@@ -87,8 +87,7 @@ export class DriverService {
 
   async update(scope: RequestScope, name: string, body: unknown, caller?: Caller): Promise<EventDriver> {
     const input = await this.parse(scope, { name, ...(body as object) });
-    if (input.name !== name)
-      throw new DomainError('INVALID_ARGUMENT', `the body names driver ${input.name}, the path ${name}`);
+    requireSameName('driver', input.name, name);
     const current = await this.read(scope, name);
     this.access?.authorizeSecrets(caller, scope.org, [...input.spec.secrets, ...current.spec.secrets]);
     return driverModel(

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
-  DomainError,
   type Caller,
   EVENT_TYPE_PATTERN,
   NAME_PATTERN,
@@ -13,7 +12,7 @@ import {
 } from '@dispatch/contracts';
 import { AccessControl } from '@dispatch/auth';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, type RequestScope } from '@dispatch/platform';
+import { parseBody, requireSameName, type RequestScope } from '@dispatch/platform';
 import { z } from 'zod';
 
 const subscriptionBody = z.object({
@@ -69,11 +68,7 @@ export class SubscriptionService {
 
   async update(scope: RequestScope, name: string, body: unknown, caller?: Caller): Promise<Subscription> {
     const input = this.parse({ name, ...(body as object) });
-    if (input.name !== name)
-      throw new DomainError(
-        'INVALID_ARGUMENT',
-        `the body names subscription ${input.name}, the path ${name}`,
-      );
+    requireSameName('subscription', input.name, name);
     const current = await this.read(scope, name);
     // Pointing a subscription's secrets at another function hands them over as surely as naming them.
     this.access?.authorizeSecrets(caller, scope.org, [...input.spec.secrets, ...current.spec.secrets]);

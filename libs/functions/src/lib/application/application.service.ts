@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   APPLICATION_KIND,
-  DomainError,
   NAME_PATTERN,
   toApiModel,
   type Application,
@@ -9,7 +8,7 @@ import {
   type Tag,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, type RequestScope } from '@dispatch/platform';
+import { parseBody, requireSameName, type RequestScope } from '@dispatch/platform';
 import { z } from 'zod';
 
 const applicationBody = z.object({
@@ -50,8 +49,7 @@ export class ApplicationService {
 
   async update(scope: RequestScope, name: string, body: unknown): Promise<Application> {
     const input = parseBody(applicationBody, { name, ...(body as object) }, 'application');
-    if (input.name !== name)
-      throw new DomainError('INVALID_ARGUMENT', `the body names application ${input.name}, the path ${name}`);
+    requireSameName('application', input.name, name);
     const current = await this.read(scope, name);
     return toApiModel(await this.store.update({ ...current, tags: input.tags ?? current.tags }));
   }

@@ -13,7 +13,7 @@ import {
 } from '@dispatch/contracts';
 import { AccessControl } from '@dispatch/auth';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, type RequestScope } from '@dispatch/platform';
+import { parseBody, requireSameName, type RequestScope } from '@dispatch/platform';
 import { z } from 'zod';
 import { SchemaValidator } from '../schema-validator.js';
 
@@ -91,6 +91,7 @@ export class FunctionService {
 
   async update(scope: RequestScope, name: string, body: unknown, caller?: Caller): Promise<DispatchFunction> {
     const input = this.parse({ name, ...(body as object) });
+    requireSameName('function', input.name, name);
     await this.requireImage(scope, input.image);
     const current = await this.store.get<FunctionSpec>({ ...scope, kind: FUNCTION_KIND, name });
     // New code under old secrets reads them as surely as naming them does.

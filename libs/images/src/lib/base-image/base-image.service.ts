@@ -9,7 +9,7 @@ import {
   type Tag,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, type RequestScope } from '@dispatch/platform';
+import { parseBody, requireSameName, type RequestScope } from '@dispatch/platform';
 import { z } from 'zod';
 
 const tags = z.array(z.object({ key: z.string().min(1), value: z.string() })).optional();
@@ -49,6 +49,7 @@ export class BaseImageService {
 
   async update(scope: RequestScope, name: string, body: unknown): Promise<BaseImage> {
     const input = parseBody(baseImageBody, { name, ...(body as object) }, 'base image');
+    requireSameName('base image', input.name, name);
     const current = await this.store.get<BaseImageSpec>({ ...scope, kind: BASE_IMAGE_KIND, name });
     const updated = await this.store.update<BaseImageSpec>({
       ...current,

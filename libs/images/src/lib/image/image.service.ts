@@ -12,7 +12,7 @@ import {
   type Tag,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, type RequestScope } from '@dispatch/platform';
+import { parseBody, requireSameName, type RequestScope } from '@dispatch/platform';
 import { z } from 'zod';
 
 const imageBody = z.object({
@@ -69,6 +69,7 @@ export class ImageService {
 
   async update(scope: RequestScope, name: string, body: unknown): Promise<Image> {
     const input = parseBody(imageBody, { name, ...(body as object) }, 'image');
+    requireSameName('image', input.name, name);
     await this.requireBaseImage(scope, input.baseImage);
     const current = await this.store.get<ImageSpec>({ ...scope, kind: IMAGE_KIND, name });
     return imageModel(
