@@ -140,10 +140,14 @@ export class SandboxedProcess {
     go();
   }
 
+  /**
+   * Removes the emptied cgroup, trying again while its processes die. The waits keep no process alive:
+   * a group left behind by one that exits is swept at the next start (ProcessGroup.sweep).
+   */
   private async removeGroup(): Promise<void> {
     for (let attempt = 0; attempt < 50 && this.group && !this.group.remove(); attempt += 1) {
       this.group.kill();
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 100).unref());
     }
   }
 }

@@ -73,12 +73,14 @@ export class SpareRunners {
     return runner;
   }
 
+  /** Stops every spare, waiting until each is gone, and starts none after. */
   async close(): Promise<void> {
     this.closed = true;
     const slots = [...this.slots.values()];
     this.slots.clear();
-    for (const slot of slots) this.stop(slot);
+    const stopped = slots.map((slot) => this.stop(slot));
     await Promise.all(slots.map((slot) => slot.starting));
+    await Promise.all(stopped);
   }
 
   /** Stops the spares of the kinds taken least recently, keeping `limit` kinds. */
@@ -91,22 +93,23 @@ export class SpareRunners {
 
   private retire(key: string, slot: Slot): void {
     if (this.slots.get(key) === slot) this.slots.delete(key);
-    this.stop(slot);
+    void this.stop(slot);
   }
 
-  private stop(slot: Slot): void {
+  private stop(slot: Slot): Promise<unknown> {
     slot.gone = true;
     clearTimeout(slot.idle);
-    for (const runner of slot.runners.splice(0)) void runner.kill();
+    return Promise.all(slot.runners.splice(0).map((runner) => runner.kill()));
   }
 
   /** Starts spares one after another until the kind has its number. */
   private refill(slot: Slot): void {
     if (slot.starting || slot.gone || slot.runners.length >= this.limits.perKind) return;
     slot.starting = this.start(slot.kind).then(
-      (runner) => {
+      async (runner) => {
         slot.starting = undefined;
-        if (slot.gone || this.closed) return void runner.kill();
+        // Evicted or closed meanwhile: gone before anyone waiting on the start goes on.
+        if (slot.gone || this.closed) return runner.kill();
         slot.runners.push(runner);
         this.refill(slot);
       },
