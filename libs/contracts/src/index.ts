@@ -11,3 +11,4 @@ export * from './lib/models/application.js';
 export * from './lib/models/event.js';
 export * from './lib/models/iam.js';
 export * from './lib/topology.js';
+export * from './lib/request-fields.js';

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  NAME_PATTERN,
+  nameField,
   SECRET_KIND,
+  tagsField,
   toApiModel,
   type Entity,
   type Secret,
@@ -17,12 +18,11 @@ import { SecretCipher, type SealedValues } from './secret-cipher.js';
 const values = z.record(z.string(), z.string({ error: 'each secret value must be a string' }), {
   error: 'secrets must be an object of names to string values',
 });
-const tags = z.array(z.object({ key: z.string().min(1), value: z.string() })).optional();
 
 const secretBody = z.object({
-  name: z.string({ error: 'name is required' }).regex(NAME_PATTERN, 'name may hold letters, digits, _ and -'),
+  name: nameField,
   secrets: values,
-  tags,
+  tags: tagsField,
 });
 
 interface SecretSpec {

@@ -7,7 +7,9 @@ import {
   hostCovers,
   IAM_PROJECT,
   NAME_PATTERN,
+  nameField,
   ORGANIZATION_KIND,
+  tagsField,
   toApiModel,
   type Endpoint,
   type EndpointSpec,
@@ -22,7 +24,7 @@ import { z } from 'zod';
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 
 const endpointBody = z.object({
-  name: z.string({ error: 'name is required' }).regex(NAME_PATTERN, 'name may hold letters, digits, _ and -'),
+  name: nameField,
   function: z
     .string({ error: 'function is required (the function the endpoint runs)' })
     .regex(NAME_PATTERN, 'function must name a function'),
@@ -61,7 +63,7 @@ const endpointBody = z.object({
   cors: z.boolean({ error: 'cors must be true or false' }).optional(),
   enabled: z.boolean({ error: 'enabled must be true or false' }).optional(),
   forwardCredentials: z.boolean({ error: 'forwardCredentials must be true or false' }).optional(),
-  tags: z.array(z.object({ key: z.string().min(1), value: z.string() })).optional(),
+  tags: tagsField,
 });
 
 /** A route an endpoint claims: unique per org (or per host, across orgs), so no request is ambiguous. */

@@ -3,7 +3,8 @@ import {
   BUILTIN_DRIVER_TYPES,
   DomainError,
   EVENT_DRIVER_TYPE_KIND,
-  NAME_PATTERN,
+  nameField,
+  tagsField,
   toApiModel,
   type Entity,
   type EventDriverType,
@@ -18,13 +19,13 @@ import { allowedProgram } from './kinds/driver-programs.js';
 import { driverProgramsDir, EVENTS_CONFIG, type EventsConfig } from '../events.config.js';
 
 const driverTypeBody = z.object({
-  name: z.string({ error: 'name is required' }).regex(NAME_PATTERN, 'name may hold letters, digits, _ and -'),
+  name: nameField,
   image: z
     .string({ error: 'image is required (an executable on this machine, an image in Kubernetes)' })
     .min(1, 'image must not be empty'),
   config: driverConfigSchema,
   expose: z.boolean({ error: 'expose must be true or false' }).optional(),
-  tags: z.array(z.object({ key: z.string().min(1), value: z.string() })).optional(),
+  tags: tagsField,
 });
 
 /** The built-in types as the API lists them beside the stored ones. */

@@ -1,11 +1,12 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   DomainError,
-  type Caller,
   DRIVER_NAME_PATTERN,
   EVENT_DRIVER_KIND,
-  NAME_PATTERN,
+  secretNameField,
+  tagsField,
   toApiModel,
+  type Caller,
   type Entity,
   type EventDriver,
   type EventDriverSpec,
@@ -25,11 +26,11 @@ const driverBody = z.object({
   type: z.string({ error: 'type is required (timer, webhook or a driver type you added)' }).min(1),
   config: driverConfigSchema,
   secrets: z
-    .array(z.string().regex(NAME_PATTERN, 'a secret name may hold letters, digits, _ and -'), {
+    .array(secretNameField, {
       error: 'secrets must be a list of secret names',
     })
     .optional(),
-  tags: z.array(z.object({ key: z.string().min(1), value: z.string() })).optional(),
+  tags: tagsField,
 });
 
 /**

@@ -1,10 +1,13 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
-  type Caller,
   EVENT_TYPE_PATTERN,
   NAME_PATTERN,
+  nameField,
+  secretNameField,
   SUBSCRIPTION_KIND,
+  tagsField,
   toApiModel,
+  type Caller,
   type Entity,
   type Subscription,
   type SubscriptionSpec,
@@ -16,7 +19,7 @@ import { parseBody, requireSameName, type RequestScope } from '@dispatch/platfor
 import { z } from 'zod';
 
 const subscriptionBody = z.object({
-  name: z.string({ error: 'name is required' }).regex(NAME_PATTERN, 'name may hold letters, digits, _ and -'),
+  name: nameField,
   eventType: z
     .string({ error: 'eventType is required (--event-type)' })
     .regex(EVENT_TYPE_PATTERN, 'eventType may hold letters, digits, _, - and .'),
@@ -24,11 +27,11 @@ const subscriptionBody = z.object({
     .string({ error: 'function is required (the function the events go to)' })
     .regex(NAME_PATTERN, 'function must name a function'),
   secrets: z
-    .array(z.string().regex(NAME_PATTERN, 'a secret name may hold letters, digits, _ and -'), {
+    .array(secretNameField, {
       error: 'secrets must be a list of secret names',
     })
     .optional(),
-  tags: z.array(z.object({ key: z.string().min(1), value: z.string() })).optional(),
+  tags: tagsField,
 });
 
 /**

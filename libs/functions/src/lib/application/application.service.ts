@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   APPLICATION_KIND,
-  NAME_PATTERN,
+  nameField,
+  tagsField,
   toApiModel,
   type Application,
   type Entity,
@@ -12,8 +13,8 @@ import { parseBody, requireSameName, type RequestScope } from '@dispatch/platfor
 import { z } from 'zod';
 
 const applicationBody = z.object({
-  name: z.string({ error: 'name is required' }).regex(NAME_PATTERN, 'name may hold letters, digits, _ and -'),
-  tags: z.array(z.object({ key: z.string().min(1), value: z.string() })).optional(),
+  name: nameField,
+  tags: tagsField,
 });
 
 /**

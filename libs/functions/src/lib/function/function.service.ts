@@ -4,6 +4,9 @@ import {
   FUNCTION_KIND,
   IMAGE_KIND,
   NAME_PATTERN,
+  nameField,
+  secretNameField,
+  tagsField,
   toApiModel,
   type Caller,
   type DispatchFunction,
@@ -20,7 +23,7 @@ import { SchemaValidator } from '../schema-validator.js';
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 const functionBody = z.object({
-  name: z.string({ error: 'name is required' }).regex(NAME_PATTERN, 'name may hold letters, digits, _ and -'),
+  name: nameField,
   image: z.string({ error: 'image is required' }).regex(NAME_PATTERN, 'image must name an image'),
   handler: z.string().optional(),
   source: z
@@ -33,16 +36,14 @@ const functionBody = z.object({
       out: z.record(z.string(), z.unknown()).optional(),
     })
     .optional(),
-  secrets: z
-    .array(z.string().regex(NAME_PATTERN, 'a secret name may hold letters, digits, _ and -'))
-    .optional(),
+  secrets: z.array(secretNameField).optional(),
   timeout: z
     .number()
     .int('timeout is whole milliseconds')
     .positive('timeout must be positive')
     .max(15 * 60_000)
     .optional(),
-  tags: z.array(z.object({ key: z.string().min(1), value: z.string() })).optional(),
+  tags: tagsField,
 });
 
 /**

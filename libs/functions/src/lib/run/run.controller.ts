@@ -1,5 +1,12 @@
 import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
-import { DomainError, NAME_PATTERN, type Caller, type Run } from '@dispatch/contracts';
+import {
+  DomainError,
+  NAME_PATTERN,
+  secretNameField,
+  tagsField,
+  type Caller,
+  type Run,
+} from '@dispatch/contracts';
 import { CallerOf } from '@dispatch/auth';
 import { parseBody, Scope, type RequestScope, Action, Resource } from '@dispatch/platform';
 import { z } from 'zod';
@@ -9,10 +16,8 @@ const runBody = z.object({
   functionName: z.string().regex(NAME_PATTERN, 'functionName must name a function').optional(),
   blocking: z.boolean({ error: 'blocking must be true or false' }).optional(),
   input: z.unknown().optional(),
-  secrets: z
-    .array(z.string().regex(NAME_PATTERN, 'a secret name may hold letters, digits, _ and -'))
-    .optional(),
-  tags: z.array(z.object({ key: z.string().min(1), value: z.string() })).optional(),
+  secrets: z.array(secretNameField).optional(),
+  tags: tagsField,
   // Set by the gateway and the events service when they run a function through this API.
   httpContext: z.record(z.string(), z.unknown(), { error: 'httpContext must be an object' }).optional(),
   event: z.record(z.string(), z.unknown(), { error: 'event must be an object' }).optional(),

@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   BASE_IMAGE_KIND,
   IMAGE_LANGUAGES,
-  NAME_PATTERN,
+  nameField,
+  tagsField,
   toApiModel,
   type BaseImage,
   type BaseImageSpec,
@@ -12,13 +13,11 @@ import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { parseBody, requireSameName, type RequestScope } from '@dispatch/platform';
 import { z } from 'zod';
 
-const tags = z.array(z.object({ key: z.string().min(1), value: z.string() })).optional();
-
 const baseImageBody = z.object({
-  name: z.string({ error: 'name is required' }).regex(NAME_PATTERN, 'name may hold letters, digits, _ and -'),
+  name: nameField,
   imageURL: z.string({ error: 'imageURL is required' }).min(1, 'imageURL is required'),
   language: z.enum(IMAGE_LANGUAGES, { error: `language must be one of ${IMAGE_LANGUAGES.join(', ')}` }),
-  tags,
+  tags: tagsField,
 });
 
 /** Base images: a language runtime (and the container image that carries it on Kubernetes). */

@@ -4,6 +4,8 @@ import {
   DomainError,
   IMAGE_KIND,
   NAME_PATTERN,
+  nameField,
+  tagsField,
   toApiModel,
   type BaseImageSpec,
   type Entity,
@@ -16,7 +18,7 @@ import { parseBody, requireSameName, type RequestScope } from '@dispatch/platfor
 import { z } from 'zod';
 
 const imageBody = z.object({
-  name: z.string({ error: 'name is required' }).regex(NAME_PATTERN, 'name may hold letters, digits, _ and -'),
+  name: nameField,
   baseImage: z
     .string({ error: 'baseImage is required' })
     .regex(NAME_PATTERN, 'baseImage must name a base image'),
@@ -26,7 +28,7 @@ const imageBody = z.object({
       packages: z.array(z.object({ name: z.string().min(1), version: z.string().optional() })).optional(),
     })
     .optional(),
-  tags: z.array(z.object({ key: z.string().min(1), value: z.string() })).optional(),
+  tags: tagsField,
 });
 
 /** What the API shows of an image: not where its build lives on the host. */
