@@ -1,12 +1,9 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { SecretsResolver } from '@dispatch/contracts';
 import { AccessModule, accessFromEnv, RemotePortsModule } from '@dispatch/auth';
-import { CachedSecretsResolver, FunctionsModule } from '@dispatch/functions';
+import { CachedSecretsResolver, FunctionsModule, functionsConfigFromEnv } from '@dispatch/functions';
 import { MESSAGE_BUS, type MessageBus } from '@dispatch/messaging';
-import type { FunctionsConfig } from '@dispatch/functions';
-import { ConfigError, envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
-import { DEFAULT_LOG_LIMIT_BYTES, type Language } from '@dispatch/runtime';
-import { z } from 'zod';
+import type { ServiceEnv } from '@dispatch/platform';
 
 /**
  * The functions service of the distributed shape: functions, their runtimes and runs (recorded in the
@@ -14,32 +11,6 @@ import { z } from 'zod';
  * (etcd store, Kafka bus, health, version) is added by `runDistributedService`.
  */
 export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
-  const { DISPATCH_RUN_LOG_LIMIT, ...runtime } = parseEnv(
-    {
-      // How much of what a function prints one run keeps; the rest is dropped, the logs marked truncated.
-      DISPATCH_RUN_LOG_LIMIT: envTypes.bytes(DEFAULT_LOG_LIMIT_BYTES),
-      // `process`: functions run as local processes of this service; `kubernetes`: as workloads.
-      DISPATCH_FUNCTIONS_RUNTIME: z
-        .enum(['process', 'kubernetes'], {
-          error: 'must be process or kubernetes',
-        })
-        .default('process'),
-      DISPATCH_KUBERNETES_NAMESPACE: envTypes.optional(),
-      /** The runner image, `{language}` standing for nodejs, python3 or java. */
-      DISPATCH_KUBERNETES_RUNNER_IMAGE: z
-        .string()
-        .includes('{language}', { error: 'must contain {language}, e.g. dispatch-runner-{language}:0.1.0' })
-        .default('dispatch-runner-{language}:latest'),
-      DISPATCH_KUBERNETES_DATA_CLAIM: envTypes.optional(),
-      DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS: envTypes.names(),
-      DISPATCH_KUBERNETES_MAX_REPLICAS: z.coerce
-        .number({ error: 'must be a number' })
-        .int('must be a whole number')
-        .min(1, 'must be at least 1')
-        .default(10),
-    },
-    process.env,
-  );
   return [
     AccessModule.forRoot(accessFromEnv('functions', { serviceIdentity: true })),
     RemotePortsModule.forRoot({
@@ -53,32 +24,7 @@ export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
     FunctionsModule.forRoot({
       dataDir: env.DISPATCH_DATA_DIR,
       runJournal: 'store',
-      logLimitBytes: DISPATCH_RUN_LOG_LIMIT,
-      kubernetes: runtime.DISPATCH_FUNCTIONS_RUNTIME === 'kubernetes' ? kubernetesOf(runtime) : undefined,
+      ...functionsConfigFromEnv(),
     }),
   ];
-}
-
-/** Where function workloads go: the namespace and data volume claim the chart gives this service. */
-function kubernetesOf(env: {
-  DISPATCH_KUBERNETES_NAMESPACE?: string;
-  DISPATCH_KUBERNETES_RUNNER_IMAGE: string;
-  DISPATCH_KUBERNETES_DATA_CLAIM?: string;
-  DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS: string[];
-  DISPATCH_KUBERNETES_MAX_REPLICAS: number;
-}): FunctionsConfig['kubernetes'] {
-  const claim = env.DISPATCH_KUBERNETES_DATA_CLAIM;
-  if (!claim) {
-    throw new ConfigError(
-      'invalid configuration:\n  DISPATCH_KUBERNETES_DATA_CLAIM: must name the data volume claim when DISPATCH_FUNCTIONS_RUNTIME is kubernetes',
-    );
-  }
-  return {
-    namespace: env.DISPATCH_KUBERNETES_NAMESPACE,
-    runnerImage: (language: Language) =>
-      env.DISPATCH_KUBERNETES_RUNNER_IMAGE.replaceAll('{language}', language),
-    dataClaim: claim,
-    imagePullSecrets: env.DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS,
-    maxReplicas: env.DISPATCH_KUBERNETES_MAX_REPLICAS,
-  };
 }

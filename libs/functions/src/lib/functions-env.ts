@@ -1,0 +1,68 @@
+import { ConfigError, envTypes, parseEnv } from '@dispatch/platform';
+import { DEFAULT_LOG_LIMIT_BYTES, type Language } from '@dispatch/runtime';
+import { z } from 'zod';
+import type { FunctionsConfig } from './functions.config.js';
+
+/**
+ * What the functions service of the distributed shape reads from its environment (the chart's
+ * settings): how much of a run's output it keeps, and whether functions run as local processes of the
+ * service or as Kubernetes workloads, with that runtime's settings.
+ */
+export function functionsConfigFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<FunctionsConfig, 'logLimitBytes' | 'kubernetes'> {
+  const { DISPATCH_RUN_LOG_LIMIT, ...runtime } = parseEnv(
+    {
+      // How much of what a function prints one run keeps; the rest is dropped, the logs marked truncated.
+      DISPATCH_RUN_LOG_LIMIT: envTypes.bytes(DEFAULT_LOG_LIMIT_BYTES),
+      // `process`: functions run as local processes of this service; `kubernetes`: as workloads.
+      DISPATCH_FUNCTIONS_RUNTIME: z
+        .enum(['process', 'kubernetes'], {
+          error: 'must be process or kubernetes',
+        })
+        .default('process'),
+      DISPATCH_KUBERNETES_NAMESPACE: envTypes.optional(),
+      /** The runner image, `{language}` standing for nodejs, python3 or java. */
+      DISPATCH_KUBERNETES_RUNNER_IMAGE: z
+        .string()
+        .includes('{language}', { error: 'must contain {language}, e.g. dispatch-runner-{language}:0.1.0' })
+        .default('dispatch-runner-{language}:latest'),
+      DISPATCH_KUBERNETES_DATA_CLAIM: envTypes.optional(),
+      DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS: envTypes.names(),
+      DISPATCH_KUBERNETES_MAX_REPLICAS: z.coerce
+        .number({ error: 'must be a number' })
+        .int('must be a whole number')
+        .min(1, 'must be at least 1')
+        .default(10),
+    },
+    env,
+  );
+  return {
+    logLimitBytes: DISPATCH_RUN_LOG_LIMIT,
+    kubernetes: runtime.DISPATCH_FUNCTIONS_RUNTIME === 'kubernetes' ? kubernetesOf(runtime) : undefined,
+  };
+}
+
+/** Where function workloads go: the namespace and data volume claim the chart gives this service. */
+function kubernetesOf(env: {
+  DISPATCH_KUBERNETES_NAMESPACE?: string;
+  DISPATCH_KUBERNETES_RUNNER_IMAGE: string;
+  DISPATCH_KUBERNETES_DATA_CLAIM?: string;
+  DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS: string[];
+  DISPATCH_KUBERNETES_MAX_REPLICAS: number;
+}): FunctionsConfig['kubernetes'] {
+  const claim = env.DISPATCH_KUBERNETES_DATA_CLAIM;
+  if (!claim) {
+    throw new ConfigError(
+      'invalid configuration:\n  DISPATCH_KUBERNETES_DATA_CLAIM: must name the data volume claim when DISPATCH_FUNCTIONS_RUNTIME is kubernetes',
+    );
+  }
+  return {
+    namespace: env.DISPATCH_KUBERNETES_NAMESPACE,
+    runnerImage: (language: Language) =>
+      env.DISPATCH_KUBERNETES_RUNNER_IMAGE.replaceAll('{language}', language),
+    dataClaim: claim,
+    imagePullSecrets: env.DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS,
+    maxReplicas: env.DISPATCH_KUBERNETES_MAX_REPLICAS,
+  };
+}
