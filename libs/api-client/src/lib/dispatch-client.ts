@@ -16,6 +16,7 @@ import {
   type Endpoint,
   type Image,
   type Run,
+  type RunRequestBody,
   type Secret,
   type DeviceLogin,
   type LoginConfig,
@@ -128,10 +129,7 @@ export class DispatchClient {
   }
 
   /** Executes a function: the finished Run when blocking, the accepted one otherwise. */
-  runFunction(
-    functionName: string,
-    body: { input?: unknown; blocking?: boolean; secrets?: string[] },
-  ): Promise<Run> {
+  runFunction(functionName: string, body: Omit<RunRequestBody, 'functionName'>): Promise<Run> {
     return this.request<Run>('POST', `/v1/runs?functionName=${encodeURIComponent(functionName)}`, {
       functionName,
       ...body,

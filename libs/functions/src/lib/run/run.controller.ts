@@ -1,29 +1,8 @@
 import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
-import {
-  DomainError,
-  NAME_PATTERN,
-  secretNameField,
-  tagsField,
-  type Caller,
-  type Run,
-} from '@dispatch/contracts';
+import { DomainError, runRequestBody, type Caller, type Run } from '@dispatch/contracts';
 import { CallerOf } from '@dispatch/auth';
 import { parseBody, Scope, type RequestScope, Action, Resource } from '@dispatch/platform';
-import { z } from 'zod';
 import { RunService } from './run.service.js';
-
-const runBody = z.object({
-  functionName: z.string().regex(NAME_PATTERN, 'functionName must name a function').optional(),
-  blocking: z.boolean({ error: 'blocking must be true or false' }).optional(),
-  input: z.unknown().optional(),
-  secrets: z.array(secretNameField).optional(),
-  tags: tagsField,
-  // Set by the gateway and the events service when they run a function through this API.
-  httpContext: z.record(z.string(), z.unknown(), { error: 'httpContext must be an object' }).optional(),
-  event: z.record(z.string(), z.unknown(), { error: 'event must be an object' }).optional(),
-  // A caller's own run name makes the call idempotent (an event delivered twice runs once).
-  name: z.uuid({ error: 'name must be a UUID' }).optional(),
-});
 
 interface StatusReply {
   status(code: number): StatusReply;
@@ -45,7 +24,7 @@ export class RunController {
     @Res() reply: StatusReply,
     @CallerOf() caller?: Caller,
   ): Promise<void> {
-    const input = parseBody(runBody, body, 'run');
+    const input = parseBody(runRequestBody, body, 'run');
     const functionName = input.functionName ?? functionNameQuery;
     if (!functionName)
       throw new DomainError('INVALID_ARGUMENT', 'functionName is required (in the body or the query)');

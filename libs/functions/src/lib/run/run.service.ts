@@ -7,6 +7,7 @@ import {
   type FunctionInvoker,
   type FunctionSpec,
   type InvocationError,
+  type InvocationRequest,
   recordedHttpContext,
   type Run,
   SECRETS_RESOLVER,
@@ -30,18 +31,6 @@ import { FunctionCatalog } from '../function/function.catalog.js';
 import { RUN_JOURNAL, type RunJournal } from '../journal/run-journal.js';
 import { runId } from './run-id.js';
 import { SchemaValidator } from '../schema-validator.js';
-
-export interface RunRequest {
-  functionName: string;
-  input?: unknown;
-  blocking?: boolean;
-  secrets?: string[];
-  event?: Record<string, unknown>;
-  httpContext?: Record<string, unknown>;
-  tags?: { key: string; value: string }[];
-  /** See InvocationRequest.name. */
-  name?: string;
-}
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -76,7 +65,7 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
    * `caller` is who asked, when a caller of the API did: the secrets it names are its to use. Dispatch's
    * own calls (an endpoint's, an event's) have none; their secrets were decided when they were written.
    */
-  async run(scope: RequestScope, request: RunRequest, caller?: Caller): Promise<Run> {
+  async run(scope: RequestScope, request: InvocationRequest, caller?: Caller): Promise<Run> {
     // Refused before anything runs or is recorded: naming a secret is using it.
     if (request.secrets?.length) this.access?.authorizeSecrets(caller, scope.org, request.secrets);
     // The catalog answers the hot path without a turn of the event loop; the store the rest.
@@ -102,7 +91,7 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
   private start(
     scope: RequestScope,
     fn: Entity<FunctionSpec>,
-    request: RunRequest,
+    request: InvocationRequest,
   ): { answer: Promise<Run>; recorded: Promise<unknown> } {
     const run: Run = {
       // Time-ordered unless the caller names it.
