@@ -4,7 +4,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DispatchClient, readCliConfig, type CliContext, type ResourceClient } from '@dispatch/api-client';
-import { APPLICATION_TAG, DomainError, type Tag } from '@dispatch/contracts';
+import { APPLICATION_TAG, DomainError, SOLO_PORT, type Tag } from '@dispatch/contracts';
 
 /** The original Dispatch CLI's global flags. Unset ones come from the config file's current context. */
 export interface GlobalOptions {
@@ -23,7 +23,7 @@ export interface GlobalOptions {
 
 const LOCAL_SOLO: CliContext = {
   host: '127.0.0.1',
-  port: 8080,
+  port: SOLO_PORT,
   scheme: 'http',
   organization: 'default',
   project: 'default',

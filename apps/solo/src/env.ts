@@ -1,7 +1,9 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { gatewayConfigFromEnv } from '@dispatch/api-gateway';
 import { oidcFromEnv, type OidcSettings } from '@dispatch/auth';
+import { SOLO_PORT } from '@dispatch/contracts';
 import { envTypes, parseEnv, ConfigError } from '@dispatch/platform';
 import { DEFAULT_LOG_LIMIT_BYTES } from '@dispatch/runtime';
 
@@ -93,28 +95,25 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
   const parsed = parseEnv(
     {
       DISPATCH_HOST: envTypes.host('127.0.0.1'),
-      DISPATCH_PORT: envTypes.port(8080),
+      DISPATCH_PORT: envTypes.port(SOLO_PORT),
       DISPATCH_DATA_DIR: envTypes.path(join(homedir(), '.dispatch', 'data')),
       DISPATCH_SECRETS_KEY: envTypes.optional(),
-      DISPATCH_GATEWAY_PORT: envTypes.port(8081),
-      DISPATCH_GATEWAY_TLS_PORT: envTypes.port(8444),
-      DISPATCH_TLS_CERT: envTypes.optional(),
-      DISPATCH_TLS_KEY: envTypes.optional(),
       DISPATCH_CONFIG: envTypes.path(join(homedir(), '.dispatch', 'config.json')),
       DISPATCH_RUN_LOG_LIMIT: envTypes.bytes(DEFAULT_LOG_LIMIT_BYTES),
       DISPATCH_DRIVER_PROGRAMS: envTypes.optional(),
     },
     merged,
   );
+  const gateway = gatewayConfigFromEnv(merged);
   return {
     host: parsed.DISPATCH_HOST,
     port: parsed.DISPATCH_PORT,
     dataDir: resolve(parsed.DISPATCH_DATA_DIR),
     secretsKey: parsed.DISPATCH_SECRETS_KEY,
-    gatewayPort: parsed.DISPATCH_GATEWAY_PORT,
-    gatewayTlsPort: parsed.DISPATCH_GATEWAY_TLS_PORT,
-    tlsCert: parsed.DISPATCH_TLS_CERT,
-    tlsKey: parsed.DISPATCH_TLS_KEY,
+    gatewayPort: gateway.port as number,
+    gatewayTlsPort: gateway.tlsPort as number,
+    tlsCert: gateway.tlsCert,
+    tlsKey: gateway.tlsKey,
     cliConfig: resolve(parsed.DISPATCH_CONFIG),
     runLogLimitBytes: parsed.DISPATCH_RUN_LOG_LIMIT,
     ...(parsed.DISPATCH_DRIVER_PROGRAMS && { driverPrograms: resolve(parsed.DISPATCH_DRIVER_PROGRAMS) }),

@@ -1,3 +1,3 @@
 export { ApiGatewayModule } from './lib/api-gateway.module.js';
-export type { GatewayConfig } from './lib/gateway.config.js';
+export { gatewayConfigFromEnv, type GatewayConfig } from './lib/gateway.config.js';
 export { GatewayServer } from './lib/gateway/gateway-server.js';

@@ -1,3 +1,6 @@
+import { GATEWAY_PORTS } from '@dispatch/contracts';
+import { envTypes, parseEnv } from '@dispatch/platform';
+
 export interface GatewayConfig {
   /** A generated HTTPS certificate goes under `<dataDir>/gateway`. */
   dataDir: string;
@@ -11,3 +14,28 @@ export interface GatewayConfig {
 }
 
 export const GATEWAY_CONFIG = Symbol.for('dispatch.gateway-config');
+
+/**
+ * The gateway's settings from the environment, as solo and the api-gateway service both read them:
+ * DISPATCH_GATEWAY_PORT and DISPATCH_GATEWAY_TLS_PORT (the topology table's gateway ports by default),
+ * and the PEM files of its HTTPS certificate, DISPATCH_TLS_CERT and DISPATCH_TLS_KEY.
+ */
+export function gatewayConfigFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<GatewayConfig, 'port' | 'tlsPort' | 'tlsCert' | 'tlsKey'> {
+  const parsed = parseEnv(
+    {
+      DISPATCH_GATEWAY_PORT: envTypes.port(GATEWAY_PORTS.http),
+      DISPATCH_GATEWAY_TLS_PORT: envTypes.port(GATEWAY_PORTS.https),
+      DISPATCH_TLS_CERT: envTypes.optional(),
+      DISPATCH_TLS_KEY: envTypes.optional(),
+    },
+    env,
+  );
+  return {
+    port: parsed.DISPATCH_GATEWAY_PORT,
+    tlsPort: parsed.DISPATCH_GATEWAY_TLS_PORT,
+    tlsCert: parsed.DISPATCH_TLS_CERT,
+    tlsKey: parsed.DISPATCH_TLS_KEY,
+  };
+}
