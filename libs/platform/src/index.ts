@@ -42,3 +42,4 @@ export {
   type DomainVerb,
 } from './lib/domain-events.js';
 export { allocateSandboxUid, sandboxUidFor, FIRST_TENANT_UID } from './lib/sandbox-uids.js';
+export { requireExisting } from './lib/references.js';

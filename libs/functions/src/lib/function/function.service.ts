@@ -1,6 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
-  DomainError,
   FUNCTION_KIND,
   IMAGE_KIND,
   NAME_PATTERN,
@@ -16,7 +15,7 @@ import {
 } from '@dispatch/contracts';
 import { AccessControl } from '@dispatch/auth';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, requireSameName, type RequestScope } from '@dispatch/platform';
+import { parseBody, requireExisting, requireSameName, type RequestScope } from '@dispatch/platform';
 import { z } from 'zod';
 import { SchemaValidator } from '../schema-validator.js';
 
@@ -71,7 +70,7 @@ export class FunctionService {
   async create(scope: RequestScope, body: unknown, caller?: Caller): Promise<DispatchFunction> {
     const input = this.parse(body);
     this.access?.authorizeSecrets(caller, scope.org, input.secrets ?? []);
-    await this.requireImage(scope, input.image);
+    await requireExisting(this.store, scope, { kind: IMAGE_KIND, name: input.image, what: 'image' });
     const entity = await this.store.create<FunctionSpec>({
       ...scope,
       kind: FUNCTION_KIND,
@@ -93,7 +92,7 @@ export class FunctionService {
   async update(scope: RequestScope, name: string, body: unknown, caller?: Caller): Promise<DispatchFunction> {
     const input = this.parse({ name, ...(body as object) });
     requireSameName('function', input.name, name);
-    await this.requireImage(scope, input.image);
+    await requireExisting(this.store, scope, { kind: IMAGE_KIND, name: input.image, what: 'image' });
     const current = await this.store.get<FunctionSpec>({ ...scope, kind: FUNCTION_KIND, name });
     // New code under old secrets reads them as surely as naming them does.
     this.access?.authorizeSecrets(caller, scope.org, [
@@ -132,19 +131,5 @@ export class FunctionService {
       secrets: input.secrets ?? [],
       timeout: input.timeout,
     };
-  }
-
-  private async requireImage(scope: RequestScope, image: string): Promise<void> {
-    try {
-      await this.store.get({ ...scope, kind: IMAGE_KIND, name: image });
-    } catch (err) {
-      if (err instanceof DomainError && err.code === 'NOT_FOUND') {
-        throw new DomainError(
-          'INVALID_ARGUMENT',
-          `image ${image} not found in ${scope.org}/${scope.project}`,
-        );
-      }
-      throw err;
-    }
   }
 }

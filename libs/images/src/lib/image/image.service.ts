@@ -1,20 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   BASE_IMAGE_KIND,
-  DomainError,
   IMAGE_KIND,
   NAME_PATTERN,
   nameField,
   tagsField,
   toApiModel,
-  type BaseImageSpec,
   type Entity,
   type Image,
   type ImageSpec,
   type Tag,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, requireSameName, type RequestScope } from '@dispatch/platform';
+import { parseBody, requireExisting, requireSameName, type RequestScope } from '@dispatch/platform';
 import { z } from 'zod';
 
 const imageBody = z.object({
@@ -44,7 +42,11 @@ export class ImageService {
 
   async create(scope: RequestScope, body: unknown): Promise<Image> {
     const input = parseBody(imageBody, body, 'image');
-    await this.requireBaseImage(scope, input.baseImage);
+    await requireExisting(this.store, scope, {
+      kind: BASE_IMAGE_KIND,
+      name: input.baseImage,
+      what: 'base image',
+    });
     const entity = await this.store.create<ImageSpec>({
       ...scope,
       kind: IMAGE_KIND,
@@ -72,7 +74,11 @@ export class ImageService {
   async update(scope: RequestScope, name: string, body: unknown): Promise<Image> {
     const input = parseBody(imageBody, { name, ...(body as object) }, 'image');
     requireSameName('image', input.name, name);
-    await this.requireBaseImage(scope, input.baseImage);
+    await requireExisting(this.store, scope, {
+      kind: BASE_IMAGE_KIND,
+      name: input.baseImage,
+      what: 'base image',
+    });
     const current = await this.store.get<ImageSpec>({ ...scope, kind: IMAGE_KIND, name });
     return imageModel(
       await this.store.update<ImageSpec>({
@@ -93,19 +99,5 @@ export class ImageService {
   async delete(scope: RequestScope, name: string): Promise<Image> {
     const current = await this.store.get<ImageSpec>({ ...scope, kind: IMAGE_KIND, name });
     return imageModel(await this.store.update({ ...current, status: 'DELETING' }));
-  }
-
-  private async requireBaseImage(scope: RequestScope, name: string): Promise<void> {
-    try {
-      await this.store.get<BaseImageSpec>({ ...scope, kind: BASE_IMAGE_KIND, name });
-    } catch (err) {
-      if (err instanceof DomainError && err.code === 'NOT_FOUND') {
-        throw new DomainError(
-          'INVALID_ARGUMENT',
-          `base image ${name} not found in ${scope.org}/${scope.project}`,
-        );
-      }
-      throw err;
-    }
   }
 }
