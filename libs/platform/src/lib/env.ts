@@ -52,6 +52,14 @@ export const envTypes = {
   url: (fallback: string) => z.url({ error: 'must be a URL, e.g. http://127.0.0.1:8103' }).default(fallback),
   /** A value that may be absent, such as a key generated on first start when not configured. */
   optional: () => z.string().min(1, 'must not be empty').optional(),
+  /** A duration in milliseconds, from 0 up to `max`, such as a grace period. */
+  milliseconds: (fallback: number, max: number) =>
+    z.coerce
+      .number({ error: 'must be a number of milliseconds' })
+      .int('must be a whole number of milliseconds')
+      .min(0, 'must not be negative')
+      .max(max, `must be at most ${max} ms`)
+      .default(fallback),
   /** A size in bytes, at least `min`, such as the log a run keeps. */
   bytes: (fallback: number, min = 1024) =>
     z.coerce

@@ -17,6 +17,11 @@ export interface HttpServerOptions {
   beforeListen?: (app: NestFastifyApplication) => Promise<void>;
   /** Stop on SIGTERM/SIGINT (default); tests that start several apps in one process turn it off. */
   handleSignals?: boolean;
+  /**
+   * On SIGTERM, how long the app reports not ready before it stops taking connections, so Services and
+   * an Ingress stop sending it calls first (a service's DISPATCH_SHUTDOWN_DELAY_MS; 0 by default).
+   */
+  shutdownDelayMs?: number;
 }
 
 /**
@@ -46,9 +51,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<NestF
     if (stopping) return;
     stopping = true;
     // Not ready any more, then a grace period for load balancers to notice, then no new connections and
-    // the calls in flight finished (DISPATCH_SHUTDOWN_DELAY_MS, 0 by default; the chart sets it).
+    // the calls in flight finished.
     startDraining();
-    new Promise((r) => setTimeout(r, shutdownDelayMs()))
+    new Promise((r) => setTimeout(r, options.shutdownDelayMs ?? 0))
       .then(() => app.close())
       .then(() => process.exit(0))
       .catch((err: unknown) => {
@@ -96,11 +101,6 @@ function nameTheInstance(app: NestFastifyApplication): void {
       reply.header('x-dispatch-instance', instance);
       done();
     });
-}
-
-function shutdownDelayMs(): number {
-  const value = Number(process.env['DISPATCH_SHUTDOWN_DELAY_MS'] ?? 0);
-  return Number.isFinite(value) && value > 0 ? Math.min(value, 60_000) : 0;
 }
 
 /** Runs `main`, printing a failure as one line (config errors, a port in use) and exiting non-zero. */

@@ -23,6 +23,8 @@ export function serviceEnv(defaultPort: number, env: NodeJS.ProcessEnv = process
       DISPATCH_ETCD_NAMESPACE: envTypes.optional(),
       DISPATCH_KAFKA_BROKERS: envTypes.list('127.0.0.1:9092'),
       DISPATCH_DATA_DIR: envTypes.path(join(homedir(), '.dispatch', 'services')),
+      // On SIGTERM, how long a pod reports not ready before it closes (the chart sets it).
+      DISPATCH_SHUTDOWN_DELAY_MS: envTypes.milliseconds(0, 60_000),
     },
     env,
   );
@@ -46,7 +48,12 @@ export function runDistributedService(spec: DistributedServiceSpec): void {
       ],
     })
     class ServiceModule {}
-    await startHttpServer({ module: ServiceModule, host: env.DISPATCH_HOST, port: env.DISPATCH_PORT });
+    await startHttpServer({
+      module: ServiceModule,
+      host: env.DISPATCH_HOST,
+      port: env.DISPATCH_PORT,
+      shutdownDelayMs: env.DISPATCH_SHUTDOWN_DELAY_MS,
+    });
     console.log(
       `${spec.service}: ` +
         `listening on http://${env.DISPATCH_HOST}:${env.DISPATCH_PORT} (etcd ${env.DISPATCH_ETCD_ENDPOINTS.join(',')}, kafka ${env.DISPATCH_KAFKA_BROKERS.join(',')})`,
