@@ -105,12 +105,14 @@ export function clientOf(
  */
 function inApplication(client: DispatchClient, application: string): DispatchClient {
   const tag = { key: APPLICATION_TAG, value: application };
-  const scoped = <T>(resource: ResourceClient<T>): ResourceClient<T> => ({
+  const scoped = <T, R extends { name: string; tags?: Tag[] }>(
+    resource: ResourceClient<T, R>,
+  ): ResourceClient<T, R> => ({
     ...resource,
     create: async (body) => {
       await client.applications.get(application); // a clear NOT_FOUND rather than a dangling tag
-      const { tags = [] } = body as { tags?: Tag[] };
-      return resource.create({ ...(body as object), tags: [...tags.filter((t) => t.key !== tag.key), tag] });
+      const { tags = [] } = body;
+      return resource.create({ ...body, tags: [...tags.filter((t) => t.key !== tag.key), tag] });
     },
     list: (tags = []) => resource.list([...tags, tag]),
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import { ModulesContainer } from '@nestjs/core';
+import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { accessOfPath } from '@dispatch/identity';
 import { ACCESS_RESOURCE, PUBLIC_ROUTE, startHttpServer } from '@dispatch/platform';
@@ -45,13 +45,10 @@ function guardViewsOf(app: NestFastifyApplication): GuardView[] {
     for (const { metatype } of module.controllers.values()) {
       if (!metatype) continue;
       const base = String(Reflect.getMetadata(PATH_METADATA, metatype) ?? '');
-      for (const key of Object.getOwnPropertyNames(metatype.prototype)) {
+      // Inherited routes too: a kind's controller gets its CRUD routes from CrudRoutes.
+      for (const key of new MetadataScanner().getAllMethodNames(metatype.prototype)) {
         const handler = (metatype.prototype as Record<string, unknown>)[key];
-        if (
-          key === 'constructor' ||
-          typeof handler !== 'function' ||
-          Reflect.getMetadata(PATH_METADATA, handler) === undefined
-        )
+        if (typeof handler !== 'function' || Reflect.getMetadata(PATH_METADATA, handler) === undefined)
           continue;
         const path = String(Reflect.getMetadata(PATH_METADATA, handler));
         const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];

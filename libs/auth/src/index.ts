@@ -2,6 +2,7 @@ export { PolicyEngine, type AccessRequest, type Decision, type PolicyEntry } fro
 export {
   ServiceAccountTokens,
   MAX_TOKEN_LIFETIME_S,
+  pemOf,
   type ServiceAccountKeys,
   type VerifiedToken,
 } from './lib/service-account-tokens.js';
@@ -9,7 +10,6 @@ export { OidcTokens, discoveryOptions, type OidcSettings } from './lib/oidc-toke
 export { AccessControl, ACCESS_CONFIG, type AccessConfig, type AccessCheck } from './lib/access-control.js';
 export { AccessGuard } from './lib/access.guard.js';
 export { AuthenticateFirst } from './lib/authenticate-first.js';
-export { CallerOf } from './lib/caller.decorator.js';
 export { AccessModule } from './lib/access.module.js';
 export { ServiceIdentity } from './lib/service-identity.js';
 export { oidcFromEnv, accessFromEnv } from './lib/access-env.js';

@@ -16,7 +16,7 @@ export {
 } from './lib/service.js';
 export { EntityReconciler, Reconciler, type ReconcilerOptions } from './lib/reconciler.js';
 export { Scope, scopeOf, type RequestScope } from './lib/request-scope.js';
-export { parseBody, parseJson, parseTagFilter, requireSameName, MAX_JSON_DEPTH } from './lib/http-input.js';
+export { parseBody, parseJson, parseTagFilter, MAX_JSON_DEPTH } from './lib/http-input.js';
 export { startTestApp, type TestApp } from './lib/test-app.js';
 export { ensurePrivateDir } from './lib/private-dir.js';
 export { EntityCache, type EntityCacheOptions } from './lib/entity-cache.js';
@@ -42,4 +42,18 @@ export {
   type DomainVerb,
 } from './lib/domain-events.js';
 export { allocateSandboxUid, sandboxUidFor, FIRST_TENANT_UID } from './lib/sandbox-uids.js';
-export { requireExisting } from './lib/references.js';
+export {
+  KindRepository,
+  requireSameName,
+  type EntityChange,
+  type NewKindEntity,
+} from './lib/crud/kind-repository.js';
+export {
+  CrudRoutes,
+  type CrudRoutesOptions,
+  type KindService,
+  type ListFilter,
+  type UpdateRequest,
+} from './lib/crud/crud-controller.js';
+export { ValidBody } from './lib/crud/valid-body.js';
+export { CallerOf } from './lib/crud/caller.js';

@@ -1,5 +1,17 @@
 import {
   type Application,
+  type ApplicationRequest,
+  type BaseImageRequest,
+  type EndpointRequest,
+  type EventDriverRequest,
+  type EventDriverTypeRequest,
+  type FunctionRequest,
+  type ImageRequest,
+  type OrganizationRequest,
+  type PolicyRequest,
+  type SecretRequest,
+  type ServiceAccountRequest,
+  type SubscriptionRequest,
   DEFAULT_ORG,
   DEFAULT_PROJECT,
   DomainError,
@@ -63,11 +75,13 @@ export class ApiError extends DomainError {
   }
 }
 
-export interface ResourceClient<T> {
-  create(body: unknown): Promise<T>;
+/** One named resource of the API: `Request` is what its schema in @dispatch/contracts accepts. */
+export interface ResourceClient<T, Request extends { name: string } = { name: string }> {
+  create(body: Request): Promise<T>;
   get(name: string): Promise<T>;
   list(tags?: Tag[]): Promise<T[]>;
-  update(name: string, body: unknown): Promise<T>;
+  /** The body's name may be left out: the path names the resource. */
+  update(name: string, body: Omit<Request, 'name'> & { name?: string }): Promise<T>;
   delete(name: string): Promise<T>;
 }
 
@@ -86,19 +100,19 @@ export class DispatchClient {
     return this.request<VersionInfo>('GET', '/v1/version');
   }
 
-  readonly baseImages = this.resource<BaseImage>('/v1/baseimage');
-  readonly images = this.resource<Image>('/v1/image');
-  readonly functions = this.resource<DispatchFunction>('/v1/function');
-  readonly secrets = this.resource<Secret>('/v1/secret');
-  readonly endpoints = this.resource<Endpoint>('/v1/endpoint');
-  readonly applications = this.resource<Application>('/v1/application');
-  readonly subscriptions = this.resource<Subscription>('/v1/event/subscriptions');
-  readonly deadLetters = this.resource<DeadLetter>('/v1/event/deadletters');
-  readonly eventDrivers = this.resource<EventDriver>('/v1/event/drivers');
-  readonly eventDriverTypes = this.resource<EventDriverType>('/v1/event/drivertypes');
-  readonly organizations = this.resource<Organization>('/v1/iam/organization');
-  readonly policies = this.resource<Policy>('/v1/iam/policy');
-  readonly serviceAccounts = this.resource<ServiceAccount>('/v1/iam/serviceaccount');
+  readonly baseImages = this.resource<BaseImage, BaseImageRequest>('/v1/baseimage');
+  readonly images = this.resource<Image, ImageRequest>('/v1/image');
+  readonly functions = this.resource<DispatchFunction, FunctionRequest>('/v1/function');
+  readonly secrets = this.resource<Secret, SecretRequest>('/v1/secret');
+  readonly endpoints = this.resource<Endpoint, EndpointRequest>('/v1/endpoint');
+  readonly applications = this.resource<Application, ApplicationRequest>('/v1/application');
+  readonly subscriptions = this.resource<Subscription, SubscriptionRequest>('/v1/event/subscriptions');
+  readonly deadLetters = this.resource<DeadLetter, never>('/v1/event/deadletters');
+  readonly eventDrivers = this.resource<EventDriver, EventDriverRequest>('/v1/event/drivers');
+  readonly eventDriverTypes = this.resource<EventDriverType, EventDriverTypeRequest>('/v1/event/drivertypes');
+  readonly organizations = this.resource<Organization, OrganizationRequest>('/v1/iam/organization');
+  readonly policies = this.resource<Policy, PolicyRequest>('/v1/iam/policy');
+  readonly serviceAccounts = this.resource<ServiceAccount, ServiceAccountRequest>('/v1/iam/serviceaccount');
 
   /** Proves the client's credential (`/v1/iam/auth` without an original call). */
   auth(): Promise<{ message: string }> {
@@ -147,7 +161,7 @@ export class DispatchClient {
   }
 
   /** The upstream API's CRUD shape, shared by every named resource. */
-  private resource<T>(base: string): ResourceClient<T> {
+  private resource<T, Request extends { name: string }>(base: string): ResourceClient<T, Request> {
     const at = (name: string) => `${base}/${encodeURIComponent(name)}`;
     return {
       create: (body) => this.request<T>('POST', base, body),

@@ -104,7 +104,7 @@ export class ServiceAccountTokens {
 }
 
 /** A PEM as given, or base64 of one (as the original CLI sends public keys). */
-function pemOf(text: string): string {
+export function pemOf(text: string): string {
   return text.includes('-----BEGIN') ? text : Buffer.from(text, 'base64').toString('utf8');
 }
 

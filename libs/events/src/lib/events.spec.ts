@@ -292,7 +292,7 @@ describe('event drivers', () => {
       tags: [{ key: 'n', value: 'changed' }],
     });
     expect(renamed.status).toBe(400);
-    expect(renamed.body.message).toBe('the body names driver type sturdy, the path steady');
+    expect(renamed.body.message).toBe('the body names event driver type sturdy, the path steady');
     for (const name of ['steady', 'sturdy'])
       expect((await call<{ tags: unknown }>('GET', `/v1/event/drivertypes/${name}`)).body.tags).toEqual([
         { key: 'n', value: name },

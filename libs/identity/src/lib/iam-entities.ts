@@ -1,51 +1,44 @@
 import { DomainError, IAM_PROJECT, toApiModel, type ApiModel, type Entity } from '@dispatch/contracts';
 import type { EntityStore } from '@dispatch/entity-store';
 import type { AccessControl } from '@dispatch/auth';
+import { KindRepository, type EntityChange, type NewKindEntity, type RequestScope } from '@dispatch/platform';
+
+/** Where an org's identity entities live: the org itself, not a project. */
+export const inOrg = (org: string): RequestScope => ({ org, project: IAM_PROJECT });
 
 /**
  * The store side of one identity kind: entities of an org, not of a project (IAM_PROJECT), created
- * READY, replaced whole on update, answered in the upstream model. What is written is offered to
- * AccessControl at once, so the next call in this process is decided on it.
+ * READY, answered in the upstream model. What is written is offered to AccessControl at once, so the
+ * next call in this process is decided on it.
  */
-export class IamEntities<S extends object> {
+export class IamEntities<S extends object> extends KindRepository<S> {
   constructor(
-    private readonly store: EntityStore,
+    store: EntityStore,
     private readonly access: AccessControl | undefined,
-    readonly kind: string,
-    private readonly noun: string,
-  ) {}
-
-  async create(org: string, name: string, spec: S): Promise<Entity<S>> {
-    return this.offered(
-      await this.store.create<S>({ org, project: IAM_PROJECT, kind: this.kind, name, status: 'READY', spec }),
-    );
+    kind: string,
+    what: string,
+  ) {
+    super(store, kind, what);
   }
 
-  get(org: string, name: string): Promise<Entity<S>> {
-    return this.store.get<S>({ org, project: IAM_PROJECT, kind: this.kind, name }).catch((err: unknown) => {
+  protected override where(scope: RequestScope): RequestScope {
+    return inOrg(scope.org);
+  }
+
+  override get(scope: RequestScope, name: string): Promise<Entity<S>> {
+    return super.get(scope, name).catch((err: unknown) => {
       if (err instanceof DomainError && err.code === 'NOT_FOUND')
-        throw new DomainError('NOT_FOUND', `${this.noun} ${name} not found in organization ${org}`);
+        throw new DomainError('NOT_FOUND', `${this.what} ${name} not found in organization ${scope.org}`);
       throw err;
     });
   }
 
-  async find(org: string, name: string): Promise<Entity<S> | undefined> {
-    return this.get(org, name).catch((err: unknown) => {
-      if (err instanceof DomainError && err.code === 'NOT_FOUND') return undefined;
-      throw err;
-    });
+  override async create(scope: RequestScope, entity: NewKindEntity<S>): Promise<Entity<S>> {
+    return this.offered(await super.create(scope, { status: 'READY', ...entity }));
   }
 
-  list(org: string): Promise<Entity<S>[]> {
-    return this.store.list<S>({ org, project: IAM_PROJECT, kind: this.kind });
-  }
-
-  async update(current: Entity<S>, spec: S): Promise<Entity<S>> {
-    return this.offered(await this.store.update<S>({ ...current, spec }));
-  }
-
-  async delete(current: Entity<S>): Promise<void> {
-    await this.store.delete(current, { revision: current.revision });
+  override async update(current: Entity<S>, change: EntityChange<S>): Promise<Entity<S>> {
+    return this.offered(await super.update(current, change));
   }
 
   /** The upstream model: the spec's fields beside the envelope's, without the internal project. */

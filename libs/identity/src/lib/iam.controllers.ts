@@ -1,15 +1,27 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import type { Caller, Organization, Policy, ServiceAccount } from '@dispatch/contracts';
-import { CallerOf } from '@dispatch/auth';
-import { InstallationWide, OrgFromPath, Resource, Scope, type RequestScope } from '@dispatch/platform';
+import { organizationRequest, policyRequest, type Caller, type Organization } from '@dispatch/contracts';
+import {
+  CallerOf,
+  CrudRoutes,
+  InstallationWide,
+  OrgFromPath,
+  Resource,
+  ValidBody,
+  type UpdateRequest,
+} from '@dispatch/platform';
+import type { z } from 'zod';
 import { OrganizationService } from './organization.service.js';
 import { PolicyService } from './policy.service.js';
+import { serviceAccountBody } from './public-key.js';
 import { ServiceAccountService } from './service-account.service.js';
+
+type OrganizationRequest = z.output<typeof organizationRequest>;
 
 /**
  * `/v1/iam/organization`, as in the upstream identity-manager.yaml. Creating, changing (its hosts) and
  * deleting an organisation is an installation administrator's; reading one is decided by the policies
- * of the organisation in the path, not of the one in X-Dispatch-Org.
+ * of the organisation in the path, not of the one in X-Dispatch-Org. Its routes are its own: an
+ * organisation is not in an organisation's scope.
  */
 @Controller('v1/iam/organization')
 @Resource('organization')
@@ -19,7 +31,9 @@ export class OrganizationController {
   @Post()
   @HttpCode(201)
   @InstallationWide()
-  create(@Body() body: unknown): Promise<Organization> {
+  create(
+    @Body(new ValidBody(organizationRequest, 'organization')) body: OrganizationRequest,
+  ): Promise<Organization> {
     return this.orgs.create(body);
   }
 
@@ -36,7 +50,11 @@ export class OrganizationController {
 
   @Put(':name')
   @InstallationWide()
-  update(@Param('name') name: string, @Body() body: unknown): Promise<Organization> {
+  update(
+    @Param('name') name: string,
+    @Body(new ValidBody(organizationRequest.partial({ name: true }), 'organization'))
+    body: UpdateRequest<OrganizationRequest>,
+  ): Promise<Organization> {
     return this.orgs.update(name, body);
   }
 
@@ -50,87 +68,17 @@ export class OrganizationController {
 /** `/v1/iam/policy` of the org in X-Dispatch-Org. */
 @Controller('v1/iam/policy')
 @Resource('policy')
-export class PolicyController {
-  constructor(private readonly policies: PolicyService) {}
-
-  @Post()
-  @HttpCode(201)
-  create(@Scope() scope: RequestScope, @Body() body: unknown, @CallerOf() caller?: Caller): Promise<Policy> {
-    return this.policies.create(scope.org, body, caller);
-  }
-
-  @Get()
-  list(@Scope() scope: RequestScope): Promise<Policy[]> {
-    return this.policies.list(scope.org);
-  }
-
-  @Get(':name')
-  get(@Scope() scope: RequestScope, @Param('name') name: string): Promise<Policy> {
-    return this.policies.get(scope.org, name);
-  }
-
-  @Put(':name')
-  update(
-    @Scope() scope: RequestScope,
-    @Param('name') name: string,
-    @Body() body: unknown,
-    @CallerOf() caller?: Caller,
-  ): Promise<Policy> {
-    return this.policies.update(scope.org, name, body, caller);
-  }
-
-  @Delete(':name')
-  delete(
-    @Scope() scope: RequestScope,
-    @Param('name') name: string,
-    @CallerOf() caller?: Caller,
-  ): Promise<Policy> {
-    return this.policies.delete(scope.org, name, caller);
-  }
-}
+export class PolicyController extends CrudRoutes({
+  service: PolicyService,
+  body: policyRequest,
+  what: 'policy',
+}) {}
 
 /** `/v1/iam/serviceaccount` of the org in X-Dispatch-Org. */
 @Controller('v1/iam/serviceaccount')
 @Resource('serviceaccount')
-export class ServiceAccountController {
-  constructor(private readonly accounts: ServiceAccountService) {}
-
-  @Post()
-  @HttpCode(201)
-  create(
-    @Scope() scope: RequestScope,
-    @Body() body: unknown,
-    @CallerOf() caller?: Caller,
-  ): Promise<ServiceAccount> {
-    return this.accounts.create(scope.org, body, caller);
-  }
-
-  @Get()
-  list(@Scope() scope: RequestScope): Promise<ServiceAccount[]> {
-    return this.accounts.list(scope.org);
-  }
-
-  @Get(':name')
-  get(@Scope() scope: RequestScope, @Param('name') name: string): Promise<ServiceAccount> {
-    return this.accounts.get(scope.org, name);
-  }
-
-  @Put(':name')
-  update(
-    @Scope() scope: RequestScope,
-    @Param('name') name: string,
-    @Body() body: unknown,
-    @CallerOf() caller?: Caller,
-  ): Promise<ServiceAccount> {
-    return this.accounts.update(scope.org, name, body, caller);
-  }
-
-  @Delete(':name')
-  delete(
-    @Scope() scope: RequestScope,
-    @Param('name') name: string,
-    @CallerOf() caller?: Caller,
-  ): Promise<ServiceAccount> {
-    return this.accounts.delete(scope.org, name, caller);
-  }
-}
+export class ServiceAccountController extends CrudRoutes({
+  service: ServiceAccountService,
+  body: serviceAccountBody,
+  what: 'service account',
+}) {}

@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DEFAULT_ORG, DomainError } from '@dispatch/contracts';
+import { parseBody } from '@dispatch/platform';
 import { BootstrapService } from './bootstrap.service.js';
+import { inOrg } from './iam-entities.js';
 import { OrganizationService } from './organization.service.js';
 import { PolicyService } from './policy.service.js';
+import { serviceAccountBody } from './public-key.js';
 import { ServiceAccountService } from './service-account.service.js';
 
 export const LOCAL_ADMIN = { org: DEFAULT_ORG, account: 'admin', policy: 'admin' };
@@ -28,18 +31,23 @@ export class LocalAdmin {
   async create(publicKey: string): Promise<void> {
     if (!(await this.orgs.exists(LOCAL_ADMIN.org))) await this.orgs.create({ name: LOCAL_ADMIN.org });
     // A first start that stopped half-way left some of these: each is written again, not refused.
-    const account = { name: LOCAL_ADMIN.account, publicKey };
+    const scope = inOrg(LOCAL_ADMIN.org);
+    const account = parseBody(
+      serviceAccountBody,
+      { name: LOCAL_ADMIN.account, publicKey },
+      'service account',
+    );
     await this.accounts
-      .create(LOCAL_ADMIN.org, account)
-      .catch(orElse(() => this.accounts.update(LOCAL_ADMIN.org, account.name, account)));
+      .create(scope, account)
+      .catch(orElse(() => this.accounts.update(scope, account.name, account)));
     const policy = {
       name: LOCAL_ADMIN.policy,
       global: true,
       rules: [{ subjects: [`${LOCAL_ADMIN.org}/${LOCAL_ADMIN.account}`], resources: ['*'], actions: ['*'] }],
     };
     await this.policies
-      .create(LOCAL_ADMIN.org, policy)
-      .catch(orElse(() => this.policies.update(LOCAL_ADMIN.org, policy.name, policy)));
+      .create(scope, policy)
+      .catch(orElse(() => this.policies.update(scope, policy.name, policy)));
     await this.bootstrap.recordDone(publicKey);
   }
 }

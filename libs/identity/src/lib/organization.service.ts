@@ -7,13 +7,16 @@ import {
   type Caller,
   type Entity,
   type Organization,
+  type organizationRequest,
   type OrganizationSpec,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { AccessControl } from '@dispatch/auth';
-import { parseBody, requireSameName } from '@dispatch/platform';
-import { IamEntities } from './iam-entities.js';
-import { organizationBody } from './iam-input.js';
+import type { UpdateRequest } from '@dispatch/platform';
+import type { z } from 'zod';
+import { IamEntities, inOrg } from './iam-entities.js';
+
+type OrganizationRequest = z.output<typeof organizationRequest>;
 
 /**
  * Organisations (`/v1/iam/organization`): each is stored inside itself, so its record, policies, service
@@ -31,20 +34,19 @@ export class OrganizationService {
   }
 
   /** Creating an organisation is an installation administrator's (the route is InstallationWide). */
-  async create(body: unknown): Promise<Organization> {
-    const { name, hosts } = parseBody(organizationBody, body, 'organization');
+  async create({ name, hosts }: OrganizationRequest): Promise<Organization> {
     if (name === SYSTEM_ORG)
       throw new DomainError('INVALID_ARGUMENT', `organization ${SYSTEM_ORG} is reserved for Dispatch itself`);
     const spec = await this.grants(name, hosts ?? []);
-    return this.orgs.model(await this.orgs.create(name, name, spec));
+    return this.orgs.model(await this.orgs.create(inOrg(name), { name, spec }));
   }
 
   async get(name: string): Promise<Organization> {
-    return this.orgs.model(await this.orgs.get(name, name));
+    return this.orgs.model(await this.orgs.get(inOrg(name), name));
   }
 
   async exists(name: string): Promise<boolean> {
-    return (await this.orgs.find(name, name)) !== undefined;
+    return (await this.orgs.find(inOrg(name), name)) !== undefined;
   }
 
   /**
@@ -59,17 +61,15 @@ export class OrganizationService {
   }
 
   /** The name is the organisation's identity; what changes is the hosts it is granted. */
-  async update(name: string, body: unknown): Promise<Organization> {
-    const input = parseBody(organizationBody, { name, ...(body as object) }, 'organization');
-    requireSameName('organization', input.name, name);
-    const current = await this.orgs.get(name, name);
+  async update(name: string, input: UpdateRequest<OrganizationRequest>): Promise<Organization> {
+    const current = await this.orgs.forUpdate(inOrg(name), name, input);
     const spec = await this.grants(name, input.hosts ?? current.spec.hosts ?? []);
-    return this.orgs.model(await this.orgs.update(current, spec));
+    return this.orgs.model(await this.orgs.update(current, { spec }));
   }
 
   /** Refused while anything still lives in the organisation, so deleting one never strands its data. */
   async delete(name: string): Promise<Organization> {
-    const current = await this.orgs.get(name, name);
+    const current = await this.orgs.get(inOrg(name), name);
     const inside = (await this.store.list({ org: name })).filter((e) => e.id !== current.id);
     if (inside.length > 0) {
       const first = inside[0] as { kind: string; name: string };
@@ -78,7 +78,7 @@ export class OrganizationService {
         `organization ${name} still holds ${inside.length} resource(s), e.g. ${first.kind} ${first.name}: delete them first`,
       );
     }
-    await this.orgs.delete(current);
+    await this.orgs.remove(current);
     return this.orgs.model(current);
   }
 

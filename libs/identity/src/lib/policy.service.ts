@@ -1,12 +1,21 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { DomainError, POLICY_KIND, type Caller, type Policy, type PolicySpec } from '@dispatch/contracts';
+import {
+  DomainError,
+  POLICY_KIND,
+  type Caller,
+  type Policy,
+  type policyRequest,
+  type PolicySpec,
+} from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { AccessControl } from '@dispatch/auth';
-import { parseBody, requireSameName } from '@dispatch/platform';
+import type { KindService, ListFilter, RequestScope, UpdateRequest } from '@dispatch/platform';
+import type { z } from 'zod';
 import { BootstrapService } from './bootstrap.service.js';
 import { IamEntities } from './iam-entities.js';
-import { policyBody } from './iam-input.js';
 import { OrganizationService } from './organization.service.js';
+
+type PolicyRequest = z.output<typeof policyRequest>;
 
 /**
  * Policies (`/v1/iam/policy`): rules of an org, or of every org when `global`. An org's own
@@ -14,7 +23,7 @@ import { OrganizationService } from './organization.service.js';
  * or deleting one) is an installation administrator's, since it reaches every org.
  */
 @Injectable()
-export class PolicyService {
+export class PolicyService implements KindService<Policy, PolicyRequest> {
   private readonly policies: IamEntities<PolicySpec>;
 
   constructor(
@@ -27,39 +36,41 @@ export class PolicyService {
   }
 
   /** `caller` is absent for Dispatch's own writes (solo's first start), which are trusted. */
-  async create(org: string, body: unknown, caller?: Caller): Promise<Policy> {
-    const input = parseBody(policyBody, body, 'policy');
-    await this.orgs.mustExist(org);
+  async create(scope: RequestScope, input: PolicyRequest, caller?: Caller): Promise<Policy> {
+    await this.orgs.mustExist(scope.org);
     const spec = { rules: input.rules, global: input.global ?? false };
     if (spec.global) this.mustBeInstallationAdmin(caller, 'create');
-    const created = await this.policies.create(org, input.name, spec);
+    const created = await this.policies.create(scope, { name: input.name, spec });
     await this.bootstrap.policyStored(spec);
     return this.policies.model(created);
   }
 
-  async get(org: string, name: string): Promise<Policy> {
-    return this.policies.model(await this.policies.get(org, name));
+  async get(scope: RequestScope, name: string): Promise<Policy> {
+    return this.policies.model(await this.policies.get(scope, name));
   }
 
-  async list(org: string): Promise<Policy[]> {
-    return (await this.policies.list(org)).map((e) => this.policies.model(e));
+  async list(scope: RequestScope, { tags }: ListFilter): Promise<Policy[]> {
+    return (await this.policies.list(scope, tags)).map((e) => this.policies.model(e));
   }
 
-  async update(org: string, name: string, body: unknown, caller?: Caller): Promise<Policy> {
-    const input = parseBody(policyBody, { name, ...(body as object) }, 'policy');
-    requireSameName('policy', input.name, name);
-    const current = await this.policies.get(org, name);
+  async update(
+    scope: RequestScope,
+    name: string,
+    input: UpdateRequest<PolicyRequest>,
+    caller?: Caller,
+  ): Promise<Policy> {
+    const current = await this.policies.forUpdate(scope, name, input);
     const spec = { rules: input.rules, global: input.global ?? current.spec.global };
     if (spec.global || current.spec.global) this.mustBeInstallationAdmin(caller, 'update');
-    const updated = await this.policies.update(current, spec);
+    const updated = await this.policies.update(current, { spec });
     await this.bootstrap.policyStored(spec);
     return this.policies.model(updated);
   }
 
-  async delete(org: string, name: string, caller?: Caller): Promise<Policy> {
-    const current = await this.policies.get(org, name);
+  async delete(scope: RequestScope, name: string, caller?: Caller): Promise<Policy> {
+    const current = await this.policies.get(scope, name);
     if (current.spec.global) this.mustBeInstallationAdmin(caller, 'delete');
-    await this.policies.delete(current);
+    await this.policies.remove(current);
     return this.policies.model(current);
   }
 

@@ -3,14 +3,22 @@ import {
   SERVICE_ACCOUNT_KIND,
   type Caller,
   type ServiceAccount,
+  type serviceAccountRequest,
   type ServiceAccountSpec,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { AccessControl } from '@dispatch/auth';
-import { parseBody, requireSameName } from '@dispatch/platform';
+import type { KindService, ListFilter, RequestScope, UpdateRequest } from '@dispatch/platform';
+import type { z } from 'zod';
 import { IamEntities } from './iam-entities.js';
-import { serviceAccountBody } from './iam-input.js';
 import { OrganizationService } from './organization.service.js';
+
+type ServiceAccountRequest = z.output<typeof serviceAccountRequest>;
+
+const specOf = (input: UpdateRequest<ServiceAccountRequest>): ServiceAccountSpec => ({
+  publicKey: input.publicKey,
+  ...(input.domain && { domain: input.domain }),
+});
 
 /**
  * Service accounts (`/v1/iam/serviceaccount`): machine identities of an org, each a registered RSA public
@@ -19,7 +27,7 @@ import { OrganizationService } from './organization.service.js';
  * org's own administrator cannot make, re-key or replace it to borrow that reach.
  */
 @Injectable()
-export class ServiceAccountService {
+export class ServiceAccountService implements KindService<ServiceAccount, ServiceAccountRequest> {
   private readonly accounts: IamEntities<ServiceAccountSpec>;
 
   constructor(
@@ -30,42 +38,36 @@ export class ServiceAccountService {
     this.accounts = new IamEntities(store, access, SERVICE_ACCOUNT_KIND, 'service account');
   }
 
-  async create(org: string, body: unknown, caller?: Caller): Promise<ServiceAccount> {
-    const input = parseBody(serviceAccountBody, body, 'service account');
-    await this.orgs.mustExist(org);
-    this.mayChange(caller, org, input.name, 'create');
-    const spec: ServiceAccountSpec = {
-      publicKey: input.publicKey,
-      ...(input.domain && { domain: input.domain }),
-    };
-    return this.accounts.model(await this.accounts.create(org, input.name, spec));
+  async create(scope: RequestScope, input: ServiceAccountRequest, caller?: Caller): Promise<ServiceAccount> {
+    await this.orgs.mustExist(scope.org);
+    this.mayChange(caller, scope.org, input.name, 'create');
+    return this.accounts.model(await this.accounts.create(scope, { name: input.name, spec: specOf(input) }));
   }
 
-  async get(org: string, name: string): Promise<ServiceAccount> {
-    return this.accounts.model(await this.accounts.get(org, name));
+  async get(scope: RequestScope, name: string): Promise<ServiceAccount> {
+    return this.accounts.model(await this.accounts.get(scope, name));
   }
 
-  async list(org: string): Promise<ServiceAccount[]> {
-    return (await this.accounts.list(org)).map((e) => this.accounts.model(e));
+  async list(scope: RequestScope, { tags }: ListFilter): Promise<ServiceAccount[]> {
+    return (await this.accounts.list(scope, tags)).map((e) => this.accounts.model(e));
   }
 
   /** Replaces the key (a rotation: tokens signed with the old one stop working) and the domain. */
-  async update(org: string, name: string, body: unknown, caller?: Caller): Promise<ServiceAccount> {
-    const input = parseBody(serviceAccountBody, { name, ...(body as object) }, 'service account');
-    requireSameName('service account', input.name, name);
-    const current = await this.accounts.get(org, name);
-    this.mayChange(caller, org, name, 'update');
-    const spec: ServiceAccountSpec = {
-      publicKey: input.publicKey,
-      ...(input.domain && { domain: input.domain }),
-    };
-    return this.accounts.model(await this.accounts.update(current, spec));
+  async update(
+    scope: RequestScope,
+    name: string,
+    input: UpdateRequest<ServiceAccountRequest>,
+    caller?: Caller,
+  ): Promise<ServiceAccount> {
+    const current = await this.accounts.forUpdate(scope, name, input);
+    this.mayChange(caller, scope.org, name, 'update');
+    return this.accounts.model(await this.accounts.update(current, { spec: specOf(input) }));
   }
 
-  async delete(org: string, name: string, caller?: Caller): Promise<ServiceAccount> {
-    const current = await this.accounts.get(org, name);
-    this.mayChange(caller, org, name, 'delete');
-    await this.accounts.delete(current);
+  async delete(scope: RequestScope, name: string, caller?: Caller): Promise<ServiceAccount> {
+    const current = await this.accounts.get(scope, name);
+    this.mayChange(caller, scope.org, name, 'delete');
+    await this.accounts.remove(current);
     return this.accounts.model(current);
   }
 

@@ -22,15 +22,6 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string):
 }
 
 /**
- * Refuses an update whose body names another entity than its path (INVALID_ARGUMENT): a body never
- * renames an entity, nor writes over another one.
- */
-export function requireSameName(what: string, bodyName: string | undefined, pathName: string): void {
-  if (bodyName !== undefined && bodyName !== pathName)
-    throw new DomainError('INVALID_ARGUMENT', `the body names ${what} ${bodyName}, the path ${pathName}`);
-}
-
-/**
  * How deeply a request's JSON may nest. Real inputs nest a few levels; thousands of levels only serve
  * to overflow the stack of whatever walks the value next (a schema check, a store's encoder, a
  * language runner's parser), so they are refused at the door.

@@ -1,29 +1,25 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  nameField,
   SECRET_KIND,
-  tagsField,
   toApiModel,
   type Entity,
   type Secret,
+  type secretRequest,
   type SecretsResolver,
   type SecretValues,
-  type Tag,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, requireSameName, type RequestScope } from '@dispatch/platform';
-import { z } from 'zod';
+import {
+  KindRepository,
+  type KindService,
+  type ListFilter,
+  type RequestScope,
+  type UpdateRequest,
+} from '@dispatch/platform';
+import type { z } from 'zod';
 import { SecretCipher, type SealedValues } from './secret-cipher.js';
 
-const values = z.record(z.string(), z.string({ error: 'each secret value must be a string' }), {
-  error: 'secrets must be an object of names to string values',
-});
-
-const secretBody = z.object({
-  name: nameField,
-  secrets: values,
-  tags: tagsField,
-});
+type SecretRequest = z.output<typeof secretRequest>;
 
 interface SecretSpec {
   sealed: SealedValues;
@@ -37,63 +33,47 @@ const identityOf = (ref: { org: string; project: string; name: string }) =>
  * API and to fill a run's `context.secrets`.
  */
 @Injectable()
-export class SecretService implements SecretsResolver {
-  constructor(
-    @Inject(ENTITY_STORE) private readonly store: EntityStore,
-    private readonly cipher: SecretCipher,
-  ) {}
+export class SecretService implements KindService<Secret, SecretRequest>, SecretsResolver {
+  private readonly secrets: KindRepository<SecretSpec>;
 
-  async create(scope: RequestScope, body: unknown): Promise<Secret> {
-    const input = parseBody(secretBody, body, 'secret');
-    const entity = await this.store.create<SecretSpec>({
-      ...scope,
-      kind: SECRET_KIND,
-      name: input.name,
-      tags: input.tags,
-      status: 'READY',
-      spec: { sealed: this.cipher.seal(input.secrets, identityOf({ ...scope, name: input.name })) },
-    });
-    return this.model(entity);
+  constructor(
+    @Inject(ENTITY_STORE) store: EntityStore,
+    private readonly cipher: SecretCipher,
+  ) {
+    this.secrets = new KindRepository(store, SECRET_KIND, 'secret');
+  }
+
+  async create(scope: RequestScope, input: SecretRequest): Promise<Secret> {
+    const sealed = this.cipher.seal(input.secrets, identityOf({ ...scope, name: input.name }));
+    const { name, tags } = input;
+    return this.model(await this.secrets.create(scope, { name, tags, status: 'READY', spec: { sealed } }));
   }
 
   async get(scope: RequestScope, name: string): Promise<Secret> {
-    return this.model(await this.read(scope, name));
+    return this.model(await this.secrets.get(scope, name));
   }
 
-  async list(scope: RequestScope, tagFilter: Tag[]): Promise<Secret[]> {
-    const all = await this.store.list<SecretSpec>({ ...scope, kind: SECRET_KIND, tags: tagFilter });
-    return all.map((e) => this.model(e));
+  async list(scope: RequestScope, { tags }: ListFilter): Promise<Secret[]> {
+    return (await this.secrets.list(scope, tags)).map((e) => this.model(e));
   }
 
   /** Replaces the values (and the tags, when given). */
-  async update(scope: RequestScope, name: string, body: unknown): Promise<Secret> {
-    const input = parseBody(secretBody, { name, ...(body as object) }, 'secret');
-    requireSameName('secret', input.name, name);
-    const current = await this.read(scope, name);
-    const updated = await this.store.update<SecretSpec>({
-      ...current,
-      tags: input.tags ?? current.tags,
-      spec: { sealed: this.cipher.seal(input.secrets, identityOf(current)) },
-    });
-    return this.model(updated);
+  async update(scope: RequestScope, name: string, input: UpdateRequest<SecretRequest>): Promise<Secret> {
+    const current = await this.secrets.forUpdate(scope, name, input);
+    const sealed = this.cipher.seal(input.secrets, identityOf(current));
+    return this.model(await this.secrets.update(current, { tags: input.tags, spec: { sealed } }));
   }
 
   async delete(scope: RequestScope, name: string): Promise<void> {
-    const current = await this.read(scope, name);
-    await this.store.delete(current, { revision: current.revision });
+    await this.secrets.delete(scope, name);
   }
 
   /** `context.secrets` of a run: the named secrets' values merged in order, later names winning. */
   async resolve(org: string, project: string, names: string[]): Promise<SecretValues> {
     const merged: SecretValues = {};
     for (const name of new Set(names))
-      Object.assign(merged, this.open(await this.read({ org, project }, name)));
+      Object.assign(merged, this.open(await this.secrets.get({ org, project }, name)));
     return merged;
-  }
-
-  /** The store's NOT_FOUND already names the kind, the name and the org/project. */
-  private read(scope: RequestScope, name: string): Promise<Entity<SecretSpec>> {
-    return this.store.get<SecretSpec>({ ...scope, kind: SECRET_KIND, name });
   }
 
   private open(entity: Entity<SecretSpec>): SecretValues {

@@ -1,4 +1,4 @@
-import type { BaseImage } from '@dispatch/contracts';
+import type { BaseImage, ImageLanguage } from '@dispatch/contracts';
 import { clientFor, outputFormat, type GlobalOptions } from '../../global-options.js';
 import { print, statusOf, when } from '../../print.js';
 import { waitUntilSettled } from '../../wait.js';
@@ -10,7 +10,9 @@ export async function createBaseImage(
   global: GlobalOptions,
 ): Promise<void> {
   const client = clientFor(global);
-  let created = await client.baseImages.create({ name, imageURL, language: options.language });
+  // As typed: the API refuses another language, naming the ones there are.
+  const language = options.language as ImageLanguage;
+  let created = await client.baseImages.create({ name, imageURL, language });
   if (options.wait) created = await waitUntilSettled(() => client.baseImages.get(name), 'base image');
   console.log(`Created base image: ${created.name}`);
 }

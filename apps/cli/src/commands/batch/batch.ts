@@ -10,6 +10,9 @@ import { readSecretValues } from '../secret/secret.js';
 import { endpointBody } from '../endpoint/endpoint.js';
 
 type Doc = Record<string, unknown> & { kind: string; name: string };
+
+/** A request built from a user's file: sent as written, for the API to check and refuse by field. */
+type UncheckedRequest = Record<string, unknown> & { name: string };
 type Verb = 'create' | 'update' | 'delete';
 
 /** The kinds a batch file may hold, in the order they are created (dependencies first). */
@@ -61,7 +64,12 @@ function schema(value: unknown, workDir: string): Record<string, unknown> | unde
   return JSON.parse(text(value, workDir) ?? 'null') as Record<string, unknown>;
 }
 
-async function body(client: DispatchClient, kind: Kind, doc: Doc, workDir: string): Promise<unknown> {
+async function body(
+  client: DispatchClient,
+  kind: Kind,
+  doc: Doc,
+  workDir: string,
+): Promise<UncheckedRequest> {
   switch (kind) {
     case 'endpoint':
       // The API's fields, or the CLI's flag names (`path`, `method`, `host`, `httpsOnly`).
@@ -148,7 +156,7 @@ async function body(client: DispatchClient, kind: Kind, doc: Doc, workDir: strin
   }
 }
 
-function resource(client: DispatchClient, kind: Kind): ResourceClient<unknown> {
+function resource(client: DispatchClient, kind: Kind): ResourceClient<unknown, UncheckedRequest> {
   switch (kind) {
     case 'baseimage':
       return client.baseImages;

@@ -1,4 +1,4 @@
-import type { Endpoint } from '@dispatch/contracts';
+import type { Endpoint, EndpointRequest } from '@dispatch/contracts';
 import { clientFor, outputFormat, type GlobalOptions } from '../../global-options.js';
 import { print, when } from '../../print.js';
 
@@ -13,7 +13,7 @@ export interface EndpointFlags {
 }
 
 /** The API body for `create|update endpoint NAME FUNCTION` with the original CLI's flags. */
-export function endpointBody(name: string, fn: string, flags: EndpointFlags): Record<string, unknown> {
+export function endpointBody(name: string, fn: string, flags: EndpointFlags): EndpointRequest {
   return {
     name,
     function: fn,

@@ -24,7 +24,7 @@ export async function createSubscription(
   await clientFor(global).subscriptions.create({
     name,
     function: fn,
-    eventType,
+    eventType: eventType as string,
     secrets: flags.secret ?? [],
   });
   console.log(`Created subscription: ${name}`);

@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { BaseImage, Image } from '@dispatch/contracts';
-import { DomainError } from '@dispatch/contracts';
+import { DomainError, IMAGE_LANGUAGES } from '@dispatch/contracts';
 import type { DispatchClient } from '@dispatch/api-client';
 import { clientFor, outputFormat, type GlobalOptions } from '../../global-options.js';
 import { print, statusOf, when } from '../../print.js';
 import { waitUntilSettled } from '../../wait.js';
-
-const LANGUAGES = ['nodejs', 'python3', 'java'];
 
 function readText(path: string, what: string): string {
   try {
@@ -24,7 +22,7 @@ export async function resolveBaseImage(client: DispatchClient, nameOrUrl: string
   if (!/[/:]/.test(nameOrUrl)) return nameOrUrl;
   const existing = (await client.baseImages.list()).find((b: BaseImage) => b.imageURL === nameOrUrl);
   if (existing) return existing.name;
-  const language = LANGUAGES.find((l) => nameOrUrl.includes(l));
+  const language = IMAGE_LANGUAGES.find((l) => nameOrUrl.includes(l));
   if (!language) {
     throw new DomainError(
       'INVALID_ARGUMENT',

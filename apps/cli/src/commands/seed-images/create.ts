@@ -1,9 +1,10 @@
 import { ApiError } from '@dispatch/api-client';
+import type { ImageLanguage } from '@dispatch/contracts';
 import { clientFor, type GlobalOptions } from '../../global-options.js';
 import { waitUntilSettled } from '../../wait.js';
 
 /** The images the original Dispatch seeded: one base image and one image per language. */
-const SEEDS = [
+const SEEDS: { language: ImageLanguage; url: string }[] = [
   { language: 'nodejs', url: 'dispatchframework/nodejs-base:0.0.13-knative' },
   { language: 'python3', url: 'dispatchframework/python3-base:0.0.13-knative' },
   { language: 'java', url: 'dispatchframework/java-base:0.0.13-knative' },

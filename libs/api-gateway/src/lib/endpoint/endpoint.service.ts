@@ -3,68 +3,28 @@ import {
   DEFAULT_ORG,
   DomainError,
   ENDPOINT_KIND,
-  ENDPOINT_PROTOCOLS,
-  hostCovers,
   IAM_PROJECT,
   NAME_PATTERN,
-  nameField,
   ORGANIZATION_KIND,
-  tagsField,
+  hostCovers,
   toApiModel,
   type Endpoint,
+  type endpointRequest,
   type EndpointSpec,
   type Entity,
   type OrganizationSpec,
-  type Tag,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, requireSameName, type RequestScope } from '@dispatch/platform';
-import { z } from 'zod';
+import {
+  KindRepository,
+  type KindService,
+  type ListFilter,
+  type RequestScope,
+  type UpdateRequest,
+} from '@dispatch/platform';
+import type { z } from 'zod';
 
-export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
-
-const endpointBody = z.object({
-  name: nameField,
-  function: z
-    .string({ error: 'function is required (the function the endpoint runs)' })
-    .regex(NAME_PATTERN, 'function must name a function'),
-  uris: z
-    .array(
-      z
-        .string()
-        .regex(/^\/[^\s?#]*$/, 'each path must start with / and hold no spaces, ? or #')
-        .max(1024, 'a path may be 1024 characters at most'),
-      { error: 'uris must be a list of paths' },
-    )
-    .min(1, 'at least one path is required (--path)'),
-  methods: z
-    .array(
-      z.string().transform((m) => m.toUpperCase()),
-      { error: 'methods must be a list' },
-    )
-    .min(1, 'at least one method is required (--method)')
-    .refine((ms) => ms.every((m) => (HTTP_METHODS as readonly string[]).includes(m)), {
-      message: `methods must be among ${HTTP_METHODS.join(', ')}`,
-    }),
-  hosts: z
-    .array(
-      z
-        .string()
-        .regex(
-          /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i,
-          'each host must be a domain name or address, without port',
-        ),
-    )
-    .optional(),
-  protocols: z
-    .array(z.enum(ENDPOINT_PROTOCOLS, { error: 'protocols may be http and https' }))
-    .min(1, 'at least one protocol is required')
-    .optional(),
-  cors: z.boolean({ error: 'cors must be true or false' }).optional(),
-  enabled: z.boolean({ error: 'enabled must be true or false' }).optional(),
-  forwardCredentials: z.boolean({ error: 'forwardCredentials must be true or false' }).optional(),
-  tags: tagsField,
-});
+type EndpointRequest = z.output<typeof endpointRequest>;
 
 /** A route an endpoint claims: unique per org (or per host, across orgs), so no request is ambiguous. */
 function claims(endpoint: Pick<Entity<EndpointSpec>, 'org' | 'spec'>): string[] {
@@ -82,69 +42,44 @@ function claims(endpoint: Pick<Entity<EndpointSpec>, 'org' | 'spec'>): string[] 
  * `/<org>/`.
  */
 @Injectable()
-export class EndpointService {
-  constructor(@Inject(ENTITY_STORE) private readonly store: EntityStore) {}
+export class EndpointService implements KindService<Endpoint, EndpointRequest> {
+  private readonly endpoints: KindRepository<EndpointSpec>;
+  private readonly organizations: KindRepository<OrganizationSpec>;
 
-  async create(scope: RequestScope, body: unknown): Promise<Endpoint> {
-    const input = this.parse(body);
-    await this.mayClaim(scope, input.spec);
-    await this.refuseClash(scope, input.name, input.spec);
-    const entity = await this.store.create<EndpointSpec>({
-      ...scope,
-      kind: ENDPOINT_KIND,
-      name: input.name,
-      tags: input.tags,
-      status: 'READY',
-      spec: input.spec,
-    });
-    return toApiModel(entity);
+  constructor(@Inject(ENTITY_STORE) private readonly store: EntityStore) {
+    this.endpoints = new KindRepository(store, ENDPOINT_KIND, 'endpoint');
+    this.organizations = new KindRepository(store, ORGANIZATION_KIND, 'organization');
+  }
+
+  async create(scope: RequestScope, input: EndpointRequest): Promise<Endpoint> {
+    const spec = specOf(input);
+    await this.mayClaim(scope, spec);
+    await this.refuseClash(scope, input.name, spec);
+    const { name, tags } = input;
+    return toApiModel(await this.endpoints.create(scope, { name, tags, status: 'READY', spec }));
   }
 
   async get(scope: RequestScope, name: string): Promise<Endpoint> {
-    return toApiModel(await this.read(scope, name));
+    return toApiModel(await this.endpoints.get(scope, name));
   }
 
-  async list(scope: RequestScope, tags: Tag[], fn?: string): Promise<Endpoint[]> {
-    const all = await this.store.list<EndpointSpec>({ ...scope, kind: ENDPOINT_KIND, tags });
-    return all.filter((e) => fn === undefined || e.spec.function === fn).map((e) => toApiModel(e));
+  async list(scope: RequestScope, filter: ListFilter): Promise<Endpoint[]> {
+    const all = await this.endpoints.list(scope, filter.tags);
+    return all
+      .filter((e) => filter.function === undefined || e.spec.function === filter.function)
+      .map((e) => toApiModel(e));
   }
 
-  async update(scope: RequestScope, name: string, body: unknown): Promise<Endpoint> {
-    const input = this.parse({ name, ...(body as object) });
-    requireSameName('endpoint', input.name, name);
-    const current = await this.read(scope, name);
-    await this.mayClaim(scope, input.spec);
-    await this.refuseClash(scope, name, input.spec);
-    const updated = await this.store.update<EndpointSpec>({
-      ...current,
-      tags: input.tags ?? current.tags,
-      spec: input.spec,
-    });
-    return toApiModel(updated);
+  async update(scope: RequestScope, name: string, input: UpdateRequest<EndpointRequest>): Promise<Endpoint> {
+    const spec = specOf(input);
+    const current = await this.endpoints.forUpdate(scope, name, input);
+    await this.mayClaim(scope, spec);
+    await this.refuseClash(scope, name, spec);
+    return toApiModel(await this.endpoints.update(current, { tags: input.tags, spec }));
   }
 
   async delete(scope: RequestScope, name: string): Promise<Endpoint> {
-    const current = await this.read(scope, name);
-    await this.store.delete(current, { revision: current.revision });
-    return toApiModel(current);
-  }
-
-  private parse(body: unknown): { name: string; tags?: Tag[]; spec: EndpointSpec } {
-    const input = parseBody(endpointBody, body, 'endpoint');
-    return {
-      name: input.name,
-      tags: input.tags,
-      spec: {
-        function: input.function,
-        uris: [...new Set(input.uris)],
-        methods: [...new Set(input.methods)],
-        hosts: [...new Set((input.hosts ?? []).map((h) => h.toLowerCase()))],
-        protocols: input.protocols ?? ['http', 'https'],
-        cors: input.cors ?? false,
-        enabled: input.enabled ?? true,
-        forwardCredentials: input.forwardCredentials ?? false,
-      },
-    };
+    return toApiModel(await this.endpoints.delete(scope, name));
   }
 
   /**
@@ -175,12 +110,7 @@ export class EndpointService {
   }
 
   private organization(name: string): Promise<Entity<OrganizationSpec> | undefined> {
-    return this.store
-      .get<OrganizationSpec>({ org: name, project: IAM_PROJECT, kind: ORGANIZATION_KIND, name })
-      .catch((err: unknown) => {
-        if (err instanceof DomainError && err.code === 'NOT_FOUND') return undefined;
-        throw err;
-      });
+    return this.organizations.find({ org: name, project: IAM_PROJECT }, name);
   }
 
   /** Refuses a route another endpoint already answers: in the same org, or on the same host. */
@@ -202,9 +132,18 @@ export class EndpointService {
       }
     }
   }
+}
 
-  /** The store's NOT_FOUND already names the kind, the name and the org/project. */
-  private read(scope: RequestScope, name: string): Promise<Entity<EndpointSpec>> {
-    return this.store.get<EndpointSpec>({ ...scope, kind: ENDPOINT_KIND, name });
-  }
+/** What an endpoint stores of its request: lists without repeats, hosts in lower case, defaults filled. */
+function specOf(input: UpdateRequest<EndpointRequest>): EndpointSpec {
+  return {
+    function: input.function,
+    uris: [...new Set(input.uris)],
+    methods: [...new Set(input.methods)],
+    hosts: [...new Set((input.hosts ?? []).map((h) => h.toLowerCase()))],
+    protocols: input.protocols ?? ['http', 'https'],
+    cors: input.cors ?? false,
+    enabled: input.enabled ?? true,
+    forwardCredentials: input.forwardCredentials ?? false,
+  };
 }

@@ -3,30 +3,24 @@ import {
   BUILTIN_DRIVER_TYPES,
   DomainError,
   EVENT_DRIVER_TYPE_KIND,
-  nameField,
-  tagsField,
   toApiModel,
-  type Entity,
   type EventDriverType,
+  type eventDriverTypeRequest,
   type EventDriverTypeSpec,
-  type Tag,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, requireSameName, type RequestScope } from '@dispatch/platform';
-import { z } from 'zod';
-import { driverConfigSchema } from './driver-config.js';
+import {
+  KindRepository,
+  type KindService,
+  type ListFilter,
+  type RequestScope,
+  type UpdateRequest,
+} from '@dispatch/platform';
+import type { z } from 'zod';
 import { allowedProgram } from './kinds/driver-programs.js';
 import { driverProgramsDir, EVENTS_CONFIG, type EventsConfig } from '../events.config.js';
 
-const driverTypeBody = z.object({
-  name: nameField,
-  image: z
-    .string({ error: 'image is required (an executable on this machine, an image in Kubernetes)' })
-    .min(1, 'image must not be empty'),
-  config: driverConfigSchema,
-  expose: z.boolean({ error: 'expose must be true or false' }).optional(),
-  tags: tagsField,
-});
+type EventDriverTypeRequest = z.output<typeof eventDriverTypeRequest>;
 
 /** The built-in types as the API lists them beside the stored ones. */
 function builtin(name: string, scope: RequestScope): EventDriverType {
@@ -52,93 +46,67 @@ const isBuiltin = (name: string) => (BUILTIN_DRIVER_TYPES as readonly string[]).
 
 /** Event driver types: the built-in timer and webhook, and programs users add (`image`). */
 @Injectable()
-export class DriverTypeService {
-  constructor(
-    @Inject(ENTITY_STORE) private readonly store: EntityStore,
-    @Inject(EVENTS_CONFIG) private readonly config: EventsConfig,
-  ) {}
+export class DriverTypeService implements KindService<EventDriverType, EventDriverTypeRequest> {
+  private readonly types: KindRepository<EventDriverTypeSpec>;
 
-  async create(scope: RequestScope, body: unknown): Promise<EventDriverType> {
-    const input = this.parse(body);
+  constructor(
+    @Inject(ENTITY_STORE) store: EntityStore,
+    @Inject(EVENTS_CONFIG) private readonly config: EventsConfig,
+  ) {
+    this.types = new KindRepository(store, EVENT_DRIVER_TYPE_KIND, 'event driver type');
+  }
+
+  async create(scope: RequestScope, input: EventDriverTypeRequest): Promise<EventDriverType> {
     if (isBuiltin(input.name))
       throw new DomainError('ALREADY_EXISTS', `${input.name} is a built-in driver type`);
-    return toApiModel(
-      await this.store.create<EventDriverTypeSpec>({
-        ...scope,
-        kind: EVENT_DRIVER_TYPE_KIND,
-        name: input.name,
-        tags: input.tags,
-        status: 'READY',
-        spec: input.spec,
-      }),
-    );
+    const { name, tags } = input;
+    const spec = this.specOf(input);
+    return toApiModel(await this.types.create(scope, { name, tags, status: 'READY', spec }));
   }
 
   async get(scope: RequestScope, name: string): Promise<EventDriverType> {
     if (isBuiltin(name)) return builtin(name, scope);
-    return toApiModel(await this.read(scope, name));
+    return toApiModel(await this.types.get(scope, name));
   }
 
-  async list(scope: RequestScope, tags: Tag[]): Promise<EventDriverType[]> {
-    const stored = await this.store.list<EventDriverTypeSpec>({
-      ...scope,
-      kind: EVENT_DRIVER_TYPE_KIND,
-      tags,
-    });
+  async list(scope: RequestScope, { tags }: ListFilter): Promise<EventDriverType[]> {
+    const stored = await this.types.list(scope, tags);
     const builtins = BUILTIN_DRIVER_TYPES.map((name) => builtin(name, scope)).filter((t) =>
       tags.every((tag) => t.tags.some((own) => own.key === tag.key && own.value === tag.value)),
     );
     return [...builtins, ...stored.map((t) => toApiModel(t))];
   }
 
-  async update(scope: RequestScope, name: string, body: unknown): Promise<EventDriverType> {
+  async update(
+    scope: RequestScope,
+    name: string,
+    input: UpdateRequest<EventDriverTypeRequest>,
+  ): Promise<EventDriverType> {
     if (isBuiltin(name)) throw new DomainError('INVALID_ARGUMENT', `${name} is a built-in driver type`);
-    const input = this.parse({ name, ...(body as object) });
-    requireSameName('driver type', input.name, name);
-    const current = await this.read(scope, name);
-    return toApiModel(
-      await this.store.update<EventDriverTypeSpec>({
-        ...current,
-        tags: input.tags ?? current.tags,
-        spec: input.spec,
-      }),
-    );
+    const current = await this.types.forUpdate(scope, name, input);
+    return toApiModel(await this.types.update(current, { tags: input.tags, spec: this.specOf(input) }));
   }
 
   async delete(scope: RequestScope, name: string): Promise<EventDriverType> {
     if (isBuiltin(name)) throw new DomainError('INVALID_ARGUMENT', `${name} is a built-in driver type`);
-    const current = await this.read(scope, name);
-    await this.store.delete(current, { revision: current.revision });
-    return toApiModel(current);
+    return toApiModel(await this.types.delete(scope, name));
   }
 
-  /** A driver's type: built in (undefined spec), stored, or NOT_FOUND naming what exists. */
+  /** A driver's type: built in (undefined spec), stored, or INVALID_ARGUMENT naming what exists. */
   async resolve(scope: RequestScope, name: string): Promise<EventDriverTypeSpec | undefined> {
     if (isBuiltin(name)) return undefined;
-    try {
-      return (await this.read(scope, name)).spec;
-    } catch (err) {
-      if (err instanceof DomainError && err.code === 'NOT_FOUND')
-        throw new DomainError(
-          'INVALID_ARGUMENT',
-          `there is no driver type ${name}: use timer or webhook, or add one with dispatch create eventdrivertype`,
-        );
-      throw err;
-    }
+    const type = await this.types.find(scope, name);
+    if (type === undefined)
+      throw new DomainError(
+        'INVALID_ARGUMENT',
+        `there is no driver type ${name}: use timer or webhook, or add one with dispatch create eventdrivertype`,
+      );
+    return type.spec;
   }
 
-  private read(scope: RequestScope, name: string): Promise<Entity<EventDriverTypeSpec>> {
-    return this.store.get<EventDriverTypeSpec>({ ...scope, kind: EVENT_DRIVER_TYPE_KIND, name });
-  }
-
-  private parse(body: unknown): { name: string; tags?: Tag[]; spec: EventDriverTypeSpec } {
-    const input = parseBody(driverTypeBody, body, 'event driver type');
-    // Only a program the operator installed: refused now, with where programs come from.
+  /** What a type stores: a program the operator installed (refused now, saying where programs come from). */
+  private specOf(input: UpdateRequest<EventDriverTypeRequest>): EventDriverTypeSpec {
     allowedProgram(input.image, driverProgramsDir(this.config));
-    return {
-      name: input.name,
-      tags: input.tags,
-      spec: { image: input.image, config: input.config ?? [], expose: input.expose ?? false },
-    };
+    return { image: input.image, config: input.config ?? [], expose: input.expose ?? false };
   }
 }

@@ -1,37 +1,27 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   DomainError,
-  DRIVER_NAME_PATTERN,
   EVENT_DRIVER_KIND,
-  secretNameField,
-  tagsField,
   toApiModel,
   type Caller,
   type Entity,
   type EventDriver,
+  type eventDriverRequest,
   type EventDriverSpec,
-  type Tag,
 } from '@dispatch/contracts';
 import { AccessControl } from '@dispatch/auth';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, requireSameName, type RequestScope } from '@dispatch/platform';
-import { z } from 'zod';
-import { driverConfigSchema } from './driver-config.js';
+import {
+  KindRepository,
+  type KindService,
+  type ListFilter,
+  type RequestScope,
+  type UpdateRequest,
+} from '@dispatch/platform';
+import type { z } from 'zod';
 import { DriverTypeService } from './driver-type.service.js';
 
-const driverBody = z.object({
-  name: z
-    .string({ error: 'name is required' })
-    .regex(DRIVER_NAME_PATTERN, 'name may hold lower-case letters, digits and - (no upper case or _)'),
-  type: z.string({ error: 'type is required (timer, webhook or a driver type you added)' }).min(1),
-  config: driverConfigSchema,
-  secrets: z
-    .array(secretNameField, {
-      error: 'secrets must be a list of secret names',
-    })
-    .optional(),
-  tags: tagsField,
-});
+type EventDriverRequest = z.output<typeof eventDriverRequest>;
 
 /**
  * What the API shows of a driver: a webhook's `secret` setting (kept by drivers made before secrets
@@ -55,69 +45,61 @@ export function webhookPath(org: string, project: string, name: string): string 
  * them.
  */
 @Injectable()
-export class DriverService {
+export class DriverService implements KindService<EventDriver, EventDriverRequest> {
+  private readonly drivers: KindRepository<EventDriverSpec>;
+
   constructor(
-    @Inject(ENTITY_STORE) private readonly store: EntityStore,
+    @Inject(ENTITY_STORE) store: EntityStore,
     private readonly types: DriverTypeService,
     @Optional() private readonly access?: AccessControl,
-  ) {}
+  ) {
+    this.drivers = new KindRepository(store, EVENT_DRIVER_KIND, 'event driver');
+  }
 
-  async create(scope: RequestScope, body: unknown, caller?: Caller): Promise<EventDriver> {
-    const input = await this.parse(scope, body);
-    this.access?.authorizeSecrets(caller, scope.org, input.spec.secrets);
-    return driverModel(
-      await this.store.create<EventDriverSpec>({
-        ...scope,
-        kind: EVENT_DRIVER_KIND,
-        name: input.name,
-        tags: input.tags,
-        status: 'CREATING',
-        spec: input.spec,
-      }),
-    );
+  async create(scope: RequestScope, input: EventDriverRequest, caller?: Caller): Promise<EventDriver> {
+    const spec = await this.specOf(scope, input.name, input);
+    this.access?.authorizeSecrets(caller, scope.org, spec.secrets);
+    const { name, tags } = input;
+    return driverModel(await this.drivers.create(scope, { name, tags, status: 'CREATING', spec }));
   }
 
   async get(scope: RequestScope, name: string): Promise<EventDriver> {
-    return driverModel(await this.read(scope, name));
+    return driverModel(await this.drivers.get(scope, name));
   }
 
-  async list(scope: RequestScope, tags: Tag[]): Promise<EventDriver[]> {
-    const all = await this.store.list<EventDriverSpec>({ ...scope, kind: EVENT_DRIVER_KIND, tags });
-    return all.map(driverModel);
+  /** The stored driver, or undefined: what a webhook delivery is checked against. */
+  find(scope: RequestScope, name: string): Promise<Entity<EventDriverSpec> | undefined> {
+    return this.drivers.find(scope, name);
   }
 
-  async update(scope: RequestScope, name: string, body: unknown, caller?: Caller): Promise<EventDriver> {
-    const input = await this.parse(scope, { name, ...(body as object) });
-    requireSameName('driver', input.name, name);
-    const current = await this.read(scope, name);
-    this.access?.authorizeSecrets(caller, scope.org, [...input.spec.secrets, ...current.spec.secrets]);
-    return driverModel(
-      await this.store.update<EventDriverSpec>({
-        ...current,
-        tags: input.tags ?? current.tags,
-        spec: input.spec,
-        status: 'UPDATING',
-      }),
-    );
+  async list(scope: RequestScope, { tags }: ListFilter): Promise<EventDriver[]> {
+    return (await this.drivers.list(scope, tags)).map(driverModel);
+  }
+
+  async update(
+    scope: RequestScope,
+    name: string,
+    input: UpdateRequest<EventDriverRequest>,
+    caller?: Caller,
+  ): Promise<EventDriver> {
+    const current = await this.drivers.forUpdate(scope, name, input);
+    const spec = await this.specOf(scope, name, input);
+    this.access?.authorizeSecrets(caller, scope.org, [...spec.secrets, ...current.spec.secrets]);
+    return driverModel(await this.drivers.update(current, { tags: input.tags, spec, status: 'UPDATING' }));
   }
 
   async delete(scope: RequestScope, name: string): Promise<EventDriver> {
-    const current = await this.read(scope, name);
-    // No revision guard: the manager writes the status (READY, ERROR) at any moment, and a user's
-    // delete must not fail with a conflict because of it.
-    await this.store.delete(current);
-    return driverModel(current);
+    // Unguarded: the manager writes the status (READY, ERROR) at any moment, and a user's delete must
+    // not fail with a conflict because of it.
+    return driverModel(await this.drivers.delete(scope, name, { guarded: false }));
   }
 
-  read(scope: RequestScope, name: string): Promise<Entity<EventDriverSpec>> {
-    return this.store.get<EventDriverSpec>({ ...scope, kind: EVENT_DRIVER_KIND, name });
-  }
-
-  private async parse(
+  /** What a driver stores of its request: its type's exposure, and a webhook's address. */
+  private async specOf(
     scope: RequestScope,
-    body: unknown,
-  ): Promise<{ name: string; tags?: Tag[]; spec: EventDriverSpec }> {
-    const input = parseBody(driverBody, body, 'event driver');
+    name: string,
+    input: UpdateRequest<EventDriverRequest>,
+  ): Promise<EventDriverSpec> {
     if (input.type === 'webhook' && input.config?.some((c) => c.key === 'secret'))
       throw new DomainError(
         'INVALID_ARGUMENT',
@@ -126,15 +108,11 @@ export class DriverService {
       );
     const type = await this.types.resolve(scope, input.type);
     return {
-      name: input.name,
-      tags: input.tags,
-      spec: {
-        type: input.type,
-        config: input.config ?? [],
-        secrets: input.secrets ?? [],
-        expose: input.type === 'webhook' || (type?.expose ?? false),
-        url: input.type === 'webhook' ? webhookPath(scope.org, scope.project, input.name) : undefined,
-      },
+      type: input.type,
+      config: input.config ?? [],
+      secrets: input.secrets ?? [],
+      expose: input.type === 'webhook' || (type?.expose ?? false),
+      url: input.type === 'webhook' ? webhookPath(scope.org, scope.project, name) : undefined,
     };
   }
 }

@@ -51,7 +51,7 @@ export class WebhookController {
     @Body() body: unknown,
   ): Promise<Emission> {
     const scope = { org, project };
-    const driver = await this.drivers.read(scope, name).catch(() => undefined);
+    const driver = await this.drivers.find(scope, name).catch(() => undefined);
     if (!driver || driver.spec.type !== 'webhook')
       throw new DomainError('NOT_FOUND', `no webhook driver ${name} in ${org}/${project}`);
     if (driver.status !== 'READY')

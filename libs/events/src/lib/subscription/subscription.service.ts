@@ -1,37 +1,29 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
-  EVENT_TYPE_PATTERN,
-  NAME_PATTERN,
-  nameField,
-  secretNameField,
   SUBSCRIPTION_KIND,
-  tagsField,
   toApiModel,
   type Caller,
-  type Entity,
   type Subscription,
+  type subscriptionRequest,
   type SubscriptionSpec,
-  type Tag,
 } from '@dispatch/contracts';
 import { AccessControl } from '@dispatch/auth';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, requireSameName, type RequestScope } from '@dispatch/platform';
-import { z } from 'zod';
+import {
+  KindRepository,
+  type KindService,
+  type ListFilter,
+  type RequestScope,
+  type UpdateRequest,
+} from '@dispatch/platform';
+import type { z } from 'zod';
 
-const subscriptionBody = z.object({
-  name: nameField,
-  eventType: z
-    .string({ error: 'eventType is required (--event-type)' })
-    .regex(EVENT_TYPE_PATTERN, 'eventType may hold letters, digits, _, - and .'),
-  function: z
-    .string({ error: 'function is required (the function the events go to)' })
-    .regex(NAME_PATTERN, 'function must name a function'),
-  secrets: z
-    .array(secretNameField, {
-      error: 'secrets must be a list of secret names',
-    })
-    .optional(),
-  tags: tagsField,
+type SubscriptionRequest = z.output<typeof subscriptionRequest>;
+
+const specOf = (input: UpdateRequest<SubscriptionRequest>): SubscriptionSpec => ({
+  eventType: input.eventType,
+  function: input.function,
+  secrets: input.secrets ?? [],
 });
 
 /**
@@ -40,70 +32,53 @@ const subscriptionBody = z.object({
  * starts, so whoever writes a subscription that has secrets must be allowed to use them.
  */
 @Injectable()
-export class SubscriptionService {
-  constructor(
-    @Inject(ENTITY_STORE) private readonly store: EntityStore,
-    @Optional() private readonly access?: AccessControl,
-  ) {}
+export class SubscriptionService implements KindService<Subscription, SubscriptionRequest> {
+  private readonly subscriptions: KindRepository<SubscriptionSpec>;
 
-  async create(scope: RequestScope, body: unknown, caller?: Caller): Promise<Subscription> {
-    const input = this.parse(body);
-    this.access?.authorizeSecrets(caller, scope.org, input.spec.secrets);
-    const entity = await this.store.create<SubscriptionSpec>({
-      ...scope,
-      kind: SUBSCRIPTION_KIND,
-      name: input.name,
-      tags: input.tags,
-      status: 'CREATING',
-      spec: input.spec,
-    });
-    return toApiModel(entity);
+  constructor(
+    @Inject(ENTITY_STORE) store: EntityStore,
+    @Optional() private readonly access?: AccessControl,
+  ) {
+    this.subscriptions = new KindRepository(store, SUBSCRIPTION_KIND, 'subscription');
+  }
+
+  async create(scope: RequestScope, input: SubscriptionRequest, caller?: Caller): Promise<Subscription> {
+    const spec = specOf(input);
+    this.access?.authorizeSecrets(caller, scope.org, spec.secrets);
+    const { name, tags } = input;
+    return toApiModel(await this.subscriptions.create(scope, { name, tags, status: 'CREATING', spec }));
   }
 
   async get(scope: RequestScope, name: string): Promise<Subscription> {
-    return toApiModel(await this.read(scope, name));
+    return toApiModel(await this.subscriptions.get(scope, name));
   }
 
-  async list(scope: RequestScope, tags: Tag[], fn?: string): Promise<Subscription[]> {
-    const all = await this.store.list<SubscriptionSpec>({ ...scope, kind: SUBSCRIPTION_KIND, tags });
-    return all.filter((s) => fn === undefined || s.spec.function === fn).map((s) => toApiModel(s));
+  async list(scope: RequestScope, filter: ListFilter): Promise<Subscription[]> {
+    const all = await this.subscriptions.list(scope, filter.tags);
+    return all
+      .filter((s) => filter.function === undefined || s.spec.function === filter.function)
+      .map((s) => toApiModel(s));
   }
 
-  async update(scope: RequestScope, name: string, body: unknown, caller?: Caller): Promise<Subscription> {
-    const input = this.parse({ name, ...(body as object) });
-    requireSameName('subscription', input.name, name);
-    const current = await this.read(scope, name);
+  async update(
+    scope: RequestScope,
+    name: string,
+    input: UpdateRequest<SubscriptionRequest>,
+    caller?: Caller,
+  ): Promise<Subscription> {
+    const spec = specOf(input);
+    const current = await this.subscriptions.forUpdate(scope, name, input);
     // Pointing a subscription's secrets at another function hands them over as surely as naming them.
-    this.access?.authorizeSecrets(caller, scope.org, [...input.spec.secrets, ...current.spec.secrets]);
-    const changed = JSON.stringify(current.spec) !== JSON.stringify(input.spec);
-    const updated = await this.store.update<SubscriptionSpec>({
-      ...current,
-      tags: input.tags ?? current.tags,
-      spec: input.spec,
-      // READY again once the consumer follows the new spec.
-      status: changed ? 'UPDATING' : current.status,
-    });
-    return toApiModel(updated);
+    this.access?.authorizeSecrets(caller, scope.org, [...spec.secrets, ...current.spec.secrets]);
+    const changed = JSON.stringify(current.spec) !== JSON.stringify(spec);
+    // READY again once the consumer follows the new spec.
+    const status = changed ? 'UPDATING' : current.status;
+    return toApiModel(await this.subscriptions.update(current, { tags: input.tags, spec, status }));
   }
 
   async delete(scope: RequestScope, name: string): Promise<Subscription> {
-    const current = await this.read(scope, name);
-    // No revision guard: the manager writes the status (READY, ERROR) at any moment, and a user's
-    // delete must not fail with a conflict because of it.
-    await this.store.delete(current);
-    return toApiModel(current);
-  }
-
-  private read(scope: RequestScope, name: string): Promise<Entity<SubscriptionSpec>> {
-    return this.store.get<SubscriptionSpec>({ ...scope, kind: SUBSCRIPTION_KIND, name });
-  }
-
-  private parse(body: unknown): { name: string; tags?: Tag[]; spec: SubscriptionSpec } {
-    const input = parseBody(subscriptionBody, body, 'subscription');
-    return {
-      name: input.name,
-      tags: input.tags,
-      spec: { eventType: input.eventType, function: input.function, secrets: input.secrets ?? [] },
-    };
+    // Unguarded: the manager writes the status (READY, ERROR) at any moment, and a user's delete must
+    // not fail with a conflict because of it.
+    return toApiModel(await this.subscriptions.delete(scope, name, { guarded: false }));
   }
 }

@@ -2,48 +2,27 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   FUNCTION_KIND,
   IMAGE_KIND,
-  NAME_PATTERN,
-  nameField,
-  secretNameField,
-  tagsField,
   toApiModel,
   type Caller,
   type DispatchFunction,
   type Entity,
   type FunctionSpec,
-  type Tag,
+  type functionRequest,
+  type ImageSpec,
 } from '@dispatch/contracts';
 import { AccessControl } from '@dispatch/auth';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, requireExisting, requireSameName, type RequestScope } from '@dispatch/platform';
-import { z } from 'zod';
+import {
+  KindRepository,
+  type KindService,
+  type ListFilter,
+  type RequestScope,
+  type UpdateRequest,
+} from '@dispatch/platform';
+import type { z } from 'zod';
 import { SchemaValidator } from '../schema-validator.js';
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-const functionBody = z.object({
-  name: nameField,
-  image: z.string({ error: 'image is required' }).regex(NAME_PATTERN, 'image must name an image'),
-  handler: z.string().optional(),
-  source: z
-    .string({ error: 'source is required (the code as a base64 gzipped tar)' })
-    .min(1, 'source is required (the code as a base64 gzipped tar)')
-    .regex(BASE64, 'source must be base64'),
-  schema: z
-    .object({
-      in: z.record(z.string(), z.unknown()).optional(),
-      out: z.record(z.string(), z.unknown()).optional(),
-    })
-    .optional(),
-  secrets: z.array(secretNameField).optional(),
-  timeout: z
-    .number()
-    .int('timeout is whole milliseconds')
-    .positive('timeout must be positive')
-    .max(15 * 60_000)
-    .optional(),
-  tags: tagsField,
-});
+type FunctionRequest = z.output<typeof functionRequest>;
 
 /**
  * What the API shows of a function: everything but the source archive (large) and where it was
@@ -60,50 +39,52 @@ export function functionModel(entity: Entity<FunctionSpec>): DispatchFunction {
  * must be allowed to use them.
  */
 @Injectable()
-export class FunctionService {
+export class FunctionService implements KindService<DispatchFunction, FunctionRequest> {
+  private readonly functions: KindRepository<FunctionSpec>;
+  private readonly images: KindRepository<ImageSpec>;
+
   constructor(
-    @Inject(ENTITY_STORE) private readonly store: EntityStore,
+    @Inject(ENTITY_STORE) store: EntityStore,
     private readonly schemas: SchemaValidator,
     @Optional() private readonly access?: AccessControl,
-  ) {}
+  ) {
+    this.functions = new KindRepository(store, FUNCTION_KIND, 'function');
+    this.images = new KindRepository(store, IMAGE_KIND, 'image');
+  }
 
-  async create(scope: RequestScope, body: unknown, caller?: Caller): Promise<DispatchFunction> {
-    const input = this.parse(body);
-    this.access?.authorizeSecrets(caller, scope.org, input.secrets ?? []);
-    await requireExisting(this.store, scope, { kind: IMAGE_KIND, name: input.image, what: 'image' });
-    const entity = await this.store.create<FunctionSpec>({
-      ...scope,
-      kind: FUNCTION_KIND,
-      name: input.name,
-      tags: input.tags,
-      spec: this.spec(input),
-    });
-    return functionModel(entity);
+  async create(scope: RequestScope, input: FunctionRequest, caller?: Caller): Promise<DispatchFunction> {
+    const spec = this.specOf(input);
+    this.access?.authorizeSecrets(caller, scope.org, spec.secrets ?? []);
+    await this.images.requireExisting(scope, input.image);
+    return functionModel(await this.functions.create(scope, { name: input.name, tags: input.tags, spec }));
   }
 
   async get(scope: RequestScope, name: string): Promise<DispatchFunction> {
-    return functionModel(await this.store.get<FunctionSpec>({ ...scope, kind: FUNCTION_KIND, name }));
+    return functionModel(await this.functions.get(scope, name));
   }
 
-  async list(scope: RequestScope, tags: Tag[]): Promise<DispatchFunction[]> {
-    return (await this.store.list<FunctionSpec>({ ...scope, kind: FUNCTION_KIND, tags })).map(functionModel);
+  async list(scope: RequestScope, { tags }: ListFilter): Promise<DispatchFunction[]> {
+    return (await this.functions.list(scope, tags)).map(functionModel);
   }
 
-  async update(scope: RequestScope, name: string, body: unknown, caller?: Caller): Promise<DispatchFunction> {
-    const input = this.parse({ name, ...(body as object) });
-    requireSameName('function', input.name, name);
-    await requireExisting(this.store, scope, { kind: IMAGE_KIND, name: input.image, what: 'image' });
-    const current = await this.store.get<FunctionSpec>({ ...scope, kind: FUNCTION_KIND, name });
+  async update(
+    scope: RequestScope,
+    name: string,
+    input: UpdateRequest<FunctionRequest>,
+    caller?: Caller,
+  ): Promise<DispatchFunction> {
+    const spec = this.specOf(input);
+    const current = await this.functions.forUpdate(scope, name, input);
+    await this.images.requireExisting(scope, input.image);
     // New code under old secrets reads them as surely as naming them does.
     this.access?.authorizeSecrets(caller, scope.org, [
-      ...(input.secrets ?? []),
+      ...(spec.secrets ?? []),
       ...(current.spec.secrets ?? []),
     ]);
-    const updated = await this.store.update<FunctionSpec>({
-      ...current,
-      tags: input.tags ?? current.tags,
+    const updated = await this.functions.update(current, {
+      tags: input.tags,
       // The running version keeps serving until the new one is READY.
-      spec: { ...this.spec(input), backingObject: current.spec.backingObject },
+      spec: { ...spec, backingObject: current.spec.backingObject },
       status: 'UPDATING',
       reason: [],
     });
@@ -111,18 +92,13 @@ export class FunctionService {
   }
 
   async delete(scope: RequestScope, name: string): Promise<DispatchFunction> {
-    const current = await this.store.get<FunctionSpec>({ ...scope, kind: FUNCTION_KIND, name });
-    return functionModel(await this.store.update({ ...current, status: 'DELETING' }));
+    return functionModel(await this.functions.markDeleting(scope, name));
   }
 
-  private parse(body: unknown) {
-    const input = parseBody(functionBody, body, 'function');
+  /** The stored spec of a request, its schemas checked as JSON Schemas first. */
+  private specOf(input: UpdateRequest<FunctionRequest>): FunctionSpec {
     if (input.schema?.in) this.schemas.check(input.schema.in, 'schema.in');
     if (input.schema?.out) this.schemas.check(input.schema.out, 'schema.out');
-    return input;
-  }
-
-  private spec(input: z.infer<typeof functionBody>): FunctionSpec {
     return {
       image: input.image,
       handler: input.handler || undefined,

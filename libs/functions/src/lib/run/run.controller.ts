@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { DomainError, runRequestBody, type Caller, type Run } from '@dispatch/contracts';
-import { CallerOf } from '@dispatch/auth';
-import { parseBody, Scope, type RequestScope, Action, Resource } from '@dispatch/platform';
+import { Action, CallerOf, Resource, Scope, ValidBody, type RequestScope } from '@dispatch/platform';
+import type { z } from 'zod';
 import { RunService } from './run.service.js';
 
 interface StatusReply {
@@ -19,12 +19,11 @@ export class RunController {
   @Action('exec')
   async run(
     @Scope() scope: RequestScope,
-    @Body() body: unknown,
+    @Body(new ValidBody(runRequestBody, 'run')) input: z.output<typeof runRequestBody>,
     @Query('functionName') functionNameQuery: string | undefined,
     @Res() reply: StatusReply,
     @CallerOf() caller?: Caller,
   ): Promise<void> {
-    const input = parseBody(runRequestBody, body, 'run');
     const functionName = input.functionName ?? functionNameQuery;
     if (!functionName)
       throw new DomainError('INVALID_ARGUMENT', 'functionName is required (in the body or the query)');

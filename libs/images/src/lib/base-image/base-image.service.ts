@@ -1,68 +1,68 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   BASE_IMAGE_KIND,
-  IMAGE_LANGUAGES,
-  nameField,
-  tagsField,
   toApiModel,
   type BaseImage,
   type BaseImageSpec,
-  type Tag,
+  type baseImageRequest,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, requireSameName, type RequestScope } from '@dispatch/platform';
-import { z } from 'zod';
+import {
+  KindRepository,
+  type KindService,
+  type ListFilter,
+  type RequestScope,
+  type UpdateRequest,
+} from '@dispatch/platform';
+import type { z } from 'zod';
 
-const baseImageBody = z.object({
-  name: nameField,
-  imageURL: z.string({ error: 'imageURL is required' }).min(1, 'imageURL is required'),
-  language: z.enum(IMAGE_LANGUAGES, { error: `language must be one of ${IMAGE_LANGUAGES.join(', ')}` }),
-  tags: tagsField,
+type BaseImageRequest = z.output<typeof baseImageRequest>;
+
+const specOf = (input: UpdateRequest<BaseImageRequest>): BaseImageSpec => ({
+  imageURL: input.imageURL,
+  language: input.language,
 });
 
 /** Base images: a language runtime (and the container image that carries it on Kubernetes). */
 @Injectable()
-export class BaseImageService {
-  constructor(@Inject(ENTITY_STORE) private readonly store: EntityStore) {}
+export class BaseImageService implements KindService<BaseImage, BaseImageRequest> {
+  private readonly baseImages: KindRepository<BaseImageSpec>;
 
-  async create(scope: RequestScope, body: unknown): Promise<BaseImage> {
-    const input = parseBody(baseImageBody, body, 'base image');
-    const entity = await this.store.create<BaseImageSpec>({
-      ...scope,
-      kind: BASE_IMAGE_KIND,
-      name: input.name,
-      tags: input.tags,
-      spec: { imageURL: input.imageURL, language: input.language },
-    });
-    return toApiModel(entity);
+  constructor(@Inject(ENTITY_STORE) store: EntityStore) {
+    this.baseImages = new KindRepository(store, BASE_IMAGE_KIND, 'base image');
+  }
+
+  async create(scope: RequestScope, input: BaseImageRequest): Promise<BaseImage> {
+    const { name, tags } = input;
+    return toApiModel(await this.baseImages.create(scope, { name, tags, spec: specOf(input) }));
   }
 
   async get(scope: RequestScope, name: string): Promise<BaseImage> {
-    return toApiModel(await this.store.get<BaseImageSpec>({ ...scope, kind: BASE_IMAGE_KIND, name }));
+    return toApiModel(await this.baseImages.get(scope, name));
   }
 
-  async list(scope: RequestScope, tagFilter: Tag[]): Promise<BaseImage[]> {
-    const all = await this.store.list<BaseImageSpec>({ ...scope, kind: BASE_IMAGE_KIND, tags: tagFilter });
-    return all.map((e) => toApiModel(e));
+  async list(scope: RequestScope, { tags }: ListFilter): Promise<BaseImage[]> {
+    return (await this.baseImages.list(scope, tags)).map((e) => toApiModel(e));
   }
 
-  async update(scope: RequestScope, name: string, body: unknown): Promise<BaseImage> {
-    const input = parseBody(baseImageBody, { name, ...(body as object) }, 'base image');
-    requireSameName('base image', input.name, name);
-    const current = await this.store.get<BaseImageSpec>({ ...scope, kind: BASE_IMAGE_KIND, name });
-    const updated = await this.store.update<BaseImageSpec>({
-      ...current,
-      tags: input.tags ?? current.tags,
-      spec: { imageURL: input.imageURL, language: input.language },
-      status: 'UPDATING',
-      reason: [],
-    });
-    return toApiModel(updated);
+  async update(
+    scope: RequestScope,
+    name: string,
+    input: UpdateRequest<BaseImageRequest>,
+  ): Promise<BaseImage> {
+    const current = await this.baseImages.forUpdate(scope, name, input);
+    return toApiModel(
+      await this.baseImages.update(current, {
+        tags: input.tags,
+        spec: specOf(input),
+        status: 'UPDATING',
+        reason: [],
+      }),
+    );
   }
 
   /** Marks the base image for deletion; the reconciler removes it. */
   async delete(scope: RequestScope, name: string): Promise<BaseImage> {
-    const current = await this.store.get<BaseImageSpec>({ ...scope, kind: BASE_IMAGE_KIND, name });
-    return toApiModel(await this.store.update({ ...current, status: 'DELETING' }));
+    return toApiModel(await this.baseImages.markDeleting(scope, name));
   }
 }

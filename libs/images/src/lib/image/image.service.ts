@@ -2,32 +2,24 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   BASE_IMAGE_KIND,
   IMAGE_KIND,
-  NAME_PATTERN,
-  nameField,
-  tagsField,
   toApiModel,
+  type BaseImageSpec,
   type Entity,
   type Image,
   type ImageSpec,
-  type Tag,
+  type imageRequest,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { parseBody, requireExisting, requireSameName, type RequestScope } from '@dispatch/platform';
-import { z } from 'zod';
+import {
+  KindRepository,
+  type KindService,
+  type ListFilter,
+  type RequestScope,
+  type UpdateRequest,
+} from '@dispatch/platform';
+import type { z } from 'zod';
 
-const imageBody = z.object({
-  name: nameField,
-  baseImage: z
-    .string({ error: 'baseImage is required' })
-    .regex(NAME_PATTERN, 'baseImage must name a base image'),
-  runtimeDependencies: z.object({ manifest: z.string().optional() }).optional(),
-  systemDependencies: z
-    .object({
-      packages: z.array(z.object({ name: z.string().min(1), version: z.string().optional() })).optional(),
-    })
-    .optional(),
-  tags: tagsField,
-});
+type ImageRequest = z.output<typeof imageRequest>;
 
 /** What the API shows of an image: not where its build lives on the host. */
 function imageModel(entity: Entity<ImageSpec>): Image {
@@ -35,61 +27,45 @@ function imageModel(entity: Entity<ImageSpec>): Image {
   return toApiModel({ ...entity, spec });
 }
 
+const specOf = (input: UpdateRequest<ImageRequest>): ImageSpec => ({
+  baseImage: input.baseImage,
+  runtimeDependencies: input.runtimeDependencies ?? {},
+  systemDependencies: input.systemDependencies ?? {},
+});
+
 /** Images: a base image plus runtime dependencies and system packages, built once by the reconciler. */
 @Injectable()
-export class ImageService {
-  constructor(@Inject(ENTITY_STORE) private readonly store: EntityStore) {}
+export class ImageService implements KindService<Image, ImageRequest> {
+  private readonly images: KindRepository<ImageSpec>;
+  private readonly baseImages: KindRepository<BaseImageSpec>;
 
-  async create(scope: RequestScope, body: unknown): Promise<Image> {
-    const input = parseBody(imageBody, body, 'image');
-    await requireExisting(this.store, scope, {
-      kind: BASE_IMAGE_KIND,
-      name: input.baseImage,
-      what: 'base image',
-    });
-    const entity = await this.store.create<ImageSpec>({
-      ...scope,
-      kind: IMAGE_KIND,
-      name: input.name,
-      tags: input.tags,
-      spec: {
-        baseImage: input.baseImage,
-        runtimeDependencies: input.runtimeDependencies ?? {},
-        systemDependencies: input.systemDependencies ?? {},
-      },
-    });
-    return imageModel(entity);
+  constructor(@Inject(ENTITY_STORE) store: EntityStore) {
+    this.images = new KindRepository(store, IMAGE_KIND, 'image');
+    this.baseImages = new KindRepository(store, BASE_IMAGE_KIND, 'base image');
+  }
+
+  async create(scope: RequestScope, input: ImageRequest): Promise<Image> {
+    await this.baseImages.requireExisting(scope, input.baseImage);
+    const { name, tags } = input;
+    return imageModel(await this.images.create(scope, { name, tags, spec: specOf(input) }));
   }
 
   async get(scope: RequestScope, name: string): Promise<Image> {
-    return imageModel(await this.store.get<ImageSpec>({ ...scope, kind: IMAGE_KIND, name }));
+    return imageModel(await this.images.get(scope, name));
   }
 
-  async list(scope: RequestScope, tagFilter: Tag[]): Promise<Image[]> {
-    return (await this.store.list<ImageSpec>({ ...scope, kind: IMAGE_KIND, tags: tagFilter })).map(
-      imageModel,
-    );
+  async list(scope: RequestScope, { tags }: ListFilter): Promise<Image[]> {
+    return (await this.images.list(scope, tags)).map(imageModel);
   }
 
-  async update(scope: RequestScope, name: string, body: unknown): Promise<Image> {
-    const input = parseBody(imageBody, { name, ...(body as object) }, 'image');
-    requireSameName('image', input.name, name);
-    await requireExisting(this.store, scope, {
-      kind: BASE_IMAGE_KIND,
-      name: input.baseImage,
-      what: 'base image',
-    });
-    const current = await this.store.get<ImageSpec>({ ...scope, kind: IMAGE_KIND, name });
+  async update(scope: RequestScope, name: string, input: UpdateRequest<ImageRequest>): Promise<Image> {
+    const current = await this.images.forUpdate(scope, name, input);
+    await this.baseImages.requireExisting(scope, input.baseImage);
     return imageModel(
-      await this.store.update<ImageSpec>({
-        ...current,
-        tags: input.tags ?? current.tags,
-        spec: {
-          ...current.spec,
-          baseImage: input.baseImage,
-          runtimeDependencies: input.runtimeDependencies ?? {},
-          systemDependencies: input.systemDependencies ?? {},
-        },
+      await this.images.update(current, {
+        tags: input.tags,
+        // The build's own fields (language, imageURL, backingObject) stay until the rebuild.
+        spec: { ...current.spec, ...specOf(input) },
         status: 'UPDATING',
         reason: [],
       }),
@@ -97,7 +73,6 @@ export class ImageService {
   }
 
   async delete(scope: RequestScope, name: string): Promise<Image> {
-    const current = await this.store.get<ImageSpec>({ ...scope, kind: IMAGE_KIND, name });
-    return imageModel(await this.store.update({ ...current, status: 'DELETING' }));
+    return imageModel(await this.images.markDeleting(scope, name));
   }
 }

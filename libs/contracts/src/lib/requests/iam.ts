@@ -1,26 +1,31 @@
-import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
-import { HOST_GRANT_PATTERN, IAM_ACTIONS } from '@dispatch/contracts';
+import { HOST_GRANT_PATTERN, IAM_ACTIONS } from '../models/iam.js';
+import { flagField } from './fields.js';
 
 /** The upstream patterns: organisation and policy names, and service account names (which allow `.`). */
 export const IAM_NAME = /^[\w\d][\w\d-]*$/;
 export const ACCOUNT_NAME = /^[\w\d.-]+$/;
 
-const names = (what: string) =>
+const iamNameField = z
+  .string({ error: 'name is required' })
+  .regex(IAM_NAME, 'name may hold letters, digits, _ and -');
+
+const ruleList = (what: string) =>
   z
     .array(z.string().min(1, `a rule's ${what} may not be empty strings`), {
       error: `each rule needs ${what}: a list of strings`,
     })
     .min(1, `each rule needs at least one of its ${what}`);
 
-export const policyBody = z.object({
-  name: z.string({ error: 'name is required' }).regex(IAM_NAME, 'name may hold letters, digits, _ and -'),
+/** `POST /v1/iam/policy` and `PUT .../{name}`: rules of the org, or of every org when `global`. */
+export const policyRequest = z.object({
+  name: iamNameField,
   rules: z
     .array(
       z.object({
-        subjects: names('subjects'),
-        resources: names('resources'),
-        actions: names('actions').refine(
+        subjects: ruleList('subjects'),
+        resources: ruleList('resources'),
+        actions: ruleList('actions').refine(
           (actions) => actions.every((a) => IAM_ACTIONS.includes(a as never)),
           {
             message: `actions must be among ${IAM_ACTIONS.join(', ')}`,
@@ -30,11 +35,13 @@ export const policyBody = z.object({
       { error: 'rules is required: a list of {subjects, resources, actions}' },
     )
     .min(1, 'a policy needs at least one rule'),
-  global: z.boolean({ error: 'global must be true or false' }).optional(),
+  global: flagField('global'),
 });
+export type PolicyRequest = z.input<typeof policyRequest>;
 
-export const organizationBody = z.object({
-  name: z.string({ error: 'name is required' }).regex(IAM_NAME, 'name may hold letters, digits, _ and -'),
+/** `POST /v1/iam/organization` and `PUT .../{name}`: an organisation and the hosts granted to it. */
+export const organizationRequest = z.object({
+  name: iamNameField,
   hosts: z
     .array(
       z
@@ -50,31 +57,20 @@ export const organizationBody = z.object({
     )
     .optional(),
 });
+export type OrganizationRequest = z.input<typeof organizationRequest>;
 
-export const serviceAccountBody = z.object({
+/**
+ * `POST /v1/iam/serviceaccount` and `PUT .../{name}`: a machine identity's RSA public key, as PEM or
+ * base64 of a PEM (identity checks that it is one).
+ */
+export const serviceAccountRequest = z.object({
   name: z
     .string({ error: 'name is required' })
     .regex(ACCOUNT_NAME, 'name may hold letters, digits, _, - and .'),
-  publicKey: z
-    .string({ error: 'publicKey is required: the PEM of an RSA public key, or base64 of it' })
-    .refine(isRsaPublicKey, 'publicKey is not an RSA public key in PEM (or base64 of a PEM)'),
+  publicKey: z.string({ error: 'publicKey is required: the PEM of an RSA public key, or base64 of it' }),
   domain: z
     .string()
     .regex(/^[\w\d.-]+$/, 'domain may hold letters, digits, _, - and .')
     .optional(),
 });
-
-/** A PEM as given, or base64 of one (as the original CLI sends public keys). */
-export function pemOf(text: string): string {
-  return text.includes('-----BEGIN') ? text : Buffer.from(text, 'base64').toString('utf8');
-}
-
-function isRsaPublicKey(text: string): boolean {
-  // createPublicKey takes a private key too (and derives its public half): never store one of those.
-  if (pemOf(text).includes('PRIVATE KEY')) return false;
-  try {
-    return createPublicKey(pemOf(text)).asymmetricKeyType === 'rsa';
-  } catch {
-    return false;
-  }
-}
+export type ServiceAccountRequest = z.input<typeof serviceAccountRequest>;
