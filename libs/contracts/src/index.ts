@@ -19,3 +19,4 @@ export * from './lib/requests/endpoints.js';
 export * from './lib/requests/events.js';
 export * from './lib/requests/iam.js';
 export * from './lib/requests/runs.js';
+export * from './lib/requests/login.js';

@@ -45,8 +45,8 @@ export { allocateSandboxUid, sandboxUidFor, FIRST_TENANT_UID } from './lib/sandb
 export {
   KindRepository,
   requireSameName,
+  type Deletion,
   type EntityChange,
-  type NewKindEntity,
 } from './lib/crud/kind-repository.js';
 export {
   CrudRoutes,
@@ -55,5 +55,6 @@ export {
   type ListFilter,
   type UpdateRequest,
 } from './lib/crud/crud-controller.js';
+export { KindCrud } from './lib/crud/kind-crud.js';
 export { ValidBody } from './lib/crud/valid-body.js';
 export { CallerOf } from './lib/crud/caller.js';

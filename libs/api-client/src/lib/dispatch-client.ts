@@ -34,6 +34,7 @@ import {
   type LoginConfig,
   type LoginPending,
   type LoginTokens,
+  type LoginTokenRequest,
   type Organization,
   type Policy,
   type ServiceAccount,
@@ -125,7 +126,7 @@ export class DispatchClient {
   }
 
   /** Redeems a code, a device code or a refresh token: tokens, or `pending` while a device login waits. */
-  loginToken(body: Record<string, string>): Promise<LoginTokens | LoginPending> {
+  loginToken(body: LoginTokenRequest): Promise<LoginTokens | LoginPending> {
     return this.request('POST', '/v1/iam/login/token', body);
   }
 

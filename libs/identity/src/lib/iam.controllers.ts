@@ -1,5 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { organizationRequest, policyRequest, type Caller, type Organization } from '@dispatch/contracts';
+import {
+  organizationRequest,
+  policyRequest,
+  type Caller,
+  type Organization,
+  type OrganizationRequest,
+} from '@dispatch/contracts';
 import {
   CallerOf,
   CrudRoutes,
@@ -9,13 +15,10 @@ import {
   ValidBody,
   type UpdateRequest,
 } from '@dispatch/platform';
-import type { z } from 'zod';
 import { OrganizationService } from './organization.service.js';
 import { PolicyService } from './policy.service.js';
 import { serviceAccountBody } from './public-key.js';
 import { ServiceAccountService } from './service-account.service.js';
-
-type OrganizationRequest = z.output<typeof organizationRequest>;
 
 /**
  * `/v1/iam/organization`, as in the upstream identity-manager.yaml. Creating, changing (its hosts) and

@@ -1,35 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as oidc from 'openid-client';
-import { z } from 'zod';
 import {
   DomainError,
   type DeviceLogin,
   type LoginConfig,
   type LoginPending,
+  type LoginTokenRequest,
   type LoginTokens,
 } from '@dispatch/contracts';
 import { discoveryOptions, OidcTokens, type OidcSettings } from '@dispatch/auth';
-import { parseBody } from '@dispatch/platform';
 import { IDENTITY_CONFIG, type IdentityConfig } from './identity.config.js';
 
 /** What `dispatch login` asks for: the user's identity, groups and a refresh token. */
 export const LOGIN_SCOPES = 'openid email profile offline_access';
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-
-const tokenBody = z.discriminatedUnion(
-  'grantType',
-  [
-    z.object({
-      grantType: z.literal('authorization_code'),
-      callbackUrl: z.url({ error: 'callbackUrl must be the URL the provider redirected to' }),
-      codeVerifier: z.string().min(43, 'codeVerifier must be the PKCE verifier of the login'),
-      state: z.string().min(1, 'state is required'),
-    }),
-    z.object({ grantType: z.literal('refresh_token'), refreshToken: z.string().min(1) }),
-    z.object({ grantType: z.literal('device_code'), deviceCode: z.string().min(1) }),
-  ],
-  { error: 'grantType must be authorization_code, refresh_token or device_code' },
-);
 
 export type TokenAnswer = LoginTokens | LoginPending;
 
@@ -55,8 +39,7 @@ export class LoginBroker {
     return { issuer: settings.issuer, clientId: settings.clientId, scopes: LOGIN_SCOPES };
   }
 
-  async token(body: unknown): Promise<TokenAnswer> {
-    const input = parseBody(tokenBody, body, 'token request');
+  async token(input: LoginTokenRequest): Promise<TokenAnswer> {
     const config = await this.provider();
     switch (input.grantType) {
       case 'authorization_code':

@@ -1,14 +1,18 @@
 import { Body, Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
-import { z } from 'zod';
-import type { DeviceLogin, LoginConfig } from '@dispatch/contracts';
-import { parseBody, Public } from '@dispatch/platform';
+import {
+  loginTokenRequest,
+  logoutRequest,
+  type DeviceLogin,
+  type LoginConfig,
+  type LoginTokenRequest,
+  type LogoutRequest,
+} from '@dispatch/contracts';
+import { Public, ValidBody } from '@dispatch/platform';
 import { LoginBroker, type TokenAnswer } from './login-broker.js';
 
 interface StatusReply {
   status(code: number): StatusReply;
 }
-
-const logoutBody = z.object({ refreshToken: z.string({ error: 'refreshToken is required' }).min(1) });
 
 /**
  * The login broker, open to anyone (a login is how a caller gets a credential): which provider to use,
@@ -26,7 +30,10 @@ export class LoginController {
 
   /** 200 with tokens; 202 while a device login waits for the user. */
   @Post('login/token')
-  async token(@Body() body: unknown, @Res({ passthrough: true }) reply: StatusReply): Promise<TokenAnswer> {
+  async token(
+    @Body(new ValidBody(loginTokenRequest, 'token request')) body: LoginTokenRequest,
+    @Res({ passthrough: true }) reply: StatusReply,
+  ): Promise<TokenAnswer> {
     const answer = await this.broker.token(body);
     reply.status('pending' in answer ? 202 : 200);
     return answer;
@@ -40,7 +47,7 @@ export class LoginController {
 
   @Post('logout')
   @HttpCode(204)
-  async logout(@Body() body: unknown): Promise<void> {
-    await this.broker.revoke(parseBody(logoutBody, body, 'logout').refreshToken);
+  async logout(@Body(new ValidBody(logoutRequest, 'logout')) body: LogoutRequest): Promise<void> {
+    await this.broker.revoke(body.refreshToken);
   }
 }

@@ -7,16 +7,13 @@ import {
   type Caller,
   type Entity,
   type Organization,
-  type organizationRequest,
+  type OrganizationRequest,
   type OrganizationSpec,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { AccessControl } from '@dispatch/auth';
 import type { UpdateRequest } from '@dispatch/platform';
-import type { z } from 'zod';
-import { IamEntities, inOrg } from './iam-entities.js';
-
-type OrganizationRequest = z.output<typeof organizationRequest>;
+import { iamModel, IamEntities, inOrg } from './iam-entities.js';
 
 /**
  * Organisations (`/v1/iam/organization`): each is stored inside itself, so its record, policies, service
@@ -38,11 +35,11 @@ export class OrganizationService {
     if (name === SYSTEM_ORG)
       throw new DomainError('INVALID_ARGUMENT', `organization ${SYSTEM_ORG} is reserved for Dispatch itself`);
     const spec = await this.grants(name, hosts ?? []);
-    return this.orgs.model(await this.orgs.create(inOrg(name), { name, spec }));
+    return iamModel(await this.orgs.create(inOrg(name), { name }, spec));
   }
 
   async get(name: string): Promise<Organization> {
-    return this.orgs.model(await this.orgs.get(inOrg(name), name));
+    return iamModel(await this.orgs.get(inOrg(name), name));
   }
 
   async exists(name: string): Promise<boolean> {
@@ -57,14 +54,14 @@ export class OrganizationService {
     const all = await this.records();
     return all
       .filter((e) => !caller || !this.access || this.access.allows(caller, e.name, 'organization', 'get'))
-      .map((e) => this.orgs.model(e));
+      .map((e) => iamModel(e));
   }
 
   /** The name is the organisation's identity; what changes is the hosts it is granted. */
   async update(name: string, input: UpdateRequest<OrganizationRequest>): Promise<Organization> {
     const current = await this.orgs.forUpdate(inOrg(name), name, input);
     const spec = await this.grants(name, input.hosts ?? current.spec.hosts ?? []);
-    return this.orgs.model(await this.orgs.update(current, { spec }));
+    return iamModel(await this.orgs.update(current, { spec }));
   }
 
   /** Refused while anything still lives in the organisation, so deleting one never strands its data. */
@@ -79,7 +76,7 @@ export class OrganizationService {
       );
     }
     await this.orgs.remove(current);
-    return this.orgs.model(current);
+    return iamModel(current);
   }
 
   /** Every organisation record: one list across orgs, kept to the organisation records. */

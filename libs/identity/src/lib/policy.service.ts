@@ -3,19 +3,17 @@ import {
   DomainError,
   POLICY_KIND,
   type Caller,
+  type Entity,
   type Policy,
-  type policyRequest,
+  type PolicyRequest,
   type PolicySpec,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { AccessControl } from '@dispatch/auth';
-import type { KindService, ListFilter, RequestScope, UpdateRequest } from '@dispatch/platform';
-import type { z } from 'zod';
+import { KindCrud, type RequestScope, type UpdateRequest } from '@dispatch/platform';
 import { BootstrapService } from './bootstrap.service.js';
-import { IamEntities } from './iam-entities.js';
+import { iamModel, IamEntities } from './iam-entities.js';
 import { OrganizationService } from './organization.service.js';
-
-type PolicyRequest = z.output<typeof policyRequest>;
 
 /**
  * Policies (`/v1/iam/policy`): rules of an org, or of every org when `global`. An org's own
@@ -23,16 +21,14 @@ type PolicyRequest = z.output<typeof policyRequest>;
  * or deleting one) is an installation administrator's, since it reaches every org.
  */
 @Injectable()
-export class PolicyService implements KindService<Policy, PolicyRequest> {
-  private readonly policies: IamEntities<PolicySpec>;
-
+export class PolicyService extends KindCrud<PolicySpec, Policy, PolicyRequest> {
   constructor(
     @Inject(ENTITY_STORE) store: EntityStore,
     private readonly orgs: OrganizationService,
     private readonly bootstrap: BootstrapService,
     @Optional() private readonly access?: AccessControl,
   ) {
-    this.policies = new IamEntities(store, access, POLICY_KIND, 'policy');
+    super(new IamEntities(store, access, POLICY_KIND, 'policy'));
   }
 
   /** `caller` is absent for Dispatch's own writes (solo's first start), which are trusted. */
@@ -40,17 +36,9 @@ export class PolicyService implements KindService<Policy, PolicyRequest> {
     await this.orgs.mustExist(scope.org);
     const spec = { rules: input.rules, global: input.global ?? false };
     if (spec.global) this.mustBeInstallationAdmin(caller, 'create');
-    const created = await this.policies.create(scope, { name: input.name, spec });
+    const created = await this.entities.create(scope, input, spec);
     await this.bootstrap.policyStored(spec);
-    return this.policies.model(created);
-  }
-
-  async get(scope: RequestScope, name: string): Promise<Policy> {
-    return this.policies.model(await this.policies.get(scope, name));
-  }
-
-  async list(scope: RequestScope, { tags }: ListFilter): Promise<Policy[]> {
-    return (await this.policies.list(scope, tags)).map((e) => this.policies.model(e));
+    return this.model(created);
   }
 
   async update(
@@ -59,19 +47,23 @@ export class PolicyService implements KindService<Policy, PolicyRequest> {
     input: UpdateRequest<PolicyRequest>,
     caller?: Caller,
   ): Promise<Policy> {
-    const current = await this.policies.forUpdate(scope, name, input);
+    const current = await this.entities.forUpdate(scope, name, input);
     const spec = { rules: input.rules, global: input.global ?? current.spec.global };
     if (spec.global || current.spec.global) this.mustBeInstallationAdmin(caller, 'update');
-    const updated = await this.policies.update(current, { spec });
+    const updated = await this.entities.update(current, { spec });
     await this.bootstrap.policyStored(spec);
-    return this.policies.model(updated);
+    return this.model(updated);
   }
 
-  async delete(scope: RequestScope, name: string, caller?: Caller): Promise<Policy> {
-    const current = await this.policies.get(scope, name);
+  override async delete(scope: RequestScope, name: string, caller?: Caller): Promise<Policy> {
+    const current = await this.entities.get(scope, name);
     if (current.spec.global) this.mustBeInstallationAdmin(caller, 'delete');
-    await this.policies.remove(current);
-    return this.policies.model(current);
+    await this.entities.remove(current);
+    return this.model(current);
+  }
+
+  protected model(entity: Entity<PolicySpec>): Policy {
+    return iamModel(entity);
   }
 
   private mustBeInstallationAdmin(caller: Caller | undefined, action: string): void {

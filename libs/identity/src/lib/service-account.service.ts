@@ -2,18 +2,16 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   SERVICE_ACCOUNT_KIND,
   type Caller,
+  type Entity,
   type ServiceAccount,
-  type serviceAccountRequest,
+  type ServiceAccountRequest,
   type ServiceAccountSpec,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { AccessControl } from '@dispatch/auth';
-import type { KindService, ListFilter, RequestScope, UpdateRequest } from '@dispatch/platform';
-import type { z } from 'zod';
-import { IamEntities } from './iam-entities.js';
+import { KindCrud, type RequestScope, type UpdateRequest } from '@dispatch/platform';
+import { iamModel, IamEntities } from './iam-entities.js';
 import { OrganizationService } from './organization.service.js';
-
-type ServiceAccountRequest = z.output<typeof serviceAccountRequest>;
 
 const specOf = (input: UpdateRequest<ServiceAccountRequest>): ServiceAccountSpec => ({
   publicKey: input.publicKey,
@@ -27,29 +25,23 @@ const specOf = (input: UpdateRequest<ServiceAccountRequest>): ServiceAccountSpec
  * org's own administrator cannot make, re-key or replace it to borrow that reach.
  */
 @Injectable()
-export class ServiceAccountService implements KindService<ServiceAccount, ServiceAccountRequest> {
-  private readonly accounts: IamEntities<ServiceAccountSpec>;
-
+export class ServiceAccountService extends KindCrud<
+  ServiceAccountSpec,
+  ServiceAccount,
+  ServiceAccountRequest
+> {
   constructor(
     @Inject(ENTITY_STORE) store: EntityStore,
     private readonly orgs: OrganizationService,
     @Optional() private readonly access?: AccessControl,
   ) {
-    this.accounts = new IamEntities(store, access, SERVICE_ACCOUNT_KIND, 'service account');
+    super(new IamEntities(store, access, SERVICE_ACCOUNT_KIND, 'service account'));
   }
 
   async create(scope: RequestScope, input: ServiceAccountRequest, caller?: Caller): Promise<ServiceAccount> {
     await this.orgs.mustExist(scope.org);
     this.mayChange(caller, scope.org, input.name, 'create');
-    return this.accounts.model(await this.accounts.create(scope, { name: input.name, spec: specOf(input) }));
-  }
-
-  async get(scope: RequestScope, name: string): Promise<ServiceAccount> {
-    return this.accounts.model(await this.accounts.get(scope, name));
-  }
-
-  async list(scope: RequestScope, { tags }: ListFilter): Promise<ServiceAccount[]> {
-    return (await this.accounts.list(scope, tags)).map((e) => this.accounts.model(e));
+    return this.model(await this.entities.create(scope, input, specOf(input)));
   }
 
   /** Replaces the key (a rotation: tokens signed with the old one stop working) and the domain. */
@@ -59,16 +51,20 @@ export class ServiceAccountService implements KindService<ServiceAccount, Servic
     input: UpdateRequest<ServiceAccountRequest>,
     caller?: Caller,
   ): Promise<ServiceAccount> {
-    const current = await this.accounts.forUpdate(scope, name, input);
+    const current = await this.entities.forUpdate(scope, name, input);
     this.mayChange(caller, scope.org, name, 'update');
-    return this.accounts.model(await this.accounts.update(current, { spec: specOf(input) }));
+    return this.model(await this.entities.update(current, { spec: specOf(input) }));
   }
 
-  async delete(scope: RequestScope, name: string, caller?: Caller): Promise<ServiceAccount> {
-    const current = await this.accounts.get(scope, name);
+  override async delete(scope: RequestScope, name: string, caller?: Caller): Promise<ServiceAccount> {
+    const current = await this.entities.get(scope, name);
     this.mayChange(caller, scope.org, name, 'delete');
-    await this.accounts.remove(current);
-    return this.accounts.model(current);
+    await this.entities.remove(current);
+    return this.model(current);
+  }
+
+  protected model(entity: Entity<ServiceAccountSpec>): ServiceAccount {
+    return iamModel(entity);
   }
 
   /** An account a global policy names is an installation-wide credential (see the class comment). */

@@ -4,22 +4,13 @@ import {
   toApiModel,
   type Entity,
   type Secret,
-  type secretRequest,
+  type SecretRequest,
   type SecretsResolver,
   type SecretValues,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import {
-  KindRepository,
-  type KindService,
-  type ListFilter,
-  type RequestScope,
-  type UpdateRequest,
-} from '@dispatch/platform';
-import type { z } from 'zod';
+import { KindCrud, KindRepository, type RequestScope, type UpdateRequest } from '@dispatch/platform';
 import { SecretCipher, type SealedValues } from './secret-cipher.js';
-
-type SecretRequest = z.output<typeof secretRequest>;
 
 interface SecretSpec {
   sealed: SealedValues;
@@ -33,46 +24,36 @@ const identityOf = (ref: { org: string; project: string; name: string }) =>
  * API and to fill a run's `context.secrets`.
  */
 @Injectable()
-export class SecretService implements KindService<Secret, SecretRequest>, SecretsResolver {
-  private readonly secrets: KindRepository<SecretSpec>;
-
+export class SecretService extends KindCrud<SecretSpec, Secret, SecretRequest> implements SecretsResolver {
   constructor(
     @Inject(ENTITY_STORE) store: EntityStore,
     private readonly cipher: SecretCipher,
   ) {
-    this.secrets = new KindRepository(store, SECRET_KIND, 'secret');
+    super(new KindRepository(store, SECRET_KIND, 'secret'));
   }
 
   async create(scope: RequestScope, input: SecretRequest): Promise<Secret> {
     const sealed = this.cipher.seal(input.secrets, identityOf({ ...scope, name: input.name }));
-    const { name, tags } = input;
-    return this.model(await this.secrets.create(scope, { name, tags, status: 'READY', spec: { sealed } }));
-  }
-
-  async get(scope: RequestScope, name: string): Promise<Secret> {
-    return this.model(await this.secrets.get(scope, name));
-  }
-
-  async list(scope: RequestScope, { tags }: ListFilter): Promise<Secret[]> {
-    return (await this.secrets.list(scope, tags)).map((e) => this.model(e));
+    return this.model(await this.entities.create(scope, input, { sealed }, 'READY'));
   }
 
   /** Replaces the values (and the tags, when given). */
   async update(scope: RequestScope, name: string, input: UpdateRequest<SecretRequest>): Promise<Secret> {
-    const current = await this.secrets.forUpdate(scope, name, input);
+    const current = await this.entities.forUpdate(scope, name, input);
     const sealed = this.cipher.seal(input.secrets, identityOf(current));
-    return this.model(await this.secrets.update(current, { tags: input.tags, spec: { sealed } }));
+    return this.model(await this.entities.update(current, { tags: input.tags, spec: { sealed } }));
   }
 
-  async delete(scope: RequestScope, name: string): Promise<void> {
-    await this.secrets.delete(scope, name);
+  /** Answers nothing (204, as the upstream API): the values are not shown again on their way out. */
+  override async delete(scope: RequestScope, name: string): Promise<void> {
+    await this.entities.delete(scope, name);
   }
 
   /** `context.secrets` of a run: the named secrets' values merged in order, later names winning. */
   async resolve(org: string, project: string, names: string[]): Promise<SecretValues> {
     const merged: SecretValues = {};
     for (const name of new Set(names))
-      Object.assign(merged, this.open(await this.secrets.get({ org, project }, name)));
+      Object.assign(merged, this.open(await this.entities.get({ org, project }, name)));
     return merged;
   }
 
@@ -80,7 +61,7 @@ export class SecretService implements KindService<Secret, SecretRequest>, Secret
     return this.cipher.open(entity.spec.sealed, identityOf(entity));
   }
 
-  private model(entity: Entity<SecretSpec>): Secret {
+  protected model(entity: Entity<SecretSpec>): Secret {
     const { sealed: _sealed, ...rest } = toApiModel(entity);
     return {
       ...rest,

@@ -9,22 +9,13 @@ import {
   hostCovers,
   toApiModel,
   type Endpoint,
-  type endpointRequest,
+  type EndpointRequest,
   type EndpointSpec,
   type Entity,
   type OrganizationSpec,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import {
-  KindRepository,
-  type KindService,
-  type ListFilter,
-  type RequestScope,
-  type UpdateRequest,
-} from '@dispatch/platform';
-import type { z } from 'zod';
-
-type EndpointRequest = z.output<typeof endpointRequest>;
+import { KindCrud, KindRepository, type RequestScope, type UpdateRequest } from '@dispatch/platform';
 
 /** A route an endpoint claims: unique per org (or per host, across orgs), so no request is ambiguous. */
 function claims(endpoint: Pick<Entity<EndpointSpec>, 'org' | 'spec'>): string[] {
@@ -42,12 +33,11 @@ function claims(endpoint: Pick<Entity<EndpointSpec>, 'org' | 'spec'>): string[] 
  * `/<org>/`.
  */
 @Injectable()
-export class EndpointService implements KindService<Endpoint, EndpointRequest> {
-  private readonly endpoints: KindRepository<EndpointSpec>;
+export class EndpointService extends KindCrud<EndpointSpec, Endpoint, EndpointRequest> {
   private readonly organizations: KindRepository<OrganizationSpec>;
 
   constructor(@Inject(ENTITY_STORE) private readonly store: EntityStore) {
-    this.endpoints = new KindRepository(store, ENDPOINT_KIND, 'endpoint');
+    super(new KindRepository(store, ENDPOINT_KIND, 'endpoint'));
     this.organizations = new KindRepository(store, ORGANIZATION_KIND, 'organization');
   }
 
@@ -55,31 +45,19 @@ export class EndpointService implements KindService<Endpoint, EndpointRequest> {
     const spec = specOf(input);
     await this.mayClaim(scope, spec);
     await this.refuseClash(scope, input.name, spec);
-    const { name, tags } = input;
-    return toApiModel(await this.endpoints.create(scope, { name, tags, status: 'READY', spec }));
-  }
-
-  async get(scope: RequestScope, name: string): Promise<Endpoint> {
-    return toApiModel(await this.endpoints.get(scope, name));
-  }
-
-  async list(scope: RequestScope, filter: ListFilter): Promise<Endpoint[]> {
-    const all = await this.endpoints.list(scope, filter.tags);
-    return all
-      .filter((e) => filter.function === undefined || e.spec.function === filter.function)
-      .map((e) => toApiModel(e));
+    return this.model(await this.entities.create(scope, input, spec, 'READY'));
   }
 
   async update(scope: RequestScope, name: string, input: UpdateRequest<EndpointRequest>): Promise<Endpoint> {
     const spec = specOf(input);
-    const current = await this.endpoints.forUpdate(scope, name, input);
+    const current = await this.entities.forUpdate(scope, name, input);
     await this.mayClaim(scope, spec);
     await this.refuseClash(scope, name, spec);
-    return toApiModel(await this.endpoints.update(current, { tags: input.tags, spec }));
+    return this.model(await this.entities.update(current, { tags: input.tags, spec }));
   }
 
-  async delete(scope: RequestScope, name: string): Promise<Endpoint> {
-    return toApiModel(await this.endpoints.delete(scope, name));
+  protected model(entity: Entity<EndpointSpec>): Endpoint {
+    return toApiModel(entity);
   }
 
   /**

@@ -4,23 +4,21 @@ import {
   DomainError,
   EVENT_DRIVER_TYPE_KIND,
   toApiModel,
+  type Entity,
   type EventDriverType,
-  type eventDriverTypeRequest,
+  type EventDriverTypeRequest,
   type EventDriverTypeSpec,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import {
+  KindCrud,
   KindRepository,
-  type KindService,
   type ListFilter,
   type RequestScope,
   type UpdateRequest,
 } from '@dispatch/platform';
-import type { z } from 'zod';
 import { allowedProgram } from './kinds/driver-programs.js';
 import { driverProgramsDir, EVENTS_CONFIG, type EventsConfig } from '../events.config.js';
-
-type EventDriverTypeRequest = z.output<typeof eventDriverTypeRequest>;
 
 /** The built-in types as the API lists them beside the stored ones. */
 function builtin(name: string, scope: RequestScope): EventDriverType {
@@ -46,35 +44,34 @@ const isBuiltin = (name: string) => (BUILTIN_DRIVER_TYPES as readonly string[]).
 
 /** Event driver types: the built-in timer and webhook, and programs users add (`image`). */
 @Injectable()
-export class DriverTypeService implements KindService<EventDriverType, EventDriverTypeRequest> {
-  private readonly types: KindRepository<EventDriverTypeSpec>;
-
+export class DriverTypeService extends KindCrud<
+  EventDriverTypeSpec,
+  EventDriverType,
+  EventDriverTypeRequest
+> {
   constructor(
     @Inject(ENTITY_STORE) store: EntityStore,
     @Inject(EVENTS_CONFIG) private readonly config: EventsConfig,
   ) {
-    this.types = new KindRepository(store, EVENT_DRIVER_TYPE_KIND, 'event driver type');
+    super(new KindRepository(store, EVENT_DRIVER_TYPE_KIND, 'event driver type'));
   }
 
   async create(scope: RequestScope, input: EventDriverTypeRequest): Promise<EventDriverType> {
     if (isBuiltin(input.name))
       throw new DomainError('ALREADY_EXISTS', `${input.name} is a built-in driver type`);
-    const { name, tags } = input;
-    const spec = this.specOf(input);
-    return toApiModel(await this.types.create(scope, { name, tags, status: 'READY', spec }));
+    return this.model(await this.entities.create(scope, input, this.specOf(input), 'READY'));
   }
 
-  async get(scope: RequestScope, name: string): Promise<EventDriverType> {
-    if (isBuiltin(name)) return builtin(name, scope);
-    return toApiModel(await this.types.get(scope, name));
+  override async get(scope: RequestScope, name: string): Promise<EventDriverType> {
+    return isBuiltin(name) ? builtin(name, scope) : super.get(scope, name);
   }
 
-  async list(scope: RequestScope, { tags }: ListFilter): Promise<EventDriverType[]> {
-    const stored = await this.types.list(scope, tags);
+  /** The built-in types first, kept to the tags asked for, then the stored ones. */
+  override async list(scope: RequestScope, filter: ListFilter): Promise<EventDriverType[]> {
     const builtins = BUILTIN_DRIVER_TYPES.map((name) => builtin(name, scope)).filter((t) =>
-      tags.every((tag) => t.tags.some((own) => own.key === tag.key && own.value === tag.value)),
+      filter.tags.every((tag) => t.tags.some((own) => own.key === tag.key && own.value === tag.value)),
     );
-    return [...builtins, ...stored.map((t) => toApiModel(t))];
+    return [...builtins, ...(await super.list(scope, filter))];
   }
 
   async update(
@@ -83,25 +80,29 @@ export class DriverTypeService implements KindService<EventDriverType, EventDriv
     input: UpdateRequest<EventDriverTypeRequest>,
   ): Promise<EventDriverType> {
     if (isBuiltin(name)) throw new DomainError('INVALID_ARGUMENT', `${name} is a built-in driver type`);
-    const current = await this.types.forUpdate(scope, name, input);
-    return toApiModel(await this.types.update(current, { tags: input.tags, spec: this.specOf(input) }));
+    const current = await this.entities.forUpdate(scope, name, input);
+    return this.model(await this.entities.update(current, { tags: input.tags, spec: this.specOf(input) }));
   }
 
-  async delete(scope: RequestScope, name: string): Promise<EventDriverType> {
+  override async delete(scope: RequestScope, name: string): Promise<EventDriverType | void> {
     if (isBuiltin(name)) throw new DomainError('INVALID_ARGUMENT', `${name} is a built-in driver type`);
-    return toApiModel(await this.types.delete(scope, name));
+    return super.delete(scope, name);
   }
 
   /** A driver's type: built in (undefined spec), stored, or INVALID_ARGUMENT naming what exists. */
   async resolve(scope: RequestScope, name: string): Promise<EventDriverTypeSpec | undefined> {
     if (isBuiltin(name)) return undefined;
-    const type = await this.types.find(scope, name);
+    const type = await this.entities.find(scope, name);
     if (type === undefined)
       throw new DomainError(
         'INVALID_ARGUMENT',
         `there is no driver type ${name}: use timer or webhook, or add one with dispatch create eventdrivertype`,
       );
     return type.spec;
+  }
+
+  protected model(entity: Entity<EventDriverTypeSpec>): EventDriverType {
+    return toApiModel(entity);
   }
 
   /** What a type stores: a program the operator installed (refused now, saying where programs come from). */

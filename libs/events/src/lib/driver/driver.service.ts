@@ -6,33 +6,13 @@ import {
   type Caller,
   type Entity,
   type EventDriver,
-  type eventDriverRequest,
+  type EventDriverRequest,
   type EventDriverSpec,
 } from '@dispatch/contracts';
 import { AccessControl } from '@dispatch/auth';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import {
-  KindRepository,
-  type KindService,
-  type ListFilter,
-  type RequestScope,
-  type UpdateRequest,
-} from '@dispatch/platform';
-import type { z } from 'zod';
+import { KindCrud, KindRepository, type RequestScope, type UpdateRequest } from '@dispatch/platform';
 import { DriverTypeService } from './driver-type.service.js';
-
-type EventDriverRequest = z.output<typeof eventDriverRequest>;
-
-/**
- * What the API shows of a driver: a webhook's `secret` setting (kept by drivers made before secrets
- * were required for it) is never shown, since every reader of the driver would learn to sign for it.
- */
-function driverModel(entity: Entity<EventDriverSpec>): EventDriver {
-  const config = entity.spec.config.map((c) =>
-    entity.spec.type === 'webhook' && c.key === 'secret' ? { ...c, value: '[redacted]' } : c,
-  );
-  return toApiModel({ ...entity, spec: { ...entity.spec, config } });
-}
 
 /** Where a webhook driver takes POSTs, under the API: the org and project are in the path. */
 export function webhookPath(org: string, project: string, name: string): string {
@@ -45,35 +25,25 @@ export function webhookPath(org: string, project: string, name: string): string 
  * them.
  */
 @Injectable()
-export class DriverService implements KindService<EventDriver, EventDriverRequest> {
-  private readonly drivers: KindRepository<EventDriverSpec>;
-
+export class DriverService extends KindCrud<EventDriverSpec, EventDriver, EventDriverRequest> {
   constructor(
     @Inject(ENTITY_STORE) store: EntityStore,
     private readonly types: DriverTypeService,
     @Optional() private readonly access?: AccessControl,
   ) {
-    this.drivers = new KindRepository(store, EVENT_DRIVER_KIND, 'event driver');
+    // The manager writes the status at any moment: deleting is unguarded.
+    super(new KindRepository(store, EVENT_DRIVER_KIND, 'event driver', 'unguarded'));
   }
 
   async create(scope: RequestScope, input: EventDriverRequest, caller?: Caller): Promise<EventDriver> {
     const spec = await this.specOf(scope, input.name, input);
     this.access?.authorizeSecrets(caller, scope.org, spec.secrets);
-    const { name, tags } = input;
-    return driverModel(await this.drivers.create(scope, { name, tags, status: 'CREATING', spec }));
-  }
-
-  async get(scope: RequestScope, name: string): Promise<EventDriver> {
-    return driverModel(await this.drivers.get(scope, name));
+    return this.model(await this.entities.create(scope, input, spec, 'CREATING'));
   }
 
   /** The stored driver, or undefined: what a webhook delivery is checked against. */
   find(scope: RequestScope, name: string): Promise<Entity<EventDriverSpec> | undefined> {
-    return this.drivers.find(scope, name);
-  }
-
-  async list(scope: RequestScope, { tags }: ListFilter): Promise<EventDriver[]> {
-    return (await this.drivers.list(scope, tags)).map(driverModel);
+    return this.entities.find(scope, name);
   }
 
   async update(
@@ -82,16 +52,21 @@ export class DriverService implements KindService<EventDriver, EventDriverReques
     input: UpdateRequest<EventDriverRequest>,
     caller?: Caller,
   ): Promise<EventDriver> {
-    const current = await this.drivers.forUpdate(scope, name, input);
+    const current = await this.entities.forUpdate(scope, name, input);
     const spec = await this.specOf(scope, name, input);
     this.access?.authorizeSecrets(caller, scope.org, [...spec.secrets, ...current.spec.secrets]);
-    return driverModel(await this.drivers.update(current, { tags: input.tags, spec, status: 'UPDATING' }));
+    return this.model(await this.entities.update(current, { tags: input.tags, spec, status: 'UPDATING' }));
   }
 
-  async delete(scope: RequestScope, name: string): Promise<EventDriver> {
-    // Unguarded: the manager writes the status (READY, ERROR) at any moment, and a user's delete must
-    // not fail with a conflict because of it.
-    return driverModel(await this.drivers.delete(scope, name, { guarded: false }));
+  /**
+   * What the API shows of a driver: a webhook's `secret` setting (kept by drivers made before secrets
+   * were required for it) is never shown, since every reader of the driver would learn to sign for it.
+   */
+  protected model(entity: Entity<EventDriverSpec>): EventDriver {
+    const config = entity.spec.config.map((c) =>
+      entity.spec.type === 'webhook' && c.key === 'secret' ? { ...c, value: '[redacted]' } : c,
+    );
+    return toApiModel({ ...entity, spec: { ...entity.spec, config } });
   }
 
   /** What a driver stores of its request: its type's exposure, and a webhook's address. */

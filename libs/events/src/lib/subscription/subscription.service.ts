@@ -3,22 +3,14 @@ import {
   SUBSCRIPTION_KIND,
   toApiModel,
   type Caller,
+  type Entity,
   type Subscription,
-  type subscriptionRequest,
+  type SubscriptionRequest,
   type SubscriptionSpec,
 } from '@dispatch/contracts';
 import { AccessControl } from '@dispatch/auth';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import {
-  KindRepository,
-  type KindService,
-  type ListFilter,
-  type RequestScope,
-  type UpdateRequest,
-} from '@dispatch/platform';
-import type { z } from 'zod';
-
-type SubscriptionRequest = z.output<typeof subscriptionRequest>;
+import { KindCrud, KindRepository, type RequestScope, type UpdateRequest } from '@dispatch/platform';
 
 const specOf = (input: UpdateRequest<SubscriptionRequest>): SubscriptionSpec => ({
   eventType: input.eventType,
@@ -32,32 +24,19 @@ const specOf = (input: UpdateRequest<SubscriptionRequest>): SubscriptionSpec => 
  * starts, so whoever writes a subscription that has secrets must be allowed to use them.
  */
 @Injectable()
-export class SubscriptionService implements KindService<Subscription, SubscriptionRequest> {
-  private readonly subscriptions: KindRepository<SubscriptionSpec>;
-
+export class SubscriptionService extends KindCrud<SubscriptionSpec, Subscription, SubscriptionRequest> {
   constructor(
     @Inject(ENTITY_STORE) store: EntityStore,
     @Optional() private readonly access?: AccessControl,
   ) {
-    this.subscriptions = new KindRepository(store, SUBSCRIPTION_KIND, 'subscription');
+    // The manager writes the status at any moment: deleting is unguarded.
+    super(new KindRepository(store, SUBSCRIPTION_KIND, 'subscription', 'unguarded'));
   }
 
   async create(scope: RequestScope, input: SubscriptionRequest, caller?: Caller): Promise<Subscription> {
     const spec = specOf(input);
     this.access?.authorizeSecrets(caller, scope.org, spec.secrets);
-    const { name, tags } = input;
-    return toApiModel(await this.subscriptions.create(scope, { name, tags, status: 'CREATING', spec }));
-  }
-
-  async get(scope: RequestScope, name: string): Promise<Subscription> {
-    return toApiModel(await this.subscriptions.get(scope, name));
-  }
-
-  async list(scope: RequestScope, filter: ListFilter): Promise<Subscription[]> {
-    const all = await this.subscriptions.list(scope, filter.tags);
-    return all
-      .filter((s) => filter.function === undefined || s.spec.function === filter.function)
-      .map((s) => toApiModel(s));
+    return this.model(await this.entities.create(scope, input, spec, 'CREATING'));
   }
 
   async update(
@@ -67,18 +46,16 @@ export class SubscriptionService implements KindService<Subscription, Subscripti
     caller?: Caller,
   ): Promise<Subscription> {
     const spec = specOf(input);
-    const current = await this.subscriptions.forUpdate(scope, name, input);
+    const current = await this.entities.forUpdate(scope, name, input);
     // Pointing a subscription's secrets at another function hands them over as surely as naming them.
     this.access?.authorizeSecrets(caller, scope.org, [...spec.secrets, ...current.spec.secrets]);
     const changed = JSON.stringify(current.spec) !== JSON.stringify(spec);
     // READY again once the consumer follows the new spec.
     const status = changed ? 'UPDATING' : current.status;
-    return toApiModel(await this.subscriptions.update(current, { tags: input.tags, spec, status }));
+    return this.model(await this.entities.update(current, { tags: input.tags, spec, status }));
   }
 
-  async delete(scope: RequestScope, name: string): Promise<Subscription> {
-    // Unguarded: the manager writes the status (READY, ERROR) at any moment, and a user's delete must
-    // not fail with a conflict because of it.
-    return toApiModel(await this.subscriptions.delete(scope, name, { guarded: false }));
+  protected model(entity: Entity<SubscriptionSpec>): Subscription {
+    return toApiModel(entity);
   }
 }

@@ -1,16 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APPLICATION_KIND, toApiModel, type Application, type applicationRequest } from '@dispatch/contracts';
-import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import {
-  KindRepository,
-  type KindService,
-  type ListFilter,
-  type RequestScope,
-  type UpdateRequest,
-} from '@dispatch/platform';
-import type { z } from 'zod';
+  APPLICATION_KIND,
+  toApiModel,
+  type Application,
+  type ApplicationRequest,
+  type Entity,
+} from '@dispatch/contracts';
+import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
+import { KindCrud, KindRepository, type RequestScope, type UpdateRequest } from '@dispatch/platform';
 
-type ApplicationRequest = z.output<typeof applicationRequest>;
+type ApplicationSpec = Record<string, never>;
 
 /**
  * Applications: a name grouping entities of every kind, which carry the tag `Application=<name>`.
@@ -18,23 +17,13 @@ type ApplicationRequest = z.output<typeof applicationRequest>;
  * each through its own API).
  */
 @Injectable()
-export class ApplicationService implements KindService<Application, ApplicationRequest> {
-  private readonly applications: KindRepository<Record<string, never>>;
-
+export class ApplicationService extends KindCrud<ApplicationSpec, Application, ApplicationRequest> {
   constructor(@Inject(ENTITY_STORE) store: EntityStore) {
-    this.applications = new KindRepository(store, APPLICATION_KIND, 'application');
+    super(new KindRepository(store, APPLICATION_KIND, 'application'));
   }
 
-  async create(scope: RequestScope, { name, tags }: ApplicationRequest): Promise<Application> {
-    return toApiModel(await this.applications.create(scope, { name, tags, status: 'READY', spec: {} }));
-  }
-
-  async get(scope: RequestScope, name: string): Promise<Application> {
-    return toApiModel(await this.applications.get(scope, name));
-  }
-
-  async list(scope: RequestScope, { tags }: ListFilter): Promise<Application[]> {
-    return (await this.applications.list(scope, tags)).map((e) => toApiModel(e));
+  async create(scope: RequestScope, input: ApplicationRequest): Promise<Application> {
+    return this.model(await this.entities.create(scope, input, {}, 'READY'));
   }
 
   async update(
@@ -42,11 +31,11 @@ export class ApplicationService implements KindService<Application, ApplicationR
     name: string,
     input: UpdateRequest<ApplicationRequest>,
   ): Promise<Application> {
-    const current = await this.applications.forUpdate(scope, name, input);
-    return toApiModel(await this.applications.update(current, { tags: input.tags }));
+    const current = await this.entities.forUpdate(scope, name, input);
+    return this.model(await this.entities.update(current, { tags: input.tags }));
   }
 
-  async delete(scope: RequestScope, name: string): Promise<Application> {
-    return toApiModel(await this.applications.delete(scope, name));
+  protected model(entity: Entity<ApplicationSpec>): Application {
+    return toApiModel(entity);
   }
 }

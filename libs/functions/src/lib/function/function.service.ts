@@ -6,23 +6,14 @@ import {
   type Caller,
   type DispatchFunction,
   type Entity,
+  type FunctionRequest,
   type FunctionSpec,
-  type functionRequest,
   type ImageSpec,
 } from '@dispatch/contracts';
 import { AccessControl } from '@dispatch/auth';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import {
-  KindRepository,
-  type KindService,
-  type ListFilter,
-  type RequestScope,
-  type UpdateRequest,
-} from '@dispatch/platform';
-import type { z } from 'zod';
+import { KindCrud, KindRepository, type RequestScope, type UpdateRequest } from '@dispatch/platform';
 import { SchemaValidator } from '../schema-validator.js';
-
-type FunctionRequest = z.output<typeof functionRequest>;
 
 /**
  * What the API shows of a function: everything but the source archive (large) and where it was
@@ -39,8 +30,7 @@ export function functionModel(entity: Entity<FunctionSpec>): DispatchFunction {
  * must be allowed to use them.
  */
 @Injectable()
-export class FunctionService implements KindService<DispatchFunction, FunctionRequest> {
-  private readonly functions: KindRepository<FunctionSpec>;
+export class FunctionService extends KindCrud<FunctionSpec, DispatchFunction, FunctionRequest> {
   private readonly images: KindRepository<ImageSpec>;
 
   constructor(
@@ -48,7 +38,8 @@ export class FunctionService implements KindService<DispatchFunction, FunctionRe
     private readonly schemas: SchemaValidator,
     @Optional() private readonly access?: AccessControl,
   ) {
-    this.functions = new KindRepository(store, FUNCTION_KIND, 'function');
+    // Deleting marks the function; the reconciler removes it once its runners are gone.
+    super(new KindRepository(store, FUNCTION_KIND, 'function', 'reconciled'));
     this.images = new KindRepository(store, IMAGE_KIND, 'image');
   }
 
@@ -56,15 +47,7 @@ export class FunctionService implements KindService<DispatchFunction, FunctionRe
     const spec = this.specOf(input);
     this.access?.authorizeSecrets(caller, scope.org, spec.secrets ?? []);
     await this.images.requireExisting(scope, input.image);
-    return functionModel(await this.functions.create(scope, { name: input.name, tags: input.tags, spec }));
-  }
-
-  async get(scope: RequestScope, name: string): Promise<DispatchFunction> {
-    return functionModel(await this.functions.get(scope, name));
-  }
-
-  async list(scope: RequestScope, { tags }: ListFilter): Promise<DispatchFunction[]> {
-    return (await this.functions.list(scope, tags)).map(functionModel);
+    return this.model(await this.entities.create(scope, input, spec));
   }
 
   async update(
@@ -74,25 +57,25 @@ export class FunctionService implements KindService<DispatchFunction, FunctionRe
     caller?: Caller,
   ): Promise<DispatchFunction> {
     const spec = this.specOf(input);
-    const current = await this.functions.forUpdate(scope, name, input);
+    const current = await this.entities.forUpdate(scope, name, input);
     await this.images.requireExisting(scope, input.image);
     // New code under old secrets reads them as surely as naming them does.
     this.access?.authorizeSecrets(caller, scope.org, [
       ...(spec.secrets ?? []),
       ...(current.spec.secrets ?? []),
     ]);
-    const updated = await this.functions.update(current, {
+    const updated = await this.entities.update(current, {
       tags: input.tags,
       // The running version keeps serving until the new one is READY.
       spec: { ...spec, backingObject: current.spec.backingObject },
       status: 'UPDATING',
       reason: [],
     });
-    return functionModel(updated);
+    return this.model(updated);
   }
 
-  async delete(scope: RequestScope, name: string): Promise<DispatchFunction> {
-    return functionModel(await this.functions.markDeleting(scope, name));
+  protected model(entity: Entity<FunctionSpec>): DispatchFunction {
+    return functionModel(entity);
   }
 
   /** The stored spec of a request, its schemas checked as JSON Schemas first. */

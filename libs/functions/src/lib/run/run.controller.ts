@@ -1,7 +1,6 @@
 import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
-import { DomainError, runRequestBody, type Caller, type Run } from '@dispatch/contracts';
+import { DomainError, runRequestBody, type Caller, type Run, type RunRequestBody } from '@dispatch/contracts';
 import { Action, CallerOf, Resource, Scope, ValidBody, type RequestScope } from '@dispatch/platform';
-import type { z } from 'zod';
 import { RunService } from './run.service.js';
 
 interface StatusReply {
@@ -19,7 +18,7 @@ export class RunController {
   @Action('exec')
   async run(
     @Scope() scope: RequestScope,
-    @Body(new ValidBody(runRequestBody, 'run')) input: z.output<typeof runRequestBody>,
+    @Body(new ValidBody(runRequestBody, 'run')) input: RunRequestBody,
     @Query('functionName') functionNameQuery: string | undefined,
     @Res() reply: StatusReply,
     @CallerOf() caller?: Caller,

@@ -3,46 +3,30 @@ import {
   BASE_IMAGE_KIND,
   toApiModel,
   type BaseImage,
+  type BaseImageRequest,
   type BaseImageSpec,
-  type baseImageRequest,
+  type Entity,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import {
-  KindRepository,
-  type KindService,
-  type ListFilter,
-  type RequestScope,
-  type UpdateRequest,
-} from '@dispatch/platform';
-import type { z } from 'zod';
-
-type BaseImageRequest = z.output<typeof baseImageRequest>;
+import { KindCrud, KindRepository, type RequestScope, type UpdateRequest } from '@dispatch/platform';
 
 const specOf = (input: UpdateRequest<BaseImageRequest>): BaseImageSpec => ({
   imageURL: input.imageURL,
   language: input.language,
 });
 
-/** Base images: a language runtime (and the container image that carries it on Kubernetes). */
+/**
+ * Base images: a language runtime (and the container image that carries it on Kubernetes). Deleting
+ * one marks it; the reconciler removes it.
+ */
 @Injectable()
-export class BaseImageService implements KindService<BaseImage, BaseImageRequest> {
-  private readonly baseImages: KindRepository<BaseImageSpec>;
-
+export class BaseImageService extends KindCrud<BaseImageSpec, BaseImage, BaseImageRequest> {
   constructor(@Inject(ENTITY_STORE) store: EntityStore) {
-    this.baseImages = new KindRepository(store, BASE_IMAGE_KIND, 'base image');
+    super(new KindRepository(store, BASE_IMAGE_KIND, 'base image', 'reconciled'));
   }
 
   async create(scope: RequestScope, input: BaseImageRequest): Promise<BaseImage> {
-    const { name, tags } = input;
-    return toApiModel(await this.baseImages.create(scope, { name, tags, spec: specOf(input) }));
-  }
-
-  async get(scope: RequestScope, name: string): Promise<BaseImage> {
-    return toApiModel(await this.baseImages.get(scope, name));
-  }
-
-  async list(scope: RequestScope, { tags }: ListFilter): Promise<BaseImage[]> {
-    return (await this.baseImages.list(scope, tags)).map((e) => toApiModel(e));
+    return this.model(await this.entities.create(scope, input, specOf(input)));
   }
 
   async update(
@@ -50,19 +34,12 @@ export class BaseImageService implements KindService<BaseImage, BaseImageRequest
     name: string,
     input: UpdateRequest<BaseImageRequest>,
   ): Promise<BaseImage> {
-    const current = await this.baseImages.forUpdate(scope, name, input);
-    return toApiModel(
-      await this.baseImages.update(current, {
-        tags: input.tags,
-        spec: specOf(input),
-        status: 'UPDATING',
-        reason: [],
-      }),
-    );
+    const current = await this.entities.forUpdate(scope, name, input);
+    const change = { tags: input.tags, spec: specOf(input), status: 'UPDATING' as const, reason: [] };
+    return this.model(await this.entities.update(current, change));
   }
 
-  /** Marks the base image for deletion; the reconciler removes it. */
-  async delete(scope: RequestScope, name: string): Promise<BaseImage> {
-    return toApiModel(await this.baseImages.markDeleting(scope, name));
+  protected model(entity: Entity<BaseImageSpec>): BaseImage {
+    return toApiModel(entity);
   }
 }

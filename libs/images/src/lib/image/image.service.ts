@@ -6,26 +6,11 @@ import {
   type BaseImageSpec,
   type Entity,
   type Image,
+  type ImageRequest,
   type ImageSpec,
-  type imageRequest,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import {
-  KindRepository,
-  type KindService,
-  type ListFilter,
-  type RequestScope,
-  type UpdateRequest,
-} from '@dispatch/platform';
-import type { z } from 'zod';
-
-type ImageRequest = z.output<typeof imageRequest>;
-
-/** What the API shows of an image: not where its build lives on the host. */
-function imageModel(entity: Entity<ImageSpec>): Image {
-  const { backingObject: _where, ...spec } = entity.spec;
-  return toApiModel({ ...entity, spec });
-}
+import { KindCrud, KindRepository, type RequestScope, type UpdateRequest } from '@dispatch/platform';
 
 const specOf = (input: UpdateRequest<ImageRequest>): ImageSpec => ({
   baseImage: input.baseImage,
@@ -33,36 +18,29 @@ const specOf = (input: UpdateRequest<ImageRequest>): ImageSpec => ({
   systemDependencies: input.systemDependencies ?? {},
 });
 
-/** Images: a base image plus runtime dependencies and system packages, built once by the reconciler. */
+/**
+ * Images: a base image plus runtime dependencies and system packages, built once by the reconciler,
+ * which also removes a deleted one with its build.
+ */
 @Injectable()
-export class ImageService implements KindService<Image, ImageRequest> {
-  private readonly images: KindRepository<ImageSpec>;
+export class ImageService extends KindCrud<ImageSpec, Image, ImageRequest> {
   private readonly baseImages: KindRepository<BaseImageSpec>;
 
   constructor(@Inject(ENTITY_STORE) store: EntityStore) {
-    this.images = new KindRepository(store, IMAGE_KIND, 'image');
+    super(new KindRepository(store, IMAGE_KIND, 'image', 'reconciled'));
     this.baseImages = new KindRepository(store, BASE_IMAGE_KIND, 'base image');
   }
 
   async create(scope: RequestScope, input: ImageRequest): Promise<Image> {
     await this.baseImages.requireExisting(scope, input.baseImage);
-    const { name, tags } = input;
-    return imageModel(await this.images.create(scope, { name, tags, spec: specOf(input) }));
-  }
-
-  async get(scope: RequestScope, name: string): Promise<Image> {
-    return imageModel(await this.images.get(scope, name));
-  }
-
-  async list(scope: RequestScope, { tags }: ListFilter): Promise<Image[]> {
-    return (await this.images.list(scope, tags)).map(imageModel);
+    return this.model(await this.entities.create(scope, input, specOf(input)));
   }
 
   async update(scope: RequestScope, name: string, input: UpdateRequest<ImageRequest>): Promise<Image> {
-    const current = await this.images.forUpdate(scope, name, input);
+    const current = await this.entities.forUpdate(scope, name, input);
     await this.baseImages.requireExisting(scope, input.baseImage);
-    return imageModel(
-      await this.images.update(current, {
+    return this.model(
+      await this.entities.update(current, {
         tags: input.tags,
         // The build's own fields (language, imageURL, backingObject) stay until the rebuild.
         spec: { ...current.spec, ...specOf(input) },
@@ -72,7 +50,9 @@ export class ImageService implements KindService<Image, ImageRequest> {
     );
   }
 
-  async delete(scope: RequestScope, name: string): Promise<Image> {
-    return imageModel(await this.images.markDeleting(scope, name));
+  /** What the API shows of an image: not where its build lives on the host. */
+  protected model(entity: Entity<ImageSpec>): Image {
+    const { backingObject: _where, ...spec } = entity.spec;
+    return toApiModel({ ...entity, spec });
   }
 }

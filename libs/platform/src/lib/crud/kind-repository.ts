@@ -10,13 +10,13 @@ export interface EntityChange<Spec> {
   reason?: string[];
 }
 
-/** A new entity of the repository's kind. */
-export interface NewKindEntity<Spec> {
-  name: string;
-  tags?: Tag[];
-  spec: Spec;
-  status?: EntityStatus;
-}
+/**
+ * What deleting an entity of a kind does: mark it DELETING for its reconciler to remove once what backs
+ * it is gone (`reconciled`), or delete it now. Deleting now is guarded by the revision read, unless the
+ * kind's manager writes its status at any moment (`unguarded`), so a user's delete never fails
+ * because of it.
+ */
+export type Deletion = 'reconciled' | 'guarded' | 'unguarded';
 
 /**
  * The store side of one entity kind, bound to the org and project of each call: the reads and writes
@@ -30,6 +30,7 @@ export class KindRepository<Spec> {
     readonly kind: string,
     /** How errors name the kind: `base image`, `event driver`. */
     readonly what: string,
+    private readonly deletion: Deletion = 'guarded',
   ) {}
 
   get(scope: RequestScope, name: string): Promise<Entity<Spec>> {
@@ -48,15 +49,22 @@ export class KindRepository<Spec> {
     return this.store.list<Spec>({ ...this.where(scope), kind: this.kind, tags });
   }
 
-  create(scope: RequestScope, entity: NewKindEntity<Spec>): Promise<Entity<Spec>> {
-    return this.store.create<Spec>({ ...this.where(scope), kind: this.kind, ...entity });
+  /** Stores a new entity of the request's name and tags (ALREADY_EXISTS when the name is taken). */
+  create(
+    scope: RequestScope,
+    request: { name: string; tags?: Tag[] },
+    spec: Spec,
+    status?: EntityStatus,
+  ): Promise<Entity<Spec>> {
+    const { name, tags } = request;
+    return this.store.create<Spec>({ ...this.where(scope), kind: this.kind, name, tags, spec, status });
   }
 
   /**
    * The entity a PUT on `name` changes: INVALID_ARGUMENT when the body names another (a body never
    * renames an entity, nor writes over another one), NOT_FOUND when there is none.
    */
-  forUpdate(scope: RequestScope, name: string, body: { name?: string }): Promise<Entity<Spec>> {
+  async forUpdate(scope: RequestScope, name: string, body: { name?: string }): Promise<Entity<Spec>> {
     requireSameName(this.what, body.name, name);
     return this.get(scope, name);
   }
@@ -67,25 +75,18 @@ export class KindRepository<Spec> {
     return this.store.update<Spec>({ ...current, ...rest, tags: tags ?? current.tags });
   }
 
-  /** Marks the entity DELETING: its reconciler removes it once what backs it is gone. */
-  async markDeleting(scope: RequestScope, name: string): Promise<Entity<Spec>> {
-    return this.update(await this.get(scope, name), { status: 'DELETING' });
-  }
-
-  /**
-   * Deletes the entity now and answers what it was. `guarded` refuses (REVISION_CONFLICT) when it
-   * changed since it was read; kinds whose managers write their status at any moment delete unguarded,
-   * so a user's delete never fails because of them.
-   */
-  async delete(scope: RequestScope, name: string, options: { guarded?: boolean } = {}): Promise<Entity<Spec>> {
+  /** Deletes the entity as its kind deletes (see Deletion), answering what it was. */
+  async delete(scope: RequestScope, name: string): Promise<Entity<Spec>> {
     const current = await this.get(scope, name);
-    await this.remove(current, options);
+    if (this.deletion === 'reconciled') return this.update(current, { status: 'DELETING' });
+    await this.remove(current);
     return current;
   }
 
-  /** Deletes an entity already read, guarded by its revision unless told otherwise (see delete). */
-  async remove(current: Entity<Spec>, { guarded = true }: { guarded?: boolean } = {}): Promise<void> {
-    await this.store.delete(current, guarded ? { revision: current.revision } : undefined);
+  /** Deletes an entity already read, now (see Deletion). */
+  async remove(current: Entity<Spec>): Promise<void> {
+    const guard = this.deletion === 'unguarded' ? undefined : { revision: current.revision };
+    await this.store.delete(current, guard);
   }
 
   /** Where a call's entities of this kind live: its own org and project, unless a kind keeps them elsewhere. */
@@ -100,7 +101,10 @@ export class KindRepository<Spec> {
    */
   async requireExisting(scope: RequestScope, name: string): Promise<void> {
     if ((await this.find(scope, name)) === undefined)
-      throw new DomainError('INVALID_ARGUMENT', `${this.what} ${name} not found in ${scope.org}/${scope.project}`);
+      throw new DomainError(
+        'INVALID_ARGUMENT',
+        `${this.what} ${name} not found in ${scope.org}/${scope.project}`,
+      );
   }
 }
 
