@@ -1,7 +1,7 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import { AccessModule, accessFromEnv } from '@dispatch/auth';
-import { IdentityModule } from '@dispatch/identity';
-import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
+import { IdentityModule, identityConfigFromEnv } from '@dispatch/identity';
+import type { ServiceEnv } from '@dispatch/platform';
 
 /**
  * The identity service of the distributed shape: organisations, policies, service accounts, bootstrap
@@ -10,12 +10,8 @@ import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
  */
 export function serviceModules(_env: ServiceEnv): (Type | DynamicModule)[] {
   const access = accessFromEnv('identity');
-  const { DISPATCH_BOOTSTRAP_PUBLIC_KEY } = parseEnv(
-    { DISPATCH_BOOTSTRAP_PUBLIC_KEY: envTypes.optional() },
-    process.env,
-  );
   return [
     AccessModule.forRoot(access),
-    IdentityModule.forRoot({ oidc: access.oidc, bootstrapPublicKey: DISPATCH_BOOTSTRAP_PUBLIC_KEY }),
+    IdentityModule.forRoot({ oidc: access.oidc, ...identityConfigFromEnv() }),
   ];
 }

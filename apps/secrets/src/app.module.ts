@@ -1,7 +1,7 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import { AccessModule, accessFromEnv } from '@dispatch/auth';
-import { envTypes, parseEnv, type ServiceEnv } from '@dispatch/platform';
-import { SecretsModule } from '@dispatch/secrets';
+import type { ServiceEnv } from '@dispatch/platform';
+import { SecretsModule, secretsConfigFromEnv } from '@dispatch/secrets';
 
 /**
  * The secrets service of the distributed shape: secrets, sealed at rest. Every replica needs the same
@@ -9,9 +9,8 @@ import { SecretsModule } from '@dispatch/secrets';
  * platform (etcd store, Kafka bus, health, version) is added by `runDistributedService`.
  */
 export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
-  const { DISPATCH_SECRETS_KEY } = parseEnv({ DISPATCH_SECRETS_KEY: envTypes.optional() }, process.env);
   return [
     AccessModule.forRoot(accessFromEnv('secrets')),
-    SecretsModule.forRoot({ dataDir: env.DISPATCH_DATA_DIR, key: DISPATCH_SECRETS_KEY }),
+    SecretsModule.forRoot({ dataDir: env.DISPATCH_DATA_DIR, ...secretsConfigFromEnv() }),
   ];
 }

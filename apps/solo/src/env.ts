@@ -4,8 +4,10 @@ import { parseArgs } from 'node:util';
 import { gatewayConfigFromEnv } from '@dispatch/api-gateway';
 import { oidcFromEnv, type OidcSettings } from '@dispatch/auth';
 import { SOLO_PORT } from '@dispatch/contracts';
+import { eventsConfigFromEnv } from '@dispatch/events';
+import { runLogLimitFromEnv } from '@dispatch/functions';
 import { envTypes, parseEnv, ConfigError } from '@dispatch/platform';
-import { DEFAULT_LOG_LIMIT_BYTES } from '@dispatch/runtime';
+import { secretsConfigFromEnv } from '@dispatch/secrets';
 
 export interface SoloConfig {
   host: string;
@@ -97,26 +99,25 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
       DISPATCH_HOST: envTypes.host('127.0.0.1'),
       DISPATCH_PORT: envTypes.port(SOLO_PORT),
       DISPATCH_DATA_DIR: envTypes.path(join(homedir(), '.dispatch', 'data')),
-      DISPATCH_SECRETS_KEY: envTypes.optional(),
       DISPATCH_CONFIG: envTypes.path(join(homedir(), '.dispatch', 'config.json')),
-      DISPATCH_RUN_LOG_LIMIT: envTypes.bytes(DEFAULT_LOG_LIMIT_BYTES),
-      DISPATCH_DRIVER_PROGRAMS: envTypes.optional(),
     },
     merged,
   );
+  // Each domain reads its own settings, as its service does.
   const gateway = gatewayConfigFromEnv(merged);
+  const { driverPrograms } = eventsConfigFromEnv(merged);
   return {
     host: parsed.DISPATCH_HOST,
     port: parsed.DISPATCH_PORT,
     dataDir: resolve(parsed.DISPATCH_DATA_DIR),
-    secretsKey: parsed.DISPATCH_SECRETS_KEY,
+    secretsKey: secretsConfigFromEnv(merged).key,
     gatewayPort: gateway.port as number,
     gatewayTlsPort: gateway.tlsPort as number,
     tlsCert: gateway.tlsCert,
     tlsKey: gateway.tlsKey,
     cliConfig: resolve(parsed.DISPATCH_CONFIG),
-    runLogLimitBytes: parsed.DISPATCH_RUN_LOG_LIMIT,
-    ...(parsed.DISPATCH_DRIVER_PROGRAMS && { driverPrograms: resolve(parsed.DISPATCH_DRIVER_PROGRAMS) }),
+    runLogLimitBytes: runLogLimitFromEnv(merged).logLimitBytes as number,
+    ...(driverPrograms && { driverPrograms }),
     ...(oidc && { oidc }),
   };
 }

@@ -1,3 +1,3 @@
 export { EventsModule } from './lib/events.module.js';
-export { type EventsConfig } from './lib/events.config.js';
+export { eventsConfigFromEnv, type EventsConfig } from './lib/events.config.js';
 export { parseCloudEvent } from './lib/emission/cloud-event.js';

@@ -1,2 +1,2 @@
-export { SecretsModule, type SecretsConfig } from './lib/secrets.module.js';
+export { SecretsModule, secretsConfigFromEnv, type SecretsConfig } from './lib/secrets.module.js';
 export { SecretCipher, type SealedValues } from './lib/secret-cipher.js';

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { envTypes, parseEnv } from '@dispatch/platform';
 
 export interface EventsConfig {
   /** Driver programs' sockets go under `<dataDir>/drivers`; programs default to `<dataDir>/driver-programs`. */
@@ -15,6 +16,15 @@ export const EVENTS_CONFIG = Symbol.for('dispatch.events-config');
 
 export const DEFAULT_DELIVERY_ATTEMPTS = 5;
 export const DEFAULT_RETRY_BASE_MS = 200;
+
+/** The events domain's settings from the environment: where the programs driver types may run are. */
+export function eventsConfigFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<EventsConfig, 'driverPrograms'> {
+  // The programs event-driver types may run, installed by an operator.
+  const { DISPATCH_DRIVER_PROGRAMS } = parseEnv({ DISPATCH_DRIVER_PROGRAMS: envTypes.optional() }, env);
+  return DISPATCH_DRIVER_PROGRAMS ? { driverPrograms: resolve(DISPATCH_DRIVER_PROGRAMS) } : {};
+}
 
 /** The directory driver programs must come from. */
 export function driverProgramsDir(config: EventsConfig): string {

@@ -3,6 +3,18 @@ import { DEFAULT_LOG_LIMIT_BYTES, type Language } from '@dispatch/runtime';
 import { z } from 'zod';
 import type { FunctionsConfig } from './functions.config.js';
 
+/** How much of what a function prints one run keeps (DISPATCH_RUN_LOG_LIMIT), in both shapes. */
+export function runLogLimitFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<FunctionsConfig, 'logLimitBytes'> {
+  // The rest is dropped, and the run's logs marked truncated.
+  const { DISPATCH_RUN_LOG_LIMIT } = parseEnv(
+    { DISPATCH_RUN_LOG_LIMIT: envTypes.bytes(DEFAULT_LOG_LIMIT_BYTES) },
+    env,
+  );
+  return { logLimitBytes: DISPATCH_RUN_LOG_LIMIT };
+}
+
 /**
  * What the functions service of the distributed shape reads from its environment (the chart's
  * settings): how much of a run's output it keeps, and whether functions run as local processes of the
@@ -11,10 +23,8 @@ import type { FunctionsConfig } from './functions.config.js';
 export function functionsConfigFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): Pick<FunctionsConfig, 'logLimitBytes' | 'kubernetes'> {
-  const { DISPATCH_RUN_LOG_LIMIT, ...runtime } = parseEnv(
+  const runtime = parseEnv(
     {
-      // How much of what a function prints one run keeps; the rest is dropped, the logs marked truncated.
-      DISPATCH_RUN_LOG_LIMIT: envTypes.bytes(DEFAULT_LOG_LIMIT_BYTES),
       // `process`: functions run as local processes of this service; `kubernetes`: as workloads.
       DISPATCH_FUNCTIONS_RUNTIME: z
         .enum(['process', 'kubernetes'], {
@@ -38,7 +48,7 @@ export function functionsConfigFromEnv(
     env,
   );
   return {
-    logLimitBytes: DISPATCH_RUN_LOG_LIMIT,
+    ...runLogLimitFromEnv(env),
     kubernetes: runtime.DISPATCH_FUNCTIONS_RUNTIME === 'kubernetes' ? kubernetesOf(runtime) : undefined,
   };
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { SECRETS_RESOLVER } from '@dispatch/contracts';
+import { envTypes, parseEnv } from '@dispatch/platform';
 import { SecretCipher } from './secret-cipher.js';
 import { SecretController } from './secret.controller.js';
 import { SecretService } from './secret.service.js';
@@ -10,6 +11,15 @@ export interface SecretsConfig {
   dataDir: string;
   /** The sealing key, 32 bytes in base64. */
   key?: string;
+}
+
+/**
+ * The secrets domain's settings from the environment: DISPATCH_SECRETS_KEY, the sealing key every
+ * replica must share (without one, a key is generated into the data directory).
+ */
+export function secretsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<SecretsConfig, 'key'> {
+  const { DISPATCH_SECRETS_KEY } = parseEnv({ DISPATCH_SECRETS_KEY: envTypes.optional() }, env);
+  return { key: DISPATCH_SECRETS_KEY };
 }
 
 /**
