@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DomainError } from '@dispatch/contracts';
-import type { RunResponse } from '../protocol.js';
+import type { Language, RunResponse } from '../protocol.js';
 import { compileFunction } from './compile.js';
 import { VersionRetired, type FunctionSpec } from '../function-runtime.js';
 import { ProcessRuntime } from './process-runtime.js';
@@ -172,7 +172,9 @@ describe('nodejs functions', () => {
     for (let i = 0; i < 5; i += 1) await run(quick, { i });
     const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => run(quick, { i })));
     expect(answers.map((r) => r.payload)).toEqual(Array.from({ length: 30 }, (_, i) => i));
-    expect(runtime.processes(quick.key)).toBe(1);
+    // One process as a rule (spread, they would take all 8); a loaded machine that measures a call
+    // slower than PACK_MS opens one or two more.
+    expect(runtime.processes(quick.key)).toBeLessThanOrEqual(3);
 
     const slow = spec(
       'nodejs',
@@ -541,11 +543,11 @@ describe('spare runners', () => {
   });
   afterAll(() => spares.close());
 
-  /** Resolves once a spare is up (the first cold start of a kind begins one). */
-  const spareUp = async () => {
-    for (let i = 0; i < 150 && spares.spareRunners === 0; i += 1)
+  /** Resolves once a spare of the language is up (the first cold start of a kind begins one). */
+  const spareUp = async (language: Language = 'nodejs') => {
+    for (let i = 0; i < 150 && spares.spareRunnersOf(language) === 0; i += 1)
       await new Promise((r) => setTimeout(r, 100));
-    expect(spares.spareRunners).toBeGreaterThan(0);
+    expect(spares.spareRunnersOf(language)).toBeGreaterThan(0);
   };
   const runIn = (s: FunctionSpec, payload: unknown) => spares.invoke(s, { context: {}, payload });
 
@@ -635,7 +637,7 @@ def handle(c, p):
         { uid },
       );
     await runIn(py(2_100_000_704), null);
-    await spareUp();
+    await spareUp('python3');
     const res = (await runIn(py(2_100_000_705), null)).payload as { uids: number[]; fs: string };
     expect(res.fs).toBe('tmpfs');
     if (asRoot) expect(res.uids).toEqual(Array(3).fill(2_100_000_705));

@@ -102,6 +102,11 @@ export class ProcessRuntime implements FunctionRuntime {
     return this.spares?.ready ?? 0;
   }
 
+  /** Spare runners up for one language. */
+  spareRunnersOf(language: Language): number {
+    return this.spares?.readyOf(language) ?? 0;
+  }
+
   /** Stops a function version's processes once its runs in flight end. */
   async retire(key: string): Promise<void> {
     this.retired.add(key);

@@ -48,11 +48,17 @@ export class SpareRunners {
     private readonly limits = { perKind: SPARES_PER_KIND, kinds: MAX_SPARE_KINDS, idleMs: SPARE_IDLE_MS },
   ) {}
 
-  /** How many spares are up and waiting for a function. */
-  get ready(): number {
+  /** How many spares are up and waiting for a function (of one language, when given). */
+  readyOf(language?: string): number {
     let count = 0;
-    for (const slot of this.slots.values()) count += slot.runners.filter((r) => r.alive).length;
+    for (const slot of this.slots.values())
+      if (language === undefined || slot.kind.language === language)
+        count += slot.runners.filter((r) => r.alive).length;
     return count;
+  }
+
+  get ready(): number {
+    return this.readyOf();
   }
 
   /** A ready spare of this kind, if there is one; either way the kind is refilled. */
