@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
-import { DomainError, runRequestBody, type Caller, type Run, type RunRequestBody } from '@dispatch/contracts';
-import { Action, CallerOf, Resource, Scope, ValidBody, type RequestScope } from '@dispatch/platform';
+import { DomainError, runRequestBody, type Caller, type Run } from '@dispatch/contracts';
+import { Action, CallerOf, parseBody, Resource, Scope, type RequestScope } from '@dispatch/platform';
 import { RunService } from './run.service.js';
 
 interface StatusReply {
@@ -18,11 +18,14 @@ export class RunController {
   @Action('exec')
   async run(
     @Scope() scope: RequestScope,
-    @Body(new ValidBody(runRequestBody, 'run')) input: RunRequestBody,
+    @Body() body: unknown,
     @Query('functionName') functionNameQuery: string | undefined,
     @Res() reply: StatusReply,
     @CallerOf() caller?: Caller,
   ): Promise<void> {
+    // Checked here rather than by a ValidBody pipe: on the hottest route Nest's pipe machinery cost
+    // about 5% of POST /v1/runs throughput (measured A/B, solo, 32 connections).
+    const input = parseBody(runRequestBody, body, 'run');
     const functionName = input.functionName ?? functionNameQuery;
     if (!functionName)
       throw new DomainError('INVALID_ARGUMENT', 'functionName is required (in the body or the query)');
