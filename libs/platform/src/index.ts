@@ -41,6 +41,7 @@ export {
   type DomainEvent,
   type DomainVerb,
 } from './lib/domain-events.js';
+export { lastingSubscription, type LastingSubscription } from './lib/lasting-subscription.js';
 export { allocateSandboxUid, sandboxUidFor, FIRST_TENANT_UID } from './lib/sandbox-uids.js';
 export {
   KindRepository,

@@ -30,7 +30,7 @@ beforeAll(async () => {
     async (_event, message) => {
       heard.push(message);
     },
-  );
+  ).settled;
 });
 
 afterAll(async () => {

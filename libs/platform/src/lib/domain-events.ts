@@ -15,7 +15,8 @@ import type {
   WatchOptions,
   WriteOptions,
 } from '@dispatch/entity-store';
-import type { BusMessage, MessageBus, Subscription } from '@dispatch/messaging';
+import type { BusMessage, MessageBus } from '@dispatch/messaging';
+import { lastingSubscription, type LastingSubscription } from './lasting-subscription.js';
 
 export type DomainVerb = 'created' | 'updated' | 'deleted';
 
@@ -153,7 +154,8 @@ export class PublishingEntityStore implements EntityStore {
 }
 
 /**
- * Reacts to other services' domain events. `group` decides who shares them: one name for the whole
+ * Reacts to other services' domain events, from as soon as the bus answers: a service starting before
+ * its broker does not fail (see lastingSubscription). `group` decides who shares them: one name for the whole
  * service when any replica may react (it does the work for all), or a name of this process's own when
  * every replica must hear every event (its own cache to clear).
  */
@@ -162,10 +164,11 @@ export function onDomainEvents(
   types: string[],
   group: string,
   handler: (event: DomainEvent, message: BusMessage<DomainEvent>) => Promise<void>,
-): Promise<Subscription> {
-  return bus.subscribe<DomainEvent>({
+): LastingSubscription {
+  const options = {
     topics: types,
     group,
-    handler: (message) => handler(message.value, message),
-  });
+    handler: (message: BusMessage<DomainEvent>) => handler(message.value, message),
+  };
+  return lastingSubscription<DomainEvent>(bus, options, new Logger(group));
 }

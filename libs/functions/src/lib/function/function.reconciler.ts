@@ -10,13 +10,14 @@ import {
   type ImageSpec,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { MESSAGE_BUS, type MessageBus, type Subscription } from '@dispatch/messaging';
+import { MESSAGE_BUS, type MessageBus } from '@dispatch/messaging';
 import {
   allocateSandboxUid,
   domainEventType,
   ensurePrivateDir,
   EntityReconciler,
   onDomainEvents,
+  type LastingSubscription,
 } from '@dispatch/platform';
 import { compileFunction, LANGUAGES, type Language, type FunctionRuntime } from '@dispatch/runtime';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
@@ -52,7 +53,7 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
     super(store, FUNCTION_KIND);
   }
 
-  private imageWatch?: Subscription;
+  private imageWatch?: LastingSubscription;
 
   /**
    * Also reacts to the images service: when an image is READY (or in ERROR), the functions waiting for
@@ -60,7 +61,8 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
    */
   override async onApplicationBootstrap(): Promise<void> {
     await super.onApplicationBootstrap();
-    this.imageWatch = await onDomainEvents(
+    // Not awaited: while the bus is away the retry is enough, and the service must start meanwhile.
+    this.imageWatch = onDomainEvents(
       this.bus,
       [domainEventType(IMAGE_KIND, 'updated')],
       'functions.image-ready',

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { OnApplicationShutdown } from '@nestjs/common';
 import type { SecretsResolver, SecretValues } from '@dispatch/contracts';
-import type { MessageBus, Subscription } from '@dispatch/messaging';
-import { domainEventType, onDomainEvents } from '@dispatch/platform';
+import type { MessageBus } from '@dispatch/messaging';
+import { domainEventType, onDomainEvents, type LastingSubscription } from '@dispatch/platform';
 
 /** How long a value may be served without word from the secrets service: a bound on any missed event. */
 const MAX_AGE_MS = 60_000;
@@ -15,28 +15,21 @@ const MAX_AGE_MS = 60_000;
  * than a minute, in case an event is lost.
  */
 export class CachedSecretsResolver implements SecretsResolver, OnApplicationShutdown {
-  private readonly logger = new Logger('secrets-cache');
   private readonly values = new Map<string, { values: SecretValues; at: number }>();
   /** Bumped by each change of a secret: a fetch that started before it must not keep what it got. */
   private readonly generations = new Map<string, number>();
-  private subscription?: Subscription;
-  private readonly live: Promise<void>;
+  private readonly subscription: LastingSubscription;
 
   constructor(
     private readonly source: SecretsResolver,
     bus: MessageBus,
   ) {
     const group = `functions.secrets-cache.${randomBytes(6).toString('hex')}`;
-    this.live = onDomainEvents(
+    this.subscription = onDomainEvents(
       bus,
       [domainEventType('secret', 'updated'), domainEventType('secret', 'deleted')],
       group,
       async (event) => this.forget(`${event.org}/${event.project}/${event.name}`),
-    ).then(
-      (subscription) => {
-        this.subscription = subscription;
-      },
-      (err: Error) => this.logger.warn(`not caching secrets: ${err.message}`),
     );
   }
 
@@ -47,8 +40,7 @@ export class CachedSecretsResolver implements SecretsResolver, OnApplicationShut
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.live;
-    await this.subscription?.close();
+    await this.subscription.close();
   }
 
   private async one(org: string, project: string, name: string): Promise<SecretValues> {
@@ -57,7 +49,7 @@ export class CachedSecretsResolver implements SecretsResolver, OnApplicationShut
     if (cached && Date.now() - cached.at < MAX_AGE_MS) return cached.values;
     const generation = this.generations.get(key) ?? 0;
     const values = await this.source.resolve(org, project, [name]);
-    if (this.subscription && (this.generations.get(key) ?? 0) === generation) {
+    if (this.subscription.isLive && (this.generations.get(key) ?? 0) === generation) {
       this.values.set(key, { values, at: Date.now() });
     }
     return values;
