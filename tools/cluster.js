@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The distributed shape on one machine: etcd, Kafka, each service as its own process and nginx as the
 // ingress, as Kubernetes would run them. `node tools/cluster.js start|stop|restart|status`.
+// The cluster keeps its data (etcd's, Kafka's and the services') in .cache/cluster across a stop and a
+// start; `start --fresh` throws it away and bootstraps a new installation.
 // The API and endpoints answer on the ingress (DISPATCH_CLUSTER_PORT, default 8090); endpoints also on
 // the gateway's own port (8081). A fresh cluster is bootstrapped as an operator would: org `default`, service account
 // `admin` and its policy, with a CLI context `cluster` in ~/.dispatch/config.json (or DISPATCH_CONFIG).
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -42,13 +44,19 @@ function keyPair(file) {
   };
 }
 
-export async function start() {
+/** `fresh` starts a new, empty installation; otherwise the cluster goes on with the data it had. */
+export async function start({ fresh = false } = {}) {
+  if (fresh) {
+    await stop();
+    rmSync(home, { recursive: true, force: true });
+    log('starting a fresh cluster: its earlier data is gone');
+  }
   if (nginx.alive()) return ingress;
   mkdirSync(home, { recursive: true, mode: 0o700 });
   if (!existsSync(join(ROOT, 'apps/functions/dist/main.js')))
     throw new Error('the services are not built: run `npm run build` first');
-  const etcdUrl = await etcd.start();
-  const brokers = await kafka.start();
+  const etcdUrl = await etcd.start({ dataDir: join(home, 'etcd'), keep: true });
+  const brokers = await kafka.start({ dataDir: join(home, 'kafka'), keep: true });
   const bootstrap = keyPair(keys.bootstrap);
   for (const service of SERVICES) {
     if (daemons[service].alive()) continue;
@@ -84,22 +92,31 @@ export async function start() {
 
 /**
  * The first administrator of a fresh cluster, made with the bootstrap key, and the CLI context that
- * uses it. A cluster bootstrapped before keeps its administrator.
+ * uses it. A cluster bootstrapped before keeps its administrator: whether it has one is asked of the
+ * installation itself, not of a key file that may have outlived its data.
  */
 async function bootstrapAdmin(bootstrapKey) {
-  if (!existsSync(keys.admin)) {
+  if (!(await adminWorks())) {
+    rmSync(keys.admin, { force: true });
     const token = await sign('bootstrap', bootstrapKey);
     const boot = new DispatchClient({ baseUrl: ingress, token });
     const admin = keyPair(keys.admin);
-    await boot.organizations.create({ name: 'default' }).catch(ignoreExisting);
-    await boot.serviceAccounts.create({ name: 'admin', publicKey: admin.publicPem }).catch(ignoreExisting);
-    await boot.policies
-      .create({
-        name: 'admin',
-        global: true,
-        rules: [{ subjects: ['default/admin'], resources: ['*'], actions: ['*'] }],
-      })
-      .catch(ignoreExisting);
+    try {
+      await boot.organizations.create({ name: 'default' }).catch(ignoreExisting);
+      await boot.serviceAccounts.create({ name: 'admin', publicKey: admin.publicPem }).catch(ignoreExisting);
+      await boot.policies
+        .create({
+          name: 'admin',
+          global: true,
+          rules: [{ subjects: ['default/admin'], resources: ['*'], actions: ['*'] }],
+        })
+        .catch(ignoreExisting);
+    } catch (err) {
+      throw new Error(
+        `the cluster's data was bootstrapped with an administrator key that is gone (${err.message}): ` +
+          '`node tools/cluster.js start --fresh` starts a new installation',
+      );
+    }
   }
   saveCliContext(cliConfig, 'cluster', {
     host: '127.0.0.1',
@@ -110,6 +127,14 @@ async function bootstrapAdmin(bootstrapKey) {
     serviceAccount: 'default/admin',
     jwtPrivateKey: keys.admin,
   });
+}
+
+/** Whether the installation takes the administrator's key (it has the account and its policy). */
+async function adminWorks() {
+  if (!existsSync(keys.admin)) return false;
+  const token = await sign('default/admin', keyPair(keys.admin).privateKey);
+  const res = await fetch(`${ingress}/v1/iam/auth`, { headers: { authorization: `Bearer ${token}` } });
+  return res.ok;
 }
 
 const ignoreExisting = (err) => {
@@ -143,4 +168,5 @@ export function status() {
   ].join('\n');
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) await cli({ start, stop, status });
+if (import.meta.url === pathToFileURL(process.argv[1]).href)
+  await cli({ start: () => start({ fresh: process.argv.includes('--fresh') }), stop, status });

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// etcd for development and tests: Debian's etcd-server (installed when missing) on a loopback port
-// with a fresh data directory. `node tools/etcd.js start|stop|restart|status`.
+// etcd for development and tests: Debian's etcd-server (installed when missing) on a loopback port,
+// with a fresh data directory unless told to keep one (the local cluster keeps its own across
+// restarts; tests start from nothing). `node tools/etcd.js start|stop|restart|status`.
 // ETCD_PORT (default 2379) picks the client port; the peer port is the next one.
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { aptInstall, CACHE, cli, Daemon, log, waitFor } from './lib/daemon.js';
@@ -11,12 +12,12 @@ const port = Number(process.env.ETCD_PORT ?? 2379);
 const url = `http://127.0.0.1:${port}`;
 const daemon = new Daemon(`etcd-${port}`);
 
-export async function start() {
+/** `dataDir` holds etcd's data; `keep` starts from what it holds rather than from nothing. */
+export async function start({ dataDir = join(CACHE, 'etcd', `data-${port}`), keep = false } = {}) {
   if (daemon.alive()) return url;
   aptInstall('etcd', ['etcd-server', 'etcd-client']);
-  const dataDir = join(CACHE, 'etcd', `data-${port}`);
-  rmSync(dataDir, { recursive: true, force: true });
-  mkdirSync(dataDir, { recursive: true });
+  if (!keep || !existsSync(join(dataDir, 'member'))) rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   log(`starting etcd on ${url}`);
   daemon.start('etcd', [
     '--name',

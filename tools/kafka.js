@@ -3,7 +3,8 @@
 // machine's Java 17 from the org.apache.kafka:kafka_2.13 jars, which Maven copies from Maven Central
 // into .cache/kafka/libs on first use (tools/kafka/pom.xml lists them).
 // `node tools/kafka.js start|stop|restart|status`; KAFKA_PORT (default 9092) picks the broker port,
-// the controller listens on the next one. KAFKA_KEEP_DATA=1 keeps the log across a restart.
+// the controller listens on the next one. KAFKA_KEEP_DATA=1 keeps the log across a restart (the local
+// cluster keeps its own, in a directory of its own).
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -100,11 +101,14 @@ function writeConfig(dataDir) {
   return config;
 }
 
-export async function start() {
+/** `dataDir` holds the broker's log; `keep` starts from what it holds rather than from nothing. */
+export async function start({
+  dataDir = join(home, `data-${port}`),
+  keep: keepWanted = process.env.KAFKA_KEEP_DATA === '1',
+} = {}) {
   if (daemon.alive()) return broker;
   fetchJars();
-  const dataDir = join(home, `data-${port}`);
-  const keep = process.env.KAFKA_KEEP_DATA === '1' && existsSync(join(dataDir, 'meta.properties'));
+  const keep = keepWanted && existsSync(join(dataDir, 'meta.properties'));
   if (!keep) rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const config = writeConfig(dataDir);

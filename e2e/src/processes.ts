@@ -18,6 +18,19 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A free port whose next one is free too (a server that takes two: Kafka's controller, etcd's peers). */
+export async function freePortPair(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    const nextFree = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port + 1, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (nextFree) return port;
+  }
+}
+
 export interface Started {
   child: ChildProcess;
   output: () => string;
