@@ -6,19 +6,18 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 
 # Build: the workspace installed from the lockfile and built with Nx (tsc), then cut down to what runs.
 FROM ${NODE_IMAGE} AS build
-ARG SERVICE
-RUN test -n "${SERVICE}" || (echo "--build-arg SERVICE=<service> is required" && exit 1)
+# The same for every service (no argument of its own), so one build serves all of them: a builder with
+# a layer cache (podman, buildah, BuildKit) runs it once for the six images.
 WORKDIR /src
 COPY package.json package-lock.json nx.json tsconfig.base.json tsconfig.build.json ./
 COPY apps ./apps
 COPY libs ./libs
-COPY tools ./tools
-# `prepare` builds every project; the service's own target then proves its build is complete.
-RUN npm install --no-audit --no-fund \
- && npx nx run "service-${SERVICE}:build" \
+# `npm ci` installs the lockfile's versions and its `prepare` builds every project (tsc -b). Behind a
+# TLS-inspecting proxy, pass its CA for this stage only: a file mounted at build time, and its path.
+ARG NODE_EXTRA_CA_CERTS
+RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev --no-audit --no-fund \
- && rm -rf apps/*/src libs/*/src tools \
- && ln -s "apps/${SERVICE}/dist/main.js" main.js
+ && rm -rf apps/*/src libs/*/src
 
 # Run: the production dependencies, the built libraries and the one service, as an unprivileged user.
 FROM ${NODE_IMAGE}
@@ -28,7 +27,8 @@ ENV NODE_ENV=production \
     DISPATCH_DATA_DIR=/var/lib/dispatch
 WORKDIR /app
 # bubblewrap and slirp4netns: the sandbox the events service runs event-driver programs in.
-RUN apt-get update \
+RUN test -n "${SERVICE}" || (echo "--build-arg SERVICE=<service> is required" && exit 1) \
+ && apt-get update \
  && apt-get install -y --no-install-recommends bubblewrap slirp4netns util-linux iproute2 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 dispatch \
@@ -38,7 +38,7 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/libs ./libs
 COPY --from=build /src/apps/${SERVICE} ./apps/${SERVICE}
-COPY --from=build /src/main.js ./main.js
+RUN ln -s "apps/${SERVICE}/dist/main.js" main.js && test -f main.js
 USER 10001:10001
 # SIGTERM stops it gracefully: calls in flight finish, then the store and bus close.
 STOPSIGNAL SIGTERM

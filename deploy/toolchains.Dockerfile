@@ -7,27 +7,29 @@
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
-ARG SERVICE
-RUN test "${SERVICE}" = functions || test "${SERVICE}" = images \
- || (echo "--build-arg SERVICE=functions or SERVICE=images is required" && exit 1)
+# The same for every service (no argument of its own), so one build serves all of them: a builder with
+# a layer cache (podman, buildah, BuildKit) runs it once for the six images.
 WORKDIR /src
 COPY package.json package-lock.json nx.json tsconfig.base.json tsconfig.build.json ./
 COPY apps ./apps
 COPY libs ./libs
-COPY tools ./tools
-RUN npm install --no-audit --no-fund \
- && npx nx run "service-${SERVICE}:build" \
+# `npm ci` installs the lockfile's versions and its `prepare` builds every project (tsc -b). Behind a
+# TLS-inspecting proxy, pass its CA for this stage only: a file mounted at build time, and its path.
+ARG NODE_EXTRA_CA_CERTS
+RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev --no-audit --no-fund \
- && rm -rf apps/*/src libs/*/src tools \
- && ln -s "apps/${SERVICE}/dist/main.js" main.js
+ && rm -rf apps/*/src libs/*/src
 
+# Run: the production dependencies, the built libraries and the one service, as an unprivileged user.
 FROM ${NODE_IMAGE}
 ARG SERVICE
 ENV NODE_ENV=production \
     DISPATCH_HOST=0.0.0.0 \
     DISPATCH_DATA_DIR=/var/lib/dispatch \
     XDG_CACHE_HOME=/opt/dispatch/cache
-RUN apt-get update \
+RUN (test "${SERVICE}" = functions || test "${SERVICE}" = images \
+      || (echo "--build-arg SERVICE=functions or SERVICE=images is required" && exit 1)) \
+ && apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-venv openjdk-17-jdk-headless maven \
     bubblewrap slirp4netns util-linux iproute2 \
  && rm -rf /var/lib/apt/lists/* \
@@ -39,8 +41,10 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/libs ./libs
 COPY --from=build /src/apps/${SERVICE} ./apps/${SERVICE}
-COPY --from=build /src/main.js ./main.js
-# The java runner is compiled once here, not on the first java function of every pod.
+RUN ln -s "apps/${SERVICE}/dist/main.js" main.js && test -f main.js
+# The java runner is compiled once here, not on the first java function of every pod (Maven's trust
+# store passed as for the build stage's CA).
+ARG MAVEN_OPTS
 RUN node --input-type=module -e "import('@dispatch/runtime').then((r) => r.prepareJavaRunner())" \
  && chmod -R a+rX /opt/dispatch/cache
 USER 10001:10001

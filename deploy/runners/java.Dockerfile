@@ -10,6 +10,8 @@ FROM ${MAVEN_IMAGE} AS build
 WORKDIR /src
 COPY libs/runtime/runners/java/pom.xml ./pom.xml
 COPY libs/runtime/runners/java/src ./src
+# Behind a TLS-inspecting proxy, pass Maven a trust store holding its CA (mounted for the build only).
+ARG MAVEN_OPTS
 RUN mvn -q -B package dependency:copy-dependencies -DoutputDirectory=target/lib
 
 FROM ${JRE_IMAGE}
