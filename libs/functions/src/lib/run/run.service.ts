@@ -166,7 +166,9 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
 
   private catalogued(scope: RequestScope, name: string): Entity<FunctionSpec> | undefined {
     const cached = this.catalog.get(scope, name);
-    return cached && servable(cached) ? cached : undefined;
+    // Only READY: while an update is under way the catalog's watch may lag the store, and a caller who
+    // has just seen the new version READY must get it (read from the store, for that short while).
+    return cached?.status === 'READY' && servable(cached) ? cached : undefined;
   }
 
   /** From the store: what the catalog's watch has not brought yet. */
