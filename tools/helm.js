@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // Helm, for checking charts/dispatch: built from its Go module (helm.sh/helm/v3, through the Go module
-// proxy) into .cache/bin on first use, since no release binary can be downloaded here.
+// proxy) into ~/.cache/dispatch/bin on first use, since no release binary can be downloaded here.
 // `node tools/helm.js <helm args>` runs it, e.g. `node tools/helm.js template dispatch charts/dispatch`.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CACHE, have, log } from './lib/daemon.js';
+import { BUILD_CACHE, have, log } from './lib/daemon.js';
 
 export const HELM_VERSION = 'v3.22.0';
-const BIN = join(CACHE, 'bin');
+const BIN = join(BUILD_CACHE, 'bin');
 export const HELM = join(BIN, `helm-${HELM_VERSION}`, 'helm');
 
 /** The path of a helm binary, building it with Go when missing (a few minutes, once). */

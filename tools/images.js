@@ -11,14 +11,14 @@
 // to the builds that download packages, mounted for the build only, never kept in an image.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { aptInstall, CACHE, log, ROOT } from './lib/daemon.js';
+import { aptInstall, BUILD_CACHE, CACHE, log, ROOT } from './lib/daemon.js';
 
 export const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
 const SUITE = 'bookworm';
-const IMAGE_CACHE = process.env.DISPATCH_IMAGE_CACHE ?? join(homedir(), '.cache', 'dispatch', 'images');
+const IMAGE_CACHE = join(BUILD_CACHE, 'images');
 const CA_BUNDLE = process.env.NODE_EXTRA_CA_CERTS;
 const CA_IN_BUILD = '/run/dispatch-build-ca.crt';
 /** The same CAs as Java's trust store (Debian's ca-certificates-java makes it from the system's). */

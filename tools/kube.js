@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A real Kubernetes API server for the Kubernetes runtime driver's tests: kube-apiserver, built from its
-// Go module (tools/kube-apiserver) into .cache/bin on first use, on the test etcd under its own key
+// Go module (tools/kube-apiserver) into ~/.cache/dispatch/bin on first use, on the test etcd under its own key
 // prefix. It is the API server alone: no scheduler, controllers or kubelet, so objects are stored,
 // validated, defaulted and watched as on a cluster, but no pod ever runs.
 // `node tools/kube.js start|stop|restart|status`; start prints the kubeconfig path (KUBECONFIG).
@@ -10,11 +10,11 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CACHE, cli, Daemon, have, log, ROOT, waitFor } from './lib/daemon.js';
+import { BUILD_CACHE, CACHE, cli, Daemon, have, log, ROOT, waitFor } from './lib/daemon.js';
 import * as etcd from './etcd.js';
 
 export const KUBERNETES_VERSION = 'v1.37.2';
-const BIN = join(CACHE, 'bin', `kube-apiserver-${KUBERNETES_VERSION}`, 'kube-apiserver');
+const BIN = join(BUILD_CACHE, 'bin', `kube-apiserver-${KUBERNETES_VERSION}`, 'kube-apiserver');
 const port = Number(process.env.KUBE_API_PORT ?? 6443);
 const server = `https://127.0.0.1:${port}`;
 const home = join(CACHE, 'kube', String(port));

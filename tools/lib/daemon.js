@@ -3,12 +3,18 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CACHE = process.env.DISPATCH_TOOLS_CACHE ?? join(ROOT, '.cache');
 export const RUN_DIR = join(CACHE, 'run');
+/**
+ * What is slow to build and the same for every clone (Go binaries, image bases), kept outside the
+ * clone and named by version, so CI and later clones on the same machine reuse it.
+ */
+export const BUILD_CACHE = process.env.DISPATCH_BUILD_CACHE ?? join(homedir(), '.cache', 'dispatch');
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
