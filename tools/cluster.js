@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // The distributed shape on one machine: etcd, Kafka, each service as its own process and nginx as the
 // ingress, as Kubernetes would run them. `node tools/cluster.js start|stop|restart|status`.
+// `start --containers` runs each service in its container image instead (tools/images.js builds them),
+// on the podman network `dispatch`, where the services find one another by name; etcd and Kafka then
+// also answer containers, on the host's address for them (tools/lib/containers.js).
 // The cluster keeps its data (etcd's, Kafka's and the services') in .cache/cluster across a stop and a
 // start; `start --fresh` throws it away and bootstraps a new installation.
 // The API and endpoints answer on the ingress (DISPATCH_CLUSTER_PORT, default 8090); endpoints also on
 // the gateway's own port (8081). A fresh cluster is bootstrapped as an operator would: org `default`, service account
 // `admin` and its policy, with a CLI context `cluster` in ~/.dispatch/config.json (or DISPATCH_CONFIG).
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,7 +18,9 @@ import { DispatchClient, saveCliContext } from '@dispatch/api-client';
 import { GATEWAY_PORTS, localServiceUrl, peerUrlVariable, SERVICES, TOPOLOGY } from '@dispatch/contracts';
 import { SignJWT } from 'jose';
 import * as etcd from './etcd.js';
+import { build, imageOf } from './images.js';
 import * as kafka from './kafka.js';
+import { ensureNetwork, podman, serviceRunArgs } from './lib/containers.js';
 import { CACHE, cli, Daemon, log, ROOT, waitFor } from './lib/daemon.js';
 import { prepare } from './nginx.js';
 
@@ -30,6 +35,18 @@ const cliConfig = process.env.DISPATCH_CONFIG ?? join(homedir(), '.dispatch', 'c
 const url = localServiceUrl;
 /** The api-gateway's port serving endpoints; the ingress sends every non-API path there. */
 const GATEWAY_PORT = GATEWAY_PORTS.http;
+/** The user the services' images run as: the data directory they share must be theirs. */
+const SERVICE_UID = 10001;
+/** In containers: each service's container, also its name on the network. */
+const containerOf = (service) => `dispatch-cluster-${service}`;
+
+/** Whether a service's container is running. */
+function containerUp(service) {
+  return podman(['ps', '--format', '{{.Names}}', '--filter', `name=^${containerOf(service)}$`], {
+    quiet: true,
+    check: false,
+  }).includes(containerOf(service));
+}
 
 /** A key pair kept in the cluster's folder (owner-only), made on first use. */
 function keyPair(file) {
@@ -44,8 +61,11 @@ function keyPair(file) {
   };
 }
 
-/** `fresh` starts a new, empty installation; otherwise the cluster goes on with the data it had. */
-export async function start({ fresh = false } = {}) {
+/**
+ * `fresh` starts a new, empty installation; otherwise the cluster goes on with the data it had.
+ * `containers` runs the services in their images rather than as processes.
+ */
+export async function start({ fresh = false, containers = false } = {}) {
   if (fresh) {
     await stop();
     rmSync(home, { recursive: true, force: true });
@@ -53,30 +73,62 @@ export async function start({ fresh = false } = {}) {
   }
   if (nginx.alive()) return ingress;
   mkdirSync(home, { recursive: true, mode: 0o700 });
-  if (!existsSync(join(ROOT, 'apps/functions/dist/main.js')))
+  if (!containers && !existsSync(join(ROOT, 'apps/functions/dist/main.js')))
     throw new Error('the services are not built: run `npm run build` first');
-  const etcdUrl = await etcd.start({ dataDir: join(home, 'etcd'), keep: true });
-  const brokers = await kafka.start({ dataDir: join(home, 'kafka'), keep: true });
+  const etcdUrl = await etcd.start({ dataDir: join(home, 'etcd'), keep: true, containers });
+  const brokers = await kafka.start({ dataDir: join(home, 'kafka'), keep: true, containers });
   const bootstrap = keyPair(keys.bootstrap);
-  for (const service of SERVICES) {
-    if (daemons[service].alive()) continue;
-    log(`starting ${service} on ${url(service)}`);
-    daemons[service].start(process.execPath, [join(ROOT, 'apps', service, 'dist/main.js')], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        DISPATCH_PORT: String(TOPOLOGY[service].port),
-        DISPATCH_ETCD_ENDPOINTS: etcdUrl,
-        DISPATCH_KAFKA_BROKERS: brokers,
-        DISPATCH_DATA_DIR: join(home, 'data'),
-        ...Object.fromEntries(TOPOLOGY[service].peers.map((peer) => [peerUrlVariable(peer), url(peer)])),
-        DISPATCH_BOOTSTRAP_PUBLIC_KEY: bootstrap.publicPem,
-        DISPATCH_GATEWAY_PORT: String(GATEWAY_PORT),
-      },
-    });
+  const dataDir = join(home, 'data');
+  const settings = (service, servers, peerUrl) => ({
+    DISPATCH_PORT: String(TOPOLOGY[service].port),
+    DISPATCH_ETCD_ENDPOINTS: servers.etcd,
+    DISPATCH_KAFKA_BROKERS: servers.kafka,
+    DISPATCH_DATA_DIR: dataDir,
+    ...Object.fromEntries(TOPOLOGY[service].peers.map((peer) => [peerUrlVariable(peer), peerUrl(peer)])),
+    DISPATCH_BOOTSTRAP_PUBLIC_KEY: bootstrap.publicPem,
+    DISPATCH_GATEWAY_PORT: String(GATEWAY_PORT),
+  });
+  if (containers) {
+    ensureNetwork();
+    for (const service of SERVICES) build(service);
+    mkdirSync(dataDir, { recursive: true });
+    chownSync(dataDir, SERVICE_UID, SERVICE_UID);
+    const servers = { etcd: etcd.containerUrl, kafka: kafka.containerBroker };
+    const peerUrl = (peer) => `http://${containerOf(peer)}:${TOPOLOGY[peer].port}`;
+    for (const service of SERVICES) {
+      if (containerUp(service)) continue;
+      log(`starting ${service} in its container on ${url(service)}`);
+      podman(
+        serviceRunArgs({
+          service,
+          image: imageOf(service),
+          name: containerOf(service),
+          alias: service,
+          ports: [TOPOLOGY[service].port, ...(service === 'api-gateway' ? [GATEWAY_PORT] : [])],
+          env: settings(service, servers, peerUrl),
+          volumes: [dataDir],
+          detach: true,
+        }),
+        { quiet: true },
+      );
+    }
+  } else {
+    for (const service of SERVICES) {
+      if (daemons[service].alive()) continue;
+      log(`starting ${service} on ${url(service)}`);
+      daemons[service].start(process.execPath, [join(ROOT, 'apps', service, 'dist/main.js')], {
+        cwd: ROOT,
+        env: { ...process.env, ...settings(service, { etcd: etcdUrl, kafka: brokers }, url) },
+      });
+    }
   }
   for (const service of SERVICES)
-    await waitFor(service, async () => (await fetch(`${url(service)}/readyz`)).ok, 60_000, daemons[service]);
+    await waitFor(
+      service,
+      async () => (await fetch(`${url(service)}/readyz`)).ok,
+      90_000,
+      containers ? undefined : daemons[service],
+    );
   const { command, args } = prepare({
     dir: join(home, 'ingress'),
     port,
@@ -152,6 +204,9 @@ const sign = (issuer, key) =>
 export async function stop() {
   await nginx.stop();
   for (const service of [...SERVICES].reverse()) await daemons[service].stop();
+  const up = SERVICES.filter(containerUp).map(containerOf);
+  // As a kubelet stops pods: SIGTERM, then SIGKILL after the grace period.
+  if (up.length) podman(['stop', '--time', '20', ...up], { quiet: true, check: false });
   await kafka.stop();
   await etcd.stop();
   log('the cluster is stopped');
@@ -161,12 +216,19 @@ export function status() {
   return [
     etcd.status(),
     kafka.status(),
-    ...SERVICES.map(
-      (s) => `${s}: ${daemons[s].alive() ? `running on ${url(s)} (pid ${daemons[s].pid()})` : 'not running'}`,
-    ),
+    ...SERVICES.map((s) => {
+      if (daemons[s].alive()) return `${s}: running on ${url(s)} (pid ${daemons[s].pid()})`;
+      if (containerUp(s)) return `${s}: running in container ${containerOf(s)} on ${url(s)}`;
+      return `${s}: not running`;
+    }),
     `ingress: ${nginx.alive() ? `running on ${ingress}` : 'not running'}`,
   ].join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href)
-  await cli({ start: () => start({ fresh: process.argv.includes('--fresh') }), stop, status });
+  await cli({
+    start: () =>
+      start({ fresh: process.argv.includes('--fresh'), containers: process.argv.includes('--containers') }),
+    stop,
+    status,
+  });

@@ -2,32 +2,50 @@
 // etcd for development and tests: Debian's etcd-server (installed when missing) on a loopback port,
 // with a fresh data directory unless told to keep one (the local cluster keeps its own across
 // restarts; tests start from nothing). `node tools/etcd.js start|stop|restart|status`.
-// ETCD_PORT (default 2379) picks the client port; the peer port is the next one.
+// ETCD_PORT (default 2379) picks the client port; the peer port is the next one. `start --containers`
+// also answers containers, on the host's address for them (tools/lib/containers.js).
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ensureHostAddress, HOST_ADDRESS } from './lib/containers.js';
 import { aptInstall, CACHE, cli, Daemon, log, waitFor } from './lib/daemon.js';
 
 const port = Number(process.env.ETCD_PORT ?? 2379);
 const url = `http://127.0.0.1:${port}`;
 const daemon = new Daemon(`etcd-${port}`);
+/** etcd as containers reach it, when started for them. */
+export const containerUrl = `http://${HOST_ADDRESS.address}:${port}`;
 
-/** `dataDir` holds etcd's data; `keep` starts from what it holds rather than from nothing. */
-export async function start({ dataDir = join(CACHE, 'etcd', `data-${port}`), keep = false } = {}) {
-  if (daemon.alive()) return url;
+/**
+ * `dataDir` holds etcd's data; `keep` starts from what it holds rather than from nothing; `containers`
+ * also listens on the host's address for containers.
+ */
+export async function start({
+  dataDir = join(CACHE, 'etcd', `data-${port}`),
+  keep = false,
+  containers = false,
+} = {}) {
+  if (daemon.alive()) {
+    if (containers && !(await answers(containerUrl)))
+      throw new Error(
+        'etcd is running without a listener for containers: `node tools/etcd.js restart --containers`',
+      );
+    return url;
+  }
   aptInstall('etcd', ['etcd-server', 'etcd-client']);
   if (!keep || !existsSync(join(dataDir, 'member'))) rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  log(`starting etcd on ${url}`);
+  const urls = containers ? [url, `http://${ensureHostAddress()}:${port}`].join(',') : url;
+  log(`starting etcd on ${urls}`);
   daemon.start('etcd', [
     '--name',
     'dispatch-dev',
     '--data-dir',
     dataDir,
     '--listen-client-urls',
-    url,
+    urls,
     '--advertise-client-urls',
-    url,
+    urls,
     '--listen-peer-urls',
     `http://127.0.0.1:${port + 1}`,
     '--initial-advertise-peer-urls',
@@ -42,17 +60,18 @@ export async function start({ dataDir = join(CACHE, 'etcd', `data-${port}`), kee
     '--quota-backend-bytes',
     String(2 * 1024 ** 3),
   ]);
-  await waitFor(
-    'etcd',
-    async () => {
-      const res = await fetch(`${url}/health`);
-      return res.ok && (await res.json()).health === 'true';
-    },
-    30_000,
-    daemon,
-  );
-  log(`etcd listening on ${url}`);
+  await waitFor('etcd', () => answers(url), 30_000, daemon);
+  log(`etcd listening on ${urls}`);
   return url;
+}
+
+async function answers(base) {
+  try {
+    const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2000) });
+    return res.ok && (await res.json()).health === 'true';
+  } catch {
+    return false;
+  }
 }
 
 export function running() {
@@ -67,4 +86,10 @@ export function status() {
   return daemon.alive() ? `etcd running on ${url} (pid ${daemon.pid()})` : 'etcd not running';
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) await cli({ start, stop, status });
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  // A restart keeps the listener for containers the running etcd had.
+  const containers =
+    process.argv.includes('--containers') ||
+    (process.argv[2] === 'restart' && daemon.alive() && (await answers(containerUrl)));
+  await cli({ start: () => start({ containers }), stop, status });
+}

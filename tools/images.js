@@ -14,7 +14,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { aptInstall, BUILD_CACHE, CACHE, log, ROOT } from './lib/daemon.js';
+import { ensurePodman, podman, podmanEnv } from './lib/containers.js';
+import { aptInstall, BUILD_CACHE, log, ROOT } from './lib/daemon.js';
 
 export const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
 const SUITE = 'bookworm';
@@ -67,46 +68,8 @@ export const IMAGES = {
 
 export const imageOf = (name) => `localhost/dispatch-${name}:${VERSION}`;
 
-/**
- * podman's settings for this machine (see shared notes): runc, since crun refuses a hybrid cgroup
- * layout, and ulimits within the hard limits a process without CAP_SYS_RESOURCE may not raise.
- */
-function containersConf() {
-  const file = join(CACHE, 'podman', 'containers.conf');
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(
-    file,
-    [
-      '[containers]',
-      'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]',
-      '[engine]',
-      'runtime = "runc"',
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
-
-let conf;
-function podman(args, { input, quiet = false } = {}) {
-  conf ??= containersConf();
-  const res = spawnSync('podman', args, {
-    cwd: ROOT,
-    input,
-    stdio: [input === undefined ? 'ignore' : 'pipe', quiet ? 'pipe' : 'inherit', 'inherit'],
-    env: { ...process.env, CONTAINERS_CONF: conf },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (res.status !== 0) throw new Error(`podman ${args.slice(0, 2).join(' ')} failed (exit ${res.status})`);
-  return res.stdout?.toString() ?? '';
-}
-
 function exists(image) {
-  conf ??= containersConf();
-  return (
-    spawnSync('podman', ['image', 'exists', image], { env: { ...process.env, CONTAINERS_CONF: conf } })
-      .status === 0
-  );
+  return spawnSync('podman', ['image', 'exists', image], { env: podmanEnv() }).status === 0;
 }
 
 /** The Debian mirror apt uses here (deb822 or one-line sources), so debootstrap fetches what apt can. */
@@ -219,7 +182,6 @@ export function build(name) {
 
 /** The images built, with their sizes. */
 export function list() {
-  conf ??= containersConf();
   return podman(
     [
       'images',
@@ -234,12 +196,7 @@ export function list() {
   ).trim();
 }
 
-function ensurePodman() {
-  aptInstall('podman', ['podman', 'runc']);
-  aptInstall('runc', ['runc']);
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [verb = 'build', ...names] = process.argv.slice(2);
   try {
     ensurePodman();

@@ -4,17 +4,21 @@
 // into .cache/kafka/libs on first use (tools/kafka/pom.xml lists them).
 // `node tools/kafka.js start|stop|restart|status`; KAFKA_PORT (default 9092) picks the broker port,
 // the controller listens on the next one. KAFKA_KEEP_DATA=1 keeps the log across a restart (the local
-// cluster keeps its own, in a directory of its own).
+// cluster keeps its own, in a directory of its own). `start --containers` also answers containers, on
+// the host's address for them (tools/lib/containers.js), on the port after the controller's.
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ensureHostAddress, HOST_ADDRESS } from './lib/containers.js';
 import { CACHE, cli, Daemon, have, log, portOpen, ROOT, waitFor } from './lib/daemon.js';
 
 const port = Number(process.env.KAFKA_PORT ?? 9092);
 const controllerPort = port + 1;
 const broker = `127.0.0.1:${port}`;
+/** The broker as containers reach it, when started for them: a listener of its own, which advertises it. */
+export const containerBroker = `${HOST_ADDRESS.address}:${port + 2}`;
 const daemon = new Daemon(`kafka-${port}`);
 const home = join(CACHE, 'kafka');
 const libs = join(home, 'libs');
@@ -60,18 +64,20 @@ function java(args, options = {}) {
   ];
 }
 
-function writeConfig(dataDir) {
+function writeConfig(dataDir, containers) {
   const config = join(home, `server-${port}.properties`);
+  // A client is sent the addresses of the listener it connected to: containers get theirs.
+  const forContainers = containers ? [`CONTAINERS://${containerBroker}`] : [];
   writeFileSync(
     config,
     [
       'process.roles=broker,controller',
       'node.id=1',
       `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://${broker}`,
+      `listeners=${[`PLAINTEXT://${broker}`, `CONTROLLER://127.0.0.1:${controllerPort}`, ...forContainers]}`,
+      `advertised.listeners=${[`PLAINTEXT://${broker}`, ...forContainers]}`,
       'controller.listener.names=CONTROLLER',
-      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,CONTAINERS:PLAINTEXT',
       'inter.broker.listener.name=PLAINTEXT',
       `log.dirs=${dataDir}`,
       'num.partitions=3',
@@ -101,17 +107,28 @@ function writeConfig(dataDir) {
   return config;
 }
 
-/** `dataDir` holds the broker's log; `keep` starts from what it holds rather than from nothing. */
+/**
+ * `dataDir` holds the broker's log; `keep` starts from what it holds rather than from nothing;
+ * `containers` also listens on the host's address for containers.
+ */
 export async function start({
   dataDir = join(home, `data-${port}`),
   keep: keepWanted = process.env.KAFKA_KEEP_DATA === '1',
+  containers = false,
 } = {}) {
-  if (daemon.alive()) return broker;
+  if (daemon.alive()) {
+    if (containers && !(await servesContainers()))
+      throw new Error(
+        'Kafka is running without a listener for containers: `node tools/kafka.js restart --containers`',
+      );
+    return broker;
+  }
   fetchJars();
+  if (containers) ensureHostAddress();
   const keep = keepWanted && existsSync(join(dataDir, 'meta.properties'));
   if (!keep) rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
-  const config = writeConfig(dataDir);
+  const config = writeConfig(dataDir, containers);
   if (!keep) {
     const format = spawnSync(
       'java',
@@ -170,4 +187,14 @@ export function status() {
   return daemon.alive() ? `Kafka running on ${broker} (pid ${daemon.pid()})` : 'Kafka not running';
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) await cli({ start, stop, status });
+/** Whether the running broker answers containers too (a restart keeps what it had). */
+async function servesContainers() {
+  const [host, containerPort] = containerBroker.split(':');
+  return daemon.alive() && (await portOpen(Number(containerPort), host));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const containers =
+    process.argv.includes('--containers') || (process.argv[2] === 'restart' && (await servesContainers()));
+  await cli({ start: () => start({ containers }), stop, status });
+}

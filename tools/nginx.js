@@ -107,7 +107,9 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     const defaults = Object.fromEntries(
       Object.entries(DEFAULT_PORTS).map(([service, p]) => [service, `http://127.0.0.1:${p}`]),
     );
-    process.stdout.write(ingressConfig({ port: SOLO_PORT, dir: '/tmp/dispatch-ingress', services: defaults }));
+    process.stdout.write(
+      ingressConfig({ port: SOLO_PORT, dir: '/tmp/dispatch-ingress', services: defaults }),
+    );
   } else if (verb === 'routes') {
     // Which service owns which paths, as JSON: the Helm chart's test checks its Ingress against it.
     console.log(JSON.stringify(ROUTES));

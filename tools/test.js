@@ -47,13 +47,23 @@ if (status === 0 && !unitOnly) {
   // Servers a developer already had running are used and left running; ones started here are stopped.
   const started = [];
   try {
-    for (const [server, variable] of [
-      [etcd, 'ETCD_ENDPOINTS'],
-      [kafka, 'KAFKA_BROKERS'],
+    // The `containers` shape runs the services in their images with podman, which takes root here; the
+    // host's etcd and Kafka then answer containers too, on the host's address for them.
+    const shapes = (process.env.E2E_SHAPES ?? 'solo,services,containers').split(',');
+    let forContainers = shapes.includes('containers');
+    if (forContainers && process.getuid?.() !== 0) {
+      log('not root: the e2e suites run without the containers shape (podman needs root here)');
+      process.env.E2E_SHAPES = shapes.filter((shape) => shape !== 'containers').join(',');
+      forContainers = false;
+    }
+    for (const [server, variable, containerVariable, containerAddress] of [
+      [etcd, 'ETCD_ENDPOINTS', 'CONTAINER_ETCD_ENDPOINTS', etcd.containerUrl],
+      [kafka, 'KAFKA_BROKERS', 'CONTAINER_KAFKA_BROKERS', kafka.containerBroker],
     ]) {
       if (process.env[variable]) continue;
       if (!server.running()) started.push(server);
-      process.env[variable] = await server.start();
+      process.env[variable] = await server.start({ containers: forContainers });
+      if (forContainers) process.env[containerVariable] = containerAddress;
     }
     // The Kubernetes runtime driver is tested against a real API server on that etcd.
     if (!process.env.KUBECONFIG) {

@@ -142,9 +142,11 @@ describe('the Helm chart', () => {
     const local = JSON.parse(
       execFileSync(process.execPath, [join(ROOT, 'tools/nginx.js'), 'routes']).toString(),
     ) as Record<string, string[]>;
-    expect(Object.entries(local).flatMap(([service, routes]) => routes.map((r) => [r, service])).sort()).toEqual(
-      table.sort(),
-    );
+    expect(
+      Object.entries(local)
+        .flatMap(([service, routes]) => routes.map((r) => [r, service]))
+        .sort(),
+    ).toEqual(table.sort());
   });
 
   it("gives each service the table's port, and the addresses of the peers the table names", () => {
@@ -153,8 +155,13 @@ describe('the Helm chart', () => {
       const name = `dispatch-${service}`;
       const svc = manifests.find((m) => m.kind === 'Service' && m.metadata.name === name) as Manifest;
       const ports = (svc.spec as { ports: { name: string; port: number }[] }).ports;
-      expect([service, ports.find((p) => p.name === 'http')?.port]).toEqual([service, TOPOLOGY[service].port]);
-      const deployment = manifests.find((m) => m.kind === 'Deployment' && m.metadata.name === name) as Manifest;
+      expect([service, ports.find((p) => p.name === 'http')?.port]).toEqual([
+        service,
+        TOPOLOGY[service].port,
+      ]);
+      const deployment = manifests.find(
+        (m) => m.kind === 'Deployment' && m.metadata.name === name,
+      ) as Manifest;
       const container = (
         deployment.spec as {
           template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } };
@@ -164,8 +171,7 @@ describe('the Helm chart', () => {
       expect([service, env.get('DISPATCH_PORT')]).toEqual([service, String(TOPOLOGY[service].port)]);
     }
     const config = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'dispatch') as
-      | (Manifest & { data: Record<string, string> })
-      | undefined;
+      (Manifest & { data: Record<string, string> }) | undefined;
     for (const peer of new Set(SERVICES.flatMap((service) => TOPOLOGY[service].peers)))
       expect([peerUrlVariable(peer), config?.data[peerUrlVariable(peer)]]).toEqual([
         peerUrlVariable(peer),

@@ -1,8 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  containerServers,
+  killContainer,
+  removeContainers,
+  runContainer,
+  SERVICE_UID,
+  servicesBuilt,
+} from './containers.js';
 import { freePort, ROOT, start, waitForHttp, type Started } from './processes.js';
 import { SignJWT } from 'jose';
 import { bearerOf, cliFor, createNodejsImage, type Session } from './session.js';
@@ -29,25 +37,43 @@ export interface DistributedSession extends Session {
 }
 
 /**
- * The distributed shape as processes: the given services and identity on the test etcd and Kafka
- * (ETCD_ENDPOINTS, KAFKA_BROKERS), one data directory between them as one volume would be, behind nginx
- * as the ingress (tools/nginx.js); the dispatch CLI talks to the ingress, as a user's would. Each session
- * is a fresh installation (its own etcd namespace), bootstrapped as an operator would: the bootstrap
- * identity creates the org, an administrator service account and its policy, and the CLI logs in as it.
+ * The distributed shape: the given services and identity on the test etcd and Kafka (ETCD_ENDPOINTS,
+ * KAFKA_BROKERS), one data directory between them as one volume would be, behind nginx as the ingress
+ * (tools/nginx.js); the dispatch CLI talks to the ingress, as a user's would. Each service runs as a
+ * process, or with `containers` in its container image on a podman network, finding its peers by name
+ * as pods find a Service. Each session is a fresh installation (its own etcd namespace), bootstrapped
+ * as an operator would: the bootstrap identity creates the org, an administrator service account and
+ * its policy, and the CLI logs in as it.
  */
 export async function startDistributedSession(
   name: string,
   requested: ServiceName[],
   env: NodeJS.ProcessEnv = {},
-  options: { replicas?: Partial<Record<ServiceName, number>> } = {},
+  options: { replicas?: Partial<Record<ServiceName, number>>; containers?: boolean } = {},
 ): Promise<DistributedSession> {
   const services: ServiceName[] = requested.includes('identity') ? requested : ['identity', ...requested];
-  const etcd = process.env['ETCD_ENDPOINTS'];
-  const kafka = process.env['KAFKA_BROKERS'];
-  if (!etcd || !kafka) throw new Error('ETCD_ENDPOINTS and KAFKA_BROKERS must be set: run `npm test`');
+  const containers = options.containers ?? false;
+  const host = { etcd: process.env['ETCD_ENDPOINTS'], kafka: process.env['KAFKA_BROKERS'] };
+  if (!host.etcd || !host.kafka)
+    throw new Error('ETCD_ENDPOINTS and KAFKA_BROKERS must be set: run `npm test`');
+  const { etcd, kafka } = containers ? containerServers() : { etcd: host.etcd, kafka: host.kafka };
+  if (containers) await servicesBuilt();
   const work = mkdtempSync(join(tmpdir(), `dispatch-${name}-`));
   const dataDir = join(work, 'data');
   const org = `e2e-${randomBytes(4).toString('hex')}`;
+  /** In containers: each replica's name, each service's name on the network. */
+  const containerOf = (service: ServiceName, url: string) =>
+    `dispatch-${org}-${service}-${(replicaUrls[service] ?? []).indexOf(url)}`;
+  const aliasOf = (service: ServiceName) => `${service}-${org}`;
+  const peerUrl = (service: ServiceName) => {
+    const url = urls[service];
+    if (!url) return 'http://127.0.0.1:1';
+    return containers ? `http://${aliasOf(service)}:${new URL(url).port}` : url;
+  };
+  if (containers) {
+    mkdirSync(dataDir, { recursive: true });
+    chownSync(dataDir, SERVICE_UID, SERVICE_UID);
+  }
   const etcdNamespace = `/${org}/`;
   const bootstrapKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
   // Each replica of a service is its own process on its own port; the ingress shares calls among them.
@@ -81,9 +107,10 @@ export async function startDistributedSession(
     (replicaUrls[service] ?? []).map((url) => ({ service, url })),
   );
   const running: Started[] = [];
-  /** One process of a service, on its replica's port. */
-  const launch = ({ service, url }: { service: ServiceName; url: string }) =>
-    start(process.execPath, [join(ROOT, 'apps', service, 'dist/main.js')], {
+  /** One process (or container) of a service, on its replica's port. */
+  const launch = ({ service, url }: { service: ServiceName; url: string }) => {
+    const gateway = gatewayPorts.get(url);
+    const settings: Record<string, string> = {
       DISPATCH_PORT: new URL(url).port,
       DISPATCH_ETCD_ENDPOINTS: etcd,
       DISPATCH_ETCD_NAMESPACE: etcdNamespace,
@@ -92,18 +119,26 @@ export async function startDistributedSession(
         .toString(),
       DISPATCH_KAFKA_BROKERS: kafka,
       DISPATCH_DATA_DIR: dataDir,
-      DISPATCH_FUNCTIONS_URL: urls.functions ?? 'http://127.0.0.1:1',
-      DISPATCH_SECRETS_URL: urls.secrets ?? 'http://127.0.0.1:1',
-      ...(gatewayPorts.has(url)
-        ? {
-            DISPATCH_GATEWAY_PORT: String(gatewayPorts.get(url)?.http),
-            DISPATCH_GATEWAY_TLS_PORT: String(gatewayPorts.get(url)?.https),
-          }
+      DISPATCH_FUNCTIONS_URL: peerUrl('functions'),
+      DISPATCH_SECRETS_URL: peerUrl('secrets'),
+      ...(gateway
+        ? { DISPATCH_GATEWAY_PORT: String(gateway.http), DISPATCH_GATEWAY_TLS_PORT: String(gateway.https) }
         : {}),
-      ...env,
+      ...(env as Record<string, string>),
+    };
+    if (!containers) return start(process.execPath, [join(ROOT, 'apps', service, 'dist/main.js')], settings);
+    return runContainer({
+      service,
+      name: containerOf(service, url),
+      alias: aliasOf(service),
+      ports: [Number(new URL(url).port), ...(gateway ? [gateway.http, gateway.https] : [])],
+      env: settings,
+      volumes: [dataDir],
     });
+  };
   const stop = async () => {
     await Promise.all(running.map((p) => p.stop()));
+    if (containers) removeContainers(`dispatch-${org}-`);
     rmSync(work, { recursive: true, force: true });
   };
   try {
@@ -140,13 +175,17 @@ export async function startDistributedSession(
       urls,
       replicaUrls,
       kill: async (service, replica = 0) => {
-        const proc = running[find(service, replica)] as Started;
-        if (proc.child.pid !== undefined) process.kill(-proc.child.pid, 'SIGKILL');
+        const index = find(service, replica);
+        const proc = running[index] as Started;
+        if (containers) killContainer(containerOf(service, processes[index]?.url as string), 'KILL');
+        else if (proc.child.pid !== undefined) process.kill(-proc.child.pid, 'SIGKILL');
         await proc.exited;
       },
       terminate: async (service, replica = 0) => {
-        const proc = running[find(service, replica)] as Started;
-        if (proc.child.pid !== undefined) process.kill(proc.child.pid, 'SIGTERM');
+        const index = find(service, replica);
+        const proc = running[index] as Started;
+        if (containers) killContainer(containerOf(service, processes[index]?.url as string), 'TERM');
+        else if (proc.child.pid !== undefined) process.kill(proc.child.pid, 'SIGTERM');
         await proc.exited;
       },
       restart: async (service, replica = 0) => {
@@ -166,6 +205,13 @@ export async function startDistributedSession(
       // Without the api-gateway service nothing serves endpoints: port 1 refuses every call.
       gateway: gatewayUrls[0] ?? { http: 'http://127.0.0.1:1', https: 'https://127.0.0.1:1' },
       gatewayReplicas: gatewayUrls,
+      platformAddresses: containers
+        ? [
+            { name: 'etcd', ...hostAndPort(etcd) },
+            { name: 'kafka', ...hostAndPort(`tcp://${kafka}`) },
+            ...services.map((service) => ({ name: service, ...hostAndPort(peerUrl(service)) })),
+          ]
+        : [],
       write: (file, text) => {
         writeFileSync(join(work, file), text);
         return join(work, file);
@@ -177,6 +223,11 @@ export async function startDistributedSession(
     await stop();
     throw new Error(`${(err as Error).message}\n${output.slice(-4000)}`);
   }
+}
+
+function hostAndPort(url: string): { host: string; port: number } {
+  const { hostname, port } = new URL(url);
+  return { host: hostname, port: Number(port) };
 }
 
 /**

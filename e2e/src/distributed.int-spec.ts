@@ -1,16 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { KafkaBus, type BusMessage } from '@dispatch/messaging';
 import { startDistributedSession, type DistributedSession } from './distributed-session.js';
 import { startExecutionCounter, type ExecutionCounter } from './execution-counter.js';
-import { SHAPES } from './shapes.js';
+import { inEachDistributedShape } from './shapes.js';
 
 /**
- * The distributed shape as Kubernetes runs it, on processes: more than one replica of a service behind
- * the ingress, and a service that crashes and is started again.
+ * The distributed shape as Kubernetes runs it, on processes and in containers: more than one replica of
+ * a service behind the ingress, and a service that crashes and is started again.
  */
-const servicesOnly = SHAPES.includes('services') ? describe : describe.skip;
-
-servicesOnly('two replicas of the functions service', () => {
+inEachDistributedShape('two replicas of the functions service', ({ containers }) => {
   let session: DistributedSession;
 
   beforeAll(async () => {
@@ -18,7 +16,7 @@ servicesOnly('two replicas of the functions service', () => {
       'replicas',
       ['images', 'functions'],
       {},
-      { replicas: { functions: 2 } },
+      { replicas: { functions: 2 }, containers },
     );
     await session.nodejsImage();
   }, 240_000);
@@ -124,13 +122,18 @@ servicesOnly('two replicas of the functions service', () => {
   }, 120_000);
 });
 
-servicesOnly('a service killed during a stream of calls, and started again', () => {
+inEachDistributedShape('a service killed during a stream of calls, and started again', ({ containers }) => {
   let session: DistributedSession;
   let counter: ExecutionCounter;
 
   beforeAll(async () => {
     counter = await startExecutionCounter();
-    session = await startDistributedSession('kill', ['images', 'functions', 'secrets', 'events']);
+    session = await startDistributedSession(
+      'kill',
+      ['images', 'functions', 'secrets', 'events'],
+      {},
+      { containers },
+    );
     await session.nodejsImage();
     session.write('count.js', counter.source);
     const created = await session.dispatch([

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DeadLetter, Run } from '@dispatch/contracts';
 import { startDistributedSession, type DistributedSession } from './distributed-session.js';
 import { startExecutionCounter, type ExecutionCounter } from './execution-counter.js';
-import { inEachShape, SHAPES } from './shapes.js';
+import { inEachDistributedShape, inEachShape } from './shapes.js';
 import { ROOT, run } from './processes.js';
 
 /** Whether something listens on the loopback port. */
@@ -286,95 +286,97 @@ sleep 60
 
 inEachShape('events', ['images', 'functions', 'secrets', 'events'], eventsSuite);
 
-(SHAPES.includes('services') ? describe : describe.skip)(
-  'events through a Kafka broker restart (services)',
-  () => {
-    let session: DistributedSession;
-    let counter: ExecutionCounter;
+inEachDistributedShape('events through a Kafka broker restart', ({ containers }) => {
+  let session: DistributedSession;
+  let counter: ExecutionCounter;
 
-    beforeAll(async () => {
-      counter = await startExecutionCounter();
-      session = await startDistributedSession('events-restart', ['images', 'functions', 'events']);
-      await session.nodejsImage();
-      session.write('count.js', counter.source);
-      expect(
-        (await session.dispatch(['create', 'function', '--image', 'nodejs', 'count', './count.js', '--wait']))
-          .code,
-      ).toBe(0);
-      expect(
-        (await session.dispatch(['create', 'subscription', 'count', '--event-type', 'burst.event'])).code,
-      ).toBe(0);
-      await statusOf(session.dispatch, 'subscription', 'count-burst-event', 'READY');
-    }, 120_000);
+  beforeAll(async () => {
+    counter = await startExecutionCounter();
+    session = await startDistributedSession(
+      'events-restart',
+      ['images', 'functions', 'events'],
+      {},
+      { containers },
+    );
+    await session.nodejsImage();
+    session.write('count.js', counter.source);
+    expect(
+      (await session.dispatch(['create', 'function', '--image', 'nodejs', 'count', './count.js', '--wait']))
+        .code,
+    ).toBe(0);
+    expect(
+      (await session.dispatch(['create', 'subscription', 'count', '--event-type', 'burst.event'])).code,
+    ).toBe(0);
+    await statusOf(session.dispatch, 'subscription', 'count-burst-event', 'READY');
+  }, 120_000);
 
-    afterAll(async () => {
-      await session?.stop();
-      await counter?.close();
+  afterAll(async () => {
+    await session?.stop();
+    await counter?.close();
+  });
+
+  it('runs the function exactly once per event id for 1,000 events emitted across the restart', async () => {
+    const TOTAL = 1000;
+    const authorization = await session.authorization();
+    let refused = 0;
+    /** An emit retried until the bus takes it, as a client with the same event id would. */
+    const emit = async (i: number): Promise<void> => {
+      for (let attempt = 0; ; attempt += 1) {
+        const res = await fetch(`${session.api}/v1/event`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-dispatch-org': session.org, authorization },
+          body: JSON.stringify({
+            specversion: '1.0',
+            type: 'burst.event',
+            source: 'e2e',
+            id: `burst-${i}`,
+            data: { i },
+          }),
+        }).catch(() => undefined);
+        if (res?.status === 200) return;
+        refused += 1;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+      }
+    };
+    const kafkaPort = (process.env['KAFKA_BROKERS'] ?? '').split(',')[0]?.split(':')[1] ?? '9092';
+    let restart: ReturnType<typeof run> | undefined;
+    let brokerDown: Promise<void> = Promise.reject(new Error('the restart never started'));
+    brokerDown.catch(() => undefined);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < TOTAL; i = next++) {
+        if (i === 300) {
+          restart = run(process.execPath, [join(ROOT, 'tools/kafka.js'), 'restart'], {
+            KAFKA_KEEP_DATA: '1',
+            KAFKA_PORT: kafkaPort,
+          });
+          // The rest of the stream goes out once the broker is down, so it meets the restart.
+          brokerDown = eventually(
+            'the broker down',
+            async () => ((await portOpen(Number(kafkaPort))) ? undefined : true),
+            60_000,
+          ).then(() => undefined);
+        }
+        if (i >= 300) await brokerDown;
+        await emit(i);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    expect((await restart)?.code).toBe(0);
+    // The broker went down after the first 300 events and before the rest: the stream met the restart.
+    // (Emits during the gap may be refused and sent again, or ride it out in the producer's retries.)
+    expect(await brokerDown.then(() => true)).toBe(true);
+    await eventually(
+      `every event run (emits refused ${refused} times)`,
+      async () => ((await counter.seen()).size === TOTAL ? true : undefined),
+      180_000,
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}; ${(await counter.seen()).size} of ${TOTAL} ran`);
     });
-
-    it('runs the function exactly once per event id for 1,000 events emitted across the restart', async () => {
-      const TOTAL = 1000;
-      const authorization = await session.authorization();
-      let refused = 0;
-      /** An emit retried until the bus takes it, as a client with the same event id would. */
-      const emit = async (i: number): Promise<void> => {
-        for (let attempt = 0; ; attempt += 1) {
-          const res = await fetch(`${session.api}/v1/event`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-dispatch-org': session.org, authorization },
-            body: JSON.stringify({
-              specversion: '1.0',
-              type: 'burst.event',
-              source: 'e2e',
-              id: `burst-${i}`,
-              data: { i },
-            }),
-          }).catch(() => undefined);
-          if (res?.status === 200) return;
-          refused += 1;
-          await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
-        }
-      };
-      const kafkaPort = (process.env['KAFKA_BROKERS'] ?? '').split(',')[0]?.split(':')[1] ?? '9092';
-      let restart: ReturnType<typeof run> | undefined;
-      let brokerDown: Promise<void> = Promise.reject(new Error('the restart never started'));
-      brokerDown.catch(() => undefined);
-      let next = 0;
-      const worker = async () => {
-        for (let i = next++; i < TOTAL; i = next++) {
-          if (i === 300) {
-            restart = run(process.execPath, [join(ROOT, 'tools/kafka.js'), 'restart'], {
-              KAFKA_KEEP_DATA: '1',
-              KAFKA_PORT: kafkaPort,
-            });
-            // The rest of the stream goes out once the broker is down, so it meets the restart.
-            brokerDown = eventually(
-              'the broker down',
-              async () => ((await portOpen(Number(kafkaPort))) ? undefined : true),
-              60_000,
-            ).then(() => undefined);
-          }
-          if (i >= 300) await brokerDown;
-          await emit(i);
-        }
-      };
-      await Promise.all(Array.from({ length: 8 }, worker));
-      expect((await restart)?.code).toBe(0);
-      // The broker went down after the first 300 events and before the rest: the stream met the restart.
-      // (Emits during the gap may be refused and sent again, or ride it out in the producer's retries.)
-      expect(await brokerDown.then(() => true)).toBe(true);
-      await eventually(
-        `every event run (emits refused ${refused} times)`,
-        async () => ((await counter.seen()).size === TOTAL ? true : undefined),
-        180_000,
-      ).catch(async (err: Error) => {
-        throw new Error(`${err.message}; ${(await counter.seen()).size} of ${TOTAL} ran`);
-      });
-      // Late redeliveries would show up now.
-      await new Promise((r) => setTimeout(r, 3000));
-      const seen = await counter.seen();
-      expect(seen.size).toBe(TOTAL);
-      expect([...seen.entries()].filter(([, n]) => n !== 1)).toEqual([]);
-    }, 300_000);
-  },
-);
+    // Late redeliveries would show up now.
+    await new Promise((r) => setTimeout(r, 3000));
+    const seen = await counter.seen();
+    expect(seen.size).toBe(TOTAL);
+    expect([...seen.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+  }, 300_000);
+});

@@ -7,7 +7,7 @@ import { start, type Started } from './processes.js';
 
 /** A host "on the internet": a server in a network namespace of its own, reached through a veth pair. */
 export interface Internet {
-  /** e.g. `http://10.77.3.2:8080` */
+  /** e.g. `http://198.18.3.2:8080` */
   url: string;
   host: string;
   /** Files it serves, by path (`/simple/evil/` ...), set before use. */
@@ -40,13 +40,14 @@ createServer((req, res) => {
 
 /**
  * Stands an "internet" host up for a test, never a real outside address: a network namespace with a
- * veth pair to the host (10.77.N.2 inside, the host 10.77.N.1), and a plain HTTP server in it. A
+ * veth pair to the host (198.18.N.2 inside, the host 198.18.N.1: the range set aside for testing
+ * networks, RFC 2544; not a private range, which sandboxes may not reach), and a plain HTTP server in it. A
  * sandboxed function's traffic reaches it as traffic to anywhere would: through its NAT and the host's
  * routing. Needs root (ip netns).
  */
 export async function startInternet(): Promise<Internet> {
   const id = randomBytes(3).toString('hex');
-  const subnet = `10.77.${(parseInt(id, 16) % 250) + 1}`;
+  const subnet = `198.18.${(parseInt(id, 16) % 250) + 1}`;
   const ns = `dispatch-inet-${id}`;
   const [outside, inside] = [`dvo${id}`, `dvi${id}`];
   const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });

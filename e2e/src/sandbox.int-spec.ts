@@ -10,13 +10,15 @@ import { startDistributedSession } from './distributed-session.js';
 import { startInternet, type Internet } from './internet.js';
 import { ROOT } from './processes.js';
 import type { Session } from './session.js';
-import { SHAPES } from './shapes.js';
+import { DISTRIBUTED_SHAPES, SHAPES } from './shapes.js';
 import { startSoloSession } from './solo-session.js';
 
 /**
  * Tenants' code, tried as an attacker would: a function, an image build and an event-driver program
  * each try to read the platform's data directory and keys, another tenant's code and the sandbox's
- * first process's environment; to reach the API, etcd, Kafka and the gateway on the host's loopback;
+ * first process's environment; to reach the API, etcd, Kafka and the gateway on the host's loopback
+ * (and, with the services in containers, where the containers reach them: the host's address for them,
+ * each service by name);
  * to exceed their memory and process limits; to leave a process running after they are deleted and a
  * file for the next tenant. Every attempt must fail, while the function still reaches "the internet"
  * (a server in a network namespace of its own) and the build still installs from the registries. Run
@@ -55,6 +57,7 @@ async function probe(p) {
     out.loopback[name] = await connect('127.0.0.1', port, name.startsWith('kafka'));
     out.loopback[name + 'ViaNat'] = await connect('10.0.2.2', port, name.startsWith('kafka'));
   }
+  for (const { name, host, port } of p.platform) out.loopback[name + '@' + host] = await connect(host, port, name === 'kafka');
   if (p.internet) out.internet = await fetch(p.internet, { signal: AbortSignal.timeout(10000) }).then((r) => r.text(), (e) => 'ERR ' + (e.cause?.code ?? e.message));
   if (p.leave) {
     spawn('sleep', [p.marker], { detached: true, stdio: 'ignore' }).unref();
@@ -81,8 +84,11 @@ async function probe(p) {
 
 const FUNCTION = `${PROBES_JS}\nmodule.exports = (context, params) => probe(params);\n`;
 
-/** A driver program an operator installed: it runs the probes its setting names and emits the result. */
-const DRIVER = (node: string) => `#!${node}
+/**
+ * A driver program an operator installed: it runs the probes its setting names and emits the result.
+ * Node is found on the sandbox's PATH: where the host keeps it is not where an image does.
+ */
+const DRIVER = `#!/usr/bin/env node
 ${PROBES_JS.replace("const fs = require('fs');", "import fs from 'node:fs';").replace("const net = require('net');", "import net from 'node:net';").replace("const { spawn } = require('child_process');", "import { spawn } from 'node:child_process';")}
 const params = JSON.parse(Buffer.from(process.argv.find((a) => a.startsWith('--probe=')).slice(8), 'base64').toString());
 const results = await probe(params);
@@ -116,6 +122,8 @@ out = {'secretsKey': read(p['dataDir'] + '/secrets.key'), 'adminKey': read(p['da
 for name, port in p['ports'].items():
     out['loopback'][name] = connect('127.0.0.1', port, name.startswith('kafka'))
     out['loopback'][name + 'ViaNat'] = connect('10.0.2.2', port, name.startswith('kafka'))
+for target in p['platform']:
+    out['loopback'][target['name'] + '@' + target['host']] = connect(target['host'], target['port'], target['name'] == 'kafka')
 subprocess.Popen(['sleep', p['marker']], start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 n = 0
 children = []
@@ -187,13 +195,16 @@ if (SHAPES.includes('solo')) {
     () => startSoloSession('sandbox-user', [], { SANDBOX_TEST_CANARY: CANARY }, { uid: 65534, gid: 65534 }),
   ]);
 }
-if (SHAPES.includes('services'))
+for (const { name, containers } of DISTRIBUTED_SHAPES)
   shapes.push([
-    'services on etcd and Kafka, behind nginx',
+    `${name} on etcd and Kafka, behind nginx`,
     () =>
-      startDistributedSession('sandbox', ['images', 'functions', 'events', 'api-gateway'], {
-        SANDBOX_TEST_CANARY: CANARY,
-      }),
+      startDistributedSession(
+        'sandbox',
+        ['images', 'functions', 'events', 'api-gateway'],
+        { SANDBOX_TEST_CANARY: CANARY },
+        { containers },
+      ),
   ]);
 
 // Starting solo as another user and standing up the "internet" take root, as CI runs.
@@ -224,6 +235,7 @@ if (SHAPES.includes('services'))
       victimFile,
       repository: ROOT,
       ports,
+      platform: session.platformAddresses ?? [],
       marker: marker(),
       ...extra,
     });
@@ -352,7 +364,7 @@ if (SHAPES.includes('services'))
       it('reads nothing of the host, reaches no port of it, and stops with its driver', async () => {
         const programs = join(session.dataDir, 'driver-programs');
         mkdirSync(programs, { recursive: true });
-        writeFileSync(join(programs, 'probe.mjs'), DRIVER(process.execPath), { mode: 0o755 });
+        writeFileSync(join(programs, 'probe.mjs'), DRIVER, { mode: 0o755 });
         session.write('record.js', 'module.exports = (context, input) => input;\n');
         await must(['create', 'function', '--image', 'nodejs', 'record', './record.js', '--wait']);
         await must(['create', 'subscription', 'record', '--event-type', 'probe.done', '--name', 'probes']);

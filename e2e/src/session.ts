@@ -32,6 +32,11 @@ export interface Session {
   authorization(): Promise<string>;
   /** Writes a file into the work directory and gives its path. */
   write(name: string, text: string): string;
+  /**
+   * Where the platform answers off the host's loopback, as its own parts reach it (in containers: etcd
+   * and Kafka on the host's address for containers, each service by name): no tenant may get there.
+   */
+  platformAddresses?: { name: string; host: string; port: number }[];
   stop(): Promise<void>;
 }
 

@@ -1,12 +1,14 @@
+import { describe, it } from '@jest/globals';
 import { startDistributedSession, type ServiceName } from './distributed-session.js';
 import type { Session } from './session.js';
 import { startSoloSession } from './solo-session.js';
 
 /**
- * The shapes an e2e suite runs in: `solo` (one process) and `services` (each service its own process,
- * on etcd and Kafka behind nginx). E2E_SHAPES picks them (`solo`, `services`, or both, the default).
+ * The shapes an e2e suite runs in: `solo` (one process), `services` (each service its own process, on
+ * etcd and Kafka behind nginx) and `containers` (each service in its container image on a podman
+ * network, on the same etcd and Kafka behind nginx). E2E_SHAPES picks them (all three by default).
  */
-export const SHAPES = (process.env['E2E_SHAPES'] ?? 'solo,services')
+export const SHAPES = (process.env['E2E_SHAPES'] ?? 'solo,services,containers')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
@@ -23,4 +25,27 @@ export function inEachShape(
   if (SHAPES.includes('solo')) suite('solo', () => startSoloSession(name));
   if (SHAPES.includes('services'))
     suite('services on etcd and Kafka, behind nginx', () => startDistributedSession(name, services));
+  if (SHAPES.includes('containers'))
+    suite('services in containers on a podman network, behind nginx', () =>
+      startDistributedSession(name, services, {}, { containers: true }),
+    );
+}
+
+/** The distributed shapes picked (`services`, `containers`), each with whether it runs containers. */
+export const DISTRIBUTED_SHAPES = [
+  { shape: 'services', name: 'services', containers: false },
+  { shape: 'containers', name: 'services in containers', containers: true },
+].filter(({ shape }) => SHAPES.includes(shape));
+
+/**
+ * Declares `suite` once per distributed shape picked (or skips it when there is none), for suites that
+ * start their own installations (replicas, a service killed).
+ */
+export function inEachDistributedShape(
+  title: string,
+  suite: (options: { containers: boolean }) => void,
+): void {
+  if (DISTRIBUTED_SHAPES.length === 0) describe.skip(title, () => it.todo('a distributed shape'));
+  for (const { name, containers } of DISTRIBUTED_SHAPES)
+    describe(`${title} (${name})`, () => suite({ containers }));
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SandboxRun } from './sandbox-run.js';
@@ -80,8 +80,8 @@ describe(`the sandbox (${sandbox.privileged ? 'as root' : 'as an ordinary user'}
     }
   });
 
-  const connect = (address: string) =>
-    `{ const socket = require('net').connect(${port}, '${address}');` +
+  const connect = (address: string, to = port) =>
+    `{ const socket = require('net').connect(${to}, '${address}');` +
     ` socket.on('data', (d) => { console.log('${address}: ' + d); socket.destroy(); });` +
     ` socket.on('error', (e) => console.log('${address}: ' + e.code));` +
     ` socket.setTimeout(3000, () => { console.log('${address}: TIMEOUT'); socket.destroy(); }); }`;
@@ -97,6 +97,31 @@ describe(`the sandbox (${sandbox.privileged ? 'as root' : 'as an ordinary user'}
     expect(result.output).toMatch(/127\.0\.0\.1: ECONNREFUSED/);
     // As root the NAT's alias of the host is closed by a route in the namespace, not only by slirp4netns.
     if (network && sandbox.privileged) expect(result.output).toMatch(/10\.0\.2\.2: EACCES/);
+  });
+
+  it("keeps the host's other addresses and the private ranges out of reach, with network", async () => {
+    // The platform as it runs in containers or pods: on this host's other addresses, or on a private
+    // network its NAT would route to.
+    const everywhere = createServer((socket) => socket.end('platform-port\n'));
+    await new Promise<void>((resolve) => everywhere.listen(0, '0.0.0.0', resolve));
+    try {
+      const open = (everywhere.address() as AddressInfo).port;
+      const own = Object.values(networkInterfaces())
+        .flat()
+        .filter((a) => a?.family === 'IPv4' && !a.address.startsWith('127.'))
+        .map((a) => a?.address as string);
+      const targets = [...own, '10.255.255.254', '172.16.0.1', '192.168.0.1', '169.254.169.254'];
+      const result = await run({
+        command: process.execPath,
+        args: ['-e', targets.map((address) => connect(address, open)).join('; ')],
+        mounts: [{ source: process.execPath, target: process.execPath }],
+        network: true,
+      });
+      expect(result.output).not.toContain('platform-port');
+      for (const address of targets) expect(result.output).toContain(`${address}: EACCES`);
+    } finally {
+      await new Promise((resolve) => everywhere.close(resolve));
+    }
   });
 
   it('holds a program to its memory', async () => {

@@ -7,9 +7,9 @@ import { ProcessGroup } from './cgroups.js';
 import { DEFAULT_PROCESSES, DEFAULT_TMP_MB, type Mount, type SandboxRun } from './sandbox-run.js';
 import { SandboxedProcess } from './sandboxed-process.js';
 
-const TOOLS = ['bwrap', 'slirp4netns', 'setpriv', 'prlimit', 'nsenter'];
-/** As root the network's host alias is closed with a route (see network.ts). */
-const ROOT_TOOLS = ['ip'];
+const TOOLS = ['bwrap', 'slirp4netns', 'setpriv', 'prlimit', 'nsenter', 'ip'];
+/** Without root, the platform's ranges are closed from inside the sandbox's user namespace by Perl. */
+const USER_TOOLS = ['perl'];
 const TUN_CLOSED =
   '/dev/net/tun is not open to this user (Debian ships it as mode 0666; this host has it closed), so slirp4netns cannot give a sandbox a way out';
 
@@ -38,9 +38,9 @@ export class Sandbox {
   static detect(): Sandbox | string {
     if (process.platform !== 'linux') return 'sandboxing needs Linux';
     const privileged = process.getuid?.() === 0;
-    const missing = [...TOOLS, ...(privileged ? ROOT_TOOLS : [])].filter((tool) => !onPath(tool));
+    const missing = [...TOOLS, ...(privileged ? [] : USER_TOOLS)].filter((tool) => !onPath(tool));
     if (missing.length)
-      return `sandboxing needs ${missing.join(', ')} (Debian: apt-get install bubblewrap slirp4netns util-linux iproute2)`;
+      return `sandboxing needs ${missing.join(', ')} (Debian: apt-get install bubblewrap slirp4netns util-linux iproute2 perl-base)`;
     const sandbox = new Sandbox(privileged, privileged || tunOpen() ? true : TUN_CLOSED);
     const probe = spawnSync('bwrap', [...sandbox.namespaceArgs(), '--ro-bind', '/', '/', 'true'], {
       timeout: 10_000,

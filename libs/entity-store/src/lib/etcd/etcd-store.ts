@@ -227,7 +227,7 @@ export class EtcdEntityStore implements EntityStore {
   /** Turns etcd's transport failures into UNAVAILABLE; DomainErrors pass through. */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await retryUnsent(fn);
     } catch (err) {
       if (err instanceof DomainError) throw err;
       if (
@@ -237,6 +237,25 @@ export class EtcdEntityStore implements EntityStore {
         throw new DomainError('UNAVAILABLE', `etcd is unavailable: ${err.message}`, { cause: err });
       }
       throw err;
+    }
+  }
+}
+
+/** What grpc-js says of a call made on a channel that was closed before the call went out. */
+const UNSENT = /Channel closed before call started/;
+
+/**
+ * Makes a call again when it never went out. When a watch or lease stream of the client fails, etcd3
+ * closes the host's channel and opens a new one (`resetAllServices`); a call that picked the old
+ * channel in that instant fails with UNSENT, having sent nothing, so it is safe to make again, writes
+ * included. Seen when another replica of a service stopped while this one was answering.
+ */
+export async function retryUnsent<T>(fn: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= attempts || !(err instanceof Error && UNSENT.test(err.message))) throw err;
     }
   }
 }
