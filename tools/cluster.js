@@ -9,8 +9,9 @@
 // The API and endpoints answer on the ingress (DISPATCH_CLUSTER_PORT, default 8090); endpoints also on
 // the gateway's own port (8081). A fresh cluster is bootstrapped as an operator would: org `default`, service account
 // `admin` and its policy, with a CLI context `cluster` in ~/.dispatch/config.json (or DISPATCH_CONFIG).
+import { spawnSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -40,9 +41,10 @@ const SERVICE_UID = 10001;
 /** In containers: each service's container, also its name on the network. */
 const containerOf = (service) => `dispatch-cluster-${service}`;
 
-/** Whether a service's container is running. */
-function containerUp(service) {
-  return podman(['ps', '--format', '{{.Names}}', '--filter', `name=^${containerOf(service)}$`], {
+/** Whether a service's container is running (`all`: or there, ended). */
+function containerUp(service, all = false) {
+  const args = ['ps', ...(all ? ['--all'] : []), '--format', '{{.Names}}'];
+  return podman([...args, '--filter', `name=^${containerOf(service)}$`], {
     quiet: true,
     check: false,
   }).includes(containerOf(service));
@@ -92,11 +94,14 @@ export async function start({ fresh = false, containers = false } = {}) {
     ensureNetwork();
     for (const service of SERVICES) build(service);
     mkdirSync(dataDir, { recursive: true });
-    chownSync(dataDir, SERVICE_UID, SERVICE_UID);
+    // The data is the services' own, whoever wrote it last (the processes of this cluster run as root).
+    if (spawnSync('chown', ['-R', `${SERVICE_UID}:${SERVICE_UID}`, dataDir]).status !== 0)
+      throw new Error(`could not give ${dataDir} to the services' user ${SERVICE_UID}`);
     const servers = { etcd: etcd.containerUrl, kafka: kafka.containerBroker };
     const peerUrl = (peer) => `http://${containerOf(peer)}:${TOPOLOGY[peer].port}`;
     for (const service of SERVICES) {
       if (containerUp(service)) continue;
+      if (containerUp(service, true)) podman(['rm', containerOf(service)], { quiet: true });
       log(`starting ${service} in its container on ${url(service)}`);
       podman(
         serviceRunArgs({
@@ -127,7 +132,10 @@ export async function start({ fresh = false, containers = false } = {}) {
       service,
       async () => (await fetch(`${url(service)}/readyz`)).ok,
       90_000,
-      containers ? undefined : daemons[service],
+      // A container that ended is there still, with what it printed.
+      containers
+        ? { alive: () => containerUp(service), logFile: `\`podman logs ${containerOf(service)}\`` }
+        : daemons[service],
     );
   const { command, args } = prepare({
     dir: join(home, 'ingress'),
@@ -204,9 +212,9 @@ const sign = (issuer, key) =>
 export async function stop() {
   await nginx.stop();
   for (const service of [...SERVICES].reverse()) await daemons[service].stop();
-  const up = SERVICES.filter(containerUp).map(containerOf);
+  const there = SERVICES.filter((service) => containerUp(service, true)).map(containerOf);
   // As a kubelet stops pods: SIGTERM, then SIGKILL after the grace period.
-  if (up.length) podman(['stop', '--time', '20', ...up], { quiet: true, check: false });
+  if (there.length) podman(['rm', '--force', '--time', '20', ...there], { quiet: true, check: false });
   await kafka.stop();
   await etcd.stop();
   log('the cluster is stopped');

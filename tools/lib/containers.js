@@ -108,7 +108,7 @@ const TRUST_ENV = {
  * `podman run` arguments for one replica of a service on the cluster's network: `name` is its host
  * name there and `alias` the name all its replicas answer to (as a Kubernetes Service's); `ports` are
  * published on the host's loopback as the same ports; `volumes` are host directories mounted at the
- * same paths; `detach` leaves it running in the background. A service that runs tenants' code gets
+ * same paths; `detach` runs it in the background (kept once it ends, for its logs). A service that runs tenants' code gets
  * what its sandboxes need, and the host's trusted authorities (an operator behind a TLS-inspecting
  * proxy trusts its CA, and so must the builds).
  */
@@ -126,8 +126,8 @@ export function serviceRunArgs({
   const trust = tenantCode ? TRUST.filter((file) => existsSync(file)) : [];
   return [
     'run',
-    ...(detach ? ['--detach'] : []),
-    '--rm',
+    // In the background it stays once it ends, for `podman logs`; in the foreground it goes.
+    ...(detach ? ['--detach'] : ['--rm']),
     '--name',
     name,
     '--network',
