@@ -233,7 +233,7 @@ export function status() {
   ].join('\n');
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href)
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
   await cli({
     start: () =>
       start({ fresh: process.argv.includes('--fresh'), containers: process.argv.includes('--containers') }),

@@ -86,7 +86,7 @@ export function status() {
   return daemon.alive() ? `etcd running on ${url} (pid ${daemon.pid()})` : 'etcd not running';
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   // A restart keeps the listener for containers the running etcd had.
   const containers =
     process.argv.includes('--containers') ||

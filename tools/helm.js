@@ -32,7 +32,7 @@ export function helm(args) {
   return res.stdout;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const res = spawnSync(ensureHelm(), process.argv.slice(2), { stdio: 'inherit' });
   process.exit(res.status ?? 1);
 }

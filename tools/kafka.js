@@ -193,7 +193,7 @@ async function servesContainers() {
   return daemon.alive() && (await portOpen(Number(containerPort), host));
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const containers =
     process.argv.includes('--containers') || (process.argv[2] === 'restart' && (await servesContainers()));
   await cli({ start: () => start({ containers }), stop, status });

@@ -124,4 +124,5 @@ export function status() {
     : 'kube-apiserver not running';
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) await cli({ start, stop, status });
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
+  await cli({ start, stop, status });

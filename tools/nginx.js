@@ -101,8 +101,8 @@ export function prepare(options) {
   return { command: 'nginx', args: ['-p', options.dir, '-c', file] };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [verb, dir, port, services] = process.argv.slice(2);
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [verb, dir, port, services, endpoints] = process.argv.slice(2);
   if (verb === 'config') {
     const defaults = Object.fromEntries(
       Object.entries(DEFAULT_PORTS).map(([service, p]) => [service, `http://127.0.0.1:${p}`]),
@@ -115,9 +115,13 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     console.log(JSON.stringify(ROUTES));
   } else if (verb === 'prepare' && dir && port && services) {
     // For tests and scripts: writes DIR/nginx.conf and prints the command line, as JSON.
-    console.log(JSON.stringify(prepare({ dir, port: Number(port), services: JSON.parse(services) })));
+    console.log(
+      JSON.stringify(prepare({ dir, port: Number(port), services: JSON.parse(services), endpoints })),
+    );
   } else {
-    console.error('usage: node tools/nginx.js config | routes | prepare DIR PORT SERVICES_JSON');
+    console.error(
+      'usage: node tools/nginx.js config | routes | prepare DIR PORT SERVICES_JSON [ENDPOINTS_URL]',
+    );
     process.exit(2);
   }
 }

@@ -37,7 +37,7 @@ export function status() {
     : 'OpenID provider not running';
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   if (process.argv[2] === 'serve') {
     const { values } = parseArgs({
       args: process.argv.slice(3),

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { aptInstall, log, ROOT } from './lib/daemon.js';
 import * as etcd from './etcd.js';
 import * as kafka from './kafka.js';
+import * as k8s from './k8s.js';
 import * as kube from './kube.js';
 import { ensureSandboxTools } from './sandbox.js';
 
@@ -49,13 +50,15 @@ if (status === 0 && !unitOnly) {
   try {
     // The `containers` shape runs the services in their images with podman, which takes root here; the
     // host's etcd and Kafka then answer containers too, on the host's address for them.
-    const shapes = (process.env.E2E_SHAPES ?? 'solo,services,containers').split(',');
-    let forContainers = shapes.includes('containers');
-    if (forContainers && process.getuid?.() !== 0) {
-      log('not root: the e2e suites run without the containers shape (podman needs root here)');
-      process.env.E2E_SHAPES = shapes.filter((shape) => shape !== 'containers').join(',');
-      forContainers = false;
+    // The `kubernetes` shape installs the chart on tools/k8s.js's node, which also takes root.
+    let shapes = (process.env.E2E_SHAPES ?? 'solo,services,containers,kubernetes').split(',');
+    if (process.getuid?.() !== 0 && shapes.some((s) => s === 'containers' || s === 'kubernetes')) {
+      log('not root: the e2e suites run without the containers and kubernetes shapes (they need root here)');
+      shapes = shapes.filter((shape) => shape !== 'containers' && shape !== 'kubernetes');
     }
+    process.env.E2E_SHAPES = shapes.join(',');
+    // Pods reach etcd and Kafka as containers do.
+    const forContainers = shapes.includes('containers') || shapes.includes('kubernetes');
     for (const [server, variable, containerVariable, containerAddress] of [
       [etcd, 'ETCD_ENDPOINTS', 'CONTAINER_ETCD_ENDPOINTS', etcd.containerUrl],
       [kafka, 'KAFKA_BROKERS', 'CONTAINER_KAFKA_BROKERS', kafka.containerBroker],
@@ -69,6 +72,11 @@ if (status === 0 && !unitOnly) {
     if (!process.env.KUBECONFIG) {
       if (!kube.running()) started.push(kube);
       process.env.KUBECONFIG = await kube.start();
+    }
+    // The chart is installed on a real single-node Kubernetes (built once from its Go modules).
+    if (shapes.includes('kubernetes') && !process.env.K8S_KUBECONFIG) {
+      if (!k8s.running()) started.push(k8s);
+      process.env.K8S_KUBECONFIG = await k8s.start();
     }
     // The e2e suites drive a webhook with curl and the services through nginx, as a user's machine would.
     aptInstall('curl', ['curl']);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { ROOT } from './processes.js';
@@ -93,4 +93,50 @@ export async function bearerOf(account: string, keyFile: string): Promise<string
     .setExpirationTime('10m')
     .sign(createPrivateKey(readFileSync(keyFile, 'utf8')));
   return `Bearer ${token}`;
+}
+
+/**
+ * What an operator does on a fresh installation: as the bootstrap identity, create the org, a service
+ * account `admin` and a global policy making it the installation's administrator (which ends bootstrap mode); then log
+ * the CLI in as that account. Gives the account's private key file.
+ */
+export async function bootstrap(
+  dispatch: Session['dispatch'],
+  work: string,
+  org: string,
+  bootstrapPrivateKey: ReturnType<typeof generateKeyPairSync>['privateKey'],
+): Promise<string> {
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: 'RS256' })
+    .setIssuer('bootstrap')
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(bootstrapPrivateKey);
+  const admin = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const keyFile = join(work, 'admin.key');
+  writeFileSync(keyFile, admin.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  writeFileSync(join(work, 'admin.pub'), admin.publicKey.export({ type: 'spki', format: 'pem' }));
+  const asBootstrap = ['--token', token, 'iam', 'create'];
+  for (const args of [
+    [...asBootstrap, 'organization', org],
+    [...asBootstrap, 'serviceaccount', 'admin', '--public-key', join(work, 'admin.pub')],
+    // An installation's administrator: in every org, as an operator's would be.
+    [
+      ...asBootstrap,
+      'policy',
+      'admin',
+      '--subject',
+      `${org}/admin`,
+      '--resource',
+      '*',
+      '--action',
+      '*',
+      '--global',
+    ],
+    ['login', '--service-account', 'admin', '--jwt-private-key', keyFile],
+  ]) {
+    const result = await dispatch(args);
+    if (result.code !== 0) throw new Error(`bootstrap: dispatch ${args.join(' ')}: ${result.stderr}`);
+  }
+  return keyFile;
 }
