@@ -10,17 +10,14 @@
 // the gateway's own port (8081). A fresh cluster is bootstrapped as an operator would: org `default`, service account
 // `admin` and its policy, with a CLI context `cluster` in ~/.dispatch/config.json (or DISPATCH_CONFIG).
 import { spawnSync } from 'node:child_process';
-import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DispatchClient, saveCliContext } from '@dispatch/api-client';
 import { GATEWAY_PORTS, localServiceUrl, peerUrlVariable, SERVICES, TOPOLOGY } from '@dispatch/contracts';
-import { SignJWT } from 'jose';
 import * as etcd from './etcd.js';
 import { build, imageOf } from './images.js';
 import * as kafka from './kafka.js';
+import { bootstrapAdmin, CLI_CONFIG, keyPair } from './lib/bootstrap.js';
 import { ensureNetwork, podman, serviceRunArgs } from './lib/containers.js';
 import { CACHE, cli, Daemon, log, ROOT, waitFor } from './lib/daemon.js';
 import { prepare } from './nginx.js';
@@ -31,7 +28,6 @@ const home = join(CACHE, 'cluster');
 const daemons = Object.fromEntries(SERVICES.map((s) => [s, new Daemon(`cluster-${s}`)]));
 const nginx = new Daemon('cluster-nginx');
 const keys = { bootstrap: join(home, 'bootstrap.key'), admin: join(home, 'admin.key') };
-const cliConfig = process.env.DISPATCH_CONFIG ?? join(homedir(), '.dispatch', 'config.json');
 
 const url = localServiceUrl;
 /** The api-gateway's port serving endpoints; the ingress sends every non-API path there. */
@@ -48,19 +44,6 @@ function containerUp(service, all = false) {
     quiet: true,
     check: false,
   }).includes(containerOf(service));
-}
-
-/** A key pair kept in the cluster's folder (owner-only), made on first use. */
-function keyPair(file) {
-  if (!existsSync(file)) {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  }
-  const privateKey = createPrivateKey(readFileSync(file, 'utf8'));
-  return {
-    privateKey,
-    publicPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(),
-  };
 }
 
 /**
@@ -145,69 +128,17 @@ export async function start({ fresh = false, containers = false } = {}) {
   });
   nginx.start(command, args);
   await waitFor('the ingress', async () => (await fetch(`${ingress}/v1/version`)).ok, 30_000, nginx);
-  await bootstrapAdmin(bootstrap.privateKey);
-  log(`Dispatch (distributed) answers on ${ingress}; CLI context "cluster" in ${cliConfig}`);
+  await bootstrapAdmin({
+    api: ingress,
+    port,
+    bootstrapKey: bootstrap.privateKey,
+    adminKey: keys.admin,
+    context: 'cluster',
+    fresh: '`node tools/cluster.js start --fresh` starts a new installation',
+  });
+  log(`Dispatch (distributed) answers on ${ingress}; CLI context "cluster" in ${CLI_CONFIG}`);
   return ingress;
 }
-
-/**
- * The first administrator of a fresh cluster, made with the bootstrap key, and the CLI context that
- * uses it. A cluster bootstrapped before keeps its administrator: whether it has one is asked of the
- * installation itself, not of a key file that may have outlived its data.
- */
-async function bootstrapAdmin(bootstrapKey) {
-  if (!(await adminWorks())) {
-    rmSync(keys.admin, { force: true });
-    const token = await sign('bootstrap', bootstrapKey);
-    const boot = new DispatchClient({ baseUrl: ingress, token });
-    const admin = keyPair(keys.admin);
-    try {
-      await boot.organizations.create({ name: 'default' }).catch(ignoreExisting);
-      await boot.serviceAccounts.create({ name: 'admin', publicKey: admin.publicPem }).catch(ignoreExisting);
-      await boot.policies
-        .create({
-          name: 'admin',
-          global: true,
-          rules: [{ subjects: ['default/admin'], resources: ['*'], actions: ['*'] }],
-        })
-        .catch(ignoreExisting);
-    } catch (err) {
-      throw new Error(
-        `the cluster's data was bootstrapped with an administrator key that is gone (${err.message}): ` +
-          '`node tools/cluster.js start --fresh` starts a new installation',
-      );
-    }
-  }
-  saveCliContext(cliConfig, 'cluster', {
-    host: '127.0.0.1',
-    port,
-    scheme: 'http',
-    organization: 'default',
-    project: 'default',
-    serviceAccount: 'default/admin',
-    jwtPrivateKey: keys.admin,
-  });
-}
-
-/** Whether the installation takes the administrator's key (it has the account and its policy). */
-async function adminWorks() {
-  if (!existsSync(keys.admin)) return false;
-  const token = await sign('default/admin', keyPair(keys.admin).privateKey);
-  const res = await fetch(`${ingress}/v1/iam/auth`, { headers: { authorization: `Bearer ${token}` } });
-  return res.ok;
-}
-
-const ignoreExisting = (err) => {
-  if (err.code !== 'ALREADY_EXISTS') throw err;
-};
-
-const sign = (issuer, key) =>
-  new SignJWT({})
-    .setProtectedHeader({ alg: 'RS256' })
-    .setIssuer(issuer)
-    .setIssuedAt()
-    .setExpirationTime('5m')
-    .sign(key);
 
 export async function stop() {
   await nginx.stop();

@@ -6,8 +6,10 @@
 // objects in the test etcd under a key prefix of its own. Nothing leaves the machine: the node, the API
 // server and the DNS answer on the host's address for containers (10.89.255.1), which pods reach through
 // the bridge, and no image is pulled (`import` puts podman's images into containerd).
-// `node tools/k8s.js start|stop|status|build|bin|import IMAGE...`; start prints the KUBECONFIG path,
-// bin where kubectl and the rest are. Every start
+// `node tools/k8s.js up` builds the images, starts the node and installs Dispatch on it (see `up`).
+// `node tools/k8s.js start|stop|status|build|bin|import IMAGE...|values FILE RELEASE BOOTSTRAP_PUB`;
+// start prints the KUBECONFIG path, bin where kubectl and the rest are, values writes the chart's
+// values for an installation on this node. Every start
 // is a fresh, empty cluster. Needs root (containerd, the kubelet and kube-proxy do).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,22 +17,30 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as etcd from './etcd.js';
+import { bootstrapAdmin, CLI_CONFIG, keyPair } from './lib/bootstrap.js';
 import { ensureHostAddress, ensurePodman, podman } from './lib/containers.js';
-import { aptInstall, BUILD_CACHE, CACHE, Daemon, have, log, ROOT, sleep, waitFor } from './lib/daemon.js';
-
-export const KUBERNETES_VERSION = 'v1.34.4';
-const COREDNS_VERSION = 'v1.15.0';
-const PAUSE_IMAGE = 'localhost/pause:3.10';
-const BIN = join(BUILD_CACHE, 'bin', `kubernetes-${KUBERNETES_VERSION}`);
-const COREDNS = join(BUILD_CACHE, 'bin', `coredns-${COREDNS_VERSION}`, 'coredns');
-const COMMANDS = [
-  'kube-apiserver',
-  'kube-controller-manager',
-  'kube-scheduler',
-  'kubelet',
-  'kube-proxy',
-  'kubectl',
-];
+import { aptInstall, CACHE, Daemon, log, ROOT, sleep, waitFor } from './lib/daemon.js';
+import {
+  bin,
+  BIN,
+  COREDNS,
+  ensureBinaries,
+  ensurePauseImage,
+  KUBERNETES_VERSION,
+  PAUSE_IMAGE,
+} from './lib/k8s-build.js';
+import {
+  certificates,
+  containerdConfig,
+  corefile,
+  COREDNS_RBAC,
+  kubeconfig,
+  kubeletConfig,
+  proxyConfig,
+  run,
+  volumes,
+  writeDispatchValues,
+} from './lib/k8s-files.js';
 
 const home = join(CACHE, 'k8s');
 const NODE = 'dispatch-node';
@@ -53,194 +63,8 @@ const daemons = Object.fromEntries(
 /** The kernel settings the kubelet changes, put back when the node stops. */
 const KUBELET_SYSCTLS = ['kernel/panic', 'kernel/panic_on_oops', 'vm/overcommit_memory'];
 
-function run(command, args, options = {}) {
-  const res = spawnSync(command, args, { encoding: 'utf8', ...options });
-  if (res.status !== 0)
-    throw new Error(
-      `${command} ${args.slice(0, 3).join(' ')} failed: ${(res.stderr || res.stdout || '').trim()}`,
-    );
-  return res.stdout;
-}
-
-/** Builds Go commands of a module under tools/ into `out` (once; they are cached by version). */
-function goBuild(module, packages, out, ldflags = '') {
-  if (!have('go')) throw new Error('building Kubernetes needs Go (https://go.dev/doc/install)');
-  mkdirSync(out, { recursive: true });
-  const names = packages.map((p) => (p === '.' ? module : p.split('/').pop()));
-  log(`building ${names.join(', ')} from Go modules (once; many minutes)`);
-  const res = spawnSync(
-    'go',
-    ['build', '-trimpath', '-ldflags', `-s -w ${ldflags}`, '-o', `${out}/`, ...packages],
-    {
-      cwd: join(ROOT, 'tools', module),
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, CGO_ENABLED: '0' },
-    },
-  );
-  if (res.status !== 0) throw new Error(`building ${module} failed; see the output above`);
-}
-
-/** The binaries: Kubernetes' commands and CoreDNS, built when missing. */
-export function ensureBinaries() {
-  if (!COMMANDS.every((c) => existsSync(join(BIN, c)))) {
-    // The version the commands report (and charts' kubeVersion checks read), as a release build sets it.
-    const [major, minor] = KUBERNETES_VERSION.slice(1).split('.');
-    const version = [
-      `-X k8s.io/component-base/version.gitVersion=${KUBERNETES_VERSION}`,
-      `-X k8s.io/component-base/version.gitMajor=${major}`,
-      `-X k8s.io/component-base/version.gitMinor=${minor}`,
-      '-X k8s.io/component-base/version.gitTreeState=clean',
-    ].join(' ');
-    goBuild(
-      'kubernetes',
-      COMMANDS.map((c) => `k8s.io/kubernetes/cmd/${c}`),
-      BIN,
-      version,
-    );
-  }
-  if (!existsSync(COREDNS)) goBuild('coredns', ['.'], join(COREDNS, '..'));
-  return BIN;
-}
-
-const bin = (command) => join(BIN, command);
 export const kubectl = (args, options = {}) =>
   run(bin('kubectl'), ['--kubeconfig', KUBECONFIG, ...args], options);
-
-/** A certificate authority and the API server's client certificate for the kubelet, with openssl. */
-function certificates(dir) {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const ssl = (...args) => run('openssl', args);
-  ssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '30',
-    '-subj',
-    '/CN=dispatch-node-ca',
-    '-keyout',
-    join(dir, 'ca.key'),
-    '-out',
-    join(dir, 'ca.crt'),
-  );
-  ssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    '/O=system:masters/CN=kube-apiserver-kubelet-client',
-    '-keyout',
-    join(dir, 'kubelet-client.key'),
-    '-out',
-    join(dir, 'kubelet-client.csr'),
-  );
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    join(dir, 'kubelet-client.csr'),
-    '-CA',
-    join(dir, 'ca.crt'),
-    '-CAkey',
-    join(dir, 'ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '30',
-    '-out',
-    join(dir, 'kubelet-client.crt'),
-  );
-  ssl('genrsa', '-out', join(dir, 'sa.key'), '2048');
-}
-
-/** A kubeconfig for one identity (a bearer token) against the API server. */
-function kubeconfig(file, ca, server, token) {
-  const data = readFileSync(ca).toString('base64');
-  writeFileSync(
-    file,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      '- name: dispatch-node',
-      `  cluster: { server: "${server}", certificate-authority-data: ${data} }`,
-      'users:',
-      `- name: user`,
-      `  user: { token: ${token} }`,
-      'contexts:',
-      '- name: dispatch-node',
-      '  context: { cluster: dispatch-node, user: user, namespace: default }',
-      'current-context: dispatch-node',
-      '',
-    ].join('\n'),
-    { mode: 0o600 },
-  );
-  return file;
-}
-
-/** containerd with a configuration, socket and directories of its own, and the CRI settings that matter. */
-function containerdConfig() {
-  const cni = join(home, 'cni');
-  mkdirSync(cni, { recursive: true });
-  // A bridge for the pods, masquerading what leaves them, with hairpin so a pod reaches itself through
-  // its Service; host-local hands out addresses from the node's pod subnet.
-  writeFileSync(
-    join(cni, '10-dispatch.conflist'),
-    JSON.stringify(
-      {
-        cniVersion: '1.0.0',
-        name: 'dispatch-pods',
-        plugins: [
-          {
-            type: 'bridge',
-            bridge: 'dispatch-pods',
-            isGateway: true,
-            ipMasq: true,
-            hairpinMode: true,
-            ipam: {
-              type: 'host-local',
-              ranges: [[{ subnet: POD_SUBNET }]],
-              routes: [{ dst: '0.0.0.0/0' }],
-              dataDir: join(home, 'cni-ipam'),
-            },
-          },
-          { type: 'portmap', capabilities: { portMappings: true } },
-          { type: 'loopback' },
-        ],
-      },
-      null,
-      2,
-    ),
-  );
-  const file = join(home, 'containerd.toml');
-  writeFileSync(
-    file,
-    [
-      'version = 2',
-      `root = "${join(home, 'containerd', 'root')}"`,
-      `state = "${join(home, 'containerd', 'state')}"`,
-      '[grpc]',
-      `  address = "${CONTAINERD_SOCKET}"`,
-      '[plugins."io.containerd.grpc.v1.cri"]',
-      `  sandbox_image = "${PAUSE_IMAGE}"`,
-      // No CAP_SYS_RESOURCE here: a negative OOM score (the pause container's, Guaranteed pods') is clamped.
-      '  restrict_oom_score_adj = true',
-      '  [plugins."io.containerd.grpc.v1.cri".cni]',
-      '    bin_dir = "/usr/lib/cni"',
-      `    conf_dir = "${cni}"`,
-      '  [plugins."io.containerd.grpc.v1.cri".containerd]',
-      '    default_runtime_name = "runc"',
-      '  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
-      '    runtime_type = "io.containerd.runc.v2"',
-      '  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
-      '    SystemdCgroup = false',
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
 
 const ctr = (args, options = {}) =>
   run('ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', ...args], options);
@@ -255,19 +79,6 @@ export function importImages(images) {
     rmSync(tar, { force: true });
     log(`${image} is on the node`);
   }
-}
-
-/** The pause image, from tools/pause, built once with Go and podman. */
-function pauseImage() {
-  ensurePodman();
-  if (spawnSync('podman', ['image', 'exists', PAUSE_IMAGE]).status !== 0) {
-    const context = join(home, 'pause');
-    mkdirSync(context, { recursive: true });
-    goBuild('pause', ['.'], context);
-    writeFileSync(join(context, 'Containerfile'), 'FROM scratch\nCOPY pause /pause\nENTRYPOINT ["/pause"]\n');
-    podman(['build', '-q', '-t', PAUSE_IMAGE, context], { quiet: true });
-  }
-  importImages([PAUSE_IMAGE]);
 }
 
 function readSysctls() {
@@ -309,9 +120,16 @@ export async function start() {
   );
 
   log('starting containerd');
-  daemons.containerd.start('containerd', ['--config', containerdConfig()]);
+  const containerd = containerdConfig({
+    home,
+    socket: CONTAINERD_SOCKET,
+    podSubnet: POD_SUBNET,
+    pauseImage: PAUSE_IMAGE,
+  });
+  daemons.containerd.start('containerd', ['--config', containerd]);
   await waitFor('containerd', () => existsSync(CONTAINERD_SOCKET), 30_000, daemons.containerd);
-  pauseImage();
+  ensurePauseImage(join(home, 'pause'));
+  importImages([PAUSE_IMAGE]);
 
   const server = `https://${address}:${API_PORT}`;
   log(`starting kube-apiserver ${KUBERNETES_VERSION} on ${server}`);
@@ -375,89 +193,25 @@ export async function start() {
 
   // The cluster's DNS: CoreDNS on the host's address, reading the API as a user of its own.
   kubectl(['apply', '-f', '-'], { input: COREDNS_RBAC });
-  const corefile = join(home, 'Corefile');
-  const upstream = readFileSync('/etc/resolv.conf', 'utf8')
-    .split('\n')
-    .map((l) => /^nameserver\s+(\S+)/.exec(l)?.[1])
-    .filter(Boolean);
-  writeFileSync(
-    corefile,
-    [
-      '.:53 {',
-      `  bind ${address}`,
-      '  errors',
-      `  health ${address}:18080`,
-      `  ready ${address}:18181`,
-      `  kubernetes cluster.local in-addr.arpa ip6.arpa {`,
-      `    kubeconfig ${config('coredns')} dispatch-node`,
-      '    pods insecure',
-      '    fallthrough in-addr.arpa ip6.arpa',
-      '  }',
-      `  forward . ${upstream.join(' ') || '/etc/resolv.conf'}`,
-      '  cache 30',
-      '  loop',
-      '  loadbalance',
-      '}',
-      '',
-    ].join('\n'),
-  );
-  daemons.coredns.start(COREDNS, ['-conf', corefile]);
+  const dns = corefile(join(home, 'Corefile'), { address, kubeconfig: config('coredns') });
+  daemons.coredns.start(COREDNS, ['-conf', dns]);
 
   log('starting kube-proxy and the kubelet');
-  const proxyConfig = join(home, 'kube-proxy.yaml');
-  writeFileSync(
-    proxyConfig,
-    [
-      'apiVersion: kubeproxy.config.k8s.io/v1alpha1',
-      'kind: KubeProxyConfiguration',
-      `clientConnection: { kubeconfig: ${config('kube-proxy')} }`,
-      'mode: iptables',
-      `clusterCIDR: ${POD_SUBNET}`,
-      `hostnameOverride: ${NODE}`,
-      `bindAddress: ${address}`,
-      'healthzBindAddress: 127.0.0.1:10356',
-      'metricsBindAddress: 127.0.0.1:10349',
-      // Leaves the kernel's conntrack table as it is (changing it needs CAP_SYS_RESOURCE here).
-      'conntrack: { maxPerCore: 0 }',
-      '',
-    ].join('\n'),
-  );
-  daemons['kube-proxy'].start(bin('kube-proxy'), [`--config=${proxyConfig}`]);
+  const proxy = proxyConfig(join(home, 'kube-proxy.yaml'), {
+    kubeconfig: config('kube-proxy'),
+    address,
+    podSubnet: POD_SUBNET,
+    node: NODE,
+  });
+  daemons['kube-proxy'].start(bin('kube-proxy'), [`--config=${proxy}`]);
 
-  const kubeletConfig = join(home, 'kubelet.yaml');
-  writeFileSync(
-    kubeletConfig,
-    [
-      'apiVersion: kubelet.config.k8s.io/v1beta1',
-      'kind: KubeletConfiguration',
-      `address: ${address}`,
-      'port: 10350',
-      'readOnlyPort: 0',
-      'healthzBindAddress: 127.0.0.1',
-      'healthzPort: 10348',
-      'authentication:',
-      '  anonymous: { enabled: false }',
-      '  webhook: { enabled: true }',
-      `  x509: { clientCAFile: ${join(certs, 'ca.crt')} }`,
-      'authorization: { mode: Webhook }',
-      `clusterDNS: [${address}]`,
-      'clusterDomain: cluster.local',
-      'resolvConf: /etc/resolv.conf',
-      `containerRuntimeEndpoint: unix://${CONTAINERD_SOCKET}`,
-      'cgroupDriver: cgroupfs',
-      'failSwapOn: false',
-      'failCgroupV1: false',
-      'oomScoreAdj: 0',
-      'protectKernelDefaults: false',
-      'makeIPTablesUtilChains: true',
-      // A development node: images are never collected, and only a nearly full disk evicts.
-      'imageGCHighThresholdPercent: 100',
-      'evictionHard: { "nodefs.available": "2%", "imagefs.available": "2%", "memory.available": "100Mi" }',
-      '',
-    ].join('\n'),
-  );
+  const kubelet = kubeletConfig(join(home, 'kubelet.yaml'), {
+    address,
+    clientCA: join(certs, 'ca.crt'),
+    socket: CONTAINERD_SOCKET,
+  });
   daemons.kubelet.start(bin('kubelet'), [
-    `--config=${kubeletConfig}`,
+    `--config=${kubelet}`,
     `--kubeconfig=${config('kubelet')}`,
     `--root-dir=${join(home, 'kubelet')}`,
     `--hostname-override=${NODE}`,
@@ -480,70 +234,110 @@ export async function start() {
     120_000,
     daemons.kubelet,
   );
-  kubectl(['apply', '-f', '-'], { input: volumes() });
+  kubectl(['apply', '-f', '-'], { input: volumes(home) });
   log(`Kubernetes ${KUBERNETES_VERSION}: node ${NODE} Ready; KUBECONFIG=${KUBECONFIG}`);
   return KUBECONFIG;
 }
 
+/** What `up` keeps across node restarts: the installation's keys, its values, the ingress's files. */
+const installation = join(CACHE, 'k8s-dispatch');
+const RELEASE = 'dispatch';
+const ingressPort = Number(process.env.DISPATCH_K8S_PORT ?? 8095);
+const ingress = new Daemon('k8s-ingress');
+
 /**
- * Storage for claims of the storage class `local` (no provisioner on one node): a few volumes in
- * directories under the node's folder, any access mode, owned by the user Dispatch's images run as.
+ * Dispatch on this node in one command: the service images built from the sources (tools/images.js),
+ * the node started, the images put on it, the chart installed (or upgraded) as release `dispatch` with
+ * the values above, nginx on 127.0.0.1:DISPATCH_K8S_PORT (8095) as the ingress, sending each path to
+ * its Service's cluster address, and the first administrator made with the bootstrap key, with the CLI
+ * context `kubernetes`. The installation's data lives under the etcd prefix `/kubernetes/dispatch/`, so a node
+ * started again finds it, with the same secrets key and administrator.
  */
-function volumes(count = 4) {
-  const manifests = [
-    'apiVersion: storage.k8s.io/v1',
-    'kind: StorageClass',
-    'metadata: { name: local }',
-    'provisioner: kubernetes.io/no-provisioner',
-    'volumeBindingMode: Immediate',
-  ];
-  for (let i = 0; i < count; i += 1) {
-    const dir = join(home, 'volumes', `volume-${i}`);
-    mkdirSync(dir, { recursive: true });
-    run('chown', ['10001:10001', dir]);
-    manifests.push(
-      '---',
-      'apiVersion: v1',
-      'kind: PersistentVolume',
-      `metadata: { name: local-${i} }`,
-      'spec:',
-      '  storageClassName: local',
-      '  capacity: { storage: 20Gi }',
-      '  accessModes: [ReadWriteOnce, ReadWriteMany]',
-      '  persistentVolumeReclaimPolicy: Retain',
-      `  hostPath: { path: ${dir}, type: Directory }`,
-    );
-  }
-  return manifests.join('\n') + '\n';
+export async function up() {
+  const images = await import('./images.js');
+  const { SERVICES } = await import('@dispatch/contracts');
+  const started = Date.now();
+  const seconds = () => `${Math.round((Date.now() - started) / 1000)} s`;
+  for (const service of SERVICES) images.build(service);
+  log(`images built (${seconds()})`);
+  // etcd and Kafka on the host, keeping their data (as the local cluster's), answering pods too.
+  mkdirSync(installation, { recursive: true, mode: 0o700 });
+  const kafka = await import('./kafka.js');
+  process.env.ETCD_ENDPOINTS = await etcd.start({
+    dataDir: join(installation, 'etcd'),
+    keep: true,
+    containers: true,
+  });
+  await kafka.start({ dataDir: join(installation, 'kafka'), keep: true, containers: true });
+  if (!running()) await start();
+  log(`node Ready (${seconds()})`);
+  importImages(SERVICES.map((service) => images.imageOf(service)));
+  const bootstrap = keyPair(join(installation, 'bootstrap.key'));
+  const secretsKeyFile = join(installation, 'secrets.key');
+  if (!existsSync(secretsKeyFile))
+    writeFileSync(secretsKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+  const values = writeDispatchValues(join(installation, 'values.json'), {
+    release: RELEASE,
+    bootstrapPublicKey: bootstrap.publicPem,
+    tag: images.VERSION,
+    secretsKey: readFileSync(secretsKeyFile, 'utf8'),
+  });
+  const { helm } = await import('./helm.js');
+  process.env.KUBECONFIG = KUBECONFIG;
+  helm(
+    [
+      'upgrade',
+      '--install',
+      RELEASE,
+      join(ROOT, 'charts/dispatch'),
+      '-n',
+      RELEASE,
+      '--create-namespace',
+    ].concat(['--wait', '--timeout', '10m', '-f', values]),
+  );
+  log(`chart installed, every pod Ready (${seconds()})`);
+  const services = Object.fromEntries(
+    SERVICES.map((service) => {
+      const svc = JSON.parse(
+        kubectl(['get', 'service', `${RELEASE}-${service}`, '-n', RELEASE, '-o', 'json']),
+      );
+      const port = (name) => svc.spec.ports.find((p) => p.name === name).port;
+      return [service, { http: `http://${svc.spec.clusterIP}:${port('http')}`, svc, port }];
+    }),
+  );
+  const gateway = services['api-gateway'];
+  const { prepare } = await import('./nginx.js');
+  await ingress.stop();
+  const { command, args } = prepare({
+    dir: join(installation, 'ingress'),
+    port: ingressPort,
+    services: Object.fromEntries(Object.entries(services).map(([name, s]) => [name, s.http])),
+    endpoints: `http://${gateway.svc.spec.clusterIP}:${gateway.port('gateway')}`,
+  });
+  ingress.start(command, args);
+  const api = `http://127.0.0.1:${ingressPort}`;
+  await waitFor('the ingress', async () => (await fetch(`${api}/v1/version`)).ok, 30_000, ingress);
+  await bootstrapAdmin({
+    api,
+    port: ingressPort,
+    bootstrapKey: bootstrap.privateKey,
+    adminKey: join(installation, 'admin.key'),
+    context: 'kubernetes',
+    fresh: `remove ${installation} and the etcd prefix /kubernetes/${RELEASE}/ to start a new installation`,
+  });
+  log(`Dispatch on Kubernetes answers on ${api}; CLI context "kubernetes" in ${CLI_CONFIG} (${seconds()})`);
+  return api;
 }
 
-/** What CoreDNS reads of the API: Services, their endpoints, namespaces and pods. */
-const COREDNS_RBAC = `
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: "system:coredns" }
-rules:
-  - apiGroups: [""]
-    resources: [endpoints, services, pods, namespaces]
-    verbs: [list, watch]
-  - apiGroups: [discovery.k8s.io]
-    resources: [endpointslices]
-    verbs: [list, watch]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: "system:coredns" }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:coredns" }
-subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:coredns" }]
-`;
-
-/** Mount points the kubelet left under its directory (secrets' tmpfs, projected volumes), deepest first. */
-function kubeletMounts() {
-  const root = join(home, 'kubelet');
+/**
+ * Mount points left under the node's folder, deepest first: the kubelet's (secrets' tmpfs, projected
+ * volumes) and containerd's (a pod sandbox's /dev/shm).
+ */
+function mountsUnder(dir) {
   return readFileSync('/proc/mounts', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[1])
-    .filter((m) => m?.startsWith(root))
+    .filter((m) => m?.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
 }
 
@@ -567,6 +361,7 @@ function removeKubeChains() {
 
 export async function stop() {
   const had = existsSync(home);
+  await ingress.stop();
   // Pods first, while containerd is there to end them; then the node, then the control plane.
   if (daemons.containerd.alive()) {
     const tasks = spawnSync('ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', 'tasks', 'ls', '-q'], {
@@ -605,7 +400,7 @@ export async function stop() {
   removeKubeChains();
   spawnSync('ip', ['link', 'del', 'dispatch-pods']);
   if (had) {
-    for (const mount of kubeletMounts()) spawnSync('umount', ['-l', mount]);
+    for (const mount of mountsUnder(home)) spawnSync('umount', ['-l', mount]);
     const saved = join(home, 'sysctls.json');
     if (existsSync(saved))
       for (const [name, value] of Object.entries(JSON.parse(readFileSync(saved, 'utf8'))))
@@ -617,7 +412,7 @@ export async function stop() {
 }
 
 export function status() {
-  return Object.entries(daemons)
+  return [...Object.entries(daemons), ['ingress', ingress]]
     .map(([name, d]) => `${name}: ${d.alive() ? `running (pid ${d.pid()})` : 'not running'}`)
     .join('\n');
 }
@@ -630,12 +425,20 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const [verb = 'start', ...rest] = process.argv.slice(2);
   try {
     if (verb === 'start') console.log(await start());
+    else if (verb === 'up') console.log(await up());
     else if (verb === 'stop') await stop();
     else if (verb === 'status') console.log(status());
     else if (verb === 'build') console.log(ensureBinaries());
     else if (verb === 'bin') console.log(BIN);
+    else if (verb === 'values' && rest.length === 3)
+      console.log(
+        writeDispatchValues(rest[0], { release: rest[1], bootstrapPublicKey: readFileSync(rest[2], 'utf8') }),
+      );
     else if (verb === 'import') importImages(rest);
-    else throw new Error(`unknown command '${verb}': use start, stop, status, build, bin or import IMAGE...`);
+    else
+      throw new Error(
+        `unknown command '${verb}': use start, up, stop, status, build, bin, import IMAGE... or values FILE RELEASE BOOTSTRAP_PUB`,
+      );
   } catch (err) {
     console.error(`error: ${err.message}`);
     process.exit(1);

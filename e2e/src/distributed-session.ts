@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import {
   SERVICE_UID,
   servicesBuilt,
 } from './containers.js';
+import { startIngress } from './ingress.js';
 import { freePort, ROOT, start, waitForHttp, type Started } from './processes.js';
 import { bearerOf, bootstrap, cliFor, createNodejsImage, type Session } from './session.js';
 
@@ -145,20 +145,8 @@ export async function startDistributedSession(
     await Promise.all(
       processes.map(({ url }, i) => waitForHttp(`${url}/readyz`, running[i] as Started, 200, 60_000)),
     );
-    const ingressPort = await freePort();
-    const { command, args } = JSON.parse(
-      execFileSync(process.execPath, [
-        join(ROOT, 'tools/nginx.js'),
-        'prepare',
-        join(work, 'ingress'),
-        String(ingressPort),
-        JSON.stringify(replicaUrls),
-      ]).toString(),
-    ) as { command: string; args: string[] };
-    const nginx = start(command, args);
+    const { url: ingress, port: ingressPort, nginx } = await startIngress(join(work, 'ingress'), replicaUrls);
     running.push(nginx);
-    const ingress = `http://127.0.0.1:${ingressPort}`;
-    await waitForHttp(`${ingress}/v1/version`, nginx, 200, 30_000);
 
     const config = join(work, 'config.json');
     const dispatch = cliFor(ingressPort, work, ['--organization', org], config);

@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerServers, servicesBuilt } from './containers.js';
-import { freePort, ROOT, start, waitForHttp, type Started } from './processes.js';
+import { startIngress } from './ingress.js';
+import { ROOT, type Started } from './processes.js';
 import { bearerOf, bootstrap, cliFor, createNodejsImage, type Session } from './session.js';
 
 /**
@@ -20,7 +21,7 @@ export interface KubernetesSession extends Session {
   release: string;
   kubectl(args: string[], input?: string): string;
   helm(args: string[]): string;
-  /** The values it was installed with, as `--set` arguments (an upgrade passes them again). */
+  /** The values it was installed with, as helm arguments (an upgrade passes them again). */
   values: string[];
 }
 
@@ -56,7 +57,8 @@ function kubernetesNode(): Promise<string> {
 
 export async function startKubernetesSession(name: string): Promise<KubernetesSession> {
   const kubeconfig = await kubernetesNode();
-  const { etcd, kafka } = containerServers();
+  // Pods reach etcd and Kafka where containers do: fails clearly when they were not started for them.
+  containerServers();
   const work = mkdtempSync(join(tmpdir(), `dispatch-${name}-`));
   const release = `dispatch-${randomBytes(3).toString('hex')}`;
   const env = { ...process.env, KUBECONFIG: kubeconfig };
@@ -70,39 +72,8 @@ export async function startKubernetesSession(name: string): Promise<KubernetesSe
     });
   const bootstrapKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
   writeFileSync(join(work, 'bootstrap.pub'), bootstrapKey.publicKey.export({ type: 'spki', format: 'pem' }));
-  const trust = (file: string) => {
-    try {
-      return readFileSync(file);
-    } catch {
-      return undefined;
-    }
-  };
-  const caBundle = trust('/etc/ssl/certs/ca-certificates.crt');
-  const javaStore = trust('/etc/ssl/certs/java/cacerts');
-  if (caBundle) writeFileSync(join(work, 'ca.crt'), caBundle);
-  const values = [
-    '--set',
-    `image.registry=localhost,image.tag=${IMAGE_TAG},image.pullPolicy=Never`,
-    '--set',
-    `etcd.endpoints={${etcd}},etcd.namespace=/${release}/,kafka.brokers={${kafka}}`,
-    '--set',
-    'data.storageClass=local,ingress.enabled=false,services.functions.replicas=1',
-    // containerd 1.6 runs no pod in a user namespace of its own (values.yaml, sandbox).
-    '--set',
-    'sandbox.hostUsers=true,sandbox.securityContext.procMount=Default',
-    '--set',
-    'sandbox.securityContext.privileged=true,sandbox.securityContext.allowPrivilegeEscalation=true',
-    '--set-file',
-    `identity.bootstrapPublicKey=${join(work, 'bootstrap.pub')}`,
-    ...(caBundle ? ['--set-file', `trust.caBundle=${join(work, 'ca.crt')}`] : []),
-    // A trust store is larger than one argument may be: it goes in a values file.
-    ...(javaStore ? ['-f', join(work, 'trust-values.json')] : []),
-  ];
-  if (javaStore)
-    writeFileSync(
-      join(work, 'trust-values.json'),
-      JSON.stringify({ trust: { javaTrustStore: javaStore.toString('base64') } }),
-    );
+  // The chart's values for this node (tools/k8s.js): images, etcd and Kafka, storage, sandboxes, CAs.
+  const values = ['-f', nodeTool('values', join(work, 'values.json'), release, join(work, 'bootstrap.pub'))];
   const running: Started[] = [];
   const stop = async () => {
     await Promise.all(running.map((p) => p.stop()));
@@ -140,21 +111,12 @@ export async function startKubernetesSession(name: string): Promise<KubernetesSe
         `http://${svc.spec.clusterIP}:${svc.spec.ports.find((p) => p.name === port)?.port}`;
     };
     const services = Object.fromEntries(SERVICES.map((s) => [s, [address(s)()]]));
-    const ingressPort = await freePort();
-    const { command, args } = JSON.parse(
-      execFileSync(process.execPath, [
-        join(ROOT, 'tools/nginx.js'),
-        'prepare',
-        join(work, 'ingress'),
-        String(ingressPort),
-        JSON.stringify(services),
-        address('api-gateway')('gateway'),
-      ]).toString(),
-    ) as { command: string; args: string[] };
-    const nginx = start(command, args);
+    const {
+      url: ingress,
+      port: ingressPort,
+      nginx,
+    } = await startIngress(join(work, 'ingress'), services, address('api-gateway')('gateway'));
     running.push(nginx);
-    const ingress = `http://127.0.0.1:${ingressPort}`;
-    await waitForHttp(`${ingress}/v1/version`, nginx, 200, 60_000);
     const org = 'default';
     const config = join(work, 'config.json');
     const dispatch = cliFor(ingressPort, work, ['--organization', org], config);

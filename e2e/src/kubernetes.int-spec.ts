@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventually } from './eventually.js';
 import { startKubernetesSession, type KubernetesSession } from './kubernetes-session.js';
 import { SHAPES } from './shapes.js';
 
@@ -14,16 +15,6 @@ interface Run {
   status: string;
   output: unknown;
   event?: Record<string, unknown> | null;
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 120_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 onKubernetes('Dispatch installed with its chart on Kubernetes', () => {
@@ -92,8 +83,11 @@ onKubernetes('Dispatch installed with its chart on Kubernetes', () => {
       '--event-id',
       'k8s-event-1',
     ]);
-    const run = await eventually('the run of the event', async () =>
-      (await runsOf('hello')).find((r) => (r.output as { hello?: string } | null)?.hello === 'event'),
+    const run = await eventually(
+      'the run of the event',
+      async () =>
+        (await runsOf('hello')).find((r) => (r.output as { hello?: string } | null)?.hello === 'event'),
+      150_000,
     );
     expect(run.status).toBe('READY');
   }, 180_000);
@@ -101,10 +95,14 @@ onKubernetes('Dispatch installed with its chart on Kubernetes', () => {
   it('comes back from a killed functions pod with everything it acknowledged', async () => {
     const [pod] = pods('functions');
     session.kubectl(['delete', 'pod', pod as string, '--grace-period=0', '--force', '--wait=false']);
-    const out = await eventually('an exec after the kill', async () => {
-      const res = await session.dispatch(['exec', 'hello', '--input', '{"name":"again"}']);
-      return res.code === 0 ? (JSON.parse(res.stdout) as { payload: { hello: string } }) : undefined;
-    });
+    const out = await eventually(
+      'an exec after the kill',
+      async () => {
+        const res = await session.dispatch(['exec', 'hello', '--input', '{"name":"again"}']);
+        return res.code === 0 ? (JSON.parse(res.stdout) as { payload: { hello: string } }) : undefined;
+      },
+      240_000,
+    );
     expect(out.payload.hello).toBe('again');
     expect(pods('functions')).not.toContain(pod);
   }, 300_000);
@@ -136,8 +134,11 @@ onKubernetes('Dispatch installed with its chart on Kubernetes', () => {
       '--event-id',
       'k8s-event-2',
     ]);
-    await eventually('the run of the event after the upgrade', async () =>
-      (await runsOf('hello')).find((r) => (r.output as { hello?: string } | null)?.hello === 'upgraded'),
+    await eventually(
+      'the run of the event after the upgrade',
+      async () =>
+        (await runsOf('hello')).find((r) => (r.output as { hello?: string } | null)?.hello === 'upgraded'),
+      240_000,
     );
     expect(
       (await runsOf('hello')).filter((r) => (r.output as { hello?: string } | null)?.hello === 'event'),
@@ -161,8 +162,10 @@ onKubernetes('Dispatch installed with its chart on Kubernetes', () => {
         .filter(Boolean);
     // The pods go once they have finished what they had (their grace period).
     const kept = [`PersistentVolumeClaim/${session.release}-data`];
-    await eventually('only the kept claim left', async () =>
-      JSON.stringify(left()) === JSON.stringify(kept) ? true : undefined,
+    await eventually(
+      'only the kept claim left',
+      async () => (JSON.stringify(left()) === JSON.stringify(kept) ? true : undefined),
+      120_000,
     ).catch(() => undefined);
     expect(left()).toEqual(kept);
   }, 300_000);
