@@ -109,23 +109,17 @@ const ENTER_AND_ROUTE = String.raw`
 use strict;
 my ($pid, $setns, $capget, $capset, $prctl) = map { 0 + $_ } @ARGV;
 for my $ns (['user', 0x10000000], ['net', 0x40000000]) {
-  open(my $fh, '<', "/proc/$pid/ns/$ns->[0]") or die "opening its $ns->[0] namespace: $!
-";
-  syscall($setns, fileno($fh), $ns->[1]) == 0 or die "entering its $ns->[0] namespace: $!
-";
+  open(my $fh, '<', "/proc/$pid/ns/$ns->[0]") or die "opening its $ns->[0] namespace: $!\n";
+  syscall($setns, fileno($fh), $ns->[1]) == 0 or die "entering its $ns->[0] namespace: $!\n";
 }
 my $header = pack('LL', 0x20080522, 0);
 my $caps = "\0" x 24;
-syscall($capget, $header, $caps) == 0 or die "capget: $!
-";
+syscall($capget, $header, $caps) == 0 or die "capget: $!\n";
 my @sets = unpack('L6', $caps);
 $sets[2] |= 1 << 12;
-syscall($capset, $header, pack('L6', @sets)) == 0 or die "capset: $!
-";
-syscall($prctl, 47, 2, 12, 0, 0) == 0 or die "keeping CAP_NET_ADMIN: $!
-";
-exec { 'ip' } 'ip', '-batch', '-' or die "ip: $!
-";
+syscall($capset, $header, pack('L6', @sets)) == 0 or die "capset: $!\n";
+syscall($prctl, 47, 2, 12, 0, 0) == 0 or die "keeping CAP_NET_ADMIN: $!\n";
+exec { 'ip' } 'ip', '-batch', '-' or die "ip: $!\n";
 `;
 
 /**
@@ -148,7 +142,11 @@ async function closeRanges(pid: number, inUserNamespace: boolean): Promise<void>
   let complaint = '';
   route.stderr?.setEncoding('utf8');
   route.stderr?.on('data', (chunk: string) => (complaint += chunk));
-  route.stdin?.end(closedRanges().map((cidr) => `route replace prohibit ${cidr}\n`).join(''));
+  route.stdin?.end(
+    closedRanges()
+      .map((cidr) => `route replace prohibit ${cidr}\n`)
+      .join(''),
+  );
   const code = await new Promise<number | null>((resolve, reject) => {
     route.once('error', reject);
     route.once('exit', resolve);
