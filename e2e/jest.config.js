@@ -1,3 +1,8 @@
 import { preset } from '../jest.preset.js';
 
-export default { ...preset(import.meta.dirname), displayName: 'e2e' };
+export default {
+  ...preset(import.meta.dirname),
+  displayName: 'e2e',
+  // The kubernetes shape's suites share one chart installation; it goes when the run ends.
+  globalTeardown: '<rootDir>/global-teardown.mjs',
+};

@@ -4,7 +4,8 @@
 // missing. `node tools/nginx.js config` prints the configuration for the services' default ports;
 // `prepare DIR PORT SERVICES_JSON` writes one for services elsewhere and prints how to start nginx on it;
 // `routes` prints which service owns which paths.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SERVICES, SOLO_PORT, TOPOLOGY } from '@dispatch/contracts';
@@ -24,9 +25,11 @@ export function ensureInstalled() {
  * An nginx configuration serving `port` on loopback, proxying each service's paths to `services`
  * (service name to base URL, or to the URLs of its replicas, which share its calls round-robin;
  * services not given are left out), with its temporary files under `dir`. Every other path goes to
- * `endpoints` (the gateway's port serving endpoints) when given, as the chart's Ingress does.
+ * `endpoints` (the gateway's port serving endpoints) when given, as the chart's Ingress does. With
+ * `tlsPort`, the same on HTTPS there too, with the certificate DIR/tls.crt and key DIR/tls.key: TLS
+ * ends here, as at an Ingress, and X-Forwarded-Proto tells the services which it was.
  */
-export function ingressConfig({ port, dir, services, endpoints }) {
+export function ingressConfig({ port, dir, services, endpoints, tlsPort }) {
   const present = Object.keys(ROUTES).filter((service) => services[service]);
   const replicas = (service) => [services[service]].flat();
   const upstreams = present.map(
@@ -69,12 +72,20 @@ http {
   proxy_http_version 1.1;
   proxy_set_header Connection "";
   proxy_set_header Host $http_host;
+  proxy_set_header X-Forwarded-Proto $scheme;
   proxy_read_timeout 300s;
   proxy_buffering off;
 ${upstreams.join('\n')}
   server {
     listen 127.0.0.1:${port};
-${locations.join('\n')}
+${
+  tlsPort
+    ? `    listen 127.0.0.1:${tlsPort} ssl;
+    ssl_certificate ${join(dir, 'tls.crt')};
+    ssl_certificate_key ${join(dir, 'tls.key')};
+`
+    : ''
+}${locations.join('\n')}
 ${
   endpoints
     ? `    location / {
@@ -92,17 +103,44 @@ ${
 
 const upstreamOf = (service) => `dispatch_${service.replace(/-/g, '_')}`;
 
-/** Writes the configuration into `dir` and gives the nginx command line that serves it. */
+/**
+ * Writes the configuration into `dir` and gives the nginx command line that serves it; with `tlsPort`,
+ * a self-signed certificate for 127.0.0.1 and localhost too (made with Debian's openssl).
+ */
 export function prepare(options) {
   ensureInstalled();
   mkdirSync(options.dir, { recursive: true });
+  if (options.tlsPort && !existsSync(join(options.dir, 'tls.crt'))) {
+    aptInstall('openssl', ['openssl']);
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '30',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        join(options.dir, 'tls.key'),
+        '-out',
+        join(options.dir, 'tls.crt'),
+      ],
+      { stdio: 'ignore' },
+    );
+  }
   const file = join(options.dir, 'nginx.conf');
   writeFileSync(file, ingressConfig(options));
   return { command: 'nginx', args: ['-p', options.dir, '-c', file] };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [verb, dir, port, services, endpoints] = process.argv.slice(2);
+  const [verb, dir, port, services, endpoints, tlsPort] = process.argv.slice(2);
   if (verb === 'config') {
     const defaults = Object.fromEntries(
       Object.entries(DEFAULT_PORTS).map(([service, p]) => [service, `http://127.0.0.1:${p}`]),
@@ -116,11 +154,19 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   } else if (verb === 'prepare' && dir && port && services) {
     // For tests and scripts: writes DIR/nginx.conf and prints the command line, as JSON.
     console.log(
-      JSON.stringify(prepare({ dir, port: Number(port), services: JSON.parse(services), endpoints })),
+      JSON.stringify(
+        prepare({
+          dir,
+          port: Number(port),
+          services: JSON.parse(services),
+          endpoints: endpoints || undefined,
+          tlsPort: tlsPort ? Number(tlsPort) : undefined,
+        }),
+      ),
     );
   } else {
     console.error(
-      'usage: node tools/nginx.js config | routes | prepare DIR PORT SERVICES_JSON [ENDPOINTS_URL]',
+      'usage: node tools/nginx.js config | routes | prepare DIR PORT SERVICES_JSON [ENDPOINTS_URL [TLS_PORT]]',
     );
     process.exit(2);
   }

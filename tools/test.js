@@ -27,7 +27,10 @@ function nx(targets) {
 const RESULTS = join(ROOT, '.cache', 'test-results');
 rmSync(RESULTS, { recursive: true, force: true });
 
-/** One closing line over every jest run (Nx restores cached runs' result files too). */
+/**
+ * Closing lines over every jest run (Nx restores cached runs' result files too): each failed test with
+ * the start of its message, since a CI log is often read from its tail only, then the counts.
+ */
 function summary() {
   let passed = 0;
   let failed = 0;
@@ -37,6 +40,16 @@ function summary() {
     passed += r.numPassedTests;
     failed += r.numFailedTests;
     skipped += r.numPendingTests;
+    for (const suite of r.testResults ?? []) {
+      if (suite.status === 'failed' && !suite.assertionResults?.length) {
+        console.log(`\nFAILED ${file}: ${suite.name}\n  ${(suite.message ?? '').slice(0, 800)}`);
+      }
+      for (const test of suite.assertionResults ?? []) {
+        if (test.status !== 'failed') continue;
+        const message = (test.failureMessages ?? []).join('\n').replace(/\x1b\[[0-9;]*m/g, '');
+        console.log(`\nFAILED ${file}: ${test.fullName}\n  ${message.slice(0, 800).replaceAll('\n', '\n  ')}`);
+      }
+    }
   }
   console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 }

@@ -12,7 +12,7 @@ import {
 } from './containers.js';
 import { startIngress } from './ingress.js';
 import { freePort, ROOT, start, waitForHttp, type Started } from './processes.js';
-import { bearerOf, bootstrap, cliFor, createNodejsImage, type Session } from './session.js';
+import { bearerOf, bootstrap, cliFor, createNodejsImage, withServerLog, type Session } from './session.js';
 
 export type ServiceName = 'identity' | 'images' | 'functions' | 'secrets' | 'events' | 'api-gateway';
 
@@ -149,7 +149,9 @@ export async function startDistributedSession(
     running.push(nginx);
 
     const config = join(work, 'config.json');
-    const dispatch = cliFor(ingressPort, work, ['--organization', org], config);
+    const dispatch = withServerLog(cliFor(ingressPort, work, ['--organization', org], config), () =>
+      running.map((p) => p.output()).join('\n'),
+    );
     const adminKey = await bootstrap(dispatch, work, org, bootstrapKey.privateKey);
     const find = (service: ServiceName, replica: number) => {
       const index = processes.findIndex(

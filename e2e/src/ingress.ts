@@ -1,18 +1,23 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, ROOT, start, waitForHttp, type Started } from './processes.js';
 
 /**
  * nginx as the ingress (tools/nginx.js), on a free loopback port with its files under `dir`: each
  * service's paths to its URLs (replicas share the calls), every other path to `endpoints` when given.
- * Resolves once the API's version answers through it.
+ * Resolves once the API's version answers through it. With `tls`, it serves HTTPS too (`tlsUrl`), with
+ * a self-signed certificate, ending TLS as an Ingress does. A `detached` nginx outlives this test file
+ * (output to DIR/nginx.log; stop it by the pid in DIR/nginx.pid).
  */
 export async function startIngress(
   dir: string,
   services: Record<string, string[]>,
   endpoints?: string,
-): Promise<{ url: string; port: number; nginx: Started }> {
+  { detached = false, tls = false }: { detached?: boolean; tls?: boolean } = {},
+): Promise<{ url: string; port: number; tlsUrl?: string; nginx: Started }> {
   const port = await freePort();
+  const tlsPort = tls ? await freePort() : undefined;
   const { command, args } = JSON.parse(
     execFileSync(process.execPath, [
       join(ROOT, 'tools/nginx.js'),
@@ -20,10 +25,11 @@ export async function startIngress(
       dir,
       String(port),
       JSON.stringify(services),
-      ...(endpoints ? [endpoints] : []),
+      endpoints ?? '',
+      ...(tlsPort ? [String(tlsPort)] : []),
     ]).toString(),
   ) as { command: string; args: string[] };
-  const nginx = start(command, args);
+  const nginx = detached ? startDetached(command, args, join(dir, 'nginx.log')) : start(command, args);
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForHttp(`${url}/v1/version`, nginx, 200, 60_000);
@@ -31,5 +37,22 @@ export async function startIngress(
     await nginx.stop();
     throw err;
   }
-  return { url, port, nginx };
+  return { url, port, nginx, tlsUrl: tlsPort ? `https://127.0.0.1:${tlsPort}` : undefined };
+}
+
+/** A process that is no child of this test file's: its output goes to `log`. */
+function startDetached(command: string, args: string[], log: string): Started {
+  const out = openSync(log, 'a');
+  const child = spawn(command, args, { stdio: ['ignore', out, out], detached: true });
+  child.unref();
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => readFileSync(log, 'utf8'),
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
+      return exited;
+    },
+  };
 }

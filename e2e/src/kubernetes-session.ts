@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { containerServers, servicesBuilt } from './containers.js';
 import { startIngress } from './ingress.js';
 import { ROOT, type Started } from './processes.js';
@@ -55,12 +55,32 @@ function kubernetesNode(): Promise<string> {
   return node;
 }
 
-export async function startKubernetesSession(name: string): Promise<KubernetesSession> {
-  const kubeconfig = await kubernetesNode();
-  // Pods reach etcd and Kafka where containers do: fails clearly when they were not started for them.
-  containerServers();
-  const work = mkdtempSync(join(tmpdir(), `dispatch-${name}-`));
-  const release = `dispatch-${randomBytes(3).toString('hex')}`;
+/** An installation of the chart: its release and namespace, and where its ingress answers. */
+interface Installation {
+  release: string;
+  kubeconfig: string;
+  /** Its first administrator (in org `default`, with a global policy): it makes each shared session's org. */
+  administrator: { account: string; keyFile: string };
+  ingressPort: number;
+  /** Where the ingress serves HTTPS (a self-signed certificate; TLS ends there, as at an Ingress). */
+  tlsUrl: string;
+  /** Where its data volume lives on the node (a hostPath volume of tools/k8s.js). */
+  dataDir: string;
+  /** Its files on this machine: values, keys, and nginx's files and pid under `ingress/`. */
+  dir: string;
+  /** The values it was installed with, as helm arguments (an upgrade passes them again). */
+  values: string[];
+}
+
+/**
+ * Where the installation the suites share is recorded. A Helm install takes a minute or two on this
+ * node, so the suites that only use the API share one (each in an org of its own, as tenants share
+ * a platform); those that upgrade, uninstall or kill pods install their own. e2e/global-teardown.mjs
+ * uninstalls it when the run ends.
+ */
+export const SHARED_INSTALLATION = join(ROOT, '.cache/e2e-kubernetes/shared.json');
+
+function clients(kubeconfig: string) {
   const env = { ...process.env, KUBECONFIG: kubeconfig };
   const kubectl = (args: string[], input?: string) =>
     execFileSync(join(nodeTool('bin'), 'kubectl'), args, { env, input, encoding: 'utf8' });
@@ -70,23 +90,46 @@ export async function startKubernetesSession(name: string): Promise<KubernetesSe
       encoding: 'utf8',
       timeout: 600_000,
     });
+  return { env, kubectl, helm };
+}
+
+/** Removes an installation: its ingress, its release and its namespace (the PVC with it). */
+function uninstall(installation: Pick<Installation, 'release' | 'kubeconfig' | 'dir'>): void {
+  const { env } = clients(installation.kubeconfig);
+  stopDetachedNginx(join(installation.dir, 'ingress'));
+  const { release } = installation;
+  spawnSync(process.execPath, [join(ROOT, 'tools/helm.js'), 'uninstall', release, '-n', release, '--wait'], {
+    env,
+  });
+  spawnSync(join(nodeTool('bin'), 'kubectl'), ['delete', 'namespace', release, '--wait=false'], { env });
+  rmSync(installation.dir, { recursive: true, force: true });
+}
+
+function stopDetachedNginx(dir: string): void {
+  try {
+    process.kill(Number(readFileSync(join(dir, 'nginx.pid'), 'utf8').trim()), 'SIGTERM');
+  } catch {
+    // not running
+  }
+}
+
+/**
+ * Installs the chart in a namespace of its own, as an operator would, puts nginx in front of it and
+ * bootstraps its first administrator. A shared installation's nginx is detached from this test file,
+ * since later files use it too.
+ */
+async function install(
+  kubeconfig: string,
+  shared: boolean,
+): Promise<{ installation: Installation; ingress?: Started }> {
+  const release = `dispatch-${randomBytes(3).toString('hex')}`;
+  const { kubectl, helm } = clients(kubeconfig);
   const bootstrapKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  writeFileSync(join(work, 'bootstrap.pub'), bootstrapKey.publicKey.export({ type: 'spki', format: 'pem' }));
+  const dir = mkdtempSync(join(tmpdir(), `${release}-`));
+  writeFileSync(join(dir, 'bootstrap.pub'), bootstrapKey.publicKey.export({ type: 'spki', format: 'pem' }));
   // The chart's values for this node (tools/k8s.js): images, etcd and Kafka, storage, sandboxes, CAs.
-  const values = ['-f', nodeTool('values', join(work, 'values.json'), release, join(work, 'bootstrap.pub'))];
-  const running: Started[] = [];
-  const stop = async () => {
-    await Promise.all(running.map((p) => p.stop()));
-    spawnSync(
-      process.execPath,
-      [join(ROOT, 'tools/helm.js'), 'uninstall', release, '-n', release, '--wait'],
-      {
-        env,
-      },
-    );
-    spawnSync(join(nodeTool('bin'), 'kubectl'), ['delete', 'namespace', release, '--wait=false'], { env });
-    rmSync(work, { recursive: true, force: true });
-  };
+  const values = ['-f', nodeTool('values', join(dir, 'values.json'), release, join(dir, 'bootstrap.pub'))];
+  const ingressDir = join(dir, 'ingress');
   try {
     helm([
       'install',
@@ -111,28 +154,117 @@ export async function startKubernetesSession(name: string): Promise<KubernetesSe
         `http://${svc.spec.clusterIP}:${svc.spec.ports.find((p) => p.name === port)?.port}`;
     };
     const services = Object.fromEntries(SERVICES.map((s) => [s, [address(s)()]]));
-    const {
-      url: ingress,
-      port: ingressPort,
-      nginx,
-    } = await startIngress(join(work, 'ingress'), services, address('api-gateway')('gateway'));
-    running.push(nginx);
-    const org = 'default';
+    const { port, nginx, tlsUrl } = await startIngress(
+      ingressDir,
+      services,
+      address('api-gateway')('gateway'),
+      { detached: shared, tls: true },
+    );
+    const operator = cliFor(port, dir, ['--organization', 'default'], join(dir, 'config.json'));
+    const keyFile = await bootstrap(operator, dir, 'default', bootstrapKey.privateKey);
+    const installation: Installation = {
+      release,
+      kubeconfig,
+      administrator: { account: 'default/admin', keyFile },
+      ingressPort: port,
+      tlsUrl: tlsUrl as string,
+      dataDir: volumeOf(kubectl, release),
+      dir,
+      values,
+    };
+    return { installation, ingress: shared ? undefined : nginx };
+  } catch (err) {
+    const pods = spawnSync(join(nodeTool('bin'), 'kubectl'), ['get', 'pods,events', '-n', release], {
+      env: clients(kubeconfig).env,
+      encoding: 'utf8',
+    }).stdout;
+    uninstall({ release, kubeconfig, dir });
+    throw new Error(`${(err as Error).message}\n${pods}`);
+  }
+}
+
+/** The node's directory behind the release's data claim. */
+function volumeOf(kubectl: (args: string[]) => string, release: string): string {
+  const volume = kubectl([
+    'get',
+    'pvc',
+    `${release}-data`,
+    '-n',
+    release,
+    '-o',
+    'jsonpath={.spec.volumeName}',
+  ]);
+  return kubectl(['get', 'pv', volume, '-o', 'jsonpath={.spec.hostPath.path}']);
+}
+
+/** The shared installation when it still answers on this node, or a new one recorded for the next suite. */
+async function sharedInstallation(kubeconfig: string): Promise<Installation> {
+  if (existsSync(SHARED_INSTALLATION)) {
+    const recorded = JSON.parse(readFileSync(SHARED_INSTALLATION, 'utf8')) as Installation;
+    const answers = await fetch(`http://127.0.0.1:${recorded.ingressPort}/v1/version`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (recorded.kubeconfig === kubeconfig && answers) return recorded;
+    // Left by a run that did not end (or by another node): it goes, and a new one takes its place.
+    uninstall(recorded);
+    rmSync(SHARED_INSTALLATION, { force: true });
+  }
+  const { installation } = await install(kubeconfig, true);
+  mkdirSync(dirname(SHARED_INSTALLATION), { recursive: true });
+  writeFileSync(SHARED_INSTALLATION, JSON.stringify(installation, null, 2), { mode: 0o600 });
+  return installation;
+}
+
+/**
+ * A session on the chart installed on the node: with `shared`, in an org of its own on the
+ * installation the suites share; otherwise on an installation of its own (in org `default`), which it
+ * uninstalls when it stops.
+ */
+export async function startKubernetesSession(
+  name: string,
+  { shared = false }: { shared?: boolean } = {},
+): Promise<KubernetesSession> {
+  const kubeconfig = await kubernetesNode();
+  // Pods reach etcd and Kafka where containers do: fails clearly when they were not started for them.
+  containerServers();
+  const work = mkdtempSync(join(tmpdir(), `dispatch-${name}-`));
+  const { kubectl, helm } = clients(kubeconfig);
+  const own = shared ? undefined : await install(kubeconfig, false);
+  const installation = own?.installation ?? (await sharedInstallation(kubeconfig));
+  const { release, ingressPort } = installation;
+  const stop = async () => {
+    if (own) {
+      await own.ingress?.stop();
+      uninstall(own.installation);
+    }
+    rmSync(work, { recursive: true, force: true });
+  };
+  try {
+    const org = shared ? `e2e-${randomBytes(4).toString('hex')}` : 'default';
     const config = join(work, 'config.json');
     const dispatch = cliFor(ingressPort, work, ['--organization', org], config);
-    const adminKey = await bootstrap(dispatch, work, org, bootstrapKey.privateKey);
+    const { administrator } = installation;
+    let adminKey = administrator.keyFile;
+    if (shared) adminKey = await bootstrap(dispatch, work, org, administrator);
+    else {
+      const login = ['login', '--service-account', 'admin', '--jwt-private-key', administrator.keyFile];
+      const out = await dispatch(login);
+      if (out.code !== 0) throw new Error(`dispatch ${login.join(' ')}: ${out.stderr}`);
+    }
+    const ingress = `http://127.0.0.1:${ingressPort}`;
     return {
       release,
       kubectl: (args, input) => kubectl(['-n', release, ...args], input),
       helm,
-      values,
+      values: installation.values,
       org,
       work,
-      dataDir: '/var/lib/dispatch',
+      dataDir: installation.dataDir,
       api: ingress,
       dispatch,
       nodejsImage: (cliArgs = []) => createNodejsImage(dispatch, cliArgs),
-      gateway: { http: ingress, https: 'https://127.0.0.1:1' },
+      gateway: { http: ingress, https: installation.tlsUrl },
       authorization: () => bearerOf(`${org}/admin`, adminKey),
       write: (file, text) => {
         writeFileSync(join(work, file), text);
@@ -141,11 +273,7 @@ export async function startKubernetesSession(name: string): Promise<KubernetesSe
       stop,
     };
   } catch (err) {
-    const pods = spawnSync(join(nodeTool('bin'), 'kubectl'), ['get', 'pods,events', '-n', release], {
-      env,
-      encoding: 'utf8',
-    }).stdout;
     await stop();
-    throw new Error(`${(err as Error).message}\n${pods}`);
+    throw err;
   }
 }

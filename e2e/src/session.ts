@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
@@ -66,6 +66,19 @@ export function cliFor(
     });
 }
 
+/**
+ * The CLI with the server's log behind an internal error: a 500 says only "the server log has the
+ * details", and a CI log is all there is of a run, so the tail of what the server printed is added to
+ * the CLI's error output.
+ */
+export function withServerLog(dispatch: Session['dispatch'], serverLog: () => string): Session['dispatch'] {
+  return async (args, stdin) => {
+    const result = await dispatch(args, stdin);
+    if (!/internal error/.test(result.stderr)) return result;
+    return { ...result, stderr: `${result.stderr}\n--- server log (tail) ---\n${serverLog().slice(-4000)}` };
+  };
+}
+
 /** A nodejs base image and image named `nodejs`, built and READY. */
 export async function createNodejsImage(
   dispatch: Session['dispatch'],
@@ -97,21 +110,26 @@ export async function bearerOf(account: string, keyFile: string): Promise<string
 
 /**
  * What an operator does on a fresh installation: as the bootstrap identity, create the org, a service
- * account `admin` and a global policy making it the installation's administrator (which ends bootstrap mode); then log
- * the CLI in as that account. Gives the account's private key file.
+ * account `admin` and a global policy making it the installation's administrator (which ends bootstrap
+ * mode); then log the CLI in as that account. Gives the account's private key file. On an installation
+ * already bootstrapped, `as` is an administrator there (`{account, keyFile}`) who does the same for a
+ * new org.
  */
 export async function bootstrap(
   dispatch: Session['dispatch'],
   work: string,
   org: string,
-  bootstrapPrivateKey: ReturnType<typeof generateKeyPairSync>['privateKey'],
+  as: KeyObject | { account: string; keyFile: string },
 ): Promise<string> {
-  const token = await new SignJWT({})
-    .setProtectedHeader({ alg: 'RS256' })
-    .setIssuer('bootstrap')
-    .setIssuedAt()
-    .setExpirationTime('5m')
-    .sign(bootstrapPrivateKey);
+  const token =
+    as instanceof KeyObject
+      ? await new SignJWT({})
+          .setProtectedHeader({ alg: 'RS256' })
+          .setIssuer('bootstrap')
+          .setIssuedAt()
+          .setExpirationTime('5m')
+          .sign(as)
+      : (await bearerOf(as.account, as.keyFile)).slice('Bearer '.length);
   const admin = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keyFile = join(work, 'admin.key');
   writeFileSync(keyFile, admin.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });

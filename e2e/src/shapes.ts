@@ -8,7 +8,7 @@ import { startSoloSession } from './solo-session.js';
  * The shapes an e2e suite runs in: `solo` (one process), `services` (each service its own process, on
  * etcd and Kafka behind nginx), `containers` (each service in its container image on a podman
  * network, on the same etcd and Kafka behind nginx) and `kubernetes` (the chart installed on the
- * single-node Kubernetes of tools/k8s.js; only for suites that ask for it). E2E_SHAPES picks them
+ * single-node Kubernetes of tools/k8s.js, one installation the suites share). E2E_SHAPES picks them
  * (all by default).
  */
 export const SHAPES = (process.env['E2E_SHAPES'] ?? 'solo,services,containers,kubernetes')
@@ -24,7 +24,6 @@ export function inEachShape(
   name: string,
   services: ServiceName[],
   suite: (shape: string, open: () => Promise<Session>) => void,
-  options: { kubernetes?: boolean } = {},
 ): void {
   if (SHAPES.includes('solo')) suite('solo', () => startSoloSession(name));
   if (SHAPES.includes('services'))
@@ -33,8 +32,8 @@ export function inEachShape(
     suite('services in containers on a podman network, behind nginx', () =>
       startDistributedSession(name, services, {}, { containers: true }),
     );
-  if (options.kubernetes && SHAPES.includes('kubernetes'))
-    suite('installed with its chart on Kubernetes', () => startKubernetesSession(name));
+  if (SHAPES.includes('kubernetes'))
+    suite('installed with its chart on Kubernetes', () => startKubernetesSession(name, { shared: true }));
 }
 
 /** The distributed shapes picked (`services`, `containers`), each with whether it runs containers. */

@@ -2,7 +2,7 @@ import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, ROOT, start, waitForHttp, type Started } from './processes.js';
-import { bearerOf, cliFor, createNodejsImage, type Session } from './session.js';
+import { bearerOf, cliFor, createNodejsImage, withServerLog, type Session } from './session.js';
 
 export type { CliResult } from './session.js';
 
@@ -91,7 +91,7 @@ export async function startSoloSession(
   }
   if (!served) throw new Error(`solo did not say where endpoints are served:\n${solo.output()}`);
   // The CLI uses the context solo wrote for the local administrator, as a user's would.
-  const dispatch = cliFor(port, work, [], join(work, 'config.json'));
+  const dispatch = withServerLog(cliFor(port, work, [], join(work, 'config.json')), solo.output);
   return {
     port,
     pid: solo.child.pid as number,

@@ -245,10 +245,11 @@ export function kubeletConfig(file, { address, clientCA, socket }) {
 }
 
 /**
- * Storage for claims of the storage class `local` (no provisioner on one node): a few volumes in
+ * Storage for claims of the storage class `local` (no provisioner on one node): a dozen volumes (a
+ * released one stays released until the node starts again: an e2e run installs a few times) in
  * directories under the node's folder, any access mode, owned by the user Dispatch's images run as.
  */
-export function volumes(home, count = 4) {
+export function volumes(home, count = 12) {
   const manifests = [
     'apiVersion: storage.k8s.io/v1',
     'kind: StorageClass',

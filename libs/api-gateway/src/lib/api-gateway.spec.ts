@@ -277,3 +277,44 @@ describe('routing', () => {
     await until('/off', 'x', 200);
   });
 });
+
+describe('behind a proxy that terminates TLS', () => {
+  /** A GET of an HTTPS-only endpoint on the plain port, saying it came over `proto`. */
+  const viaProxy = (base: string, proto: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(`${base}/secure`, { headers: { 'x-forwarded-proto': proto } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const secure = { name: 'secure', function: 'f', uris: ['/secure'], methods: ['GET'], protocols: ['https'] };
+
+  it('ignores X-Forwarded-Proto unless told the proxy is trusted', async () => {
+    await call('POST', '/v1/endpoint', secure);
+    await until('/secure', 'x', 426);
+    expect(await viaProxy(gateway, 'https')).toBe(426);
+  });
+
+  it('takes HTTPS from the X-Forwarded-Proto of a trusted proxy, and plain HTTP as plain', async () => {
+    const proxied = await startTestApp((dataDir) => [
+      FakeFunctionsModule,
+      ApiGatewayModule.forRoot({ dataDir, host: '127.0.0.1', port: 0, forwardedProto: true }),
+    ]);
+    try {
+      const base = proxied.app.get(GatewayServer).urls.http as string;
+      await proxied.call('POST', '/v1/endpoint', secure, 'default');
+      let status = 0;
+      for (let i = 0; i < 100 && status !== 200; i += 1) {
+        status = await viaProxy(base, 'https');
+        if (status !== 200) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(status).toBe(200);
+      expect(await viaProxy(base, 'http')).toBe(426);
+      expect(await viaProxy(base, 'http, https')).toBe(426);
+    } finally {
+      await proxied.close();
+    }
+  });
+});

@@ -60,6 +60,12 @@ export const envTypes = {
       .min(0, 'must not be negative')
       .max(max, `must be at most ${max} ms`)
       .default(fallback),
+  /** `true` or `false`, such as whether a proxy in front is trusted. */
+  flag: (fallback: boolean) =>
+    z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true'),
   /** A size in bytes, at least `min`, such as the log a run keeps. */
   bytes: (fallback: number, min = 1024) =>
     z.coerce

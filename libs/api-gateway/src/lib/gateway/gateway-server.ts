@@ -84,7 +84,7 @@ export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutd
     if (port !== undefined) {
       await this.listen(
         'http',
-        createServer((req, res) => this.handle(req, res, 'http')),
+        createServer((req, res) => this.handle(req, res, this.plainProtocolOf(req))),
         host,
         port,
       );
@@ -129,6 +129,15 @@ export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutd
     this.servers.push(server);
     const bound = (server.address() as AddressInfo).port;
     this.urls[protocol] = `${protocol}://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+  }
+
+  /** A plain HTTP request's protocol: HTTPS when a trusted proxy terminated TLS for it (forwardedProto). */
+  private plainProtocolOf(req: IncomingMessage): Protocol {
+    if (!this.config.forwardedProto) return 'http';
+    const forwarded = req.headers['x-forwarded-proto'];
+    // A chain of proxies lists one protocol each, the client's first.
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim().toLowerCase();
+    return first === 'https' ? 'https' : 'http';
   }
 
   private handle(req: IncomingMessage, res: ServerResponse, protocol: Protocol): void {

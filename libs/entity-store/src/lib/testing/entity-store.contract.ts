@@ -31,7 +31,7 @@ function collector() {
       events.push(e);
       for (const w of waiters.filter((w) => events.length >= w.count)) w.resolve();
     },
-    waitFor: (count: number, ms = 5000) =>
+    waitFor: (count: number, ms = 20_000) =>
       new Promise<void>((resolve, reject) => {
         if (events.length >= count) return resolve();
         const timer = setTimeout(() => reject(new Error(`got ${events.length} of ${count} events`)), ms);

@@ -1,0 +1,31 @@
+// After the last e2e suite: the chart installation that the kubernetes-shape suites shared goes (see
+// SHARED_INSTALLATION in src/kubernetes-session.ts; plain JavaScript, since jest loads this file
+// outside the suites' TypeScript transform). Its nginx, its release, its namespace and its files.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..');
+const SHARED = join(ROOT, '.cache/e2e-kubernetes/shared.json');
+
+export default function globalTeardown() {
+  if (!existsSync(SHARED)) return;
+  const { release, kubeconfig, dir } = JSON.parse(readFileSync(SHARED, 'utf8'));
+  try {
+    process.kill(Number(readFileSync(join(dir, 'ingress', 'nginx.pid'), 'utf8').trim()), 'SIGTERM');
+  } catch {
+    // nginx is not running
+  }
+  const env = { ...process.env, KUBECONFIG: kubeconfig };
+  const kubectl = join(
+    spawnSync(process.execPath, [join(ROOT, 'tools/k8s.js'), 'bin'], { encoding: 'utf8' }).stdout.trim(),
+    'kubectl',
+  );
+  spawnSync(process.execPath, [join(ROOT, 'tools/helm.js'), 'uninstall', release, '-n', release, '--wait'], {
+    env,
+    stdio: 'inherit',
+  });
+  spawnSync(kubectl, ['delete', 'namespace', release, '--wait=false'], { env, stdio: 'inherit' });
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(SHARED, { force: true });
+}
