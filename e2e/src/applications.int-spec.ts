@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Session } from './session.js';
-import { inEachShape } from './shapes.js';
+import { inEachShape, SETUP_TIMEOUT } from './shapes.js';
 
 inEachShape('applications', ['images', 'functions', 'secrets', 'api-gateway'], (shape, open) =>
   describe(`applications through the dispatch CLI (${shape})`, () => {
@@ -16,7 +16,7 @@ inEachShape('applications', ['images', 'functions', 'secrets', 'api-gateway'], (
       await session.nodejsImage();
       session.write('f.js', 'module.exports = () => "ok";\n');
       session.write('s.json', '{"k":"v"}');
-    }, 240_000);
+    }, SETUP_TIMEOUT);
 
     afterAll(async () => {
       await session?.stop();

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { Header } from 'tar';
 import type { Session } from './session.js';
-import { inEachShape } from './shapes.js';
+import { inEachShape, SETUP_TIMEOUT } from './shapes.js';
 
 /**
  * Tenant isolation, tried as an attacker would: two organisations on one installation, an organisation
@@ -225,7 +225,7 @@ inEachShape(
         ]);
         await session.nodejsImage(inAcme);
         await acmeFunction('leak', LEAK);
-      }, 300_000);
+      }, SETUP_TIMEOUT);
 
       afterAll(async () => {
         await session?.stop();

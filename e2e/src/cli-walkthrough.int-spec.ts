@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Session } from './session.js';
-import { inEachShape } from './shapes.js';
+import { inEachShape, SETUP_TIMEOUT } from './shapes.js';
 
 let session: Session;
 const dispatch = (args: string[], stdin?: string) => session.dispatch(args, stdin);
@@ -10,7 +10,7 @@ inEachShape('walkthrough', ['images', 'functions'], (shape, open) =>
   describe(`the newcomer walkthrough through the dispatch CLI (${shape})`, () => {
     beforeAll(async () => {
       session = await open();
-    }, 900_000);
+    }, SETUP_TIMEOUT);
 
     afterAll(async () => {
       await session?.stop();

@@ -202,6 +202,41 @@ describe('the Helm chart', () => {
     );
   });
 
+  it("gives the events service the operator's driver programs from a ConfigMap, and trusts the ingress's protocol", async () => {
+    const manifests = render('events.driverProgramsConfigMap=drivers');
+    for (const manifest of manifests) await validate(manifest);
+    const pod = (component: string) => {
+      const deployment = manifests.find(
+        (m) => m.kind === 'Deployment' && m.metadata.name === `dispatch-${component}`,
+      ) as unknown as { spec: { template: { spec: PodSpec } } };
+      return deployment.spec.template.spec;
+    };
+    type PodSpec = {
+      volumes: { name: string; configMap?: { name: string; defaultMode: number } }[];
+      containers: {
+        env: { name: string; value?: string }[];
+        volumeMounts: { name: string; mountPath: string }[];
+      }[];
+    };
+    const events = pod('events');
+    expect(events.volumes).toContainEqual({
+      name: 'driver-programs',
+      configMap: { name: 'drivers', defaultMode: 0o555 },
+    });
+    expect(events.containers[0]?.volumeMounts).toContainEqual(
+      expect.objectContaining({ name: 'driver-programs', mountPath: '/etc/dispatch/driver-programs' }),
+    );
+    expect(events.containers[0]?.env).toContainEqual({
+      name: 'DISPATCH_DRIVER_PROGRAMS',
+      value: '/etc/dispatch/driver-programs',
+    });
+    expect(pod('functions').volumes.map((v) => v.name)).not.toContain('driver-programs');
+    expect(pod('api-gateway').containers[0]?.env).toContainEqual({
+      name: 'DISPATCH_GATEWAY_FORWARDED_PROTO',
+      value: 'true',
+    });
+  });
+
   it('runs functions as Kubernetes workloads when asked, with only the rights that needs', async () => {
     const manifests = render('functions.runtime=kubernetes', 'image.pullSecrets[0].name=registry');
     for (const manifest of manifests) await validate(manifest);

@@ -12,7 +12,15 @@ import {
 } from './containers.js';
 import { startIngress } from './ingress.js';
 import { freePort, ROOT, start, waitForHttp, type Started } from './processes.js';
-import { bearerOf, bootstrap, cliFor, createNodejsImage, withServerLog, type Session } from './session.js';
+import {
+  bearerOf,
+  bootstrap,
+  cliFor,
+  createNodejsImage,
+  driverProgramsIn,
+  withServerLog,
+  type Session,
+} from './session.js';
 
 export type ServiceName = 'identity' | 'images' | 'functions' | 'secrets' | 'events' | 'api-gateway';
 
@@ -188,6 +196,7 @@ export async function startDistributedSession(
       authorization: () => bearerOf(`${org}/admin`, adminKey),
       work,
       dataDir,
+      ...driverProgramsIn(dataDir),
       api: ingress,
       dispatch,
       nodejsImage: (cliArgs = []) => createNodejsImage(dispatch, cliArgs),

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Session } from './session.js';
-import { inEachShape } from './shapes.js';
+import { inEachShape, SETUP_TIMEOUT } from './shapes.js';
 
 let session: Session;
 const dispatch = (args: string[]) => session.dispatch(args);
@@ -103,7 +103,7 @@ inEachShape('endpoints', ['images', 'functions', 'api-gateway'], (shape, open) =
       await fn('hello', HELLO);
       await endpoint('get-hello', 'hello', '--method', 'GET', '--method', 'POST', '--path', '/hello');
       await until(`${gw.http}/hello`, 200);
-    }, 240_000);
+    }, SETUP_TIMEOUT);
 
     afterAll(async () => {
       await session?.stop();

@@ -1,12 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { connect } from 'node:net';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DeadLetter, Run } from '@dispatch/contracts';
 import { startDistributedSession, type DistributedSession } from './distributed-session.js';
 import { startExecutionCounter, type ExecutionCounter } from './execution-counter.js';
-import { inEachDistributedShape, inEachShape } from './shapes.js';
+import { inEachDistributedShape, inEachShape, SETUP_TIMEOUT } from './shapes.js';
 import { ROOT, run } from './processes.js';
 
 /** Whether something listens on the loopback port. */
@@ -77,10 +76,10 @@ function eventsSuite(shape: string, open: () => Promise<Session>): void {
         expect(
           (await dispatch(['create', 'function', '--image', 'nodejs', fn, `./${fn}.js`, '--wait'])).code,
         ).toBe(0);
-    }, 90_000);
+    }, SETUP_TIMEOUT);
 
     afterAll(async () => {
-      await session.stop();
+      await session?.stop();
     });
 
     it('runs a subscribed function with the event data as input and the event in its context', async () => {
@@ -244,26 +243,24 @@ function eventsSuite(shape: string, open: () => Promise<Session>): void {
         stderr: expect.stringContaining('driver program /bin/sh is not one an operator installed'),
       });
       // The operator installs a program in the driver-programs directory; a type names it.
-      const programs = join(session.dataDir, 'driver-programs');
-      mkdirSync(programs, { recursive: true });
-      const program = join(programs, 'ticker.sh');
-      writeFileSync(
-        program,
+      await session.installDriverProgram(
+        'ticker.sh',
         `#!/bin/sh
 echo '{"specversion":"1.0","type":"ticker.tick","source":"ticker","id":"tick-'"$(date +%s%N)"'","data":{"name":"Ticker","place":"a sandbox"}}'
 sleep 60
 `,
-        { mode: 0o755 },
       );
       await subscribe('hello', 'ticker.tick', 'on-tick-program');
-      expect((await dispatch(['create', 'eventdrivertype', 'ticker', 'ticker.sh'])).code).toBe(0);
-      expect((await dispatch(['create', 'eventdriver', 'ticker', '--name', 'ticking'])).code).toBe(0);
+      expect(await dispatch(['create', 'eventdrivertype', 'ticker', 'ticker.sh'])).toMatchObject({ code: 0 });
+      expect(await dispatch(['create', 'eventdriver', 'ticker', '--name', 'ticking'])).toMatchObject({
+        code: 0,
+      });
       const ran = await eventually("the program's event", async () =>
         (await runsOf('hello')).find((r) => r.event?.['source'] === 'ticker'),
       );
       expect(ran.output).toMatchObject({ myField: 'Hello, Ticker from a sandbox' });
-      expect((await dispatch(['delete', 'eventdriver', 'ticking'])).code).toBe(0);
-      rmSync(program);
+      expect(await dispatch(['delete', 'eventdriver', 'ticking'])).toMatchObject({ code: 0 });
+      await session.removeDriverProgram('ticker.sh');
       expect((await dispatch(['create', 'eventdriver', 'ticker', '--name', 'haunted'])).code).toBe(0);
       const driver = await statusOf(dispatch, 'eventdriver', 'haunted', 'ERROR');
       expect(driver.reason[0]).toContain('driver program ticker.sh is not one an operator installed');

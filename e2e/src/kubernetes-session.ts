@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { containerServers, servicesBuilt } from './containers.js';
 import { startIngress } from './ingress.js';
+import { eventually } from './eventually.js';
 import { ROOT, type Started } from './processes.js';
 import { bearerOf, bootstrap, cliFor, createNodejsImage, type Session } from './session.js';
 
@@ -83,7 +84,7 @@ export const SHARED_INSTALLATION = join(ROOT, '.cache/e2e-kubernetes/shared.json
 function clients(kubeconfig: string) {
   const env = { ...process.env, KUBECONFIG: kubeconfig };
   const kubectl = (args: string[], input?: string) =>
-    execFileSync(join(nodeTool('bin'), 'kubectl'), args, { env, input, encoding: 'utf8' });
+    execFileSync(join(nodeTool('bin'), 'kubectl'), args, { env, input, encoding: 'utf8', stdio: 'pipe' });
   const helm = (args: string[]) =>
     execFileSync(process.execPath, [join(ROOT, 'tools/helm.js'), ...args], {
       env,
@@ -128,9 +129,17 @@ async function install(
   const dir = mkdtempSync(join(tmpdir(), `${release}-`));
   writeFileSync(join(dir, 'bootstrap.pub'), bootstrapKey.publicKey.export({ type: 'spki', format: 'pem' }));
   // The chart's values for this node (tools/k8s.js): images, etcd and Kafka, storage, sandboxes, CAs.
-  const values = ['-f', nodeTool('values', join(dir, 'values.json'), release, join(dir, 'bootstrap.pub'))];
+  // The operator's driver programs are the keys of a ConfigMap the chart mounts into the events pods.
+  const values = [
+    '-f',
+    nodeTool('values', join(dir, 'values.json'), release, join(dir, 'bootstrap.pub')),
+    '--set',
+    `events.driverProgramsConfigMap=${programsOf(release)}`,
+  ];
   const ingressDir = join(dir, 'ingress');
   try {
+    kubectl(['create', 'namespace', release]);
+    kubectl(['create', 'configmap', programsOf(release), '-n', release]);
     helm([
       'install',
       release,
@@ -181,6 +190,88 @@ async function install(
     uninstall({ release, kubeconfig, dir });
     throw new Error(`${(err as Error).message}\n${pods}`);
   }
+}
+
+/** The ConfigMap of the release's event-driver programs. */
+const programsOf = (release: string) => `${release}-driver-programs`;
+
+/**
+ * Event-driver programs as an operator gives them on Kubernetes: keys of the ConfigMap the events pods
+ * mount (events.driverProgramsConfigMap); each change is awaited until every events pod sees it.
+ */
+function driverProgramsOn(
+  kubectl: (args: string[], input?: string) => string,
+  release: string,
+): Pick<Session, 'installDriverProgram' | 'removeDriverProgram'> {
+  const seen = async (name: string, present: boolean) => {
+    const pods = kubectl([
+      'get',
+      'pods',
+      '-n',
+      release,
+      '-l',
+      'app.kubernetes.io/component=events',
+      '-o',
+      'jsonpath={.items[*].metadata.name}',
+    ])
+      .split(' ')
+      .filter(Boolean);
+    await eventually(
+      `driver program ${name} ${present ? 'in' : 'out of'} the events pods`,
+      async () => {
+        const sees = pods.map((pod) => {
+          try {
+            kubectl([
+              'exec',
+              '-n',
+              release,
+              pod,
+              '--',
+              'test',
+              '-e',
+              `/etc/dispatch/driver-programs/${name}`,
+            ]);
+            return true;
+          } catch {
+            return false;
+          }
+        });
+        return sees.every((s) => s === present) ? true : undefined;
+      },
+      120_000,
+      1000,
+    );
+  };
+  return {
+    installDriverProgram: async (name, text) => {
+      kubectl([
+        'patch',
+        'configmap',
+        programsOf(release),
+        '-n',
+        release,
+        '--type',
+        'merge',
+        '-p',
+        JSON.stringify({ data: { [name]: text } }),
+      ]);
+      await seen(name, true);
+    },
+    removeDriverProgram: async (name) => {
+      kubectl([
+        'patch',
+        'configmap',
+        programsOf(release),
+        '-n',
+        release,
+        '--type',
+        'json',
+        '-p',
+        JSON.stringify([{ op: 'remove', path: `/data/${name}` }]),
+      ]);
+      await seen(name, false);
+    },
+  };
 }
 
 /** The node's directory behind the release's data claim. */
@@ -261,6 +352,7 @@ export async function startKubernetesSession(
       org,
       work,
       dataDir: installation.dataDir,
+      ...driverProgramsOn(kubectl, release),
       api: ingress,
       dispatch,
       nodejsImage: (cliArgs = []) => createNodejsImage(dispatch, cliArgs),

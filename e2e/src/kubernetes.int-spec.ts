@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually } from './eventually.js';
+import { startExecutionCounter, type ExecutionCounter } from './execution-counter.js';
 import { startKubernetesSession, type KubernetesSession } from './kubernetes-session.js';
 import { SHAPES } from './shapes.js';
 
 /**
  * The chart on a real single-node Kubernetes (tools/k8s.js): installed with `helm install`, used through
- * the CLI and the ingress, a pod killed, a value changed with `helm upgrade`, then `helm uninstall`.
- * The walkthrough suite runs against such an installation too (its `kubernetes` shape).
+ * the CLI and the ingress, a pod killed, a pod of each service deleted during a stream of calls, a value
+ * changed with `helm upgrade`, then `helm uninstall`. This suite installs its own release; the suites
+ * declared with inEachShape share another (their `kubernetes` shape).
  */
 const onKubernetes = SHAPES.includes('kubernetes') ? describe : describe.skip;
 
@@ -19,6 +21,7 @@ interface Run {
 
 onKubernetes('Dispatch installed with its chart on Kubernetes', () => {
   let session: KubernetesSession;
+  let counter: ExecutionCounter;
   const must = async (args: string[], stdin?: string) => {
     const out = await session.dispatch(args, stdin);
     if (out.code !== 0) throw new Error(`dispatch ${args.join(' ')}: ${out.stderr}`);
@@ -34,6 +37,7 @@ onKubernetes('Dispatch installed with its chart on Kubernetes', () => {
   };
 
   beforeAll(async () => {
+    counter = await startExecutionCounter();
     session = await startKubernetesSession('k8s');
     await session.nodejsImage();
     session.write(
@@ -56,6 +60,7 @@ onKubernetes('Dispatch installed with its chart on Kubernetes', () => {
 
   afterAll(async () => {
     await session?.stop();
+    await counter?.close();
   }, 300_000);
 
   it('runs a function with its secret, over the API and an endpoint through the ingress', async () => {
@@ -106,6 +111,84 @@ onKubernetes('Dispatch installed with its chart on Kubernetes', () => {
     expect(out.payload.hello).toBe('again');
     expect(pods('functions')).not.toContain(pod);
   }, 300_000);
+
+  it('loses nothing it acknowledged while a pod of each service is deleted during a stream of calls', async () => {
+    session.write('count.js', counter.source);
+    await must(['create', 'function', '--image', 'nodejs', 'count', './count.js', '--wait']);
+    await must(['create', 'subscription', 'count', '--event-type', 'stream.event', '--name', 'counting']);
+    await eventually('the subscription READY', async () =>
+      JSON.parse(await must(['get', 'subscription', 'counting', '-o', 'json'])).status === 'READY'
+        ? true
+        : undefined,
+    );
+    const SERVICES = ['identity', 'images', 'functions', 'secrets', 'events', 'api-gateway'];
+    const EVERY = 15;
+    const TOTAL = EVERY * (SERVICES.length + 1);
+    const headers = {
+      'content-type': 'application/json',
+      'x-dispatch-org': session.org,
+      authorization: await session.authorization(),
+    };
+    /** A call retried until acknowledged, as a client does; what it answers on the way is counted. */
+    let refusals = 0;
+    const acknowledged = async (path: string, body: unknown, ok: (status: number) => boolean) => {
+      for (let attempt = 0; attempt < 600; attempt += 1) {
+        const res = await fetch(`${session.api}${path}`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify(body),
+        }).catch(() => undefined);
+        if (res && ok(res.status)) return;
+        refusals += 1;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`${path} was never acknowledged`);
+    };
+    const deleted: string[] = [];
+    for (let i = 0; i < TOTAL; i += 1) {
+      const service = i % EVERY === 0 ? SERVICES[i / EVERY - 1] : undefined;
+      if (service) {
+        // As a node drain or a rollout does: the pod is told to stop, and its Deployment replaces it.
+        const [pod] = pods(service);
+        session.kubectl(['delete', 'pod', pod as string, '--wait=false']);
+        deleted.push(pod as string);
+      }
+      await Promise.all([
+        // An entity: 409 means an earlier attempt stored it and only its answer was lost.
+        acknowledged(
+          '/v1/secret',
+          { name: `s-${i}`, secrets: { i: String(i) } },
+          (s) => s === 201 || s === 409,
+        ),
+        acknowledged(
+          '/v1/event',
+          { specversion: '1.0', type: 'stream.event', source: 'e2e', id: `e-${i}` },
+          (s) => s === 200,
+        ),
+        acknowledged('/v1/runs', { functionName: 'count', blocking: true, input: { i } }, (s) => s === 200),
+      ]);
+    }
+    for (const service of SERVICES) expect(pods(service).some((p) => deleted.includes(p))).toBe(false);
+
+    const secrets = JSON.parse(await must(['get', 'secrets', '-o', 'json'])) as { name: string }[];
+    const streamed = Array.from({ length: TOTAL }, (_, i) => `s-${i}`);
+    expect(streamed.filter((name) => !secrets.some((s) => s.name === name))).toEqual([]);
+    const events = Array.from({ length: TOTAL }, (_, i) => `e-${i}`);
+    const seen = await eventually(
+      'every event run',
+      async () => {
+        const now = await counter.seen();
+        return events.every((id) => now.has(id)) ? now : undefined;
+      },
+      120_000,
+    ).catch(() => counter.seen());
+    const missing = events.filter((id) => !seen.has(id));
+    const twice = events.filter((id) => (seen.get(id) ?? 0) > 1);
+    expect({ missing, twice }).toEqual({ missing: [], twice: [] });
+    expect(Array.from({ length: TOTAL }, (_, i) => `exec-${i}`).filter((id) => !seen.has(id))).toEqual([]);
+    // The deletions were felt: some calls were refused or cut while a pod was replaced.
+    expect(refusals).toBeGreaterThan(0);
+  }, 900_000);
 
   it('rolls out a changed value with helm upgrade, losing no function or event', async () => {
     const before = pods('functions');

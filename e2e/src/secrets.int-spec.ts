@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Session } from './session.js';
-import { inEachShape } from './shapes.js';
+import { inEachShape, SETUP_TIMEOUT } from './shapes.js';
 
 /** The regular files under a directory (not the runners' sockets, which hold nothing to read). */
 function filesUnder(dir: string): string[] {
@@ -29,7 +29,7 @@ inEachShape('secrets', ['images', 'functions', 'secrets'], (shape, open) =>
     beforeAll(async () => {
       session = await open();
       await session.nodejsImage();
-    }, 240_000);
+    }, SETUP_TIMEOUT);
 
     afterAll(async () => {
       await session?.stop();

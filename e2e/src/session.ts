@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createPrivateKey, generateKeyPairSync, KeyObject } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { ROOT } from './processes.js';
@@ -37,7 +37,28 @@ export interface Session {
    * and Kafka on the host's address for containers, each service by name): no tenant may get there.
    */
   platformAddresses?: { name: string; host: string; port: number }[];
+  /**
+   * Installs an event-driver program as this shape's operator does (a file in the data directory's
+   * driver-programs/; on Kubernetes, a key of the ConfigMap the chart mounts), or removes it; resolves
+   * once the events service sees the change.
+   */
+  installDriverProgram(name: string, text: string): Promise<void>;
+  removeDriverProgram(name: string): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Driver programs as files in the data directory's driver-programs/, which the events service reads. */
+export function driverProgramsIn(
+  dataDir: string,
+): Pick<Session, 'installDriverProgram' | 'removeDriverProgram'> {
+  const programs = join(dataDir, 'driver-programs');
+  return {
+    installDriverProgram: async (name, text) => {
+      mkdirSync(programs, { recursive: true });
+      writeFileSync(join(programs, name), text, { mode: 0o755 });
+    },
+    removeDriverProgram: async (name) => rmSync(join(programs, name), { force: true }),
+  };
 }
 
 /**

@@ -2,7 +2,14 @@ import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, ROOT, start, waitForHttp, type Started } from './processes.js';
-import { bearerOf, cliFor, createNodejsImage, withServerLog, type Session } from './session.js';
+import {
+  bearerOf,
+  cliFor,
+  createNodejsImage,
+  driverProgramsIn,
+  withServerLog,
+  type Session,
+} from './session.js';
 
 export type { CliResult } from './session.js';
 
@@ -100,6 +107,7 @@ export async function startSoloSession(
     org: 'default',
     work,
     dataDir,
+    ...driverProgramsIn(dataDir),
     dispatch,
     nodejsImage: (cliArgs = []) => createNodejsImage(dispatch, cliArgs),
     authorization: () => bearerOf('default/admin', join(dataDir, 'admin.key')),

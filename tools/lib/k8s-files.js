@@ -233,6 +233,8 @@ export function kubeletConfig(file, { address, clientCA, socket }) {
       'failSwapOn: false',
       'failCgroupV1: false',
       'oomScoreAdj: 0',
+      // A changed ConfigMap (the events service's driver programs) reaches its pods within this.
+      'syncFrequency: 10s',
       'protectKernelDefaults: false',
       'makeIPTablesUtilChains: true',
       // A development node: images are never collected, and only a nearly full disk evicts.

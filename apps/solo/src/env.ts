@@ -45,6 +45,9 @@ Environment only:
   DISPATCH_TLS_CERT, DISPATCH_TLS_KEY
                          PEM files of the gateway's HTTPS certificate and key (default: a
                          self-signed pair for localhost, generated once into the data directory)
+  DISPATCH_GATEWAY_FORWARDED_PROTO
+                         true behind a proxy that ends TLS: a request to the HTTP port counts as
+                         HTTPS when the proxy's X-Forwarded-Proto says so (default false)
   DISPATCH_CONFIG        the dispatch CLI's config file, which the first start gives a context
                          for the local administrator (default ~/.dispatch/config.json)
   DISPATCH_OIDC_ISSUER, DISPATCH_OIDC_CLIENT_ID, DISPATCH_OIDC_CLIENT_SECRET
