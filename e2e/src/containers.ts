@@ -32,11 +32,24 @@ let built: Promise<void> | undefined;
  * cache makes it quick when nothing changed), and the network.
  */
 export function servicesBuilt(): Promise<void> {
-  built ??= new Promise<void>((resolve, reject) => {
+  built ??= imagesBuilt(['identity', 'images', 'functions', 'secrets', 'events', 'api-gateway']);
+  return built;
+}
+
+let runners: Promise<void> | undefined;
+/** The nodejs runner's image, as functions run on Kubernetes (functions.runtime=kubernetes). */
+export function nodejsRunnerBuilt(): Promise<void> {
+  runners ??= imagesBuilt(['runner-nodejs']);
+  return runners;
+}
+
+/** Builds tools/images.js's images of these names (quickly when podman's layer cache has them). */
+function imagesBuilt(names: string[]): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const script = [
       "import('./tools/lib/containers.js').then((c) => c.ensureNetwork())",
       ".then(() => import('./tools/images.js'))",
-      ".then((i) => { for (const s of ['identity','images','functions','secrets','events','api-gateway']) i.build(s); })",
+      `.then((i) => { for (const s of ${JSON.stringify(names)}) i.build(s); })`,
     ].join('');
     const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
       cwd: ROOT,
@@ -44,9 +57,8 @@ export function servicesBuilt(): Promise<void> {
       timeout: 1_500_000,
     });
     if (res.status === 0) resolve();
-    else reject(new Error(`building the service images failed:\n${res.stderr.slice(-4000)}`));
+    else reject(new Error(`building the images ${names.join(', ')} failed:\n${res.stderr.slice(-4000)}`));
   });
-  return built;
 }
 
 export interface ServiceContainer {

@@ -256,6 +256,7 @@ describe('the Helm chart', () => {
       DISPATCH_KUBERNETES_RUNNER_IMAGE: 'ghcr.io/dispatch/dispatch-runner-{language}:0.1.0',
       DISPATCH_KUBERNETES_DATA_CLAIM: 'dispatch-data',
       DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS: 'registry',
+      DISPATCH_KUBERNETES_IDLE_SECONDS: '300',
     });
     expect(
       manifests.some((m) => m.kind === 'PersistentVolumeClaim' && m.metadata.name === 'dispatch-data'),

@@ -267,7 +267,7 @@ sleep 60
       const bad = await dispatch(['create', 'eventdriver', 'timer', '--name', 'Bad_Name']);
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain('lower-case letters, digits and -');
-    });
+    }, 240_000);
 
     it('stops delivering once the subscription is deleted', async () => {
       expect(await dispatch(['delete', 'subscription', 's1'])).toMatchObject({ code: 0 });

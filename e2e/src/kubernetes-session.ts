@@ -3,7 +3,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { containerServers, servicesBuilt } from './containers.js';
+import { containerServers, nodejsRunnerBuilt, servicesBuilt } from './containers.js';
 import { startIngress } from './ingress.js';
 import { eventually } from './eventually.js';
 import { ROOT, type Started } from './processes.js';
@@ -122,6 +122,7 @@ function stopDetachedNginx(dir: string): void {
 async function install(
   kubeconfig: string,
   shared: boolean,
+  extraValues: string[] = [],
 ): Promise<{ installation: Installation; ingress?: Started }> {
   const release = `dispatch-${randomBytes(3).toString('hex')}`;
   const { kubectl, helm } = clients(kubeconfig);
@@ -135,6 +136,7 @@ async function install(
     nodeTool('values', join(dir, 'values.json'), release, join(dir, 'bootstrap.pub')),
     '--set',
     `events.driverProgramsConfigMap=${programsOf(release)}`,
+    ...extraValues,
   ];
   const ingressDir = join(dir, 'ingress');
   try {
@@ -310,18 +312,33 @@ async function sharedInstallation(kubeconfig: string): Promise<Installation> {
 /**
  * A session on the chart installed on the node: with `shared`, in an org of its own on the
  * installation the suites share; otherwise on an installation of its own (in org `default`), which it
- * uninstalls when it stops.
+ * uninstalls when it stops, installed with `values` (helm arguments) too. With `functionPods`, its
+ * functions run as pods of the nodejs runner's image (functions.runtime=kubernetes), which is built and
+ * put on the node first.
  */
 export async function startKubernetesSession(
   name: string,
-  { shared = false }: { shared?: boolean } = {},
+  {
+    shared = false,
+    values = [],
+    functionPods = false,
+  }: { shared?: boolean; values?: string[]; functionPods?: boolean } = {},
 ): Promise<KubernetesSession> {
   const kubeconfig = await kubernetesNode();
+  if (functionPods) {
+    await nodejsRunnerBuilt();
+    nodeTool('import', `localhost/dispatch-runner-nodejs:${IMAGE_TAG}`);
+  }
   // Pods reach etcd and Kafka where containers do: fails clearly when they were not started for them.
   containerServers();
   const work = mkdtempSync(join(tmpdir(), `dispatch-${name}-`));
   const { kubectl, helm } = clients(kubeconfig);
-  const own = shared ? undefined : await install(kubeconfig, false);
+  const own = shared
+    ? undefined
+    : await install(kubeconfig, false, [
+        ...(functionPods ? ['--set', 'functions.runtime=kubernetes'] : []),
+        ...values,
+      ]);
   const installation = own?.installation ?? (await sharedInstallation(kubeconfig));
   const { release, ingressPort } = installation;
   const stop = async () => {

@@ -5,8 +5,9 @@ import { startKubernetesSession, type KubernetesSession } from './kubernetes-ses
 import { SHAPES } from './shapes.js';
 
 /**
- * The chart on a real single-node Kubernetes (tools/k8s.js): installed with `helm install`, used through
- * the CLI and the ingress, a pod killed, a pod of each service deleted during a stream of calls, a value
+ * The chart on a real single-node Kubernetes (tools/k8s.js): installed with `helm install`, its
+ * functions as pods of their own (functions.runtime=kubernetes), used through the CLI and the ingress,
+ * a function scaled to zero and back, a pod killed, a pod of each service deleted during a stream of calls, a value
  * changed with `helm upgrade`, then `helm uninstall`. This suite installs its own release; the suites
  * declared with inEachShape share another (their `kubernetes` shape).
  */
@@ -38,7 +39,11 @@ onKubernetes('Dispatch installed with its chart on Kubernetes', () => {
 
   beforeAll(async () => {
     counter = await startExecutionCounter();
-    session = await startKubernetesSession('k8s');
+    // Functions run as pods here (functions.runtime=kubernetes), idle ones going to zero after 15 s.
+    session = await startKubernetesSession('k8s', {
+      functionPods: true,
+      values: ['--set', 'functions.kubernetes.idleSeconds=15'],
+    });
     await session.nodejsImage();
     session.write(
       'hello.js',
@@ -75,6 +80,110 @@ onKubernetes('Dispatch installed with its chart on Kubernetes', () => {
     });
     expect(answer.hello).toBe('ingress');
   }, 120_000);
+
+  /** The Deployment of a function's current version, and its pods as the API server has them. */
+  const workloadOf = (fn: string) => {
+    const selector = `app.kubernetes.io/component=function,dispatch.io/function=${fn}`;
+    const [deployment] = (
+      JSON.parse(session.kubectl(['get', 'deployments', '-l', selector, '-o', 'json'])) as {
+        items: {
+          metadata: { name: string };
+          spec: { replicas: number };
+          status: { readyReplicas?: number };
+        }[];
+      }
+    ).items;
+    const pods = (
+      JSON.parse(session.kubectl(['get', 'pods', '-l', selector, '-o', 'json'])) as {
+        items: {
+          metadata: { deletionTimestamp?: string };
+          spec: {
+            automountServiceAccountToken?: boolean;
+            volumes?: { name: string }[];
+            containers: { image: string; volumeMounts?: { mountPath: string }[] }[];
+          };
+          status: { phase: string };
+        }[];
+      }
+    ).items.filter((p) => !p.metadata.deletionTimestamp);
+    return { deployment, pods };
+  };
+
+  it('runs each function in pods of its own, of its runner image, with no API token', () => {
+    const { deployment, pods } = workloadOf('hello');
+    expect(deployment?.status.readyReplicas).toBeGreaterThanOrEqual(1);
+    expect(pods.map((p) => p.status.phase)).toContain('Running');
+    for (const pod of pods) {
+      expect(pod.spec.containers.map((c) => c.image)).toEqual(['localhost/dispatch-runner-nodejs:0.1.0']);
+      // The API server's admission gives a pod a token volume unless told not to: this one has none.
+      expect(pod.spec.automountServiceAccountToken).toBe(false);
+      expect(
+        (pod.spec.volumes ?? []).map((v) => v.name).filter((n) => n.startsWith('kube-api-access')),
+      ).toEqual([]);
+      const mounts = pod.spec.containers.flatMap((c) => c.volumeMounts ?? []).map((m) => m.mountPath);
+      expect(mounts.filter((m) => m.startsWith('/var/run/secrets'))).toEqual([]);
+    }
+  });
+
+  it('scales an idle function to zero, and back with its next call', async () => {
+    await eventually(
+      'the function at zero pods',
+      async () => {
+        const { deployment, pods } = workloadOf('hello');
+        return deployment?.spec.replicas === 0 && pods.length === 0 ? true : undefined;
+      },
+      120_000,
+      1000,
+    );
+    const started = Date.now();
+    const out = JSON.parse(await must(['exec', 'hello', '--input', '{"name":"from zero"}'])) as {
+      payload: { hello: string };
+    };
+    const coldStartMs = Date.now() - started;
+    expect(out.payload.hello).toBe('from zero');
+    expect(workloadOf('hello').deployment?.spec.replicas).toBeGreaterThanOrEqual(1);
+    // What a call to a function at zero took, pod start included (reported, not asserted).
+    process.stdout.write(`function pod cold start through the CLI: ${coldStartMs} ms\n`);
+  }, 180_000);
+
+  it("fails a function whose handler does not load with the pod's reason, and one whose runner image cannot be pulled", async () => {
+    session.write('broken.js', "throw new Error('no luck at load');\n");
+    const broken = await session.dispatch([
+      'create',
+      'function',
+      '--image',
+      'nodejs',
+      'broken',
+      './broken.js',
+      '--wait',
+    ]);
+    expect(broken.code).not.toBe(0);
+    expect(broken.stderr).toMatch(/function broken is in ERROR: .*no luck at load/);
+    // No python3 runner image was put on the node, and there is no registry to pull it from.
+    await must([
+      'create',
+      'base-image',
+      'py-base',
+      'dispatchframework/python3-base',
+      '--language',
+      'python3',
+    ]);
+    await must(['create', 'image', 'python3', 'py-base', '--wait']);
+    session.write('hello.py', 'def handle(context, payload):\n    return payload\n');
+    const unpulled = await session.dispatch([
+      'create',
+      'function',
+      '--image',
+      'python3',
+      'snake',
+      './hello.py',
+      '--wait',
+    ]);
+    expect(unpulled.code).not.toBe(0);
+    expect(unpulled.stderr).toMatch(
+      /function snake is in ERROR: .*(ErrImagePull|ImagePullBackOff|ErrImageNeverPull)/,
+    );
+  }, 600_000);
 
   it('runs a subscribed function for an event, through Kafka', async () => {
     await must(['create', 'subscription', 'hello', '--event-type', 'k8s.hello', '--name', 'on-hello']);

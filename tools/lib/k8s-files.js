@@ -317,7 +317,14 @@ export function writeDispatchValues(file, { release, bootstrapPublicKey, tag = '
     kafka: { brokers: [containerBroker] },
     data: { storageClass: 'local' },
     ingress: { enabled: false },
-    services: { functions: { replicas: 1 } },
+    // One node of two cores holds a release or two and their rolling upgrades: each service asks for
+    // a sliver of CPU (they idle at far less), so the scheduler places every pod and its surge.
+    services: Object.fromEntries(
+      ['identity', 'images', 'functions', 'secrets', 'events', 'api-gateway'].map((service) => [
+        service,
+        { ...(service === 'functions' && { replicas: 1 }), resources: { requests: { cpu: '20m' } } },
+      ]),
+    ),
     sandbox: {
       hostUsers: true,
       securityContext: { procMount: 'Default', privileged: true, allowPrivilegeEscalation: true },

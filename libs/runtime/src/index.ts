@@ -1,6 +1,7 @@
 export * from './lib/protocol.js';
 export { boundedLogs } from './lib/bounded-logs.js';
 export {
+  FUNCTION_DEFAULTS,
   RetiredVersions,
   VersionRetired,
   type FunctionRuntime,

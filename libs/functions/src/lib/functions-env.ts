@@ -1,5 +1,5 @@
 import { ConfigError, envTypes, parseEnv } from '@dispatch/platform';
-import { DEFAULT_LOG_LIMIT_BYTES, type Language } from '@dispatch/runtime';
+import { DEFAULT_LOG_LIMIT_BYTES, FUNCTION_DEFAULTS, type Language } from '@dispatch/runtime';
 import { z } from 'zod';
 import type { FunctionsConfig } from './functions.config.js';
 
@@ -44,6 +44,12 @@ export function functionsConfigFromEnv(
         .int('must be a whole number')
         .min(1, 'must be at least 1')
         .default(10),
+      /** How long a function's pods stay with no call before it scales to zero. */
+      DISPATCH_KUBERNETES_IDLE_SECONDS: z.coerce
+        .number({ error: 'must be a number of seconds' })
+        .int('must be a whole number of seconds')
+        .min(10, 'must be at least 10 seconds')
+        .default(FUNCTION_DEFAULTS.idleMs / 1000),
     },
     env,
   );
@@ -60,6 +66,7 @@ function kubernetesOf(env: {
   DISPATCH_KUBERNETES_DATA_CLAIM?: string;
   DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS: string[];
   DISPATCH_KUBERNETES_MAX_REPLICAS: number;
+  DISPATCH_KUBERNETES_IDLE_SECONDS: number;
 }): FunctionsConfig['kubernetes'] {
   const claim = env.DISPATCH_KUBERNETES_DATA_CLAIM;
   if (!claim) {
@@ -74,5 +81,6 @@ function kubernetesOf(env: {
     dataClaim: claim,
     imagePullSecrets: env.DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS,
     maxReplicas: env.DISPATCH_KUBERNETES_MAX_REPLICAS,
+    defaults: { idleMs: env.DISPATCH_KUBERNETES_IDLE_SECONDS * 1000 },
   };
 }

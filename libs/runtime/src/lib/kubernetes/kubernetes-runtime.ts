@@ -76,8 +76,16 @@ export class KubernetesRuntime implements FunctionRuntime {
     const replicas = Math.max(1, this.settings.minReplicas);
     await this.workloads.apply(functionService(spec, settings));
     await this.workloads.apply(functionDeployment(spec, settings, replicas));
-    this.track(spec, replicas);
-    await this.workloads.untilReady(spec.key);
+    const workload = this.track(spec, replicas);
+    // Waiting for its first pod counts as use: the autoscaler never takes a workload being prepared to
+    // zero, however short the idle time.
+    workload.active += 1;
+    try {
+      await this.workloads.untilReady(spec.key);
+    } finally {
+      workload.active -= 1;
+      workload.lastCallAt = Date.now();
+    }
   }
 
   async invoke(spec: FunctionSpec, run: RunRequest): Promise<RunResponse> {

@@ -4,6 +4,8 @@ import type { RunRequest, RunResponse } from '../protocol.js';
 import { RunnerConnection, RunnerFailure, type Runner } from '../runner-connection.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
+/** How long a Service that refuses connections is tried again (see connect). */
+const REFUSED_GRACE_MS = 10_000;
 
 /**
  * A connection to a function's pods over TCP, through its Service: one of the runners a pool holds. The
@@ -19,7 +21,30 @@ export class RemoteRunner implements Runner {
     private readonly where: string,
   ) {}
 
-  static connect(host: string, port: number): Promise<RemoteRunner> {
+  /**
+   * Connects to the Service at `host:port`. A refusal is tried again for `refusedGraceMs`: the pod of a
+   * workload that just became ready (woken from zero, say) is reachable through its Service only once
+   * kube-proxy has its address, and until then the Service refuses. A refused connection sent nothing,
+   * so trying again is safe.
+   */
+  static async connect(
+    host: string,
+    port: number,
+    { refusedGraceMs = REFUSED_GRACE_MS }: { refusedGraceMs?: number } = {},
+  ): Promise<RemoteRunner> {
+    const giveUpAt = Date.now() + refusedGraceMs;
+    for (let pauseMs = 50; ; pauseMs = Math.min(pauseMs * 2, 500)) {
+      try {
+        return await RemoteRunner.attempt(host, port);
+      } catch (err) {
+        const refused = (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+        if (!refused || Date.now() + pauseMs > giveUpAt) throw err;
+        await new Promise((r) => setTimeout(r, pauseMs));
+      }
+    }
+  }
+
+  private static attempt(host: string, port: number): Promise<RemoteRunner> {
     const where = `${host}:${port}`;
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port });
@@ -29,7 +54,11 @@ export class RemoteRunner implements Runner {
       }, CONNECT_TIMEOUT_MS);
       const refused = (err: Error) => {
         clearTimeout(timer);
-        reject(new DomainError('UNAVAILABLE', `the function's workload at ${where} refused: ${err.message}`));
+        reject(
+          new DomainError('UNAVAILABLE', `the function's workload at ${where} refused: ${err.message}`, {
+            cause: err,
+          }),
+        );
       };
       socket.once('error', refused);
       let runner: RemoteRunner | undefined = undefined;

@@ -29,6 +29,8 @@ export interface WorkloadStatus {
    * otherwise (exit 2, or killed) and is only among the problems.
    */
   loadFailure?: string;
+  /** Why the runner image is not there (a pull that backs off, a node told never to pull). */
+  imageFailure?: string;
 }
 
 const FIELD_MANAGER = 'dispatch-functions';
@@ -122,19 +124,24 @@ export class Workloads {
     return this.withPods(await this.deploymentStatus(key));
   }
 
-  /** Waits until a pod of the workload is ready; fails at once with a pod's reason when one is failing. */
+  /**
+   * Waits until a pod of the workload is ready; fails at once with a pod's reason when one cannot serve
+   * (its handler does not load, or its image cannot be pulled), else with the last reasons seen.
+   */
   async untilReady(key: string): Promise<void> {
     const deadline = Date.now() + this.readyTimeoutMs;
-    let last: WorkloadStatus | undefined;
+    let problems: string[] = [];
     while (Date.now() < deadline) {
       // The Deployment alone answers the common case; its pods are read only while none is ready.
-      last = await this.deploymentStatus(key);
-      if (last.current && last.available > 0) return;
-      last = await this.withPods(last);
-      if (last.loadFailure) throw new DomainError('INVALID_ARGUMENT', last.loadFailure);
+      const status = await this.deploymentStatus(key);
+      if (status.current && status.available > 0) return;
+      const seen = await this.withPods(status);
+      if (seen.loadFailure) throw new DomainError('INVALID_ARGUMENT', seen.loadFailure);
+      if (seen.imageFailure) throw new DomainError('UNAVAILABLE', seen.imageFailure);
+      if (seen.problems.length) problems = seen.problems;
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
-    const why = last?.problems.length ? `: ${last.problems.join('; ')}` : '';
+    const why = problems.length ? `: ${problems.join('; ')}` : '';
     throw new DomainError(
       'UNAVAILABLE',
       `no pod of ${workloadName(key)} was ready within ${Math.round(this.readyTimeoutMs / 1000)} s${why}`,
@@ -175,6 +182,7 @@ export class Workloads {
       ...status,
       problems: [...status.problems, ...reports.flatMap((r) => r.problems)],
       loadFailure: reports.find((r) => r.loadFailure)?.loadFailure,
+      imageFailure: reports.find((r) => r.imageFailure)?.imageFailure,
     };
   }
 }
@@ -189,9 +197,10 @@ function deploymentProblems(deployment: V1Deployment): string[] {
  * Why a pod is not serving: the runner's termination message, which is the function's load failure when
  * it exited with LOAD_FAILURE_EXIT.
  */
-function podReport(pod: V1Pod): { problems: string[]; loadFailure?: string } {
+function podReport(pod: V1Pod): { problems: string[]; loadFailure?: string; imageFailure?: string } {
   const problems: string[] = [];
   let loadFailure: string | undefined;
+  let imageFailure: string | undefined;
   for (const status of pod.status?.containerStatuses ?? []) {
     const terminated = status.state?.terminated ?? status.lastState?.terminated;
     if (terminated && terminated.exitCode !== 0) {
@@ -205,7 +214,10 @@ function podReport(pod: V1Pod): { problems: string[]; loadFailure?: string } {
     }
     const waiting = status.state?.waiting;
     if (waiting && waiting.reason !== 'ContainerCreating' && waiting.reason !== 'CrashLoopBackOff') {
-      problems.push(`${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`);
+      const why = `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`;
+      problems.push(why);
+      // The kubelet has tried the pull and backs off, or may not pull at all: no pod comes soon.
+      if (IMAGE_FAILURES.has(waiting.reason ?? '')) imageFailure = `the runner image cannot be pulled: ${why}`;
     }
   }
   for (const condition of pod.status?.conditions ?? []) {
@@ -213,8 +225,11 @@ function podReport(pod: V1Pod): { problems: string[]; loadFailure?: string } {
       problems.push(`not scheduled: ${condition.message}`);
     }
   }
-  return { problems, loadFailure };
+  return { problems, loadFailure, imageFailure };
 }
+
+/** A container's waiting reasons that say its image will not be there without someone's help. */
+const IMAGE_FAILURES = new Set(['ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName']);
 
 async function ignoreMissing(call: Promise<unknown>): Promise<void> {
   try {

@@ -1,0 +1,34 @@
+import { describe, expect, it } from '@jest/globals';
+import { functionsConfigFromEnv } from './functions-env.js';
+
+const kubernetes = {
+  DISPATCH_FUNCTIONS_RUNTIME: 'kubernetes',
+  DISPATCH_KUBERNETES_DATA_CLAIM: 'dispatch-data',
+  DISPATCH_KUBERNETES_RUNNER_IMAGE: 'registry.example.com/dispatch-runner-{language}:0.1.0',
+};
+
+describe('the functions service settings', () => {
+  it('runs functions as local processes unless told kubernetes', () => {
+    expect(functionsConfigFromEnv({}).kubernetes).toBeUndefined();
+  });
+
+  it('takes the Kubernetes runtime settings, idle time to scale to zero included', () => {
+    const config = functionsConfigFromEnv({
+      ...kubernetes,
+      DISPATCH_KUBERNETES_IDLE_SECONDS: '30',
+    }).kubernetes;
+    expect(config?.dataClaim).toBe('dispatch-data');
+    expect(config?.runnerImage('python3')).toBe('registry.example.com/dispatch-runner-python3:0.1.0');
+    expect(config?.defaults).toEqual({ idleMs: 30_000 });
+    expect(functionsConfigFromEnv(kubernetes).kubernetes?.defaults).toEqual({ idleMs: 300_000 });
+  });
+
+  it('refuses an idle time it cannot honour, naming the setting', () => {
+    expect(() => functionsConfigFromEnv({ ...kubernetes, DISPATCH_KUBERNETES_IDLE_SECONDS: '2' })).toThrow(
+      /DISPATCH_KUBERNETES_IDLE_SECONDS: must be at least 10 seconds/,
+    );
+    expect(() => functionsConfigFromEnv({ ...kubernetes, DISPATCH_KUBERNETES_IDLE_SECONDS: 'soon' })).toThrow(
+      /DISPATCH_KUBERNETES_IDLE_SECONDS: must be a number of seconds/,
+    );
+  });
+});
