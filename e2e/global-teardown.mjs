@@ -1,6 +1,6 @@
 // After the last e2e suite: the chart installation that the kubernetes-shape suites shared goes (see
 // SHARED_INSTALLATION in src/kubernetes-session.ts; plain JavaScript, since jest loads this file
-// outside the suites' TypeScript transform). Its nginx, its release, its namespace and its files.
+// outside the suites' TypeScript transform). Its nginx, its release, its namespace, its data, its files.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,16 +16,11 @@ export default function globalTeardown() {
   } catch {
     // nginx is not running
   }
-  const env = { ...process.env, KUBECONFIG: kubeconfig };
-  const kubectl = join(
-    spawnSync(process.execPath, [join(ROOT, 'tools/k8s.js'), 'bin'], { encoding: 'utf8' }).stdout.trim(),
-    'kubectl',
-  );
-  spawnSync(process.execPath, [join(ROOT, 'tools/helm.js'), 'uninstall', release, '-n', release, '--wait'], {
-    env,
+  // The release, its namespace and its data; its volume goes back to the node.
+  spawnSync(process.execPath, [join(ROOT, 'tools/k8s.js'), 'uninstall', release], {
+    env: { ...process.env, KUBECONFIG: kubeconfig },
     stdio: 'inherit',
   });
-  spawnSync(kubectl, ['delete', 'namespace', release, '--wait=false'], { env, stdio: 'inherit' });
   rmSync(dir, { recursive: true, force: true });
   rmSync(SHARED, { force: true });
 }

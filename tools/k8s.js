@@ -7,7 +7,7 @@
 // server and the DNS answer on the host's address for containers (10.89.255.1), which pods reach through
 // the bridge, and no image is pulled (`import` puts podman's images into containerd).
 // `node tools/k8s.js up` builds the images, starts the node and installs Dispatch on it (see `up`).
-// `node tools/k8s.js start|stop|status|build|bin|import IMAGE...|values FILE RELEASE BOOTSTRAP_PUB`;
+// `node tools/k8s.js start|stop|status|build|bin|import IMAGE...|values FILE RELEASE BOOTSTRAP_PUB|uninstall RELEASE`;
 // start prints the KUBECONFIG path, bin where kubectl and the rest are, values writes the chart's
 // values for an installation on this node. Every start
 // is a fresh, empty cluster. Needs root (containerd, the kubelet and kube-proxy do).
@@ -313,6 +313,8 @@ export async function up() {
     port: ingressPort,
     services: Object.fromEntries(Object.entries(services).map(([name, s]) => [name, s.http])),
     endpoints: `http://${gateway.svc.spec.clusterIP}:${gateway.port('gateway')}`,
+    // Services' addresses stand for pods that come and go: a connection a call.
+    keepalive: false,
   });
   ingress.start(command, args);
   const api = `http://127.0.0.1:${ingressPort}`;
@@ -421,6 +423,37 @@ export function running() {
   return daemons.kubelet.alive();
 }
 
+/**
+ * Removes a release installed in a namespace of its own name, as the e2e suites install them: the
+ * release, its data claim and its namespace; its volume is emptied and given back for the next claim
+ * (a volume keeps its data after its claim by design, so the node would otherwise run out of them).
+ */
+export async function uninstall(release) {
+  const { helm } = await import('./helm.js');
+  process.env.KUBECONFIG = KUBECONFIG;
+  const attempt = (fn) => {
+    try {
+      return fn();
+    } catch {
+      return undefined;
+    }
+  };
+  attempt(() => helm(['uninstall', release, '-n', release, '--wait']));
+  const claim = `${release}-data`;
+  const volume = attempt(() =>
+    kubectl(['get', 'pvc', claim, '-n', release, '-o', 'jsonpath={.spec.volumeName}']).trim(),
+  );
+  attempt(() => kubectl(['delete', 'pvc', claim, '-n', release, '--wait=true', '--timeout=60s']));
+  attempt(() => kubectl(['delete', 'namespace', release, '--wait=false']));
+  if (!volume) return;
+  const path = kubectl(['get', 'pv', volume, '-o', 'jsonpath={.spec.hostPath.path}']).trim();
+  if (!path.startsWith(join(home, 'volumes') + '/')) return;
+  rmSync(path, { recursive: true, force: true });
+  mkdirSync(path, { recursive: true });
+  run('chown', ['10001:10001', path]);
+  kubectl(['patch', 'pv', volume, '--type', 'json', '-p', '[{"op":"remove","path":"/spec/claimRef"}]']);
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [verb = 'start', ...rest] = process.argv.slice(2);
   try {
@@ -435,9 +468,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
         writeDispatchValues(rest[0], { release: rest[1], bootstrapPublicKey: readFileSync(rest[2], 'utf8') }),
       );
     else if (verb === 'import') importImages(rest);
+    else if (verb === 'uninstall' && rest.length === 1) await uninstall(rest[0]);
     else
       throw new Error(
-        `unknown command '${verb}': use start, up, stop, status, build, bin, import IMAGE... or values FILE RELEASE BOOTSTRAP_PUB`,
+        `unknown command '${verb}': use start, up, stop, status, build, bin, import IMAGE..., values FILE RELEASE BOOTSTRAP_PUB or uninstall RELEASE`,
       );
   } catch (err) {
     console.error(`error: ${err.message}`);

@@ -4,12 +4,12 @@
 // missing. `node tools/nginx.js config` prints the configuration for the services' default ports;
 // `prepare DIR PORT SERVICES_JSON` writes one for services elsewhere and prints how to start nginx on it;
 // `routes` prints which service owns which paths.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SERVICES, SOLO_PORT, TOPOLOGY } from '@dispatch/contracts';
 import { aptInstall } from './lib/daemon.js';
+import { selfSigned } from './lib/tls.js';
 
 /** Which service serves which API paths: the topology table's routes (libs/contracts, built). */
 export const ROUTES = Object.fromEntries(SERVICES.map((service) => [service, [...TOPOLOGY[service].routes]]));
@@ -27,9 +27,12 @@ export function ensureInstalled() {
  * services not given are left out), with its temporary files under `dir`. Every other path goes to
  * `endpoints` (the gateway's port serving endpoints) when given, as the chart's Ingress does. With
  * `tlsPort`, the same on HTTPS there too, with the certificate DIR/tls.crt and key DIR/tls.key: TLS
- * ends here, as at an Ingress, and X-Forwarded-Proto tells the services which it was.
+ * ends here, as at an Ingress, and X-Forwarded-Proto tells the services which it was. Without
+ * `keepalive`, every call opens its own connection: in front of Kubernetes Services, whose addresses
+ * stand for pods that come and go, a kept connection may lead to a pod that is gone, and a POST sent on
+ * it fails with 502 rather than reaching a live one.
  */
-export function ingressConfig({ port, dir, services, endpoints, tlsPort }) {
+export function ingressConfig({ port, dir, services, endpoints, tlsPort, keepalive = true }) {
   const present = Object.keys(ROUTES).filter((service) => services[service]);
   const replicas = (service) => [services[service]].flat();
   const upstreams = present.map(
@@ -37,8 +40,7 @@ export function ingressConfig({ port, dir, services, endpoints, tlsPort }) {
 ${replicas(service)
   .map((url) => `    server ${new URL(url).host};`)
   .join('\n')}
-    keepalive 16;
-  }`,
+${keepalive ? '    keepalive 16;\n' : ''}  }`,
   );
   // A route matches whole path segments, as the table and an Ingress's Prefix do: `/v1/image` and
   // `/v1/image/...`, never `/v1/images`.
@@ -112,27 +114,12 @@ export function prepare(options) {
   mkdirSync(options.dir, { recursive: true });
   if (options.tlsPort && !existsSync(join(options.dir, 'tls.crt'))) {
     aptInstall('openssl', ['openssl']);
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '30',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout',
-        join(options.dir, 'tls.key'),
-        '-out',
-        join(options.dir, 'tls.crt'),
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSigned({
+      keyFile: join(options.dir, 'tls.key'),
+      certFile: join(options.dir, 'tls.crt'),
+      subject: '/CN=localhost',
+      altNames: 'DNS:localhost,IP:127.0.0.1',
+    });
   }
   const file = join(options.dir, 'nginx.conf');
   writeFileSync(file, ingressConfig(options));
@@ -140,7 +127,10 @@ export function prepare(options) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [verb, dir, port, services, endpoints, tlsPort] = process.argv.slice(2);
+  const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
+  const [verb, dir, port, services, endpoints, tlsPort] = process.argv
+    .slice(2)
+    .filter((a) => !a.startsWith('--'));
   if (verb === 'config') {
     const defaults = Object.fromEntries(
       Object.entries(DEFAULT_PORTS).map(([service, p]) => [service, `http://127.0.0.1:${p}`]),
@@ -161,12 +151,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
           services: JSON.parse(services),
           endpoints: endpoints || undefined,
           tlsPort: tlsPort ? Number(tlsPort) : undefined,
+          keepalive: !flags.includes('--no-keepalive'),
         }),
       ),
     );
   } else {
     console.error(
-      'usage: node tools/nginx.js config | routes | prepare DIR PORT SERVICES_JSON [ENDPOINTS_URL [TLS_PORT]]',
+      'usage: node tools/nginx.js config | routes | prepare [--no-keepalive] DIR PORT SERVICES_JSON [ENDPOINTS_URL [TLS_PORT]]',
     );
     process.exit(2);
   }

@@ -47,7 +47,9 @@ function summary() {
       for (const test of suite.assertionResults ?? []) {
         if (test.status !== 'failed') continue;
         const message = (test.failureMessages ?? []).join('\n').replace(/\x1b\[[0-9;]*m/g, '');
-        console.log(`\nFAILED ${file}: ${test.fullName}\n  ${message.slice(0, 800).replaceAll('\n', '\n  ')}`);
+        console.log(
+          `\nFAILED ${file}: ${test.fullName}\n  ${message.slice(0, 800).replaceAll('\n', '\n  ')}`,
+        );
       }
     }
   }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { acknowledgingClient } from './acknowledged.js';
 import { KafkaBus, type BusMessage } from '@dispatch/messaging';
 import { startDistributedSession, type DistributedSession } from './distributed-session.js';
 import { startExecutionCounter, type ExecutionCounter } from './execution-counter.js';
@@ -165,21 +166,7 @@ inEachDistributedShape('a service killed during a stream of calls, and started a
     const TOTAL = 150;
     const authorization = await session.authorization();
     const headers = { 'content-type': 'application/json', 'x-dispatch-org': session.org, authorization };
-    /** A call retried until acknowledged, as a client does; what it answers on the way is counted. */
-    let refusals = 0;
-    const acknowledged = async (path: string, body: unknown, ok: (status: number) => boolean) => {
-      for (let attempt = 0; attempt < 100; attempt += 1) {
-        const res = await fetch(`${session.api}${path}`, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify(body),
-        }).catch(() => undefined);
-        if (res && ok(res.status)) return;
-        refusals += 1;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      throw new Error(`${path} was never acknowledged`);
-    };
+    const { acknowledged, refusals } = acknowledgingClient(session.api, headers);
     let outage: Promise<void> | undefined;
     for (let i = 0; i < TOTAL; i += 1) {
       if (i === 50)
@@ -205,7 +192,7 @@ inEachDistributedShape('a service killed during a stream of calls, and started a
     }
     await outage;
     // The outage was met: some emits were refused while the events service was down.
-    expect(refusals).toBeGreaterThan(0);
+    expect(refusals()).toBeGreaterThan(0);
 
     const secrets = JSON.parse((await session.dispatch(['get', 'secrets', '-o', 'json'])).stdout) as {
       name: string;

@@ -7,14 +7,19 @@ import { freePort, ROOT, start, waitForHttp, type Started } from './processes.js
  * nginx as the ingress (tools/nginx.js), on a free loopback port with its files under `dir`: each
  * service's paths to its URLs (replicas share the calls), every other path to `endpoints` when given.
  * Resolves once the API's version answers through it. With `tls`, it serves HTTPS too (`tlsUrl`), with
- * a self-signed certificate, ending TLS as an Ingress does. A `detached` nginx outlives this test file
+ * a self-signed certificate, ending TLS as an Ingress does. In front of Kubernetes Services, no
+ * `keepalive` (see tools/nginx.js). A `detached` nginx outlives this test file
  * (output to DIR/nginx.log; stop it by the pid in DIR/nginx.pid).
  */
 export async function startIngress(
   dir: string,
   services: Record<string, string[]>,
   endpoints?: string,
-  { detached = false, tls = false }: { detached?: boolean; tls?: boolean } = {},
+  {
+    detached = false,
+    tls = false,
+    keepalive = true,
+  }: { detached?: boolean; tls?: boolean; keepalive?: boolean } = {},
 ): Promise<{ url: string; port: number; tlsUrl?: string; nginx: Started }> {
   const port = await freePort();
   const tlsPort = tls ? await freePort() : undefined;
@@ -22,6 +27,7 @@ export async function startIngress(
     execFileSync(process.execPath, [
       join(ROOT, 'tools/nginx.js'),
       'prepare',
+      ...(keepalive ? [] : ['--no-keepalive']),
       dir,
       String(port),
       JSON.stringify(services),

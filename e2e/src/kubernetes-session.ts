@@ -7,7 +7,7 @@ import { containerServers, nodejsRunnerBuilt, servicesBuilt } from './containers
 import { startIngress } from './ingress.js';
 import { eventually } from './eventually.js';
 import { ROOT, type Started } from './processes.js';
-import { bearerOf, bootstrap, cliFor, createNodejsImage, type Session } from './session.js';
+import { bearerOf, bootstrap, cliFor, createNodejsImage, withServerLog, type Session } from './session.js';
 
 /**
  * Dispatch installed with its Helm chart on the real single-node Kubernetes of tools/k8s.js, as an
@@ -94,15 +94,13 @@ function clients(kubeconfig: string) {
   return { env, kubectl, helm };
 }
 
-/** Removes an installation: its ingress, its release and its namespace (the PVC with it). */
-function uninstall(installation: Pick<Installation, 'release' | 'kubeconfig' | 'dir'>): void {
-  const { env } = clients(installation.kubeconfig);
+/**
+ * Removes an installation: its ingress, its release, its namespace and its data (its volume goes back
+ * to the node for the next installation: `tools/k8s.js uninstall`).
+ */
+function uninstall(installation: Pick<Installation, 'release' | 'dir'>): void {
   stopDetachedNginx(join(installation.dir, 'ingress'));
-  const { release } = installation;
-  spawnSync(process.execPath, [join(ROOT, 'tools/helm.js'), 'uninstall', release, '-n', release, '--wait'], {
-    env,
-  });
-  spawnSync(join(nodeTool('bin'), 'kubectl'), ['delete', 'namespace', release, '--wait=false'], { env });
+  nodeTool('uninstall', installation.release);
   rmSync(installation.dir, { recursive: true, force: true });
 }
 
@@ -169,7 +167,7 @@ async function install(
       ingressDir,
       services,
       address('api-gateway')('gateway'),
-      { detached: shared, tls: true },
+      { detached: shared, tls: true, keepalive: false },
     );
     const operator = cliFor(port, dir, ['--organization', 'default'], join(dir, 'config.json'));
     const keyFile = await bootstrap(operator, dir, 'default', bootstrapKey.privateKey);
@@ -189,7 +187,7 @@ async function install(
       env: clients(kubeconfig).env,
       encoding: 'utf8',
     }).stdout;
-    uninstall({ release, kubeconfig, dir });
+    uninstall({ release, dir });
     throw new Error(`${(err as Error).message}\n${pods}`);
   }
 }
@@ -244,36 +242,55 @@ function driverProgramsOn(
       1000,
     );
   };
+  const patch = (type: 'merge' | 'json', change: unknown) =>
+    kubectl([
+      'patch',
+      'configmap',
+      programsOf(release),
+      '-n',
+      release,
+      '--type',
+      type,
+      '-p',
+      JSON.stringify(change),
+    ]);
   return {
     installDriverProgram: async (name, text) => {
-      kubectl([
-        'patch',
-        'configmap',
-        programsOf(release),
-        '-n',
-        release,
-        '--type',
-        'merge',
-        '-p',
-        JSON.stringify({ data: { [name]: text } }),
-      ]);
+      patch('merge', { data: { [name]: text } });
       await seen(name, true);
     },
     removeDriverProgram: async (name) => {
-      kubectl([
-        'patch',
-        'configmap',
-        programsOf(release),
-        '-n',
-        release,
-        '--type',
-        'json',
-        '-p',
-        JSON.stringify([{ op: 'remove', path: `/data/${name}` }]),
-      ]);
+      patch('json', [{ op: 'remove', path: `/data/${name}` }]);
       await seen(name, false);
     },
   };
+}
+
+/** What nginx printed: its own output, or its log file when it is detached. */
+function ingressLog(installation: Installation, ingress?: Started): string {
+  if (ingress) return ingress.output();
+  const file = join(installation.dir, 'ingress', 'nginx.log');
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
+
+/** The last lines of each pod of the release (functions' own pods left out). */
+function podLogs(kubectl: (args: string[]) => string, release: string): string {
+  try {
+    const pods = kubectl(['get', 'pods', '-n', release, '-l', 'app.kubernetes.io/instance', '-o', 'name'])
+      .split('\n')
+      .filter(Boolean);
+    return pods
+      .map((pod) => {
+        try {
+          return `--- ${pod}\n${kubectl(['logs', '-n', release, pod, '--tail=15'])}`;
+        } catch (err) {
+          return `--- ${pod}: ${(err as Error).message}`;
+        }
+      })
+      .join('\n');
+  } catch (err) {
+    return `(no pod logs: ${(err as Error).message})`;
+  }
 }
 
 /** The node's directory behind the release's data claim. */
@@ -351,7 +368,10 @@ export async function startKubernetesSession(
   try {
     const org = shared ? `e2e-${randomBytes(4).toString('hex')}` : 'default';
     const config = join(work, 'config.json');
-    const dispatch = cliFor(ingressPort, work, ['--organization', org], config);
+    // Behind a 502 or a 500: what the ingress said, and the last lines of every pod of the release.
+    const dispatch = withServerLog(cliFor(ingressPort, work, ['--organization', org], config), () =>
+      [podLogs(kubectl, release), ingressLog(installation, own?.ingress)].join('\n'),
+    );
     const { administrator } = installation;
     let adminKey = administrator.keyFile;
     if (shared) adminKey = await bootstrap(dispatch, work, org, administrator);

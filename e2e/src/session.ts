@@ -88,15 +88,15 @@ export function cliFor(
 }
 
 /**
- * The CLI with the server's log behind an internal error: a 500 says only "the server log has the
- * details", and a CI log is all there is of a run, so the tail of what the server printed is added to
- * the CLI's error output.
+ * The CLI with the server's log behind an internal error or a failed proxy: a 500 says only "the server
+ * log has the details", a 502 only that the ingress got no answer, and a CI log is all there is of a
+ * run, so the tail of what the servers printed is added to the CLI's error output.
  */
 export function withServerLog(dispatch: Session['dispatch'], serverLog: () => string): Session['dispatch'] {
   return async (args, stdin) => {
     const result = await dispatch(args, stdin);
-    if (!/internal error/.test(result.stderr)) return result;
-    return { ...result, stderr: `${result.stderr}\n--- server log (tail) ---\n${serverLog().slice(-4000)}` };
+    if (!/internal error|HTTP 50[234]/.test(result.stderr)) return result;
+    return { ...result, stderr: `${result.stderr}\n--- server log (tail) ---\n${serverLog().slice(-8000)}` };
   };
 }
 

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { containerUrl } from '../etcd.js';
 import { containerBroker } from '../kafka.js';
+import { selfSigned } from './tls.js';
 
 /** Runs a command to its end; gives its output, or throws with what it said. */
 export function run(command, args, options = {}) {
@@ -20,21 +21,11 @@ export function run(command, args, options = {}) {
 export function certificates(dir) {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const ssl = (...args) => run('openssl', args);
-  ssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '30',
-    '-subj',
-    '/CN=dispatch-node-ca',
-    '-keyout',
-    join(dir, 'ca.key'),
-    '-out',
-    join(dir, 'ca.crt'),
-  );
+  selfSigned({
+    keyFile: join(dir, 'ca.key'),
+    certFile: join(dir, 'ca.crt'),
+    subject: '/CN=dispatch-node-ca',
+  });
   ssl(
     'req',
     '-newkey',

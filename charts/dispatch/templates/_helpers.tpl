@@ -58,10 +58,11 @@ http://{{ include "dispatch.fullname" .root }}-{{ .service }}:{{ (index .root.Va
 
 {{/*
 The services that run tenants' code in sandboxes of their own pod: image builds, driver programs, and
-functions unless each runs in a pod of its own.
+functions. The functions service compiles java functions' sources in a sandbox whichever runtime runs
+them, so it needs one with functions.runtime=kubernetes too.
 */}}
 {{- define "dispatch.runsTenantCode" -}}
-{{- if or (has .service (list "images" "events")) (and (eq .service "functions") (eq .root.Values.functions.runtime "process")) -}}true{{- end -}}
+{{- if has .service (list "images" "events" "functions") -}}true{{- end -}}
 {{- end -}}
 
 {{/* The function runner image, `{language}` left for the functions service to fill in. */}}
