@@ -5,4 +5,5 @@ export default {
   displayName: 'e2e',
   // The kubernetes shape's suites share one chart installation; it goes when the run ends.
   globalTeardown: '<rootDir>/global-teardown.mjs',
+  testSequencer: '<rootDir>/test-sequencer.mjs',
 };

@@ -298,7 +298,10 @@ inEachShape('endpoints', ['images', 'functions', 'api-gateway'], (shape, open) =
     });
 
     it('keeps orgs apart: an org is served under /<org>/, and a client header never picks the org', async () => {
-      const other = ['--organization', 'acme'];
+      // Named after the session's org where installations are shared (the kubernetes shape), so no
+      // other suite's acme is this one.
+      const acmeOrg = session.org === 'default' ? 'acme' : `${session.org}-acme`;
+      const other = ['--organization', acmeOrg];
       await session.nodejsImage(other);
       session.write('acme.js', "module.exports = () => ({ org: 'acme' });\n");
       const created = await dispatch([
@@ -315,10 +318,10 @@ inEachShape('endpoints', ['images', 'functions', 'api-gateway'], (shape, open) =
       expect(
         (await dispatch([...other, 'create', 'endpoint', 'get-hello', 'hello', '--path', '/hello'])).code,
       ).toBe(0);
-      const acme = await until(`${session.gateway.http}/acme/hello`, 200);
+      const acme = await until(`${session.gateway.http}/${acmeOrg}/hello`, 200);
       expect(acme.json()).toEqual({ org: 'acme' });
       const spoofed = await call(`${gw.http}/hello?name=Jon`, {
-        headers: { 'x-dispatch-org': 'acme' },
+        headers: { 'x-dispatch-org': acmeOrg },
       });
       expect(spoofed.json()).toEqual({ myField: 'Hello, Jon from Nowhere' });
       const lists = JSON.parse((await dispatch([...other, 'get', 'endpoints', '-o', 'json'])).stdout) as {

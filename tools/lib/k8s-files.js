@@ -313,7 +313,15 @@ export function writeDispatchValues(file, { release, bootstrapPublicKey, tag = '
     services: Object.fromEntries(
       ['identity', 'images', 'functions', 'secrets', 'events', 'api-gateway'].map((service) => [
         service,
-        { ...(service === 'functions' && { replicas: 1 }), resources: { requests: { cpu: '20m' } } },
+        {
+          ...(service === 'functions' && { replicas: 1 }),
+          resources: {
+            requests: { cpu: '20m' },
+            // The functions and images pods hold every warm runner and build of the suites sharing an
+            // installation: more memory than one tenant's worth.
+            ...(['functions', 'images'].includes(service) && { limits: { memory: '3Gi' } }),
+          },
+        },
       ]),
     ),
     sandbox: {
