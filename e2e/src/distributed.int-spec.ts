@@ -166,7 +166,7 @@ inEachDistributedShape('a service killed during a stream of calls, and started a
     const TOTAL = 150;
     const authorization = await session.authorization();
     const headers = { 'content-type': 'application/json', 'x-dispatch-org': session.org, authorization };
-    const { acknowledged, refusals } = acknowledgingClient(session.api, headers);
+    const { streamRound, refusals } = acknowledgingClient(session.api, headers);
     let outage: Promise<void> | undefined;
     for (let i = 0; i < TOTAL; i += 1) {
       if (i === 50)
@@ -175,20 +175,7 @@ inEachDistributedShape('a service killed during a stream of calls, and started a
           await new Promise((r) => setTimeout(r, 1000));
           await session.restart('events');
         })();
-      await Promise.all([
-        // An entity: 409 means an earlier attempt stored it and only its answer was lost.
-        acknowledged(
-          '/v1/secret',
-          { name: `s-${i}`, secrets: { i: String(i) } },
-          (s) => s === 201 || s === 409,
-        ),
-        acknowledged(
-          '/v1/event',
-          { specversion: '1.0', type: 'stream.event', source: 'e2e', id: `e-${i}` },
-          (s) => s === 200,
-        ),
-        acknowledged('/v1/runs', { functionName: 'count', blocking: true, input: { i } }, (s) => s === 200),
-      ]);
+      await streamRound(i);
     }
     await outage;
     // The outage was met: some emits were refused while the events service was down.

@@ -258,7 +258,7 @@ onKubernetes('Dispatch installed with its chart on Kubernetes', () => {
       'x-dispatch-org': session.org,
       authorization: await session.authorization(),
     };
-    const { acknowledged, refusals } = acknowledgingClient(session.api, headers, 600);
+    const { streamRound, refusals } = acknowledgingClient(session.api, headers, 600);
     const deleted: string[] = [];
     for (let i = 0; i < TOTAL; i += 1) {
       const service = i % EVERY === 0 ? SERVICES[i / EVERY - 1] : undefined;
@@ -268,20 +268,7 @@ onKubernetes('Dispatch installed with its chart on Kubernetes', () => {
         session.kubectl(['delete', 'pod', pod as string, '--wait=false']);
         deleted.push(pod as string);
       }
-      await Promise.all([
-        // An entity: 409 means an earlier attempt stored it and only its answer was lost.
-        acknowledged(
-          '/v1/secret',
-          { name: `s-${i}`, secrets: { i: String(i) } },
-          (s) => s === 201 || s === 409,
-        ),
-        acknowledged(
-          '/v1/event',
-          { specversion: '1.0', type: 'stream.event', source: 'e2e', id: `e-${i}` },
-          (s) => s === 200,
-        ),
-        acknowledged('/v1/runs', { functionName: 'count', blocking: true, input: { i } }, (s) => s === 200),
-      ]);
+      await streamRound(i);
     }
     for (const service of SERVICES) expect(pods(service).some((p) => deleted.includes(p))).toBe(false);
 
