@@ -1,6 +1,7 @@
 // The order of the e2e files: jest's own (slowest first), except that the events suite goes last. It
-// restarts the test Kafka broker, which the kubernetes shape's shared installation also uses, and
-// suites run on that installation after a restart saw stale domain events (left for issue 19).
+// restarts the test Kafka broker, which the kubernetes shape's shared installation also uses: every
+// consumer there then rejoins its group (within seconds, see KafkaSubscription), and no other suite's
+// calls should have to meet that.
 import Sequencer from '@jest/test-sequencer';
 
 export default class E2eSequencer extends Sequencer {

@@ -33,6 +33,14 @@ export interface SubscribeOptions<T = unknown> {
 export interface Subscription {
   /** Stops receiving; messages not yet handled go to the group's other members or the next subscriber. */
   close(): Promise<void>;
+  /** Whether messages reach it now: false once closed, and while a consumer has lost its broker. */
+  readonly live: boolean;
+  /**
+   * How many times delivery stopped and started again (a broker away, a group rejoined). Messages
+   * published meanwhile may never arrive (their publisher gave up), so whoever keeps what a message
+   * would invalidate drops it when this moves.
+   */
+  readonly interruptions: number;
 }
 
 /**

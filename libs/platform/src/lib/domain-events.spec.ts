@@ -8,6 +8,7 @@ import { domainEventType, onDomainEvents, PublishingEntityStore, type DomainEven
 
 let dir: string;
 let bus: InProcessBus;
+let raw: EmbeddedEntityStore;
 let store: PublishingEntityStore;
 const heard: BusMessage<DomainEvent>[] = [];
 
@@ -21,7 +22,8 @@ async function hear(count: number): Promise<BusMessage<DomainEvent>[]> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dispatch-domain-events-'));
   bus = new InProcessBus();
-  store = new PublishingEntityStore(await EmbeddedEntityStore.open({ dataDir: dir }), bus);
+  raw = await EmbeddedEntityStore.open({ dataDir: dir });
+  store = new PublishingEntityStore(raw, bus);
   const types = ['created', 'updated', 'deleted'] as const;
   await onDomainEvents(
     bus,
@@ -96,5 +98,30 @@ describe('domain events', () => {
     const [event] = await hear(1);
     expect(event?.key).toBe('acme/after');
     expect(() => domainEventType('run', 'created')).toThrow('no service owns kind run');
+  });
+
+  it('answers a write while the bus is away, and announces it once the bus is back', async () => {
+    // A bus whose publishes wait until it is back, as a producer does while its broker restarts.
+    let back!: () => void;
+    const away = new Promise<void>((resolve) => (back = resolve));
+    const slow = Object.create(bus) as InProcessBus;
+    slow.publish = async (topic, messages) => {
+      await away;
+      return bus.publish(topic, messages);
+    };
+    const writer = new PublishingEntityStore(raw, slow);
+    const written = await writer.create({
+      org: 'acme',
+      project: 'default',
+      kind: 'secret',
+      name: 'during-outage',
+      spec: {},
+      status: 'READY',
+    });
+    expect(written.name).toBe('during-outage');
+    expect(heard).toHaveLength(0);
+    back();
+    const [event] = await hear(1);
+    expect(event?.key).toBe('acme/during-outage');
   });
 });

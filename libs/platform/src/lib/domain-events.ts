@@ -53,6 +53,11 @@ export function domainEventType(kind: string, verb: DomainVerb): string {
 
 const PUBLISH_ATTEMPTS = 5;
 const PUBLISH_BACKOFF_MS = 200;
+/**
+ * How long a write waits for its event to be out. Normally it is, in a millisecond or two; while the
+ * broker is away the retries go on behind the answer rather than holding every write for half a minute.
+ */
+const PUBLISH_WAIT_MS = 2_000;
 
 /**
  * The entity store, publishing a domain event after each write of an owned kind, keyed `<org>/<name>`
@@ -125,6 +130,16 @@ export class PublishingEntityStore implements EntityStore {
 
   private async publish(entity: EntityRef & Partial<Entity<unknown>>, verb: DomainVerb): Promise<void> {
     if (!ownerOfKind(entity.kind)) return;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, PUBLISH_WAIT_MS)));
+    await Promise.race([this.publishWithRetries(entity, verb), waited]);
+    clearTimeout(timer);
+  }
+
+  private async publishWithRetries(
+    entity: EntityRef & Partial<Entity<unknown>>,
+    verb: DomainVerb,
+  ): Promise<void> {
     const event: DomainEvent = {
       type: domainEventType(entity.kind, verb),
       org: entity.org,

@@ -13,7 +13,7 @@ function busFailing(failures: number, error: Error) {
     subscribe: async (): Promise<Subscription> => {
       calls.subscribe += 1;
       if (calls.subscribe <= failures) throw error;
-      return { close: async () => void (calls.closed += 1) };
+      return { live: true, interruptions: 0, close: async () => void (calls.closed += 1) };
     },
   } as unknown as MessageBus;
   return { bus, calls };
@@ -23,9 +23,9 @@ describe('lastingSubscription', () => {
   it('tries again while the bus is unavailable, and is live once it answers', async () => {
     const { bus, calls } = busFailing(2, new DomainError('UNAVAILABLE', 'Kafka is unavailable'));
     const subscription = lastingSubscription(bus, options, quiet);
-    expect(subscription.isLive).toBe(false);
+    expect(subscription.live).toBe(false);
     await subscription.settled;
-    expect(subscription.isLive).toBe(true);
+    expect(subscription.live).toBe(true);
     expect(calls.subscribe).toBe(3);
     await subscription.close();
     expect(calls.closed).toBe(1);
@@ -37,7 +37,7 @@ describe('lastingSubscription', () => {
     await new Promise((r) => setTimeout(r, 50));
     await subscription.close();
     await subscription.settled;
-    expect(subscription.isLive).toBe(false);
+    expect(subscription.live).toBe(false);
     expect(calls.subscribe).toBe(1);
   });
 
@@ -45,7 +45,7 @@ describe('lastingSubscription', () => {
     const { bus, calls } = busFailing(1, new DomainError('INVALID_ARGUMENT', 'no such topic name'));
     const subscription = lastingSubscription(bus, options, quiet);
     await subscription.settled;
-    expect(subscription.isLive).toBe(false);
+    expect(subscription.live).toBe(false);
     expect(calls.subscribe).toBe(1);
   });
 });

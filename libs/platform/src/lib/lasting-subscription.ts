@@ -8,10 +8,8 @@ const LONGEST_WAIT_MS = 30_000;
 
 /** A subscription that keeps trying until it is live. */
 export interface LastingSubscription extends Subscription {
-  /** Resolves once it stops trying: live, closed, or refused for a reason no retry mends (isLive says). */
+  /** Resolves once it stops trying: live, closed, or refused for a reason no retry mends (`live` says). */
   readonly settled: Promise<void>;
-  /** Whether it is live now. */
-  readonly isLive: boolean;
 }
 
 /**
@@ -58,8 +56,11 @@ export function lastingSubscription<T>(
 
   return {
     settled,
-    get isLive() {
-      return current !== undefined && !closed;
+    get live() {
+      return current !== undefined && current.live && !closed;
+    },
+    get interruptions() {
+      return current?.interruptions ?? 0;
     },
     close: async () => {
       closed = true;

@@ -85,3 +85,34 @@ describe('the secrets cache of the functions service', () => {
     expect(refused).toContain('not found');
   });
 });
+
+describe('the secrets cache when its subscription is interrupted', () => {
+  it('asks the secrets service while the bus is away, and forgets what it learnt before', async () => {
+    // A bus whose one subscription the test steers, as a Kafka consumer losing its broker would be.
+    const subscription = { live: true, interruptions: 0, close: async () => undefined };
+    const steered = { subscribe: async () => subscription } as unknown as InProcessBus;
+    const counted = new CountingSource(store);
+    const steeredCache = new CachedSecretsResolver(counted, steered);
+    await store.create({ ...ref, name: 'api', spec: { values: { key: 'k1' } }, status: 'READY' });
+    await new Promise((r) => setTimeout(r, 10));
+
+    await steeredCache.resolve('acme', 'default', ['api']);
+    await steeredCache.resolve('acme', 'default', ['api']);
+    expect(counted.calls).toBe(1);
+
+    subscription.live = false;
+    await steeredCache.resolve('acme', 'default', ['api']);
+    await steeredCache.resolve('acme', 'default', ['api']);
+    expect(counted.calls).toBe(3);
+
+    // Back, after an interruption: a change announced meanwhile may be lost, so nothing is reused.
+    subscription.live = true;
+    subscription.interruptions = 1;
+    const current = await store.get({ ...ref, name: 'api' });
+    await store.update({ ...current, spec: { values: { key: 'k2' } } });
+    expect(await steeredCache.resolve('acme', 'default', ['api'])).toEqual({ key: 'k2' });
+    await steeredCache.resolve('acme', 'default', ['api']);
+    expect(counted.calls).toBe(4);
+    await steeredCache.onApplicationShutdown();
+  });
+});

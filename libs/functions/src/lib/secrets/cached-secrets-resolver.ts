@@ -11,11 +11,12 @@ const MAX_AGE_MS = 60_000;
  * Secret values, kept after the first run that needs them, so runs do not each call the secrets
  * service once per secret. The secrets service announces every change (`secrets.secret.updated`,
  * `secrets.secret.deleted`) and each replica drops the value at once: every replica hears every event
- * (a consumer group of its own). Nothing is kept until that subscription is live, and nothing longer
- * than a minute, in case an event is lost.
+ * (a consumer group of its own). Nothing is served from memory while that subscription is not live,
+ * nothing learnt before it was last interrupted (a broker restart: a change announced meanwhile may be
+ * lost), and nothing older than a minute, in case an event is lost some other way.
  */
 export class CachedSecretsResolver implements SecretsResolver, OnApplicationShutdown {
-  private readonly values = new Map<string, { values: SecretValues; at: number }>();
+  private readonly values = new Map<string, { values: SecretValues; at: number; interruptions: number }>();
   /** Bumped by each change of a secret: a fetch that started before it must not keep what it got. */
   private readonly generations = new Map<string, number>();
   private readonly subscription: LastingSubscription;
@@ -45,12 +46,16 @@ export class CachedSecretsResolver implements SecretsResolver, OnApplicationShut
 
   private async one(org: string, project: string, name: string): Promise<SecretValues> {
     const key = `${org}/${project}/${name}`;
+    const { live, interruptions } = this.subscription;
     const cached = this.values.get(key);
-    if (cached && Date.now() - cached.at < MAX_AGE_MS) return cached.values;
+    if (live && cached?.interruptions === interruptions && Date.now() - cached.at < MAX_AGE_MS) {
+      return cached.values;
+    }
     const generation = this.generations.get(key) ?? 0;
     const values = await this.source.resolve(org, project, [name]);
-    if (this.subscription.isLive && (this.generations.get(key) ?? 0) === generation) {
-      this.values.set(key, { values, at: Date.now() });
+    const unchanged = this.subscription.interruptions === interruptions;
+    if (this.subscription.live && unchanged && (this.generations.get(key) ?? 0) === generation) {
+      this.values.set(key, { values, at: Date.now(), interruptions });
     }
     return values;
   }

@@ -146,6 +146,11 @@ export class InProcessBus implements MessageBus {
       topic.partitions.forEach((_, p) => this.startLoop(topic, group as Group, p));
     }
     const subscription: Subscription = {
+      get live() {
+        return !member.closed;
+      },
+      // In one process delivery never stops while the bus is open.
+      interruptions: 0,
       close: async () => {
         if (member.closed) return;
         member.closed = true;

@@ -1,14 +1,9 @@
 import { DomainError } from '@dispatch/contracts';
 import kafkajs from 'kafkajs';
-import type { Admin, Consumer, Kafka as KafkaClient, KafkaMessage, Producer } from 'kafkajs';
-import type {
-  BusMessage,
-  MessageBus,
-  OutgoingMessage,
-  SubscribeOptions,
-  Subscription,
-} from '../message-bus.js';
-import { encodeMessage, retryDelay, validateSubscription, validateTopic } from '../validation.js';
+import type { Admin, Consumer, Kafka as KafkaClient, Producer } from 'kafkajs';
+import type { MessageBus, OutgoingMessage, SubscribeOptions, Subscription } from '../message-bus.js';
+import { encodeMessage, validateSubscription, validateTopic } from '../validation.js';
+import { CLIENT_RETRY, KafkaSubscription } from './kafka-subscription.js';
 
 // kafkajs is CommonJS: its named exports are reached through the default one under ESM.
 const { Kafka, logLevel, CompressionTypes } = kafkajs;
@@ -24,8 +19,9 @@ export interface KafkaBusOptions {
 /**
  * The distributed bus on Kafka through kafkajs. The producer is idempotent with acks from all in-sync
  * replicas, so a publish that resolved is durable and not duplicated by retries. Each partition is
- * consumed in order; a failed handler is retried in place with backoff before its offset is committed,
- * so a key's later messages wait for it and a restart redelivers anything not yet handled.
+ * consumed in order (KafkaSubscription); a failed handler is retried in place with backoff before its
+ * offset is committed, so a key's later messages wait for it and a restart redelivers anything not yet
+ * handled.
  */
 export class KafkaBus implements MessageBus {
   private readonly kafka: KafkaClient;
@@ -42,7 +38,7 @@ export class KafkaBus implements MessageBus {
       clientId: options.clientId ?? 'dispatch',
       brokers: options.brokers,
       logLevel: logLevel.ERROR,
-      retry: { initialRetryTime: 100, retries: 8 },
+      retry: CLIENT_RETRY,
     });
   }
 
@@ -67,48 +63,9 @@ export class KafkaBus implements MessageBus {
     await this.ensureTopics(options.topics);
     await this.setStartingOffsets(options.group, options.topics, options.from ?? 'latest');
 
-    const consumer = this.kafka.consumer({
-      groupId: options.group,
-      sessionTimeout: 10_000,
-      rebalanceTimeout: 20_000,
-      heartbeatInterval: 1_000,
-      maxWaitTimeInMs: 100,
-      retry: { initialRetryTime: 100, retries: 20 },
-    });
-    this.consumers.add(consumer);
-    let stopping = false;
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-
-    await this.unavailableOnFailure(async () => {
-      await consumer.connect();
-      await consumer.subscribe({ topics: options.topics, fromBeginning: options.from === 'earliest' });
-      await consumer.run({
-        partitionsConsumedConcurrently: this.partitions,
-        eachMessage: async ({ topic, partition, message }) => {
-          const delivered = toBusMessage<T>(topic, partition, message);
-          for (let attempt = 1; ; attempt += 1) {
-            // Leaving the offset uncommitted hands the message to whoever consumes the partition next.
-            if (stopping) throw new Error('subscription closing');
-            try {
-              await options.handler(delivered);
-              return;
-            } catch {
-              await new Promise((r) => setTimeout(r, retryDelay(attempt)));
-            }
-          }
-        },
-      });
-    });
-    await joined;
-
-    return {
-      close: async () => {
-        if (stopping) return;
-        stopping = true;
-        this.consumers.delete(consumer);
-        await consumer.disconnect();
-      },
-    };
+    const subscription = new KafkaSubscription(this.kafka, options, this.partitions, this.consumers);
+    await this.unavailableOnFailure(() => subscription.start());
+    return subscription;
   }
 
   async ping(): Promise<void> {
@@ -209,22 +166,6 @@ export class KafkaBus implements MessageBus {
   private assertOpen(): void {
     if (this.closed) throw new DomainError('UNAVAILABLE', 'the message bus is closed');
   }
-}
-
-function toBusMessage<T>(topic: string, partition: number, message: KafkaMessage): BusMessage<T> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    if (value !== undefined) headers[name] = value.toString();
-  }
-  return {
-    topic,
-    key: message.key?.toString() ?? '',
-    value: JSON.parse(message.value?.toString() ?? 'null') as T,
-    headers,
-    partition,
-    offset: message.offset,
-    timestamp: Number(message.timestamp),
-  };
 }
 
 /** What the broker says while a group's coordinator is being elected or loaded: worth asking again. */

@@ -66,7 +66,10 @@ export function describeMessageBusContract(name: string, open: () => Promise<Mes
         { key: 'k1', value: { hello: 'world' }, headers: { 'ce-type': 'test.event' } },
       ]);
       await until('one message', () => got.length === 1, 10_000);
+      // Live from subscribe until close, never interrupted while the bus stays up.
+      expect({ live: sub.live, interruptions: sub.interruptions }).toEqual({ live: true, interruptions: 0 });
       await sub.close();
+      expect(sub.live).toBe(false);
       expect(got[0]).toMatchObject({
         topic,
         key: 'k1',
