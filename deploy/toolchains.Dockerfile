@@ -32,7 +32,7 @@ RUN (test "${SERVICE}" = functions || test "${SERVICE}" = images \
  && apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-venv openjdk-17-jdk-headless maven \
     bubblewrap slirp4netns util-linux iproute2 \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 dispatch \
  && useradd --system --uid 10001 --gid dispatch --home-dir /app dispatch \
  && mkdir -p /var/lib/dispatch /opt/dispatch/cache && chown dispatch:dispatch /var/lib/dispatch

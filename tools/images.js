@@ -4,13 +4,22 @@
 // by default) as localhost/dispatch-<name>:<version>; `list` shows them with their sizes.
 //
 // No registry is reachable where Dispatch is developed, so the Dockerfiles' usual public bases
-// (node:20-bookworm-slim, python:3.11-slim, the Temurin JDK and JRE) are replaced, through their build
-// arguments, by bases made here: Debian bookworm from the mirror apt uses (debootstrap, cached as a
-// tarball in ~/.cache/dispatch/images), with this machine's own node and npm, or with Debian's Python 3,
-// JDK and Maven. A machine behind a TLS-inspecting proxy (NODE_EXTRA_CA_CERTS set) lends its CA bundle
+// (node:20-bookworm-slim, python:3.11-slim, Maven on the Temurin JDK, debian:bookworm-slim) are
+// replaced, through their build arguments, by bases made here: Debian bookworm from the mirror apt uses
+// (debootstrap, cached as a tarball in ~/.cache/dispatch/images), with this machine's own node and npm,
+// or with Debian's Python 3, JDK and Maven. A machine behind a TLS-inspecting proxy (NODE_EXTRA_CA_CERTS set) lends its CA bundle
 // to the builds that download packages, mounted for the build only, never kept in an image.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,13 +35,39 @@ const CA_IN_BUILD = '/run/dispatch-build-ca.crt';
 const JAVA_CACERTS = '/etc/ssl/certs/java/cacerts';
 const JAVA_CACERTS_IN_BUILD = '/run/dispatch-build-cacerts';
 
-/** The bases made here, each from the Debian one. */
+/**
+ * The bases made here, each from the Debian one. `slim`: without documentation, manuals, translations
+ * or apt's caches, as Debian's own `-slim` images (a change to how they are made needs a new tag).
+ */
 const BASES = {
-  debian: `localhost/dispatch-debian:${SUITE}`,
-  node: `localhost/dispatch-node:${process.versions.node}`,
-  python: `localhost/dispatch-python:${SUITE}`,
-  jre: `localhost/dispatch-jre:17-${SUITE}`,
-  maven: `localhost/dispatch-maven:17-${SUITE}`,
+  debian: `localhost/dispatch-debian:${SUITE}-slim`,
+  node: `localhost/dispatch-node:${process.versions.node}-slim`,
+  python: `localhost/dispatch-python:${SUITE}-slim`,
+  maven: `localhost/dispatch-maven:17-${SUITE}-slim`,
+};
+
+/**
+ * What Debian's slim images leave out, for the packages installed later too (dpkg's path filters),
+ * and apt's downloads, gone after each install (the official images' docker-clean).
+ */
+const SLIM = {
+  'etc/dpkg/dpkg.cfg.d/dispatch-slim': [
+    'path-exclude /usr/share/doc/*',
+    'path-include /usr/share/doc/*/copyright',
+    'path-exclude /usr/share/man/*',
+    'path-exclude /usr/share/info/*',
+    'path-exclude /usr/share/locale/*',
+    'path-include /usr/share/locale/locale.alias',
+    'path-exclude /usr/share/lintian/*',
+    '',
+  ],
+  'etc/apt/apt.conf.d/dispatch-clean': [
+    'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };',
+    'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };',
+    'Dir::Cache::pkgcache "";',
+    'Dir::Cache::srcpkgcache "";',
+    '',
+  ],
 };
 
 const service = (file, name) => ({
@@ -61,8 +96,8 @@ export const IMAGES = {
   },
   'runner-java': {
     file: 'deploy/runners/java.Dockerfile',
-    args: { MAVEN_IMAGE: BASES.maven, JRE_IMAGE: BASES.jre },
-    bases: ['maven', 'jre'],
+    args: { MAVEN_IMAGE: BASES.maven, RUNTIME_IMAGE: BASES.debian },
+    bases: ['maven'],
   },
 };
 
@@ -87,7 +122,7 @@ function debianMirror() {
 /** Debian's minimal base, from a tarball cached across clones (debootstrap takes about 30 s, once). */
 function debianBase() {
   if (exists(BASES.debian)) return;
-  const tarball = join(IMAGE_CACHE, `debian-${SUITE}-minbase.tar`);
+  const tarball = join(IMAGE_CACHE, `debian-${SUITE}-slim.tar`);
   if (!existsSync(tarball)) {
     aptInstall('debootstrap', ['debootstrap']);
     const root = mkdtempSync(join(tmpdir(), 'dispatch-debootstrap-'));
@@ -97,11 +132,22 @@ function debianBase() {
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       if (boot.status !== 0) throw new Error('debootstrap failed; see its output above');
-      // What apt downloaded and indexed to make it: not part of the image.
-      rmSync(join(root, 'var/cache/apt/archives'), { recursive: true, force: true });
-      mkdirSync(join(root, 'var/cache/apt/archives/partial'), { recursive: true });
-      rmSync(join(root, 'var/lib/apt/lists'), { recursive: true, force: true });
-      mkdirSync(join(root, 'var/lib/apt/lists/partial'), { recursive: true });
+      // What apt downloaded and indexed to make it, and what a container never reads: not in the image.
+      for (const dir of ['var/cache/apt', 'var/lib/apt/lists', 'usr/share/doc', 'usr/share/man']) {
+        rmSync(join(root, dir), { recursive: true, force: true });
+      }
+      for (const dir of ['usr/share/info', 'usr/share/locale']) {
+        for (const entry of readdirSync(join(root, dir))) {
+          if (entry !== 'locale.alias') rmSync(join(root, dir, entry), { recursive: true, force: true });
+        }
+      }
+      rmSync(join(root, 'var/log'), { recursive: true, force: true });
+      for (const dir of ['var/cache/apt/archives/partial', 'var/lib/apt/lists/partial', 'var/log']) {
+        mkdirSync(join(root, dir), { recursive: true });
+      }
+      // The JDK's packages link their manual pages here, and fail when it is missing.
+      mkdirSync(join(root, 'usr/share/man/man1'), { recursive: true });
+      for (const [file, lines] of Object.entries(SLIM)) writeFileSync(join(root, file), lines.join('\n'));
       mkdirSync(IMAGE_CACHE, { recursive: true });
       const tar = spawnSync('tar', ['-C', root, '-cf', `${tarball}.part`, '.']);
       if (tar.status !== 0) throw new Error('packing the Debian base failed');
@@ -147,7 +193,6 @@ const makeBase = {
       { node: process.execPath, npm: join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm') },
     ),
   python: () => derivedBase(BASES.python, APT('python3') + 'CMD ["python3"]\n'),
-  jre: () => derivedBase(BASES.jre, APT('openjdk-17-jre-headless')),
   maven: () => derivedBase(BASES.maven, APT('openjdk-17-jdk-headless maven')),
 };
 
