@@ -40,10 +40,16 @@ onKubernetes('Dispatch installed with its chart on Kubernetes', () => {
 
   beforeAll(async () => {
     counter = await startExecutionCounter();
-    // Functions run as pods here (functions.runtime=kubernetes), idle ones going to zero after 15 s.
+    // Functions run as pods here (functions.runtime=kubernetes), idle ones going to zero after 15 s,
+    // and failing when no pod of theirs is ready within 30 s.
     session = await startKubernetesSession('k8s', {
       functionPods: true,
-      values: ['--set', 'functions.kubernetes.idleSeconds=15'],
+      values: [
+        '--set',
+        'functions.kubernetes.idleSeconds=15',
+        '--set',
+        'functions.kubernetes.readySeconds=30',
+      ],
     });
     await session.nodejsImage();
     session.write(
@@ -147,7 +153,7 @@ onKubernetes('Dispatch installed with its chart on Kubernetes', () => {
     process.stdout.write(`function pod cold start through the CLI: ${coldStartMs} ms\n`);
   }, 180_000);
 
-  it("fails a function whose handler does not load with the pod's reason, and one whose runner image cannot be pulled", async () => {
+  it("fails a function whose handler does not load, whose pods no node takes, or whose runner image cannot be pulled, with Kubernetes's reason", async () => {
     session.write('broken.js', "throw new Error('no luck at load');\n");
     const broken = await session.dispatch([
       'create',
@@ -160,6 +166,20 @@ onKubernetes('Dispatch installed with its chart on Kubernetes', () => {
     ]);
     expect(broken.code).not.toBe(0);
     expect(broken.stderr).toMatch(/function broken is in ERROR: .*no luck at load/);
+    // The only node takes no new pod: the scheduler's reason, once the ready time is up.
+    const node = session.kubectl(['get', 'nodes', '-o', 'name']).trim();
+    session.kubectl(['cordon', node]);
+    try {
+      session.write('stranded.js', 'module.exports = () => "never runs";\n');
+      const create = ['create', 'function', '--image', 'nodejs', 'stranded', './stranded.js', '--wait'];
+      const stranded = await session.dispatch(create);
+      expect(stranded.code).not.toBe(0);
+      expect(stranded.stderr).toMatch(
+        /function stranded is in ERROR: no pod .* was ready within 30 s: not scheduled: .*unschedulable/,
+      );
+    } finally {
+      session.kubectl(['uncordon', node]);
+    }
     // No python3 runner image was put on the node, and there is no registry to pull it from.
     await must([
       'create',

@@ -12,18 +12,24 @@ describe('the functions service settings', () => {
     expect(functionsConfigFromEnv({}).kubernetes).toBeUndefined();
   });
 
-  it('takes the Kubernetes runtime settings, idle time to scale to zero included', () => {
+  it('takes the Kubernetes runtime settings, idle time to scale to zero and ready time included', () => {
     const config = functionsConfigFromEnv({
       ...kubernetes,
       DISPATCH_KUBERNETES_IDLE_SECONDS: '30',
+      DISPATCH_KUBERNETES_READY_SECONDS: '45',
     }).kubernetes;
+    expect(config?.readyTimeoutMs).toBe(45_000);
+    expect(functionsConfigFromEnv(kubernetes).kubernetes?.readyTimeoutMs).toBe(180_000);
     expect(config?.dataClaim).toBe('dispatch-data');
     expect(config?.runnerImage('python3')).toBe('registry.example.com/dispatch-runner-python3:0.1.0');
     expect(config?.defaults).toEqual({ idleMs: 30_000 });
     expect(functionsConfigFromEnv(kubernetes).kubernetes?.defaults).toEqual({ idleMs: 300_000 });
   });
 
-  it('refuses an idle time it cannot honour, naming the setting', () => {
+  it('refuses an idle or ready time it cannot honour, naming the setting', () => {
+    expect(() => functionsConfigFromEnv({ ...kubernetes, DISPATCH_KUBERNETES_READY_SECONDS: '0' })).toThrow(
+      /DISPATCH_KUBERNETES_READY_SECONDS: must be at least 10 seconds/,
+    );
     expect(() => functionsConfigFromEnv({ ...kubernetes, DISPATCH_KUBERNETES_IDLE_SECONDS: '2' })).toThrow(
       /DISPATCH_KUBERNETES_IDLE_SECONDS: must be at least 10 seconds/,
     );

@@ -50,6 +50,15 @@ export function functionsConfigFromEnv(
         .int('must be a whole number of seconds')
         .min(10, 'must be at least 10 seconds')
         .default(FUNCTION_DEFAULTS.idleMs / 1000),
+      /**
+       * How long a function's pods may take to be ready (scheduled, pulled, loaded) before its
+       * preparation or cold start fails with the reason Kubernetes gives, e.g. that no node has room.
+       */
+      DISPATCH_KUBERNETES_READY_SECONDS: z.coerce
+        .number({ error: 'must be a number of seconds' })
+        .int('must be a whole number of seconds')
+        .min(10, 'must be at least 10 seconds')
+        .default(180),
     },
     env,
   );
@@ -67,6 +76,7 @@ function kubernetesOf(env: {
   DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS: string[];
   DISPATCH_KUBERNETES_MAX_REPLICAS: number;
   DISPATCH_KUBERNETES_IDLE_SECONDS: number;
+  DISPATCH_KUBERNETES_READY_SECONDS: number;
 }): FunctionsConfig['kubernetes'] {
   const claim = env.DISPATCH_KUBERNETES_DATA_CLAIM;
   if (!claim) {
@@ -82,5 +92,6 @@ function kubernetesOf(env: {
     imagePullSecrets: env.DISPATCH_KUBERNETES_IMAGE_PULL_SECRETS,
     maxReplicas: env.DISPATCH_KUBERNETES_MAX_REPLICAS,
     defaults: { idleMs: env.DISPATCH_KUBERNETES_IDLE_SECONDS * 1000 },
+    readyTimeoutMs: env.DISPATCH_KUBERNETES_READY_SECONDS * 1000,
   };
 }

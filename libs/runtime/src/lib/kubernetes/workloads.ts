@@ -187,9 +187,13 @@ export class Workloads {
   }
 }
 
+/**
+ * What the Deployment says is wrong (a quota refusing its pods, a stalled rollout), leaving out that it
+ * is not yet available: that is the question, and its pods say why.
+ */
 function deploymentProblems(deployment: V1Deployment): string[] {
   return (deployment.status?.conditions ?? [])
-    .filter((c) => c.status === 'False' && c.message)
+    .filter((c) => c.status === 'False' && c.message && c.reason !== 'MinimumReplicasUnavailable')
     .map((c) => `${c.type}: ${c.message}`);
 }
 
