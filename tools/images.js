@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Dispatch's container images, built for real with podman (Debian's): the six services and the three
 // function runners, from deploy/*.Dockerfile. `node tools/images.js build [name...]` builds them (all
-// by default) as localhost/dispatch-<name>:<version>; `list` shows them with their sizes.
+// by default) as localhost/dispatch-<name>:<version> (`--network`: and the podman network the local
+// cluster's containers use); `list` shows them with their sizes.
 //
 // No registry is reachable where Dispatch is developed, so the Dockerfiles' usual public bases
 // (node:20-bookworm-slim, python:3.11-slim, Maven on the Temurin JDK, debian:bookworm-slim) are
@@ -23,7 +24,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ensurePodman, podman, podmanEnv } from './lib/containers.js';
+import { ensureNetwork, ensurePodman, podman, podmanEnv } from './lib/containers.js';
 import { aptInstall, BUILD_CACHE, log, ROOT } from './lib/daemon.js';
 
 export const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
@@ -242,9 +243,12 @@ export function list() {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [verb = 'build', ...names] = process.argv.slice(2);
+  const [verb = 'build', ...rest] = process.argv.slice(2);
+  const names = rest.filter((arg) => arg !== '--network');
   try {
     ensurePodman();
+    // --network: also the podman network the containers shape runs them on (tools/lib/containers.js).
+    if (rest.includes('--network')) ensureNetwork();
     if (verb === 'build') for (const name of names.length ? names : Object.keys(IMAGES)) build(name);
     else if (verb !== 'list') throw new Error(`unknown command '${verb}': use build [name...] or list`);
     console.log(list());

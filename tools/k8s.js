@@ -14,7 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as etcd from './etcd.js';
 import { bootstrapAdmin, CLI_CONFIG, keyPair } from './lib/bootstrap.js';
@@ -69,14 +69,24 @@ export const kubectl = (args, options = {}) =>
 const ctr = (args, options = {}) =>
   run('ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', ...args], options);
 
-/** Puts podman's images into the node's containerd (no registry: pods use them with IfNotPresent). */
+/**
+ * Puts podman's images into the node's containerd (no registry: pods use them with IfNotPresent). An
+ * image the node already has, as podman has it now, is not sent again: a save and import of a service
+ * image takes ten seconds or more, and the e2e suites ask for every image in each file.
+ */
 export function importImages(images) {
   ensurePodman();
   for (const image of images) {
+    const id = podman(['image', 'inspect', '--format', '{{.Id}}', image], { quiet: true }).trim();
+    const stamp = join(home, 'imported', image.replaceAll(/[^a-zA-Z0-9.-]/g, '_'));
+    const onNode = ctr(['images', 'ls', '-q', `name==${image}`]).trim() !== '';
+    if (onNode && existsSync(stamp) && readFileSync(stamp, 'utf8') === id) continue;
     const tar = join(home, 'import.tar');
     podman(['save', '-o', tar, image], { quiet: true });
     ctr(['images', 'import', tar]);
     rmSync(tar, { force: true });
+    mkdirSync(dirname(stamp), { recursive: true });
+    writeFileSync(stamp, id);
     log(`${image} is on the node`);
   }
 }

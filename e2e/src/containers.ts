@@ -28,8 +28,9 @@ export function containerServers(): { etcd: string; kafka: string } {
 
 let built: Promise<void> | undefined;
 /**
- * The service images, built from the sources as they are now (once per test process; podman's layer
- * cache makes it quick when nothing changed), and the network.
+ * The service images, built from the sources as they are now (once per run by e2e/global-setup.mjs,
+ * else once per test process; podman's layer cache makes it quicker when nothing changed), and the
+ * network.
  */
 export function servicesBuilt(): Promise<void> {
   built ??= imagesBuilt(['identity', 'images', 'functions', 'secrets', 'events', 'api-gateway']);
@@ -45,13 +46,10 @@ export function nodejsRunnerBuilt(): Promise<void> {
 
 /** Builds tools/images.js's images of these names (quickly when podman's layer cache has them). */
 function imagesBuilt(names: string[]): Promise<void> {
+  const builtForTheRun = (process.env['E2E_IMAGES_BUILT'] ?? '').split(',');
+  if (names.every((name) => builtForTheRun.includes(name))) return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
-    const script = [
-      "import('./tools/lib/containers.js').then((c) => c.ensureNetwork())",
-      ".then(() => import('./tools/images.js'))",
-      `.then((i) => { for (const s of ${JSON.stringify(names)}) i.build(s); })`,
-    ].join('');
-    const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    const res = spawnSync(process.execPath, ['tools/images.js', 'build', '--network', ...names], {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 1_500_000,
