@@ -24,6 +24,7 @@ export class ServiceIdentity implements OnModuleInit, OnModuleDestroy {
   private registered?: Promise<void>;
   private stopped = false;
   private current?: { token: string; renewAt: number };
+  private renewal?: NodeJS.Timeout;
   private readonly name: string;
 
   constructor(
@@ -43,11 +44,15 @@ export class ServiceIdentity implements OnModuleInit, OnModuleDestroy {
     this.privateKey = privateKey;
     this.publicKey = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     await this.renew();
+    // Renewed on a clock, not only when asked: a service idle for longer than a token lives (no secret
+    // read for a quarter of an hour) must not send its next call with an expired one.
+    this.renewal = setInterval(() => void this.renew(), (TOKEN_LIFETIME_S / 3) * 1000).unref();
     this.registered = this.register();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.renewal);
     await this.registered;
     await this.lease?.revoke().catch(() => undefined);
   }

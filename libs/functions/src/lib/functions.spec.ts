@@ -3,13 +3,38 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { packSource } from '@dispatch/api-client';
-import { type DispatchFunction, type FunctionSpec, type Run } from '@dispatch/contracts';
+import { Global, Module } from '@nestjs/common';
+import {
+  DomainError,
+  SECRETS_RESOLVER,
+  type DispatchFunction,
+  type FunctionSpec,
+  type Run,
+  type SecretsResolver,
+} from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { startTestApp, type TestApp } from '@dispatch/platform';
 import type { ProcessRuntime } from '@dispatch/runtime';
 import { FunctionsModule } from './functions.module.js';
 
 let app: TestApp;
+
+/**
+ * The secrets service as the functions service meets it: `db` has a value, `flaky` stands for a secret
+ * the secrets service cannot serve (down, or refusing the functions service's own credential), and any
+ * other name is missing.
+ */
+const secrets: SecretsResolver = {
+  resolve: async (org, project, names) => {
+    if (names.includes('flaky')) throw new DomainError('UNAUTHENTICATED', 'the token has expired');
+    const missing = names.find((name) => name !== 'db');
+    if (missing) throw new DomainError('NOT_FOUND', `secret ${missing} not found in ${org}/${project}`);
+    return { password: 'pw' };
+  },
+};
+@Global()
+@Module({ providers: [{ provide: SECRETS_RESOLVER, useValue: secrets }], exports: [SECRETS_RESOLVER] })
+class SecretsResolverModule {}
 
 const call = <T>(method: string, path: string, body?: unknown, org = 'default') =>
   app.call<T>(method, path, body, org);
@@ -54,6 +79,7 @@ const HELLO = `module.exports = function (context, params) {
 
 beforeAll(async () => {
   app = await startTestApp((dataDir) => [
+    SecretsResolverModule,
     // No backstop retry for a function waiting on its image: only the image's domain event moves it.
     FunctionsModule.forRoot({ dataDir, runRetention: 20, runJournal: 'embedded', imageRetryMs: 3_600_000 }),
   ]);
@@ -177,6 +203,22 @@ describe('functions', () => {
     const run = (await exec('thrower', {})).body;
     expect(run).toMatchObject({ status: 'ERROR', error: { type: 'FunctionError', message: 'it broke' } });
     expect(run.error?.stacktrace?.length).toBeGreaterThan(0);
+  });
+
+  it('gives InputError for a secret that is missing, SystemError when the secrets service fails', async () => {
+    await createFunction('shows', file('f.js', 'module.exports = (c) => c.secrets.password;'));
+    const withSecrets = (names: string[]) =>
+      call<Run>('POST', '/v1/runs', { functionName: 'shows', input: {}, blocking: true, secrets: names });
+    expect((await withSecrets(['db'])).body.output).toBe('pw');
+    expect((await withSecrets(['nope'])).body.error).toEqual({
+      type: 'InputError',
+      message: 'secret nope not found in default/default',
+    });
+    // Not the caller's doing: the platform's own call failed.
+    expect((await withSecrets(['flaky'])).body.error).toEqual({
+      type: 'SystemError',
+      message: 'the token has expired',
+    });
   });
 
   it('cuts a loop at the timeout as SystemError and serves the next call', async () => {

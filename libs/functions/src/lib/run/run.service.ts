@@ -210,7 +210,12 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
     try {
       if (run.secrets.length > 0) secrets = await this.secrets.resolve(scope.org, scope.project, run.secrets);
     } catch (err) {
-      return finish({ error: { type: 'InputError', message: (err as Error).message } });
+      // A secret the run names that is not there is the caller's to fix; the secrets service refusing
+      // or failing Dispatch's own call is not.
+      const named =
+        err instanceof DomainError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_ARGUMENT');
+      const type = named ? 'InputError' : 'SystemError';
+      return finish({ error: { type, message: (err as Error).message } });
     }
 
     const context: Record<string, unknown> = { secrets };
