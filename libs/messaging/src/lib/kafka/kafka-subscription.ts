@@ -60,15 +60,22 @@ export class KafkaSubscription<T> implements Subscription {
       this.joined = false;
       if (!payload.restart && !this.stopping) this.replace(consumer);
     });
-    await consumer.connect();
-    await consumer.subscribe({
-      topics: this.options.topics,
-      fromBeginning: this.options.from === 'earliest',
-    });
-    await consumer.run({
-      partitionsConsumedConcurrently: this.partitions,
-      eachMessage: (payload) => this.deliver(payload),
-    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({
+        topics: this.options.topics,
+        fromBeginning: this.options.from === 'earliest',
+      });
+      await consumer.run({
+        partitionsConsumedConcurrently: this.partitions,
+        eachMessage: (payload) => this.deliver(payload),
+      });
+    } catch (err) {
+      // A consumer that never ran is not the bus's to close later (a replacement's try comes next).
+      this.consumers.delete(consumer);
+      await consumer.disconnect().catch(() => undefined);
+      throw err;
+    }
     await joined;
   }
 
