@@ -17,6 +17,7 @@ import { GATEWAY_PORTS, localServiceUrl, peerUrlVariable, SERVICES, TOPOLOGY } f
 import * as etcd from './etcd.js';
 import { build, imageOf } from './images.js';
 import * as kafka from './kafka.js';
+import * as postgres from './postgres.js';
 import { bootstrapAdmin, CLI_CONFIG, keyPair } from './lib/bootstrap.js';
 import { ensureNetwork, podman, serviceRunArgs } from './lib/containers.js';
 import { CACHE, cli, Daemon, log, ROOT, waitFor } from './lib/daemon.js';
@@ -62,12 +63,14 @@ export async function start({ fresh = false, containers = false } = {}) {
     throw new Error('the services are not built: run `npm run build` first');
   const etcdUrl = await etcd.start({ dataDir: join(home, 'etcd'), keep: true, containers });
   const brokers = await kafka.start({ dataDir: join(home, 'kafka'), keep: true, containers });
+  const database = await postgres.start({ dataDir: join(home, 'postgres'), keep: true, containers });
   const bootstrap = keyPair(keys.bootstrap);
   const dataDir = join(home, 'data');
   const settings = (service, servers, peerUrl) => ({
     DISPATCH_PORT: String(TOPOLOGY[service].port),
     DISPATCH_ETCD_ENDPOINTS: servers.etcd,
     DISPATCH_KAFKA_BROKERS: servers.kafka,
+    DISPATCH_POSTGRES_URL: servers.postgres,
     DISPATCH_DATA_DIR: dataDir,
     ...Object.fromEntries(TOPOLOGY[service].peers.map((peer) => [peerUrlVariable(peer), peerUrl(peer)])),
     DISPATCH_BOOTSTRAP_PUBLIC_KEY: bootstrap.publicPem,
@@ -80,7 +83,11 @@ export async function start({ fresh = false, containers = false } = {}) {
     // The data is the services' own, whoever wrote it last (the processes of this cluster run as root).
     if (spawnSync('chown', ['-R', `${SERVICE_UID}:${SERVICE_UID}`, dataDir]).status !== 0)
       throw new Error(`could not give ${dataDir} to the services' user ${SERVICE_UID}`);
-    const servers = { etcd: etcd.containerUrl, kafka: kafka.containerBroker };
+    const servers = {
+      etcd: etcd.containerUrl,
+      kafka: kafka.containerBroker,
+      postgres: postgres.containerUrl,
+    };
     const peerUrl = (peer) => `http://${containerOf(peer)}:${TOPOLOGY[peer].port}`;
     for (const service of SERVICES) {
       if (containerUp(service)) continue;
@@ -106,7 +113,10 @@ export async function start({ fresh = false, containers = false } = {}) {
       log(`starting ${service} on ${url(service)}`);
       daemons[service].start(process.execPath, [join(ROOT, 'apps', service, 'dist/main.js')], {
         cwd: ROOT,
-        env: { ...process.env, ...settings(service, { etcd: etcdUrl, kafka: brokers }, url) },
+        env: {
+          ...process.env,
+          ...settings(service, { etcd: etcdUrl, kafka: brokers, postgres: database }, url),
+        },
       });
     }
   }
@@ -146,6 +156,7 @@ export async function stop() {
   const there = SERVICES.filter((service) => containerUp(service, true)).map(containerOf);
   // As a kubelet stops pods: SIGTERM, then SIGKILL after the grace period.
   if (there.length) podman(['rm', '--force', '--time', '20', ...there], { quiet: true, check: false });
+  await postgres.stop();
   await kafka.stop();
   await etcd.stop();
   log('the cluster is stopped');
@@ -155,6 +166,7 @@ export function status() {
   return [
     etcd.status(),
     kafka.status(),
+    postgres.status(),
     ...SERVICES.map((s) => {
       if (daemons[s].alive()) return `${s}: running on ${url(s)} (pid ${daemons[s].pid()})`;
       if (containerUp(s)) return `${s}: running in container ${containerOf(s)} on ${url(s)}`;

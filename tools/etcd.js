@@ -78,6 +78,11 @@ export function running() {
   return daemon.alive();
 }
 
+/** The running etcd's process id (the benchmark reads its CPU), or undefined. */
+export function pid() {
+  return daemon.pid();
+}
+
 export async function stop() {
   if (await daemon.stop()) log(`etcd on ${url} stopped`);
 }

@@ -270,15 +270,17 @@ export async function up() {
   const seconds = () => `${Math.round((Date.now() - started) / 1000)} s`;
   for (const service of SERVICES) images.build(service);
   log(`images built (${seconds()})`);
-  // etcd and Kafka on the host, keeping their data (as the local cluster's), answering pods too.
+  // etcd, Kafka and PostgreSQL on the host, keeping their data (as the local cluster's), answering pods too.
   mkdirSync(installation, { recursive: true, mode: 0o700 });
   const kafka = await import('./kafka.js');
+  const postgres = await import('./postgres.js');
   process.env.ETCD_ENDPOINTS = await etcd.start({
     dataDir: join(installation, 'etcd'),
     keep: true,
     containers: true,
   });
   await kafka.start({ dataDir: join(installation, 'kafka'), keep: true, containers: true });
+  await postgres.start({ dataDir: join(installation, 'postgres'), keep: true, containers: true });
   if (!running()) await start();
   log(`node Ready (${seconds()})`);
   importImages(SERVICES.map((service) => images.imageOf(service)));

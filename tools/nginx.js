@@ -40,8 +40,13 @@ export function ingressConfig({ port, dir, services, endpoints, tlsPort, keepali
 ${replicas(service)
   .map((url) => `    server ${new URL(url).host};`)
   .join('\n')}
-${keepalive ? '    keepalive 16;\n' : ''}  }`,
+${keepalive ? '    keepalive 64;\n    keepalive_requests 100000;\n' : ''}  }`,
   );
+  // The gateway's endpoints too: one connection kept per concurrent call, not one opened per call.
+  if (endpoints)
+    upstreams.push(`  upstream dispatch_endpoints {
+    server ${new URL(endpoints).host};
+${keepalive ? '    keepalive 64;\n    keepalive_requests 100000;\n' : ''}  }`);
   // A route matches whole path segments, as the table and an Ingress's Prefix do: `/v1/image` and
   // `/v1/image/...`, never `/v1/images`.
   const locations = present.flatMap((service) =>
@@ -76,7 +81,10 @@ http {
   proxy_set_header Host $http_host;
   proxy_set_header X-Forwarded-Proto $scheme;
   proxy_read_timeout 300s;
+  # Calls and answers pass through as they come: nothing is held back to be written to disk first.
   proxy_buffering off;
+  proxy_request_buffering off;
+  keepalive_requests 100000;
 ${upstreams.join('\n')}
   server {
     listen 127.0.0.1:${port};
@@ -91,7 +99,7 @@ ${
 ${
   endpoints
     ? `    location / {
-      proxy_pass ${endpoints};
+      proxy_pass http://dispatch_endpoints;
     }`
     : `    location / {
       default_type application/json;

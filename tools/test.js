@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm test`: everything a change must pass, on a fresh machine. Starts the real etcd and Kafka through
-// tools/ (installing them when missing), then lint, typecheck, unit tests and the integration and e2e
-// suites against those servers, through Nx; stops the servers at the end, pass or fail.
+// `npm test`: everything a change must pass, on a fresh machine. Starts the real etcd, Kafka and
+// PostgreSQL through tools/ (installing them when missing), then lint, typecheck, unit tests and the
+// integration and e2e suites against those servers, through Nx; stops the servers at the end, pass or
+// fail.
 // `npm test -- --unit` runs only lint, typecheck and unit tests, with no servers.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { aptInstall, log, ROOT } from './lib/daemon.js';
 import * as etcd from './etcd.js';
 import * as kafka from './kafka.js';
+import * as postgres from './postgres.js';
 import * as k8s from './k8s.js';
 import * as kube from './kube.js';
 import { ensureSandboxTools } from './sandbox.js';
@@ -72,11 +74,12 @@ if (status === 0 && !unitOnly) {
       shapes = shapes.filter((shape) => shape !== 'containers' && shape !== 'kubernetes');
     }
     process.env.E2E_SHAPES = shapes.join(',');
-    // Pods reach etcd and Kafka as containers do.
+    // Pods reach etcd, Kafka and PostgreSQL as containers do.
     const forContainers = shapes.includes('containers') || shapes.includes('kubernetes');
     for (const [server, variable, containerVariable, containerAddress] of [
       [etcd, 'ETCD_ENDPOINTS', 'CONTAINER_ETCD_ENDPOINTS', etcd.containerUrl],
       [kafka, 'KAFKA_BROKERS', 'CONTAINER_KAFKA_BROKERS', kafka.containerBroker],
+      [postgres, 'POSTGRES_URL', 'CONTAINER_POSTGRES_URL', postgres.containerUrl],
     ]) {
       if (process.env[variable]) continue;
       if (!server.running()) started.push(server);

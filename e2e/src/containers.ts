@@ -5,8 +5,8 @@ import { ROOT, start, type Started } from './processes.js';
 /**
  * The services as containers (tools/images.js's images, run with podman on the cluster's network), as
  * the `containers` shape and the local cluster in containers run them. The host's etcd and Kafka must
- * have been started for containers (`npm test` does): CONTAINER_ETCD_ENDPOINTS and
- * CONTAINER_KAFKA_BROKERS say where containers reach them.
+ * have been started for containers (`npm test` does): CONTAINER_ETCD_ENDPOINTS,
+ * CONTAINER_KAFKA_BROKERS and CONTAINER_POSTGRES_URL say where containers reach them.
  */
 
 const podmanEnv = () => ({ ...process.env, CONTAINERS_CONF: `${ROOT}/.cache/podman/containers.conf` });
@@ -15,15 +15,16 @@ export function podman(...args: string[]) {
   return spawnSync('podman', args, { encoding: 'utf8', env: podmanEnv() });
 }
 
-/** Where containers reach the host's etcd and Kafka. */
-export function containerServers(): { etcd: string; kafka: string } {
+/** Where containers reach the host's etcd, Kafka and PostgreSQL. */
+export function containerServers(): { etcd: string; kafka: string; postgres: string } {
   const etcd = process.env['CONTAINER_ETCD_ENDPOINTS'];
   const kafka = process.env['CONTAINER_KAFKA_BROKERS'];
-  if (!etcd || !kafka)
+  const postgres = process.env['CONTAINER_POSTGRES_URL'];
+  if (!etcd || !kafka || !postgres)
     throw new Error(
-      'CONTAINER_ETCD_ENDPOINTS and CONTAINER_KAFKA_BROKERS must be set: run `npm test`, or start etcd and Kafka with --containers',
+      'CONTAINER_ETCD_ENDPOINTS, CONTAINER_KAFKA_BROKERS and CONTAINER_POSTGRES_URL must be set: run `npm test`, or start etcd, Kafka and PostgreSQL with --containers',
     );
-  return { etcd, kafka };
+  return { etcd, kafka, postgres };
 }
 
 let built: Promise<void> | undefined;

@@ -44,9 +44,9 @@ export interface DistributedSession extends Session {
 }
 
 /**
- * The distributed shape: the given services and identity on the test etcd and Kafka (ETCD_ENDPOINTS,
- * KAFKA_BROKERS), one data directory between them as one volume would be, behind nginx as the ingress
- * (tools/nginx.js); the dispatch CLI talks to the ingress, as a user's would. Each service runs as a
+ * The distributed shape: the given services and identity on the test etcd, Kafka and PostgreSQL
+ * (ETCD_ENDPOINTS, KAFKA_BROKERS, POSTGRES_URL), one data directory between them as one volume would
+ * be, behind nginx as the ingress (tools/nginx.js); the dispatch CLI talks to the ingress, as a user's would. Each service runs as a
  * process, or with `containers` in its container image on a podman network, finding its peers by name
  * as pods find a Service. Each session is a fresh installation (its own etcd namespace), bootstrapped
  * as an operator would: the bootstrap identity creates the org, an administrator service account and
@@ -60,10 +60,16 @@ export async function startDistributedSession(
 ): Promise<DistributedSession> {
   const services: ServiceName[] = requested.includes('identity') ? requested : ['identity', ...requested];
   const containers = options.containers ?? false;
-  const host = { etcd: process.env['ETCD_ENDPOINTS'], kafka: process.env['KAFKA_BROKERS'] };
-  if (!host.etcd || !host.kafka)
-    throw new Error('ETCD_ENDPOINTS and KAFKA_BROKERS must be set: run `npm test`');
-  const { etcd, kafka } = containers ? containerServers() : { etcd: host.etcd, kafka: host.kafka };
+  const host = {
+    etcd: process.env['ETCD_ENDPOINTS'],
+    kafka: process.env['KAFKA_BROKERS'],
+    postgres: process.env['POSTGRES_URL'],
+  };
+  if (!host.etcd || !host.kafka || !host.postgres)
+    throw new Error('ETCD_ENDPOINTS, KAFKA_BROKERS and POSTGRES_URL must be set: run `npm test`');
+  const { etcd, kafka, postgres } = containers
+    ? containerServers()
+    : { etcd: host.etcd, kafka: host.kafka, postgres: host.postgres };
   if (containers) await servicesBuilt();
   const work = mkdtempSync(join(tmpdir(), `dispatch-${name}-`));
   const dataDir = join(work, 'data');
@@ -125,6 +131,9 @@ export async function startDistributedSession(
         .export({ type: 'spki', format: 'pem' })
         .toString(),
       DISPATCH_KAFKA_BROKERS: kafka,
+      DISPATCH_POSTGRES_URL: postgres,
+      // Its own schema: each session is a fresh installation in the one test database.
+      DISPATCH_POSTGRES_SCHEMA: org.replaceAll('-', '_'),
       DISPATCH_DATA_DIR: dataDir,
       DISPATCH_FUNCTIONS_URL: peerUrl('functions'),
       DISPATCH_SECRETS_URL: peerUrl('secrets'),

@@ -6,7 +6,9 @@ import { freePort, ROOT, start, waitForHttp } from './processes.js';
 // container on the test etcd and Kafka, as a pod would run it.
 const etcd = process.env.ETCD_ENDPOINTS;
 const kafka = process.env.KAFKA_BROKERS;
-if (!etcd || !kafka) throw new Error('ETCD_ENDPOINTS and KAFKA_BROKERS must be set: run `npm test`');
+const postgres = process.env.POSTGRES_URL;
+if (!etcd || !kafka || !postgres)
+  throw new Error('ETCD_ENDPOINTS, KAFKA_BROKERS and POSTGRES_URL must be set: run `npm test`');
 
 const SERVICES = ['identity', 'images', 'functions', 'secrets', 'events', 'api-gateway'];
 const RUNNERS: Record<string, string[]> = {
@@ -64,6 +66,8 @@ describe('container images', () => {
           `DISPATCH_ETCD_ENDPOINTS=${etcd}`,
           '-e',
           `DISPATCH_KAFKA_BROKERS=${kafka}`,
+          '-e',
+          `DISPATCH_POSTGRES_URL=${postgres}`,
           '-e',
           'DISPATCH_GATEWAY_PORT=0',
           '-e',

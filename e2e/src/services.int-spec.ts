@@ -5,7 +5,9 @@ import { freePort, ROOT, start, waitForHttp } from './processes.js';
 
 const etcd = process.env.ETCD_ENDPOINTS;
 const kafka = process.env.KAFKA_BROKERS;
-if (!etcd || !kafka) throw new Error('ETCD_ENDPOINTS and KAFKA_BROKERS must be set: run `npm test`');
+const postgres = process.env.POSTGRES_URL;
+if (!etcd || !kafka || !postgres)
+  throw new Error('ETCD_ENDPOINTS, KAFKA_BROKERS and POSTGRES_URL must be set: run `npm test`');
 
 const SERVICES = ['identity', 'images', 'functions', 'secrets', 'events', 'api-gateway'];
 /** A route each service owns; the guard must refuse it without a credential in every one. */
@@ -27,6 +29,7 @@ describe('distributed services', () => {
         DISPATCH_PORT: String(port),
         DISPATCH_ETCD_ENDPOINTS: etcd,
         DISPATCH_KAFKA_BROKERS: kafka,
+        DISPATCH_POSTGRES_URL: postgres,
         DISPATCH_GATEWAY_PORT: '0',
         DISPATCH_GATEWAY_TLS_PORT: '0',
       });
@@ -78,6 +81,7 @@ describe('distributed services', () => {
           DISPATCH_PORT: String(port),
           DISPATCH_ETCD_ENDPOINTS: `http://${etcdGate.address}`,
           DISPATCH_KAFKA_BROKERS: kafkaGate.address,
+          DISPATCH_POSTGRES_URL: postgres,
           DISPATCH_GATEWAY_PORT: '0',
           DISPATCH_GATEWAY_TLS_PORT: '0',
         });

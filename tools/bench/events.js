@@ -1,13 +1,13 @@
 // Events end to end: emit -> subscription -> run, with a function that reports back to this process
 // the moment it runs, so emit-to-run latency is measured where it starts and ends. Once in solo (the
 // in-process bus) and once with the images, functions and events services on etcd and Kafka.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DispatchClient, packSource } from '@dispatch/api-client';
-import { bootstrapAdmin, bootstrapKeys, soloAdminToken } from './credentials.js';
+import { startDistributed, startNode } from './installation.js';
+import { soloAdminToken } from './credentials.js';
 import { ROOT } from '../lib/daemon.js';
 import { now, summarise } from './stats.js';
 
@@ -48,33 +48,6 @@ module.exports = (context) => new Promise((resolve, reject) => {
   req.end();
 });
 `;
-
-function startNode(file, args, env, ready) {
-  const child = spawn(process.execPath, [file, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const seen = (d) => {
-      output += d.toString();
-      const match = ready.exec(output);
-      if (match) resolve({ child, match });
-    };
-    child.stdout.on('data', seen);
-    child.stderr.on('data', seen);
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}: ${output.slice(-2000)}`)));
-  });
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function until(what, probe) {
   for (let i = 0; i < 600; i += 1) {
@@ -167,51 +140,17 @@ export async function benchEventsSolo() {
   }
 }
 
-export async function benchEventsKafka({ etcd, kafka }) {
+export async function benchEventsKafka(servers) {
   const work = mkdtempSync(join(tmpdir(), 'dispatch-bench-events-'));
   const callbacks = await startCallbackServer();
-  const org = `bench-${Date.now()}`;
-  const services = ['identity', 'images', 'functions', 'events'];
-  const ports = {
-    identity: await freePort(),
-    images: await freePort(),
-    functions: await freePort(),
-    events: await freePort(),
-  };
-  const bootstrap = bootstrapKeys();
-  const children = [];
+  let installation;
   try {
-    for (const service of services) {
-      const { child } = await startNode(
-        join(ROOT, 'apps', service, 'dist/main.js'),
-        [],
-        {
-          DISPATCH_PORT: String(ports[service]),
-          DISPATCH_ETCD_ENDPOINTS: etcd,
-          // A fresh installation of its own, bootstrapped below as an operator would.
-          DISPATCH_ETCD_NAMESPACE: `/${org}/`,
-          DISPATCH_BOOTSTRAP_PUBLIC_KEY: bootstrap.publicKey,
-          DISPATCH_KAFKA_BROKERS: kafka,
-          DISPATCH_DATA_DIR: join(work, 'data'),
-          DISPATCH_FUNCTIONS_URL: `http://127.0.0.1:${ports.functions}`,
-          DISPATCH_GATEWAY_PORT: '0',
-          DISPATCH_GATEWAY_TLS_PORT: '0',
-        },
-        /listening on/,
-      );
-      children.push(child);
-    }
-    const token = await bootstrapAdmin(`http://127.0.0.1:${ports.identity}`, org, bootstrap.privateKey);
-    const client = (service) =>
-      new DispatchClient({ baseUrl: `http://127.0.0.1:${ports[service]}`, org, token });
-    const clients = { images: client('images'), functions: client('functions'), events: client('events') };
+    installation = await startDistributed(work, servers, ['images', 'functions', 'events']);
+    const { clients } = installation;
     await setUp(clients, work, callbacks.port);
     return await measureEvents(clients.events, callbacks);
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(
-      children.map((c) => new Promise((r) => (c.exitCode === null ? c.once('exit', r) : r()))),
-    );
+    await installation?.stop();
     await callbacks.close();
     rmSync(work, { recursive: true, force: true });
   }

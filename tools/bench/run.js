@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: measures Dispatch on this machine and prints one JSON report on stdout (progress on
-// stderr). Starts etcd and Kafka through tools/ when they are not running, and stops what it started.
-// `npm run bench -- store bus authz functions events` picks suites; no names runs them all.
+// stderr). Starts etcd, Kafka and PostgreSQL through tools/ when they are not running, and stops what it started.
+// `npm run bench -- store bus authz functions events distributed` picks suites; no names runs them all.
 // Figures are absolute numbers from one run on a shared machine: compare runs, not single samples.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -10,10 +10,12 @@ import { EmbeddedEntityStore, EtcdEntityStore } from '@dispatch/entity-store';
 import { InProcessBus, KafkaBus } from '@dispatch/messaging';
 import * as etcd from '../etcd.js';
 import * as kafka from '../kafka.js';
+import * as postgres from '../postgres.js';
 import { log } from '../lib/daemon.js';
 import { benchAuthz } from './authz.js';
 import { benchBus } from './bus.js';
 import { benchEventsKafka, benchEventsSolo } from './events.js';
+import { benchDistributed } from './distributed.js';
 import { benchFunctions } from './functions.js';
 import { benchStore } from './store.js';
 
@@ -86,7 +88,18 @@ try {
     report.results['events.kafka'] = await benchEventsKafka({
       etcd: process.env.ETCD_ENDPOINTS ?? (await ensure(etcd)),
       kafka: process.env.KAFKA_BROKERS ?? (await ensure(kafka)),
+      postgres: process.env.POSTGRES_URL ?? (await ensure(postgres)),
     });
+  }
+
+  if (wanted('distributed')) {
+    log('distributed: the services behind nginx against solo, with wrk');
+    const servers = {
+      etcd: await ensure(etcd),
+      kafka: await ensure(kafka),
+      postgres: await ensure(postgres),
+    };
+    report.results.distributed = await benchDistributed(servers, etcd.pid());
   }
 
   console.log(JSON.stringify(report, null, 2));

@@ -26,9 +26,12 @@ export function have(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
-/** Installs Debian packages when a command is missing; the machine's root user can. */
-export function aptInstall(command, packages) {
-  if (have(command)) return;
+/**
+ * Installs Debian packages when a command is missing (or `present` says what is missing is there); the
+ * machine's root user can.
+ */
+export function aptInstall(command, packages, present = () => have(command)) {
+  if (present()) return;
   log(`${command} is missing: installing ${packages.join(' ')} from Debian`);
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
   const run = (args) => {
@@ -39,7 +42,7 @@ export function aptInstall(command, packages) {
   process.env.DEBIAN_FRONTEND = 'noninteractive';
   run(['apt-get', 'update', '-qq']);
   run(['apt-get', 'install', '-y', '-qq', ...packages]);
-  if (!have(command)) throw new Error(`${command} still missing after installing ${packages.join(' ')}`);
+  if (!present()) throw new Error(`${command} still missing after installing ${packages.join(' ')}`);
 }
 
 export function portOpen(port, host = '127.0.0.1') {

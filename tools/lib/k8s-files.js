@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { containerUrl } from '../etcd.js';
 import { containerBroker } from '../kafka.js';
+import { containerUrl as postgresUrl } from '../postgres.js';
 import { selfSigned } from './tls.js';
 
 /** Runs a command to its end; gives its output, or throws with what it said. */
@@ -306,6 +307,8 @@ export function writeDispatchValues(file, { release, bootstrapPublicKey, tag = '
     image: { registry: 'localhost', tag, pullPolicy: 'Never' },
     etcd: { endpoints: [containerUrl], namespace: `/kubernetes/${release}/` },
     kafka: { brokers: [containerBroker] },
+    // A schema per release: each is an installation of its own in the one test database.
+    postgres: { url: postgresUrl, schema: release.replace(/[^a-z0-9]/g, '_').replace(/^[0-9]/, '_$&') },
     data: { storageClass: 'local' },
     ingress: { enabled: false },
     // One node of two cores holds a release or two and their rolling upgrades: each service asks for

@@ -1,13 +1,18 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { SecretsResolver } from '@dispatch/contracts';
 import { AccessModule, accessFromEnv, RemotePortsModule } from '@dispatch/auth';
-import { CachedSecretsResolver, FunctionsModule, functionsConfigFromEnv } from '@dispatch/functions';
+import {
+  CachedSecretsResolver,
+  FunctionsModule,
+  functionsConfigFromEnv,
+  runJournalFromEnv,
+} from '@dispatch/functions';
 import { MESSAGE_BUS, type MessageBus } from '@dispatch/messaging';
 import type { ServiceEnv } from '@dispatch/platform';
 
 /**
- * The functions service of the distributed shape: functions, their runtimes and runs (recorded in the
- * entity store, shared by every replica), with secrets from the secrets service's API. The platform
+ * The functions service of the distributed shape: functions, their runtimes and runs (recorded in
+ * PostgreSQL, shared by every replica), with secrets from the secrets service's API. The platform
  * (etcd store, Kafka bus, health, version) is added by `runDistributedService`.
  */
 export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
@@ -23,7 +28,7 @@ export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
     }),
     FunctionsModule.forRoot({
       dataDir: env.DISPATCH_DATA_DIR,
-      runJournal: 'store',
+      ...runJournalFromEnv(),
       ...functionsConfigFromEnv(),
     }),
   ];

@@ -46,6 +46,17 @@ http://{{ include "dispatch.fullname" . }}-etcd:2379
 {{- end -}}
 {{- end -}}
 
+{{/* Where the functions service finds the runs database's URL: a Secret's name and key. */}}
+{{- define "dispatch.postgresSecret" -}}
+{{- if .Values.postgres.existingSecret -}}
+{{ .Values.postgres.existingSecret }} {{ .Values.postgres.secretKey }}
+{{- else if or .Values.postgres.url .Values.postgres.bundled.enabled -}}
+{{ include "dispatch.fullname" . }} postgres-url
+{{- else -}}
+{{ fail "postgres: give postgres.url or postgres.existingSecret, or set postgres.bundled.enabled" }}
+{{- end -}}
+{{- end -}}
+
 {{/* A service's base URL inside the cluster: `dict "root" $ "service" "functions"`. */}}
 {{- define "dispatch.serviceUrl" -}}
 http://{{ include "dispatch.fullname" .root }}-{{ .service }}:{{ (index .root.Values.services .service).port }}

@@ -1,4 +1,12 @@
 export { DispatchClient, ApiError, type ClientOptions, type ResourceClient } from './lib/dispatch-client.js';
+export {
+  fetchTransport,
+  keptAliveTransport,
+  serviceTransport,
+  type HttpAnswer,
+  type HttpCall,
+  type Transport,
+} from './lib/transport.js';
 export { packSource } from './lib/source-archive.js';
 export { RemoteFunctionInvoker } from './lib/remote-function-invoker.js';
 export { RemoteSecretsResolver } from './lib/remote-secrets-resolver.js';

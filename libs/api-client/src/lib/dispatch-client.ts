@@ -41,6 +41,7 @@ import {
   type Tag,
   type VersionInfo,
 } from '@dispatch/contracts';
+import { fetchTransport, type HttpAnswer, type Transport } from './transport.js';
 
 export interface ClientOptions {
   /** e.g. `http://127.0.0.1:8080`. */
@@ -58,6 +59,8 @@ export interface ClientOptions {
    * (connection refused). Default: one attempt.
    */
   retry?: { attempts: number; backoffMs: number };
+  /** How calls are sent: fetch unless told otherwise (a service calling another keeps connections). */
+  transport?: Transport;
 }
 
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
@@ -187,18 +190,20 @@ export class DispatchClient {
     if (token) headers['authorization'] = `Bearer ${token}`;
     const { attempts, backoffMs } = this.options.retry ?? { attempts: 1, backoffMs: 0 };
     const read = method === 'GET' || method === 'HEAD';
-    let res: Response | undefined;
+    const send = this.options.transport ?? fetchTransport;
+    let res: HttpAnswer | undefined;
     for (let attempt = 1; ; attempt += 1) {
       const last = attempt >= attempts;
       try {
-        res = await fetch(`${this.baseUrl}${path}`, {
+        res = await send(`${this.baseUrl}${path}`, {
           method,
           headers,
           body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+          timeoutMs: this.options.timeoutMs ?? 30_000,
         });
       } catch (err) {
-        const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+        const { cause, code } = err as { cause?: { code?: string }; code?: string };
+        const reason = cause?.code ?? code ?? (err as Error).message;
         if (!last && (read || reason === 'ECONNREFUSED')) {
           await sleep(backoffMs * 2 ** (attempt - 1));
           continue;
@@ -210,12 +215,10 @@ export class DispatchClient {
         );
       }
       if (last || !read || !RETRYABLE_STATUS.has(res.status)) break;
-      await res.body?.cancel();
       await sleep(backoffMs * 2 ** (attempt - 1));
     }
-    const text = await res.text();
-    const parsed: unknown = text ? safeJson(text) : undefined;
-    if (!res.ok) throw toApiError(res.status, parsed, text);
+    const parsed: unknown = res.text ? safeJson(res.text) : undefined;
+    if (res.status < 200 || res.status > 299) throw toApiError(res.status, parsed, res.text);
     return parsed as T;
   }
 }

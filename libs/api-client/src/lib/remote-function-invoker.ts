@@ -1,4 +1,5 @@
 import { DispatchClient, SERVICE_RETRY } from './dispatch-client.js';
+import { serviceTransport } from './transport.js';
 import type { FunctionInvoker, InvocationRequest, Run } from '@dispatch/contracts';
 
 /**
@@ -20,6 +21,7 @@ export class RemoteFunctionInvoker implements FunctionInvoker {
       project: scope.project,
       token: this.token,
       retry: SERVICE_RETRY,
+      transport: serviceTransport(),
     });
     return client.request<Run>('POST', '/v1/runs', request);
   }

@@ -1,4 +1,5 @@
 import { DispatchClient, SERVICE_RETRY } from './dispatch-client.js';
+import { serviceTransport } from './transport.js';
 import type { SecretsResolver, SecretValues } from '@dispatch/contracts';
 
 /** The SecretsResolver of the distributed shape: the secrets service's `/v1/secret`, merged in order. */
@@ -16,6 +17,7 @@ export class RemoteSecretsResolver implements SecretsResolver {
       project,
       token: this.token,
       retry: SERVICE_RETRY,
+      transport: serviceTransport(),
     });
     const merged: SecretValues = {};
     for (const name of new Set(names)) Object.assign(merged, (await client.secrets.get(name)).secrets);

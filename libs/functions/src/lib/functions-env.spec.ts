@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { functionsConfigFromEnv } from './functions-env.js';
+import { functionsConfigFromEnv, runJournalFromEnv } from './functions-env.js';
 
 const kubernetes = {
   DISPATCH_FUNCTIONS_RUNTIME: 'kubernetes',
@@ -36,5 +36,26 @@ describe('the functions service settings', () => {
     expect(() => functionsConfigFromEnv({ ...kubernetes, DISPATCH_KUBERNETES_IDLE_SECONDS: 'soon' })).toThrow(
       /DISPATCH_KUBERNETES_IDLE_SECONDS: must be a number of seconds/,
     );
+  });
+
+  it('records runs in the PostgreSQL database it is given, in the schema dispatch unless told', () => {
+    const url = 'postgres://dispatch:secret@postgres:5432/dispatch';
+    expect(runJournalFromEnv({ DISPATCH_POSTGRES_URL: url }).runJournal).toEqual({
+      postgres: { url, schema: 'dispatch' },
+    });
+    expect(
+      runJournalFromEnv({ DISPATCH_POSTGRES_URL: url, DISPATCH_POSTGRES_SCHEMA: 'tenant_a' }).runJournal,
+    ).toEqual({ postgres: { url, schema: 'tenant_a' } });
+  });
+
+  it('refuses to start without the database, or with a bad one, and never prints its password', () => {
+    expect(() => runJournalFromEnv({})).toThrow(/DISPATCH_POSTGRES_URL: must name the PostgreSQL database/);
+    const bad = () => runJournalFromEnv({ DISPATCH_POSTGRES_URL: 'mysql://dispatch:hunter2@db/dispatch' });
+    expect(bad).toThrow(/DISPATCH_POSTGRES_URL: must be a URL like postgres:/);
+    expect(bad).toThrow(/mysql:\/\/dispatch:\*\*\*@db\/dispatch/);
+    expect(bad).not.toThrow(/hunter2/);
+    expect(() =>
+      runJournalFromEnv({ DISPATCH_POSTGRES_URL: 'postgres://db/x', DISPATCH_POSTGRES_SCHEMA: 'Tenant-A' }),
+    ).toThrow(/DISPATCH_POSTGRES_SCHEMA: must be a lowercase SQL name/);
   });
 });

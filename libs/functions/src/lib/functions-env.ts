@@ -15,6 +15,32 @@ export function runLogLimitFromEnv(
   return { logLimitBytes: DISPATCH_RUN_LOG_LIMIT };
 }
 
+/** A schema's name as PostgreSQL takes it unquoted. */
+const SQL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Where the functions service of the distributed shape records runs: a table in PostgreSQL
+ * (DISPATCH_POSTGRES_URL), in the schema DISPATCH_POSTGRES_SCHEMA (`dispatch`), shared by its replicas.
+ */
+export function runJournalFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<FunctionsConfig, 'runJournal'> {
+  const { DISPATCH_POSTGRES_URL, DISPATCH_POSTGRES_SCHEMA } = parseEnv(
+    {
+      DISPATCH_POSTGRES_URL: z
+        .string({ error: 'must name the PostgreSQL database runs are recorded in' })
+        .regex(
+          /^postgres(ql)?:\/\/\S+$/,
+          'must be a URL like postgres://dispatch:secret@postgres:5432/dispatch',
+        ),
+      DISPATCH_POSTGRES_SCHEMA: z
+        .string()
+        .regex(SQL_NAME, 'must be a lowercase SQL name (letters, digits and _, not starting with a digit)')
+        .default('dispatch'),
+    },
+    env,
+  );
+  return { runJournal: { postgres: { url: DISPATCH_POSTGRES_URL, schema: DISPATCH_POSTGRES_SCHEMA } } };
+}
+
 /**
  * What the functions service of the distributed shape reads from its environment (the chart's
  * settings): how much of a run's output it keeps, and whether functions run as local processes of the

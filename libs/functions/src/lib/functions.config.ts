@@ -1,4 +1,5 @@
 import type { KubernetesRuntimeOptions, ProcessRuntimeOptions } from '@dispatch/runtime';
+import type { PostgresJournalOptions } from './journal/postgres-run-journal.js';
 
 export interface FunctionsConfig {
   /** Prepared code goes under `<dataDir>/functions/<org>/<project>/<name>/<revision>`. */
@@ -8,10 +9,10 @@ export interface FunctionsConfig {
   /** How much of what a function prints a run keeps (DEFAULT_LOG_LIMIT_BYTES, about 1 MB, when unset). */
   logLimitBytes?: number;
   /**
-   * Where runs are recorded: `embedded` is a journal file of its own in the data directory (solo);
-   * `store` (the default) is the entity store, shared by every replica (etcd).
+   * Where runs are recorded: `embedded` (the default) is a journal file of its own in the data directory
+   * (solo); `postgres` is a table in PostgreSQL, shared by every replica (the distributed shape).
    */
-  runJournal?: 'embedded' | 'store';
+  runJournal?: 'embedded' | { postgres: PostgresJournalOptions };
   runtime?: ProcessRuntimeOptions;
   /**
    * How often a function waiting for its image looks at it again. The image's READY event nudges it

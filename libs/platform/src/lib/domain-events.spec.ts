@@ -124,4 +124,35 @@ describe('domain events', () => {
     const [event] = await hear(1);
     expect(event?.key).toBe('acme/during-outage');
   });
+
+  it("keeps one entity's events in the order of its writes when the first is still going out", async () => {
+    // The first publish waits for the bus; the second would have gone out at once.
+    let back!: () => void;
+    const away = new Promise<void>((resolve) => (back = resolve));
+    let first = true;
+    const stalling = Object.create(bus) as InProcessBus;
+    stalling.publish = async (topic, messages) => {
+      if (first) {
+        first = false;
+        await away;
+      }
+      return bus.publish(topic, messages);
+    };
+    const writer = new PublishingEntityStore(raw, stalling);
+    const created = await writer.create({
+      org: 'acme',
+      project: 'default',
+      kind: 'secret',
+      name: 'ordered',
+      spec: {},
+      status: 'INITIALIZED',
+    });
+    await writer.update({ ...created, status: 'READY' });
+    back();
+    const events = await hear(2);
+    expect(events.map((m) => `${m.topic} ${m.value.status}`)).toEqual([
+      'secrets.secret.created INITIALIZED',
+      'secrets.secret.updated READY',
+    ]);
+  }, 15_000);
 });

@@ -67,6 +67,12 @@ const PUBLISH_WAIT_MS = 2_000;
  */
 export class PublishingEntityStore implements EntityStore {
   private readonly logger = new Logger('domain-events');
+  /**
+   * Each entity's publish still under way (retrying while the broker is away): the next event of that
+   * entity goes out after it, so one entity's events stay in the order its writes happened even when a
+   * write returns before its event is out.
+   */
+  private readonly publishing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: EntityStore,
@@ -130,17 +136,24 @@ export class PublishingEntityStore implements EntityStore {
 
   private async publish(entity: EntityRef & Partial<Entity<unknown>>, verb: DomainVerb): Promise<void> {
     if (!ownerOfKind(entity.kind)) return;
+    const key = `${entity.kind}/${entity.org}/${entity.project}/${entity.name}`;
+    const event = this.eventOf(entity, verb);
+    const earlier = this.publishing.get(key);
+    const published = earlier
+      ? earlier.then(() => this.publishWithRetries(event))
+      : this.publishWithRetries(event);
+    this.publishing.set(key, published);
+    void published.finally(() => {
+      if (this.publishing.get(key) === published) this.publishing.delete(key);
+    });
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, PUBLISH_WAIT_MS)));
-    await Promise.race([this.publishWithRetries(entity, verb), waited]);
+    await Promise.race([published, waited]);
     clearTimeout(timer);
   }
 
-  private async publishWithRetries(
-    entity: EntityRef & Partial<Entity<unknown>>,
-    verb: DomainVerb,
-  ): Promise<void> {
-    const event: DomainEvent = {
+  private eventOf(entity: EntityRef & Partial<Entity<unknown>>, verb: DomainVerb): DomainEvent {
+    return {
       type: domainEventType(entity.kind, verb),
       org: entity.org,
       project: entity.project,
@@ -151,14 +164,18 @@ export class PublishingEntityStore implements EntityStore {
       reason: verb === 'deleted' ? undefined : entity.reason,
       time: Date.now(),
     };
+  }
+
+  /** Never rejects: a publish that keeps failing is logged. */
+  private async publishWithRetries(event: DomainEvent): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.bus.publish(event.type, [{ key: `${entity.org}/${entity.name}`, value: event }]);
+        await this.bus.publish(event.type, [{ key: `${event.org}/${event.name}`, value: event }]);
         return;
       } catch (err) {
         if (attempt >= PUBLISH_ATTEMPTS) {
           this.logger.error(
-            `${event.type} ${entity.org}/${entity.name} not published: ${(err as Error).message}`,
+            `${event.type} ${event.org}/${event.name} not published: ${(err as Error).message}`,
           );
           return;
         }

@@ -13,9 +13,14 @@ export function parseEnv<S extends z.ZodRawShape>(
   const problems = result.error.issues.map((issue) => {
     const name = String(issue.path[0]);
     const got = env[name];
-    return `${name}: ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+    return `${name}: ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(withoutPassword(got))})`}`;
   });
   throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+}
+
+/** A URL's password never reaches a log, even in a bad one (postgres://user:secret@host/...). */
+function withoutPassword(value: string): string {
+  return value.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@');
 }
 
 export class ConfigError extends Error {

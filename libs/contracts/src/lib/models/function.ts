@@ -2,11 +2,6 @@ import type { ApiModel } from './api-model.js';
 
 export const FUNCTION_KIND = 'function';
 
-/** Runs of a function live under a kind of their own, so listing one function's runs is a prefix scan. */
-export function runKind(functionName: string): string {
-  return `run-${functionName}`;
-}
-
 export interface FunctionSchema {
   in?: Record<string, unknown>;
   out?: Record<string, unknown>;

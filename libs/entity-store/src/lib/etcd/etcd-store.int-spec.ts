@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
+import { Etcd3 } from 'etcd3';
 import { describeEntityStoreContract } from '../testing/entity-store.contract.js';
 import { EtcdEntityStore } from './etcd-store.js';
 
@@ -54,4 +55,55 @@ describe('etcd lock across processes', () => {
     await lock.release();
     await other.close();
   }, 20_000);
+});
+
+describe('etcd keys', () => {
+  it('keeps each kind under a range of its own, so a watch of one kind hears only its writes', async () => {
+    const namespace = `/keys-${Date.now()}/`;
+    const store = new EtcdEntityStore({ endpoints, namespace });
+    const raw = new Etcd3({ hosts: endpoints });
+    await store.create({ org: 'acme', project: 'default', kind: 'function', name: 'f', spec: {} });
+    await store.create({ org: 'acme', project: 'default', kind: 'secret', name: 's', spec: {} });
+    expect(await raw.namespace(namespace).getAll().prefix('/').keys()).toEqual([
+      '/dispatch-entities/function/acme/default/f',
+      '/dispatch-entities/secret/acme/default/s',
+    ]);
+    await store.close();
+    raw.close();
+  });
+
+  it('moves the entities of the earlier org-first layout on first use, keeping them whole', async () => {
+    const namespace = `/legacy-${Date.now()}/`;
+    const raw = new Etcd3({ hosts: endpoints });
+    const legacy = raw.namespace(namespace);
+    // What an earlier version wrote: an image under /dispatch/<org>/<project>/<kind>/<name>.
+    const record = {
+      id: 'b6c1d1c2-0000-4000-8000-000000000001',
+      org: 'acme',
+      project: 'default',
+      kind: 'image',
+      name: 'nodejs',
+      spec: { baseImage: 'node-base' },
+      status: 'READY',
+      reason: [],
+      tags: [],
+      createdTime: 1,
+      modifiedTime: 1,
+    };
+    await legacy.put('/dispatch/acme/default/image/nodejs').value(JSON.stringify(record));
+    // Two replicas starting together: each entity moves once.
+    const [a, b] = [
+      new EtcdEntityStore({ endpoints, namespace }),
+      new EtcdEntityStore({ endpoints, namespace }),
+    ];
+    const [fromA, fromB] = await Promise.all([
+      a.get({ org: 'acme', project: 'default', kind: 'image', name: 'nodejs' }),
+      b.list({ kind: 'image' }),
+    ]);
+    expect(fromA).toMatchObject({ name: 'nodejs', spec: { baseImage: 'node-base' }, status: 'READY' });
+    expect(fromB.map((e) => e.name)).toEqual(['nodejs']);
+    expect(await legacy.getAll().prefix('/dispatch/').keys()).toEqual([]);
+    await Promise.all([a.close(), b.close()]);
+    raw.close();
+  });
 });

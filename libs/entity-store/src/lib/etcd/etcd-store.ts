@@ -23,7 +23,7 @@ import type {
   WatchOptions,
   WriteOptions,
 } from '../entity-store.js';
-import { entityKey, hasTags, inScope, LOCK_ROOT, parseEntityKey, scopePrefix } from '../keys.js';
+import { hasTags, inScope, LOCK_ROOT } from '../keys.js';
 import { newRecord, updatedRecord, withRevision, type StoredEntity } from '../records.js';
 import { alreadyExists, compacted, conflict, notFound } from '../store-errors.js';
 import {
@@ -36,6 +36,7 @@ import {
   validateUpdate,
 } from '../validation.js';
 import { EtcdLock } from './etcd-lock.js';
+import { etcdKey, etcdScopePrefix, LEGACY_ENTITY_ROOT, parseEtcdKey, parseLegacyKey } from './etcd-keys.js';
 
 export interface EtcdStoreOptions {
   /** e.g. `['http://127.0.0.1:2379']`. */
@@ -50,7 +51,8 @@ export interface EtcdStoreOptions {
 }
 
 /**
- * The distributed store: entities under `/dispatch/<org>/<project>/<kind>/<name>` in etcd. Revisions are
+ * The distributed store: entities under `/dispatch-entities/<kind>/<org>/<project>/<name>` in etcd (kind
+ * first, so a watch of one kind hears only that kind's writes; see etcd-keys.ts). Revisions are
  * etcd's mod revisions; create and update are transactions comparing the key's create or mod revision,
  * so concurrent writers are serialised by etcd itself.
  */
@@ -58,6 +60,7 @@ export class EtcdEntityStore implements EntityStore {
   private readonly root: Etcd3;
   private readonly client: Namespace;
   private readonly leases = new Map<string, EtcdLease>();
+  private migrated?: Promise<void>;
 
   constructor(options: EtcdStoreOptions) {
     const clientOptions: IOptions = {
@@ -70,7 +73,7 @@ export class EtcdEntityStore implements EntityStore {
 
   async get<S>(ref: EntityRef): Promise<Entity<S>> {
     validateRef(ref);
-    const res = await this.call(() => this.client.get(entityKey(ref)).exec());
+    const res = await this.call(() => this.client.get(etcdKey(ref)).exec());
     const kv = res.kvs[0];
     if (!kv) throw notFound(ref);
     return decode<S>(kv);
@@ -78,10 +81,10 @@ export class EtcdEntityStore implements EntityStore {
 
   async list<S>(query: ListQuery): Promise<Entity<S>[]> {
     validateList(query);
-    const res = await this.call(() => this.client.getAll().prefix(scopePrefix(query)).exec());
+    const res = await this.call(() => this.client.getAll().prefix(etcdScopePrefix(query)).exec());
     const out: Entity<S>[] = [];
     for (const kv of res.kvs) {
-      const ref = parseEntityKey(kv.key.toString());
+      const ref = parseEtcdKey(kv.key.toString());
       if (!ref || !inScope(ref, query)) continue;
       const entity = decode<S>(kv);
       if (hasTags(entity, query.tags)) out.push(entity);
@@ -91,7 +94,7 @@ export class EtcdEntityStore implements EntityStore {
 
   async create<S>(input: NewEntity<S>, options?: WriteOptions): Promise<Entity<S>> {
     validateNew(input);
-    const key = entityKey(input);
+    const key = etcdKey(input);
     const record = newRecord(input);
     const value = encodeEntity(record, input);
     const put = this.client.put(key).value(value);
@@ -103,7 +106,7 @@ export class EtcdEntityStore implements EntityStore {
 
   async update<S>(input: EntityUpdate<S>, options?: WriteOptions): Promise<Entity<S>> {
     validateUpdate(input);
-    const key = entityKey(input);
+    const key = etcdKey(input);
     const current = await this.call(() => this.client.get(key).exec());
     const kv = current.kvs[0];
     if (!kv) throw notFound(input);
@@ -122,7 +125,7 @@ export class EtcdEntityStore implements EntityStore {
   async delete(ref: EntityRef, options?: DeleteOptions): Promise<void> {
     validateRef(ref);
     const expected = validateExpectedRevision(options?.revision);
-    const key = entityKey(ref);
+    const key = etcdKey(ref);
     if (expected === undefined) {
       const res = await this.call(() => this.client.delete().key(key).exec());
       if (Number(res.deleted) === 0) throw notFound(ref);
@@ -140,7 +143,7 @@ export class EtcdEntityStore implements EntityStore {
   async watch<S>(scope: EntityScope, options: WatchOptions<S>): Promise<Watch> {
     validateScope(scope);
     const from = validateExpectedRevision(options.fromRevision);
-    const builder = this.client.watch().prefix(scopePrefix(scope)).withPreviousKV();
+    const builder = this.client.watch().prefix(etcdScopePrefix(scope)).withPreviousKV();
     if (from !== undefined) builder.startRevision(String(from));
     let failed = false;
     const fail = (err: Error) => {
@@ -224,9 +227,36 @@ export class EtcdEntityStore implements EntityStore {
     return lease.id;
   }
 
+  /**
+   * Moves the entities an earlier version kept org first (`/dispatch/<org>/<project>/<kind>/<name>`) to
+   * their kind-first keys, each in a transaction that moves it only while it is as read and its new key
+   * is free, so replicas starting together move each once. Runs before this store's first call.
+   */
+  private async migrate(): Promise<void> {
+    const old = await retryUnsent(() => this.client.getAll().prefix(LEGACY_ENTITY_ROOT).exec());
+    for (const kv of old.kvs) {
+      const key = kv.key.toString();
+      const ref = parseLegacyKey(key);
+      if (!ref) continue;
+      const put = this.client.put(etcdKey(ref)).value(kv.value);
+      if (kv.lease !== '0') put.lease(kv.lease);
+      await retryUnsent(() =>
+        this.client
+          .if(key, 'Mod', '==', kv.mod_revision)
+          .and(etcdKey(ref), 'Create', '==', 0)
+          .then(put, this.client.delete().key(key))
+          .commit(),
+      );
+    }
+  }
+
   /** Turns etcd's transport failures into UNAVAILABLE; DomainErrors pass through. */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
+      await (this.migrated ??= this.migrate().catch((err: unknown) => {
+        this.migrated = undefined;
+        throw err;
+      }));
       return await retryUnsent(fn);
     } catch (err) {
       if (err instanceof DomainError) throw err;
@@ -273,7 +303,7 @@ function toWatchEvent<S>(
   kv: IKeyValue,
   prev: IKeyValue | undefined,
 ): WatchEvent<S> | undefined {
-  const ref = parseEntityKey(kv.key.toString());
+  const ref = parseEtcdKey(kv.key.toString());
   if (!ref) return undefined;
   if (type === 'Put') {
     return {

@@ -11,8 +11,12 @@ export const DEFAULT_RETENTION = 100;
  * needs none of an entity's revisions, watch or change log.
  */
 export interface RunJournal {
-  /** Records a run, or replaces it (an asynchronous run that finished). */
-  save(scope: RequestScope, run: Run): Promise<void>;
+  /**
+   * Records a run, or replaces it (an asynchronous run that finished). `named`: the caller named the run
+   * (an event's delivery), so a journal shared by replicas keeps it for a while past the bound, for a
+   * repeated call to find.
+   */
+  save(scope: RequestScope, run: Run, options?: { named?: boolean }): Promise<void>;
   get(scope: RequestScope, functionName: string | undefined, name: string): Promise<Run>;
   /** Newest first, at most the retention bound per function; all functions of the project without one. */
   list(scope: RequestScope, functionName: string | undefined, since?: number): Promise<Run[]>;

@@ -93,6 +93,7 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
     fn: Entity<FunctionSpec>,
     request: InvocationRequest,
   ): { answer: Promise<Run>; recorded: Promise<unknown> } {
+    const named = { named: request.name !== undefined };
     const run: Run = {
       // Time-ordered unless the caller names it.
       name: request.name ?? runId(),
@@ -122,18 +123,18 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
       const recorded = answer.then(
         (finished) =>
           this.runs
-            .save(scope, finished)
+            .save(scope, finished, named)
             .catch((err: unknown) => this.logger.error(`storing run ${run.name}: ${(err as Error).message}`)),
         () => undefined,
       );
       this.keep(recorded);
       return { answer, recorded };
     }
-    const accepted = this.runs.save(scope, run);
+    const accepted = this.runs.save(scope, run, named);
     const recorded = accepted.then(
       () =>
         this.execute(scope, fn, run, request.httpContext)
-          .then((finished) => this.runs.save(scope, finished))
+          .then((finished) => this.runs.save(scope, finished, named))
           .catch((err: unknown) =>
             this.logger.error(`run ${run.name} of ${fn.name}: ${(err as Error).message}`),
           ),

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DomainError, type Run } from '@dispatch/contracts';
+import pg from 'pg';
+import { PostgresRunJournal } from './postgres-run-journal.js';
+import { run, runJournalContract } from './testing/run-journal.contract.js';
+
+/** The test server tools/postgres.js starts (npm test does). */
+const url = process.env['POSTGRES_URL'] ?? 'postgres://dispatch:dispatch@127.0.0.1:5432/dispatch';
+const schemas: string[] = [];
+
+/** A schema of its own per journal: a fresh installation, as each e2e session is. */
+function newSchema(): string {
+  const schema = `test_${process.pid}_${schemas.length}_${Date.now()}`;
+  schemas.push(schema);
+  return schema;
+}
+
+afterAll(async () => {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await client.end();
+});
+
+runJournalContract('postgres', async (retention) => {
+  const schema = newSchema();
+  // The bound alone: this contract's runs are all recent.
+  const journal = new PostgresRunJournal({ url, schema }, retention, 0);
+  const reader = new pg.Client({ connectionString: url });
+  await reader.connect();
+  return {
+    journal,
+    stored: async (org, project, fn) => {
+      const res = await reader.query(
+        `SELECT count(*)::int AS n FROM "${schema}".runs WHERE org = $1 AND project = $2 AND function = $3`,
+        [org, project, fn],
+      );
+      return (res.rows[0] as { n: number }).n;
+    },
+    close: async () => {
+      await journal.close();
+      await reader.end();
+    },
+  };
+});
+
+describe('the postgres run journal', () => {
+  const scope = { org: 'default', project: 'default' };
+  let schema: string;
+  let replicas: PostgresRunJournal[];
+
+  beforeAll(() => {
+    schema = newSchema();
+    // Two replicas of the functions service, starting together on an empty database.
+    replicas = [new PostgresRunJournal({ url, schema }, 5), new PostgresRunJournal({ url, schema }, 5)];
+  });
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.close()));
+  });
+
+  it('shows every replica the runs another saved, once its save resolved', async () => {
+    const [a, b] = replicas as [PostgresRunJournal, PostgresRunJournal];
+    const saved = run('shared', 'from a');
+    await Promise.all([a.save(scope, saved), b.save(scope, run('shared', 'from b'))]);
+    expect(await b.get(scope, undefined, saved.name)).toEqual(saved);
+    expect((await a.list(scope, 'shared')).map((r) => r.output).sort()).toEqual(['from a', 'from b']);
+  });
+
+  it('writes a thousand runs saved at once, lists the newest up to the bound, and trims the rest', async () => {
+    const [a] = replicas as [PostgresRunJournal];
+    const runs = Array.from({ length: 1000 }, (_, i) => run('many', i));
+    // The first as an event's delivery names it: kept for a while past the bound, for a repeated call.
+    await Promise.all(runs.map((r, i) => a.save(scope, r, { named: i === 0 })));
+    expect((await a.list(scope, 'many')).map((r) => r.output)).toEqual([999, 998, 997, 996, 995]);
+    expect((await a.get(scope, 'many', (runs[0] as Run).name)).output).toBe(0);
+    await expect(a.get(scope, 'many', (runs[1] as Run).name)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('keeps a run name apart per function, as named runs are', async () => {
+    const [a, b] = replicas as [PostgresRunJournal, PostgresRunJournal];
+    await a.save(scope, { ...run('one', 'first'), name: 'event-1' });
+    await b.save(scope, { ...run('two', 'second'), name: 'event-1' });
+    expect((await a.get(scope, 'one', 'event-1')).output).toBe('first');
+    expect((await a.get(scope, 'two', 'event-1')).output).toBe('second');
+  });
+
+  it('answers UNAVAILABLE, naming the database, when PostgreSQL does not answer', async () => {
+    const down = new PostgresRunJournal(
+      { url: 'postgres://dispatch:dispatch@127.0.0.1:1/dispatch', schema },
+      5,
+    );
+    const err = await down.get(scope, 'one', 'event-1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DomainError);
+    expect(err).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('PostgreSQL') });
+    await down.close();
+  });
+
+  it('refuses a schema name that is not a plain SQL name', () => {
+    expect(() => new PostgresRunJournal({ url, schema: 'x"; DROP TABLE runs; --' }, 5)).toThrow(
+      "the run journal's schema must be a lowercase SQL name",
+    );
+  });
+});

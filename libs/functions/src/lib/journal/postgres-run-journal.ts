@@ -1,0 +1,292 @@
+import { Logger } from '@nestjs/common';
+import pg from 'pg';
+import { DomainError, type Run } from '@dispatch/contracts';
+import type { RequestScope } from '@dispatch/platform';
+import { newestFirst, type RunJournal } from './run-journal.js';
+
+export interface PostgresJournalOptions {
+  /** e.g. `postgres://dispatch:secret@postgres:5432/dispatch`. */
+  url: string;
+  /** The schema the runs table lives in: one per installation sharing a database. */
+  schema: string;
+}
+
+/** How long a run is kept whatever the bound, so a repeated named call finds its run (see RunService). */
+const KEEP_RECENT_S = 10 * 60;
+/** Runs saved while one write is under way go out together in the next, up to this many. */
+const BATCH_MAX = 1000;
+const POOL_SIZE = 8;
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+interface Saved {
+  scope: RequestScope;
+  run: Run;
+  named: boolean;
+  done: { resolve: () => void; reject: (err: Error) => void };
+}
+
+/**
+ * The distributed shape's run journal: one table in PostgreSQL, shared by every replica of the
+ * functions service. Runs are written on every call, so they stay out of etcd (a configuration store
+ * every service watches) as Kubernetes keeps its events and OpenWhisk its activations out of theirs.
+ *
+ * Writes are grouped: while one INSERT is under way the runs saved meanwhile gather and go out together
+ * in the next one (a single multi-row upsert), so under load there is one transaction per batch, not per
+ * run, and at rest a run is written at once. A run is readable here as soon as it is saved (`get` looks
+ * at what is gathered first), and from every replica once its batch commits. Each function keeps its
+ * newest `retention` runs, and the named ones (an event's delivery) of the last ten minutes, for a
+ * repeated call to find; older ones are deleted after every `retention` writes of that function.
+ *
+ * Commits do not wait for the disk (synchronous_commit off, for this journal's connections only): a
+ * run's record is already written behind its answer, and a crash of the database may lose the last
+ * fraction of a second of records, never corrupt them. What must not be lost is in etcd.
+ */
+export class PostgresRunJournal implements RunJournal {
+  private readonly logger = new Logger('run-journal');
+  private readonly pool: pg.Pool;
+  private readonly table: string;
+  private tableReady?: Promise<void>;
+  private gathered: Saved[] = [];
+  private readonly writing = new Set<Saved[]>();
+  private flushing?: Promise<void>;
+  private readonly writes = new Map<string, number>();
+
+  constructor(
+    private readonly options: PostgresJournalOptions,
+    private readonly retention: number,
+    private readonly keepRecentS = KEEP_RECENT_S,
+  ) {
+    if (!SCHEMA_NAME.test(options.schema)) {
+      throw new DomainError(
+        'INVALID_ARGUMENT',
+        `the run journal's schema must be a lowercase SQL name (letters, digits, _), got ${options.schema}`,
+      );
+    }
+    this.table = `"${options.schema}".runs`;
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: POOL_SIZE,
+      idleTimeoutMillis: 60_000,
+      options: '-c synchronous_commit=off',
+    });
+    // An idle connection the server dropped (a restart) is replaced on the next query; said here only.
+    this.pool.on('error', (err) =>
+      this.logger.warn(`an idle connection to PostgreSQL failed: ${err.message}`),
+    );
+  }
+
+  async save(scope: RequestScope, run: Run, options?: { named?: boolean }): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.gathered.push({ scope, run, named: options?.named ?? false, done: { resolve, reject } });
+      void this.flush();
+    });
+  }
+
+  async get(scope: RequestScope, functionName: string | undefined, name: string): Promise<Run> {
+    // What is gathered is newer than what is being written, which is newer than what is committed.
+    for (const batch of [this.gathered, ...[...this.writing].reverse()]) {
+      const found = batch.findLast(
+        (s) =>
+          s.run.name === name &&
+          s.scope.org === scope.org &&
+          s.scope.project === scope.project &&
+          (functionName === undefined || s.run.functionName === functionName),
+      );
+      if (found) return found.run;
+    }
+    const res = await this.query<{ record: string }>(
+      functionName === undefined
+        ? `SELECT record FROM ${this.table} WHERE org = $1 AND project = $2 AND name = $3 LIMIT 1`
+        : `SELECT record FROM ${this.table} WHERE org = $1 AND project = $2 AND name = $3 AND function = $4`,
+      functionName === undefined
+        ? [scope.org, scope.project, name]
+        : [scope.org, scope.project, name, functionName],
+    );
+    const row = res.rows[0];
+    if (!row) throw new DomainError('NOT_FOUND', `run ${name} not found in ${scope.org}/${scope.project}`);
+    return JSON.parse(row.record) as Run;
+  }
+
+  async list(scope: RequestScope, functionName: string | undefined, since?: number): Promise<Run[]> {
+    await this.settled();
+    const after = since ?? 0;
+    const res =
+      functionName === undefined
+        ? await this.query<{ record: string }>(
+            `SELECT record FROM (
+               SELECT record, executed_time, row_number() OVER (
+                 PARTITION BY function ORDER BY executed_time DESC, name DESC) AS newest
+               FROM ${this.table} WHERE org = $1 AND project = $2) AS runs
+             WHERE newest <= $3 AND executed_time >= $4`,
+            [scope.org, scope.project, this.retention, after],
+          )
+        : await this.query<{ record: string }>(
+            `SELECT record FROM (
+               SELECT record, executed_time FROM ${this.table} WHERE org = $1 AND project = $2 AND function = $3
+               ORDER BY executed_time DESC, name DESC LIMIT $4) AS runs
+             WHERE executed_time >= $5`,
+            [scope.org, scope.project, functionName, this.retention, after],
+          );
+    return newestFirst(res.rows.map((row) => JSON.parse(row.record) as Run));
+  }
+
+  async forget(scope: RequestScope, functionName: string): Promise<void> {
+    await this.settled();
+    await this.query(`DELETE FROM ${this.table} WHERE org = $1 AND project = $2 AND function = $3`, [
+      scope.org,
+      scope.project,
+      functionName,
+    ]);
+  }
+
+  async close(): Promise<void> {
+    await this.settled();
+    await this.pool.end();
+  }
+
+  /** Resolves once every run saved so far is committed (or has failed). */
+  private async settled(): Promise<void> {
+    while (this.flushing || this.gathered.length > 0) await (this.flushing ?? this.flush());
+  }
+
+  /** Starts writing what is gathered unless a write is under way (it starts the next when it ends). */
+  private flush(): Promise<void> {
+    if (this.flushing || this.gathered.length === 0) return this.flushing ?? Promise.resolve();
+    const batch = this.gathered.splice(0, BATCH_MAX);
+    this.writing.add(batch);
+    this.flushing = this.write(batch).then(
+      () => {
+        for (const saved of batch) saved.done.resolve();
+      },
+      (err: Error) => {
+        for (const saved of batch) saved.done.reject(err);
+      },
+    );
+    void this.flushing.finally(() => {
+      this.writing.delete(batch);
+      this.flushing = undefined;
+      if (this.gathered.length > 0) void this.flush();
+    });
+    return this.flushing;
+  }
+
+  private async write(batch: Saved[]): Promise<void> {
+    // One row per run: a run saved twice in one batch (accepted, then finished) is its later record.
+    const rows = new Map<string, Saved>();
+    for (const saved of batch) {
+      const { scope, run } = saved;
+      rows.set(JSON.stringify([scope.org, scope.project, run.functionName, run.name]), saved);
+    }
+    const columns: [string[], string[], string[], string[], number[], string[], string[], boolean[]] = [
+      [],
+      [],
+      [],
+      [],
+      [],
+      [],
+      [],
+      [],
+    ];
+    for (const { scope, run, named } of rows.values()) {
+      columns[0].push(scope.org);
+      columns[1].push(scope.project);
+      columns[2].push(run.functionName);
+      columns[3].push(run.name);
+      columns[4].push(run.executedTime);
+      columns[5].push(run.status);
+      columns[6].push(JSON.stringify(run));
+      columns[7].push(named);
+    }
+    await this.query(
+      `INSERT INTO ${this.table} (org, project, function, name, executed_time, status, record, named)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[],
+                            $8::boolean[])
+       ON CONFLICT (org, project, name, function) DO UPDATE
+       SET executed_time = EXCLUDED.executed_time, status = EXCLUDED.status, record = EXCLUDED.record`,
+      columns,
+      'save',
+    );
+    await this.trim([...rows.values()]);
+  }
+
+  /** Every `retention` writes of a function, deletes its runs past the bound and older than the window. */
+  private async trim(saved: Saved[]): Promise<void> {
+    const due = new Map<string, { scope: RequestScope; functionName: string }>();
+    for (const { scope, run } of saved) {
+      const key = JSON.stringify([scope.org, scope.project, run.functionName]);
+      const count = (this.writes.get(key) ?? 0) + 1;
+      this.writes.set(key, count);
+      if (count % this.retention === 0) due.set(key, { scope, functionName: run.functionName });
+    }
+    const before = Math.floor(Date.now() / 1000) - this.keepRecentS;
+    for (const { scope, functionName } of due.values()) {
+      await this.query(
+        `DELETE FROM ${this.table} WHERE org = $1 AND project = $2 AND function = $3
+         AND (NOT named OR executed_time <= $4)
+         AND (executed_time, name) <= (
+           SELECT executed_time, name FROM ${this.table} WHERE org = $1 AND project = $2 AND function = $3
+           ORDER BY executed_time DESC, name DESC OFFSET $5 LIMIT 1)`,
+        [scope.org, scope.project, functionName, before, this.retention],
+        'trim',
+      ).catch((err: Error) => this.logger.warn(`trimming the runs of ${functionName}: ${err.message}`));
+    }
+  }
+
+  /** A query once the table is there; PostgreSQL's failures to answer are UNAVAILABLE. */
+  private async query<R extends pg.QueryResultRow>(
+    text: string,
+    values: unknown[],
+    /** The hot statements are prepared once per connection, under a name of this journal's. */
+    prepared?: string,
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      await (this.tableReady ??= this.prepare().catch((err: unknown) => {
+        this.tableReady = undefined;
+        throw err;
+      }));
+      return await this.pool.query<R>(
+        prepared ? { name: `${this.options.schema}.${prepared}`, text, values } : { text, values },
+      );
+    } catch (err) {
+      if (err instanceof DomainError) throw err;
+      throw new DomainError(
+        'UNAVAILABLE',
+        `the run journal (PostgreSQL) is unavailable: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
+  /**
+   * The schema and table, made by whichever replica comes first: the advisory lock keeps two replicas
+   * starting together from racing in CREATE ... IF NOT EXISTS, which PostgreSQL does not serialise.
+   */
+  private async prepare(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('dispatch.runs.' || $1))`, [
+        this.options.schema,
+      ]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.options.schema}"`);
+      // The key leads with the name, so a run is found by name alone; `newest` lists a function's runs.
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.table} (
+           org text NOT NULL, project text NOT NULL, name text NOT NULL, function text NOT NULL,
+           executed_time bigint NOT NULL, status text NOT NULL, record text NOT NULL, named boolean NOT NULL,
+           PRIMARY KEY (org, project, name, function))`,
+      );
+      await client.query(
+        `CREATE INDEX IF NOT EXISTS runs_newest ON ${this.table} (org, project, function, executed_time DESC, name DESC)`,
+      );
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+}

@@ -1,0 +1,159 @@
+// The distributed shape against solo on the same machine, measured with wrk in interleaved rounds: the
+// same hello function behind an endpoint, called through solo's gateway, the distributed gateway's own
+// port and the ingress (nginx) in front of it, and through `/v1/runs` of each; then one call at a time.
+// While the distributed gateway is under load, the CPU each other process used: etcd's (no run may
+// write to it) and that of the services with no part in the call.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packSource } from '@dispatch/api-client';
+import { cpuMs, startDistributed, startSolo } from './installation.js';
+import { wrk } from './wrk.js';
+
+const HANDLER =
+  'module.exports = function (context, params) { return { myField: "Hello, " + params.name + " from " + params.place }; };\n';
+const INPUT = { name: 'Jon', place: 'Winterfell' };
+const ROUNDS = 3;
+const SECONDS = 6;
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** The hello function on the nodejs image behind POST /hello, READY, through these clients. */
+async function deploy({ images, functions, endpoints }, source) {
+  await images.baseImages.create({
+    name: 'node-base',
+    imageURL: 'dispatchframework/nodejs-base',
+    language: 'nodejs',
+  });
+  await images.images.create({ name: 'nodejs', baseImage: 'node-base' });
+  while ((await images.images.get('nodejs')).status !== 'READY') await new Promise((r) => setTimeout(r, 50));
+  await functions.functions.create({ name: 'hello', image: 'nodejs', source });
+  while ((await functions.functions.get('hello')).status !== 'READY')
+    await new Promise((r) => setTimeout(r, 50));
+  await endpoints.endpoints.create({ name: 'hello', function: 'hello', uris: ['/hello'], methods: ['POST'] });
+}
+
+/** Until the endpoint answers (the gateway learns of it from a watch). */
+async function answering(url) {
+  for (let i = 0; i < 200; i += 1) {
+    const res = await fetch(url, { method: 'POST', body: JSON.stringify(INPUT) }).catch(() => undefined);
+    if (res?.ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} never answered`);
+}
+
+/** Per-process CPU over a load, in percent of one core. */
+function cpuDuring(pids, load) {
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
+  const started = Date.now();
+  const result = load();
+  const elapsed = Date.now() - started;
+  const cpu = Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => [
+      name,
+      Math.round(((cpuMs(pid) - before[name]) / elapsed) * 100),
+    ]),
+  );
+  return { result, cpu_percent_of_a_core: cpu };
+}
+
+export async function benchDistributed(servers, etcdPid) {
+  const work = mkdtempSync(join(tmpdir(), 'dispatch-bench-dist-'));
+  writeFileSync(join(work, 'hello.js'), HANDLER);
+  const source = await packSource(join(work, 'hello.js'));
+  const solo = await startSolo(join(work, 'solo'));
+  let dist;
+  try {
+    dist = await startDistributed(join(work, 'dist'), servers, ['images', 'functions', 'api-gateway'], {
+      ingress: true,
+    });
+    await deploy({ images: solo.client, functions: solo.client, endpoints: solo.client }, source);
+    await deploy(
+      {
+        images: dist.clients.images,
+        functions: dist.clients.functions,
+        endpoints: dist.clients['api-gateway'],
+      },
+      source,
+    );
+    const targets = {
+      solo_gateway: { url: `${solo.gateway}/hello`, body: INPUT },
+      distributed_gateway_port: { url: `${dist.gateway}/hello`, body: INPUT },
+      distributed_ingress: { url: `${dist.ingress}/hello`, body: INPUT },
+      solo_runs: {
+        url: `${solo.api}/v1/runs`,
+        body: { functionName: 'hello', blocking: true, input: INPUT },
+        headers: { authorization: `Bearer ${solo.token}` },
+      },
+      distributed_runs: {
+        url: `${dist.urls.functions}/v1/runs`,
+        body: { functionName: 'hello', blocking: true, input: INPUT },
+        headers: { authorization: `Bearer ${dist.token}`, 'x-dispatch-org': dist.org },
+      },
+    };
+    for (const url of [
+      targets.solo_gateway.url,
+      targets.distributed_gateway_port.url,
+      targets.distributed_ingress.url,
+    ])
+      await answering(url);
+    // Warm every path (JIT, pools, connections) before anything counts.
+    for (const t of Object.values(targets)) wrk(t.url, { ...t, seconds: 2 });
+
+    const rounds = Object.fromEntries(Object.keys(targets).map((name) => [name, []]));
+    const idle = { etcd: etcdPid, identity: dist.pids.identity, images: dist.pids.images };
+    const cpu = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const [name, t] of Object.entries(targets)) {
+        if (name !== 'distributed_gateway_port') {
+          rounds[name].push(wrk(t.url, { ...t, seconds: SECONDS }));
+          continue;
+        }
+        const measured = cpuDuring(
+          { ...idle, gateway: dist.pids['api-gateway'], functions: dist.pids.functions },
+          () => wrk(t.url, { ...t, seconds: SECONDS }),
+        );
+        rounds[name].push(measured.result);
+        cpu.push(measured.cpu_percent_of_a_core);
+      }
+    }
+    const under_load = Object.fromEntries(
+      Object.entries(rounds).map(([name, samples]) => [
+        name,
+        {
+          requests_per_s: median(samples.map((s) => s.requests_per_s)),
+          p50_ms: median(samples.map((s) => s.p50_ms)),
+          p99_ms: median(samples.map((s) => s.p99_ms)),
+          rounds: samples.map((s) => s.requests_per_s),
+          errors: samples.reduce((sum, s) => sum + s.errors, 0),
+        },
+      ]),
+    );
+    const one_at_a_time = Object.fromEntries(
+      ['solo_gateway', 'distributed_gateway_port', 'distributed_ingress'].map((name) => [
+        name,
+        { p50_ms: wrk(targets[name].url, { ...targets[name], connections: 1, seconds: 4 }).p50_ms },
+      ]),
+    );
+    const ratio = (a, b) =>
+      Math.round((under_load[a].requests_per_s / under_load[b].requests_per_s) * 100) / 100;
+    return {
+      under_load,
+      one_at_a_time,
+      ratio_to_solo: {
+        gateway_port: ratio('distributed_gateway_port', 'solo_gateway'),
+        ingress: ratio('distributed_ingress', 'solo_gateway'),
+        runs: ratio('distributed_runs', 'solo_runs'),
+      },
+      // Median per process over the rounds of the distributed gateway's load.
+      cpu_during_gateway_load: Object.fromEntries(
+        Object.keys(cpu[0]).map((name) => [name, median(cpu.map((c) => c[name]))]),
+      ),
+    };
+  } finally {
+    await dist?.stop();
+    await solo.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
