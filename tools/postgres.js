@@ -6,8 +6,17 @@
 // `node tools/postgres.js start|stop|restart|status`. POSTGRES_PORT (default 5432) picks the port;
 // `start --containers` also answers containers and pods, on the host's address for them.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensureHostAddress, HOST_ADDRESS } from './lib/containers.js';
 import { aptInstall, CACHE, cli, Daemon, log, portOpen, waitFor } from './lib/daemon.js';
@@ -45,6 +54,18 @@ function postgresUser() {
 }
 
 /**
+ * Lets the `postgres` user reach `dir`: each directory above it that others may not pass through (a
+ * private temporary directory, the local cluster's home) gets o+x, passing through only, never listing
+ * or reading.
+ */
+function traversable(dir) {
+  for (let at = resolve(dir); at !== dirname(at); at = dirname(at)) {
+    const mode = statSync(at).mode & 0o7777;
+    if ((mode & 0o001) === 0) chmodSync(at, mode | 0o001);
+  }
+}
+
+/**
  * `dataDir` holds the cluster; `keep` starts from what it holds rather than from nothing; `containers`
  * also listens on the host's address for containers and pods.
  */
@@ -67,11 +88,12 @@ export async function start({
   if (fresh) {
     rmSync(dataDir, { recursive: true, force: true });
     mkdirSync(dataDir, { recursive: true });
-    chmodSync(join(dataDir, '..'), 0o755);
+    traversable(dirname(dataDir));
     chownSync(dataDir, user.uid, user.gid);
     chmodSync(dataDir, 0o700);
     const pwfile = join(dataDir, '..', `pw-${port}`);
-    writeFileSync(pwfile, 'dispatch\n', { mode: 0o644 });
+    writeFileSync(pwfile, 'dispatch\n', { mode: 0o600 });
+    chownSync(pwfile, user.uid, user.gid);
     const init = spawnSync(
       join(bin, 'initdb'),
       [
@@ -94,6 +116,7 @@ export async function start({
   }
   mkdirSync(runDir, { recursive: true });
   chownSync(runDir, user.uid, user.gid);
+  traversable(dirname(dataDir));
   const addresses = containers ? `127.0.0.1,${ensureHostAddress()}` : '127.0.0.1';
   log(`starting PostgreSQL on ${addresses.replaceAll(',', ' and ')} port ${port}`);
   daemon.start(

@@ -57,6 +57,7 @@ beforeAll(async () => {
     DISPATCH_CLUSTER_PORT: String(await freePort()),
     ETCD_PORT: String(await freePortPair()),
     KAFKA_PORT: String(kafkaPort),
+    POSTGRES_PORT: String(await freePort()),
   };
   writeFileSync(join(work, 'values.json'), '{"password": "kept"}');
 }, 60_000);

@@ -75,7 +75,7 @@ describe('the Helm chart', () => {
     const named = (kind: string) => manifests.filter((m) => m.kind === kind).map((m) => m.metadata.name);
     expect(named('Deployment').sort()).toEqual(SERVICES.map((s) => `dispatch-${s}`).sort());
     expect(named('Service')).toEqual(expect.arrayContaining(SERVICES.map((s) => `dispatch-${s}`)));
-    expect(named('StatefulSet').sort()).toEqual(['dispatch-etcd', 'dispatch-kafka']);
+    expect(named('StatefulSet').sort()).toEqual(['dispatch-etcd', 'dispatch-kafka', 'dispatch-postgres']);
     expect(named('Ingress')).toEqual(['dispatch']);
     for (const deployment of manifests.filter((m) => m.kind === 'Deployment')) {
       const pod = (deployment.spec as { template: { spec: Record<string, unknown> } }).template.spec as {
@@ -179,11 +179,13 @@ describe('the Helm chart', () => {
       ]);
   });
 
-  it('uses external etcd and Kafka, and an OpenID provider, when given', async () => {
+  it('uses external etcd, Kafka and PostgreSQL, and an OpenID provider, when given', async () => {
     const manifests = render(
       'etcd.endpoints={http://etcd-a:2379,http://etcd-b:2379}',
       'etcd.namespace=/dispatch-prod/',
       'kafka.brokers={kafka-0:9092}',
+      'postgres.existingSecret=dispatch-runs-db',
+      'postgres.schema=prod',
       'identity.oidc.issuer=https://login.example.com',
       'identity.oidc.clientId=dispatch',
       'identity.oidc.existingSecret=dispatch-oidc',
@@ -197,6 +199,35 @@ describe('the Helm chart', () => {
       DISPATCH_KAFKA_BROKERS: 'kafka-0:9092',
       DISPATCH_OIDC_ISSUER: 'https://login.example.com',
     });
+    // Only the functions service reaches the runs database, its URL (with the password) from a Secret.
+    const envOf = (service: string) =>
+      (
+        manifests.find(
+          (m) => m.kind === 'Deployment' && m.metadata.name === `dispatch-${service}`,
+        ) as unknown as {
+          spec: { template: { spec: { containers: { env: Record<string, unknown>[] }[] } } };
+        }
+      ).spec.template.spec.containers[0]?.env ?? [];
+    expect(envOf('functions')).toEqual(
+      expect.arrayContaining([
+        {
+          name: 'DISPATCH_POSTGRES_URL',
+          valueFrom: { secretKeyRef: { name: 'dispatch-runs-db', key: 'url' } },
+        },
+        { name: 'DISPATCH_POSTGRES_SCHEMA', value: 'prod' },
+      ]),
+    );
+    for (const service of SERVICES.filter((s) => s !== 'functions'))
+      expect(envOf(service).map((e) => e['name'])).not.toContain('DISPATCH_POSTGRES_URL');
+    // A URL given as a value is kept in the chart's Secret, never in the Deployment.
+    const withUrl = render('postgres.url=postgres://dispatch:s3cret@db.example.com/dispatch');
+    expect(withUrl.filter((m) => m.kind === 'StatefulSet').map((m) => m.metadata.name)).not.toContain(
+      'dispatch-postgres',
+    );
+    expect(JSON.stringify(withUrl.filter((m) => m.kind !== 'Secret'))).not.toContain('s3cret');
+    expect(() => render('postgres.bundled.enabled=false')).toThrow(
+      /postgres: give postgres.url or postgres.existingSecret, or set postgres.bundled.enabled/,
+    );
     expect(() => render('identity.oidc.issuer=https://login.example.com')).toThrow(
       /identity.oidc.clientId is required/,
     );

@@ -35,12 +35,18 @@ async function deploy({ images, functions, endpoints }, source) {
 
 /** Until the endpoint answers (the gateway learns of it from a watch). */
 async function answering(url) {
+  let last = 'no answer';
   for (let i = 0; i < 200; i += 1) {
-    const res = await fetch(url, { method: 'POST', body: JSON.stringify(INPUT) }).catch(() => undefined);
-    if (res?.ok) return;
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(INPUT),
+    }).catch((err) => err);
+    if (res.ok) return;
+    last = res instanceof Error ? res.message : `HTTP ${res.status}: ${await res.text()}`;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`${url} never answered`);
+  throw new Error(`${url} never answered (${last})`);
 }
 
 /** Per-process CPU over a load, in percent of one core. */
@@ -79,8 +85,9 @@ export async function benchDistributed(servers, etcdPid) {
     );
     const targets = {
       solo_gateway: { url: `${solo.gateway}/hello`, body: INPUT },
-      distributed_gateway_port: { url: `${dist.gateway}/hello`, body: INPUT },
-      distributed_ingress: { url: `${dist.ingress}/hello`, body: INPUT },
+      // An org's endpoints are served under its /<org>/ prefix (solo's default org at the root).
+      distributed_gateway_port: { url: `${dist.gateway}/${dist.org}/hello`, body: INPUT },
+      distributed_ingress: { url: `${dist.ingress}/${dist.org}/hello`, body: INPUT },
       solo_runs: {
         url: `${solo.api}/v1/runs`,
         body: { functionName: 'hello', blocking: true, input: INPUT },
