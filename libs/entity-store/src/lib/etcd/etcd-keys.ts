@@ -1,14 +1,18 @@
 import type { EntityRef, EntityScope } from '../entity-store.js';
 
 /**
+ * The org-first layout of earlier versions (`keys.ts`'s, which the embedded store keeps), moved on
+ * first use (see EtcdEntityStore.migrate).
+ */
+export { ENTITY_ROOT as LEGACY_ENTITY_ROOT, parseEntityKey as parseLegacyKey } from '../keys.js';
+
+/**
  * Where etcd keeps entities: kind first (`/dispatch-entities/<kind>/<org>/<project>/<name>`), so a watch
  * of one kind across every org, what each service's caches and reconcilers hold, is one key range and
  * hears only writes of that kind. (The embedded store keeps `keys.ts`'s org-first layout: its watches
  * are in-process and filter for free.)
  */
 export const ETCD_ENTITY_ROOT = '/dispatch-entities/';
-/** The org-first layout of earlier versions, moved on first use (see EtcdEntityStore.migrate). */
-export const LEGACY_ENTITY_ROOT = '/dispatch/';
 
 export function etcdKey(ref: EntityRef): string {
   return `${ETCD_ENTITY_ROOT}${ref.kind}/${ref.org}/${ref.project}/${ref.name}`;
@@ -33,13 +37,4 @@ export function etcdScopePrefix(scope: EntityScope): string {
     prefix += `${part}/`;
   }
   return prefix;
-}
-
-/** An entity's key in the earlier layout, `/dispatch/<org>/<project>/<kind>/<name>`. */
-export function parseLegacyKey(key: string): EntityRef | undefined {
-  if (!key.startsWith(LEGACY_ENTITY_ROOT)) return undefined;
-  const parts = key.slice(LEGACY_ENTITY_ROOT.length).split('/');
-  if (parts.length !== 4) return undefined;
-  const [org, project, kind, name] = parts as [string, string, string, string];
-  return { org, project, kind, name };
 }
