@@ -216,6 +216,8 @@ export async function startDistributedSession(
         ? [
             { name: 'etcd', ...hostAndPort(etcd) },
             { name: 'kafka', ...hostAndPort(`tcp://${kafka}`) },
+            // Where the functions service records runs: a tenant's code must not reach it either.
+            { name: 'postgres', ...hostAndPort(postgres) },
             ...services.map((service) => ({ name: service, ...hostAndPort(peerUrl(service)) })),
           ]
         : [],

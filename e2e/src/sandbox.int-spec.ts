@@ -245,7 +245,13 @@ for (const { name, containers } of DISTRIBUTED_SHAPES)
       session = await open();
       const api = new URL(session.api);
       const gateway = new URL(session.gateway.http);
-      ports = { api: Number(api.port), gateway: Number(gateway.port), etcd: 2379, kafka: 9092 };
+      ports = {
+        api: Number(api.port),
+        gateway: Number(gateway.port),
+        etcd: 2379,
+        kafka: 9092,
+        postgres: Number(new URL(process.env['POSTGRES_URL'] ?? 'postgres://h:5432').port || 5432),
+      };
       await session.nodejsImage();
       // Another tenant's code, which the attacker knows the path of.
       session.write('victim.js', "module.exports = () => 'the victim';\n// victim-code-marker\n");

@@ -19,6 +19,18 @@ async function hear(count: number): Promise<BusMessage<DomainEvent>[]> {
   return heard.splice(0, count);
 }
 
+/** The test bus, but the publishes `wait` picks are held until `back()`. */
+function heldBack(wait: () => boolean): { held: InProcessBus; back: () => void } {
+  let back!: () => void;
+  const away = new Promise<void>((resolve) => (back = resolve));
+  const held = Object.create(bus) as InProcessBus;
+  held.publish = async (topic, messages) => {
+    if (wait()) await away;
+    return bus.publish(topic, messages);
+  };
+  return { held, back };
+}
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dispatch-domain-events-'));
   bus = new InProcessBus();
@@ -102,14 +114,8 @@ describe('domain events', () => {
 
   it('answers a write while the bus is away, and announces it once the bus is back', async () => {
     // A bus whose publishes wait until it is back, as a producer does while its broker restarts.
-    let back!: () => void;
-    const away = new Promise<void>((resolve) => (back = resolve));
-    const slow = Object.create(bus) as InProcessBus;
-    slow.publish = async (topic, messages) => {
-      await away;
-      return bus.publish(topic, messages);
-    };
-    const writer = new PublishingEntityStore(raw, slow);
+    const { held, back } = heldBack(() => true);
+    const writer = new PublishingEntityStore(raw, held);
     const written = await writer.create({
       org: 'acme',
       project: 'default',
@@ -127,18 +133,13 @@ describe('domain events', () => {
 
   it("keeps one entity's events in the order of its writes when the first is still going out", async () => {
     // The first publish waits for the bus; the second would have gone out at once.
-    let back!: () => void;
-    const away = new Promise<void>((resolve) => (back = resolve));
     let first = true;
-    const stalling = Object.create(bus) as InProcessBus;
-    stalling.publish = async (topic, messages) => {
-      if (first) {
-        first = false;
-        await away;
-      }
-      return bus.publish(topic, messages);
-    };
-    const writer = new PublishingEntityStore(raw, stalling);
+    const { held, back } = heldBack(() => {
+      const wait = first;
+      first = false;
+      return wait;
+    });
+    const writer = new PublishingEntityStore(raw, held);
     const created = await writer.create({
       org: 'acme',
       project: 'default',
