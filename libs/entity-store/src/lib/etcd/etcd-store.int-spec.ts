@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,28 @@ if (!endpoints) {
   throw new Error('ETCD_ENDPOINTS is not set: start etcd with `node tools/etcd.js start` or run `npm test`');
 }
 
-describeEntityStoreContract('etcd', async () => new EtcdEntityStore({ endpoints }));
+// A namespace of its own, so "stores nothing" can count this suite's keys: etcd's revision is
+// cluster-wide, and other suites write to the same etcd meanwhile.
+const contractNamespace = `/contract-${randomUUID()}/`;
+describeEntityStoreContract(
+  'etcd',
+  async () => new EtcdEntityStore({ endpoints, namespace: contractNamespace }),
+  {
+    writesSince: async (_store, revision) => {
+      const etcd = new Etcd3({ hosts: endpoints });
+      try {
+        const keys = await etcd
+          .namespace(contractNamespace)
+          .getAll()
+          .minModRevision(revision + 1)
+          .keys();
+        return keys.length;
+      } finally {
+        etcd.close();
+      }
+    },
+  },
+);
 
 function run(script: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
