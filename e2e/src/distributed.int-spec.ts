@@ -1,4 +1,9 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { connect } from 'node:net';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { RunChannelClient } from '@dispatch/api-client';
+import { RUN_CHANNEL_PATH, RUN_CHANNEL_PROTOCOL } from '@dispatch/contracts';
 import { acknowledgingClient } from './acknowledged.js';
 import { KafkaBus, type BusMessage } from '@dispatch/messaging';
 import { startDistributedSession, type DistributedSession } from './distributed-session.js';
@@ -75,6 +80,94 @@ inEachDistributedShape('two replicas of the functions service', ({ containers })
     expect(await res.json()).toMatchObject({ name, status: 'READY', output: 'done' });
     await session.restart('functions', 1);
   }, 120_000);
+
+  it('runs calls on the run channel as POST /v1/runs decides them, and a bad line ends only its connection', async () => {
+    const functions = session.replicaUrls.functions?.[0] as string;
+    const token = (await session.authorization()).replace(/^Bearer /, '');
+    const scope = { org: session.org, project: 'default' };
+    const channel = new RunChannelClient(functions, () => token, { connections: 1 });
+    try {
+      const runs = await Promise.all(
+        [1, 2, 3].map((i) => channel.run(scope, { functionName: 'who', blocking: true, input: { i } })),
+      );
+      expect(runs.map((r) => [r.status, r.output])).toEqual([
+        ['READY', { echo: 1 }],
+        ['READY', { echo: 2 }],
+        ['READY', { echo: 3 }],
+      ]);
+      await expect(channel.run(scope, { functionName: 'nobody', blocking: true })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+        message: expect.stringContaining('nobody'),
+      });
+      await expect(
+        channel.run(scope, { functionName: 'who', blocking: 'yes' as unknown as boolean }),
+      ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('blocking') });
+    } finally {
+      channel.close();
+    }
+    // A service account of the org that no policy lets run functions: it may open a channel (its
+    // credential is good), and each call is refused by the policies, as POST /v1/runs would be.
+    const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pub = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(
+      (
+        await session.dispatch([
+          'iam',
+          'create',
+          'serviceaccount',
+          'onlooker',
+          '--public-key',
+          session.write('onlooker.pub', pub),
+        ])
+      ).code,
+    ).toBe(0);
+    const iat = Math.floor(Date.now() / 1000);
+    const onlookerToken = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256' })
+      .setIssuer(`${session.org}/onlooker`)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + 300)
+      .sign(keys.privateKey);
+    const onlooker = new RunChannelClient(functions, () => onlookerToken);
+    try {
+      await expect(onlooker.run(scope, { functionName: 'who', blocking: true })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+    } finally {
+      onlooker.close();
+    }
+    // No credential: refused in place of the upgrade, as the API refuses a call.
+    const anonymous = new RunChannelClient(functions, () => undefined);
+    await expect(anonymous.run(scope, { functionName: 'who' })).rejects.toMatchObject({
+      status: 401,
+      code: 'UNAUTHENTICATED',
+    });
+    anonymous.close();
+    // A line that is not a call: that connection ends, the service does not.
+    const { hostname, port } = new URL(functions);
+    const socket = connect(Number(port), hostname);
+    const closed = new Promise<string>((resolve) => {
+      let heard = '';
+      socket.on('data', (d: Buffer) => (heard += d.toString()));
+      socket.on('close', () => resolve(heard));
+    });
+    socket.write(
+      `GET ${RUN_CHANNEL_PATH} HTTP/1.1\r\nhost: functions\r\nconnection: Upgrade\r\n` +
+        `upgrade: ${RUN_CHANNEL_PROTOCOL}\r\nauthorization: Bearer ${token}\r\n\r\n`,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    socket.write('{"id": "not a number"}\nnot json at all\n');
+    expect(await closed).toMatch(/^HTTP\/1\.1 101 /);
+    const again = new RunChannelClient(functions, () => token);
+    try {
+      expect(await again.run(scope, { functionName: 'who', blocking: true, input: { i: 9 } })).toMatchObject({
+        output: { echo: 9 },
+      });
+    } finally {
+      again.close();
+    }
+    expect((await fetch(`${functions}/readyz`)).status).toBe(200);
+  }, 60_000);
 
   it('announces each change on Kafka as <service>.<entity>.<verb>, keyed <org>/<name>', async () => {
     // An operator's consumer of the domain events, from the start of the topics.

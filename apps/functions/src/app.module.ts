@@ -28,6 +28,7 @@ export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
     }),
     FunctionsModule.forRoot({
       dataDir: env.DISPATCH_DATA_DIR,
+      runChannel: true,
       ...runJournalFromEnv(),
       ...functionsConfigFromEnv(),
     }),

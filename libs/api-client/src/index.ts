@@ -18,3 +18,4 @@ export {
   type CliContext,
   type CliSession,
 } from './lib/cli-config.js';
+export { RunChannelClient, RunChannelRefused, type RunChannelOptions } from './lib/run-channel.client.js';

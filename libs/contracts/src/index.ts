@@ -20,3 +20,5 @@ export * from './lib/requests/events.js';
 export * from './lib/requests/iam.js';
 export * from './lib/requests/runs.js';
 export * from './lib/requests/login.js';
+export * from './lib/lines.js';
+export * from './lib/run-channel.js';

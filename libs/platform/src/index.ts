@@ -59,3 +59,4 @@ export {
 export { KindCrud } from './lib/crud/kind-crud.js';
 export { ValidBody } from './lib/crud/valid-body.js';
 export { CallerOf } from './lib/crud/caller.js';
+export { draining } from './lib/shutdown.js';

@@ -15,6 +15,11 @@ export interface FunctionsConfig {
   runJournal?: 'embedded' | { postgres: PostgresJournalOptions };
   runtime?: ProcessRuntimeOptions;
   /**
+   * Serve the run channel (`GET /v1/runs/channel`, contracts' run-channel.ts) on the service's port: how
+   * the gateway and events services run functions in the distributed shape. Solo has no use for it.
+   */
+  runChannel?: boolean;
+  /**
    * How often a function waiting for its image looks at it again. The image's READY event nudges it
    * sooner; this is the backstop for a missed event. Default 2000 ms.
    */

@@ -9,6 +9,7 @@ import { FunctionService } from './function/function.service.js';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from './functions.config.js';
 import { RunController } from './run/run.controller.js';
 import { RunService } from './run/run.service.js';
+import { RunChannelServer } from './run/run-channel.server.js';
 import { runJournalProvider } from './journal/run-journal.provider.js';
 import { SchemaValidator } from './schema-validator.js';
 import { functionRuntimeProvider, RuntimeLifecycle } from './runtime.provider.js';
@@ -38,6 +39,7 @@ export class FunctionsModule {
         RunService,
         ApplicationService,
         { provide: FUNCTION_INVOKER, useExisting: RunService },
+        ...(config.runChannel ? [RunChannelServer] : []),
       ],
       exports: [FUNCTION_INVOKER],
     };

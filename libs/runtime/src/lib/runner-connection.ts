@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { onLines } from './lines.js';
+import { onLines } from '@dispatch/contracts';
 import { MAX_ANSWER_BYTES, type RpcResponse, type RunRequest, type RunResponse } from './protocol.js';
 
 /** The outcome of a run the runner could not give: its crash, a lost connection or a deadline. */

@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 
 /**
  * Calls `onLine` with each newline-terminated line of a UTF-8 stream, as node:readline does with none of
- * its terminal machinery: it sits under the answer of every call a runner makes. A line growing past
+ * its terminal machinery: it sits under every answer of a runner and every line of the run channel. A line past
  * `maxLine` characters is not kept: `onTooLong` is told once, and the stream is read no further.
  */
 export function onLines(
@@ -12,9 +13,12 @@ export function onLines(
 ): void {
   let rest = '';
   let overflowed = false;
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
+  // Decoded here rather than by setEncoding, which a socket that was an HTTP connection refuses (the run
+  // channel's); the decoder keeps a character split across chunks whole.
+  const decoder = new StringDecoder('utf8');
+  stream.on('data', (data: Buffer) => {
     if (overflowed) return;
+    const chunk = decoder.write(data);
     const text = rest === '' ? chunk : rest + chunk;
     let start = 0;
     for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {

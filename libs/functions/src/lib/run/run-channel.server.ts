@@ -1,0 +1,203 @@
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import {
+  DomainError,
+  httpStatusOf,
+  onLines,
+  RUN_CHANNEL_MAX_IN_FLIGHT,
+  RUN_CHANNEL_MAX_LINE,
+  RUN_CHANNEL_PATH,
+  RUN_CHANNEL_PROTOCOL,
+  runRequestBody,
+  type ErrorCode,
+  type Run,
+  type RunChannelLine,
+} from '@dispatch/contracts';
+import { AccessControl } from '@dispatch/auth';
+import { draining, parseBody, scopeOf } from '@dispatch/platform';
+import { RunService } from './run.service.js';
+
+/** How long a stopping service waits for the calls in flight on its channels. */
+const DRAIN_MS = 30_000;
+
+/**
+ * The server of the run channel (contracts' run-channel.ts): upgrades `GET /v1/runs/channel` on the
+ * service's own port, then runs each call as `POST /v1/runs` would, with the connection's credential.
+ * The distributed functions service turns it on; solo's callers are in its own process.
+ */
+@Injectable()
+export class RunChannelServer implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('run-channel');
+  private readonly connections = new Set<ChannelConnection>();
+
+  constructor(
+    private readonly adapter: HttpAdapterHost,
+    private readonly access: AccessControl,
+    private readonly runs: RunService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const server = this.adapter.httpAdapter?.getHttpServer() as Server | undefined;
+    server?.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      // Whatever goes wrong with one connection ends that connection, never the service.
+      this.upgrade(req, socket, head).catch((err: unknown) => {
+        this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+        socket.destroy();
+      });
+    });
+  }
+
+  /** Stopping: callers are told to go elsewhere, and the calls in flight finish (within DRAIN_MS). */
+  async onModuleDestroy(): Promise<void> {
+    const open = [...this.connections];
+    for (const connection of open) connection.goAway();
+    const deadline = Date.now() + DRAIN_MS;
+    while (open.some((c) => c.inFlight > 0) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    for (const connection of open) connection.close();
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    socket.on('error', () => undefined);
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== RUN_CHANNEL_PATH || req.headers.upgrade?.toLowerCase() !== RUN_CHANNEL_PROTOCOL)
+      return refuse(socket, 'NOT_FOUND', `no upgrade to ${req.headers.upgrade ?? 'nothing'} on ${path}`);
+    if (draining()) return refuse(socket, 'UNAVAILABLE', 'this functions service is stopping');
+    const authorization = req.headers.authorization;
+    try {
+      // Proven once for the connection; each call is then decided on the remembered token.
+      await this.access.authenticate(authorization);
+    } catch (err) {
+      return refuse(socket, ...codeAndMessage(err));
+    }
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nupgrade: ${RUN_CHANNEL_PROTOCOL}\r\nconnection: Upgrade\r\n\r\n`,
+    );
+    if (head.length > 0) socket.unshift(head);
+    const connection = new ChannelConnection(socket, (call) => this.run(authorization, call), this.logger);
+    this.connections.add(connection);
+    socket.once('close', () => this.connections.delete(connection));
+  }
+
+  /** One call, decided and run as `POST /v1/runs` is: the same policy check, schema and service. */
+  private async run(authorization: string | undefined, call: Record<string, unknown>): Promise<Run> {
+    const scope = scopeOf({
+      'x-dispatch-org': stringOrUndefined(call['org']),
+      'x-dispatch-project': stringOrUndefined(call['project']),
+    });
+    const caller = await this.access.check({
+      authorization,
+      org: scope.org,
+      resource: 'function',
+      action: 'exec',
+    });
+    const request = parseBody(runRequestBody, call['request'], 'run');
+    if (!request.functionName) throw new DomainError('INVALID_ARGUMENT', 'functionName is required');
+    return this.runs.run(scope, { ...request, functionName: request.functionName }, caller);
+  }
+}
+
+/** One upgraded connection: lines in, each call run, answers out, one write per turn of the loop. */
+class ChannelConnection {
+  inFlight = 0;
+  private corked = false;
+  private paused = false;
+  private closing = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly run: (call: Record<string, unknown>) => Promise<Run>,
+    private readonly logger: Logger,
+  ) {
+    socket.setNoDelay(true);
+    // A line past the limit, or one that is not a call, ends the connection: what follows cannot be
+    // trusted to line up with anything.
+    onLines(socket, (line) => this.receive(line), {
+      maxLine: RUN_CHANNEL_MAX_LINE,
+      onTooLong: () => socket.destroy(),
+    });
+  }
+
+  goAway(): void {
+    this.closing = true;
+    this.send({ goaway: true });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private receive(line: string): void {
+    let call: unknown;
+    try {
+      call = JSON.parse(line);
+    } catch {
+      this.socket.destroy();
+      return;
+    }
+    const id = (call as { id?: unknown } | null)?.id;
+    if (typeof call !== 'object' || call === null || !Number.isSafeInteger(id)) {
+      this.socket.destroy();
+      return;
+    }
+    this.inFlight += 1;
+    if (this.inFlight >= RUN_CHANNEL_MAX_IN_FLIGHT && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    this.run(call as Record<string, unknown>).then(
+      (run) => this.answer({ id: id as number, run }),
+      (err: unknown) => {
+        if (!(err instanceof DomainError))
+          this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+        const [code, message] = codeAndMessage(err);
+        this.answer({ id: id as number, error: { code, message } });
+      },
+    );
+  }
+
+  private answer(line: RunChannelLine): void {
+    this.inFlight -= 1;
+    if (this.paused && this.inFlight < RUN_CHANNEL_MAX_IN_FLIGHT / 2) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    this.send(line);
+    if (this.closing && this.inFlight === 0) this.socket.end();
+  }
+
+  private send(line: RunChannelLine): void {
+    if (this.socket.destroyed) return;
+    // Answers finished in the same turn leave in one write: under load each write costs more than a call.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(`${JSON.stringify(line)}\n`);
+  }
+}
+
+function codeAndMessage(err: unknown): [ErrorCode, string] {
+  if (err instanceof DomainError) return [err.code, err.message];
+  return ['INTERNAL', 'internal error; the server log has the details'];
+}
+
+/** An HTTP answer in place of the upgrade, as the API would give it, and the connection closed. */
+function refuse(socket: Socket, code: ErrorCode, message: string): void {
+  const status = httpStatusOf(code);
+  const body = JSON.stringify({ code: status, errorCode: code, message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
