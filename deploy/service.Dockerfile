@@ -10,10 +10,13 @@ FROM ${NODE_IMAGE} AS build
 # a layer cache (podman, buildah, BuildKit) runs it once for the six images.
 WORKDIR /src
 COPY package.json package-lock.json nx.json tsconfig.base.json tsconfig.build.json ./
+# Fixes to dependencies, applied by `postinstall` (patch-package); patches/README.md says why each.
+COPY patches ./patches
 COPY apps ./apps
 COPY libs ./libs
-# `npm ci` installs the lockfile's versions and its `prepare` builds every project (tsc -b). Behind a
-# TLS-inspecting proxy, pass its CA for this stage only: a file mounted at build time, and its path.
+# `npm ci` installs the lockfile's versions, patches them, and its `prepare` builds every project
+# (tsc -b). Behind a TLS-inspecting proxy, pass its CA for this stage only: a file mounted at build
+# time, and its path.
 ARG NODE_EXTRA_CA_CERTS
 RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev --no-audit --no-fund \

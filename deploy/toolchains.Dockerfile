@@ -11,6 +11,8 @@ FROM ${NODE_IMAGE} AS build
 # a layer cache (podman, buildah, BuildKit) runs it once for the six images.
 WORKDIR /src
 COPY package.json package-lock.json nx.json tsconfig.base.json tsconfig.build.json ./
+# Fixes to dependencies, applied by `postinstall` (patch-package); patches/README.md says why each.
+COPY patches ./patches
 COPY apps ./apps
 COPY libs ./libs
 # `npm ci` installs the lockfile's versions and its `prepare` builds every project (tsc -b). Behind a
