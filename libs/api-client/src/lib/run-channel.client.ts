@@ -4,6 +4,7 @@ import {
   errorCodeOfStatus,
   httpStatusOf,
   isErrorCode,
+  lineWriter,
   onLines,
   RUN_CHANNEL_MAX_LINE,
   RUN_CHANNEL_PATH,
@@ -144,7 +145,7 @@ interface Pending {
 class ChannelConnection {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  private corked = false;
+  private readonly write: (line: string) => void;
   private retired = false;
 
   constructor(
@@ -154,6 +155,7 @@ class ChannelConnection {
     private readonly settings: { baseUrl: string; timeoutMs: number },
   ) {
     socket.setNoDelay(true);
+    this.write = lineWriter(socket);
     socket.on('error', () => undefined);
     socket.once('close', () => {
       this.retired = true;
@@ -197,16 +199,8 @@ class ChannelConnection {
         );
       }, this.settings.timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      // Calls made in the same turn leave in one write: under load each write costs more than a call.
-      if (!this.corked) {
-        this.corked = true;
-        this.socket.cork();
-        setImmediate(() => {
-          this.corked = false;
-          this.socket.uncork();
-        });
-      }
-      this.socket.write(`${JSON.stringify({ id, ...call })}\n`);
+      // Calls made in the same turn leave in one write.
+      this.write(JSON.stringify({ id, ...call }));
     });
   }
 

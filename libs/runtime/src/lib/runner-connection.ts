@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { onLines } from '@dispatch/contracts';
+import { lineWriter, onLines } from '@dispatch/contracts';
 import { MAX_ANSWER_BYTES, type RpcResponse, type RunRequest, type RunResponse } from './protocol.js';
 
 /** The outcome of a run the runner could not give: its crash, a lost connection or a deadline. */
@@ -46,7 +46,7 @@ interface Pending {
 export class RunnerConnection {
   /** Calls sent and not yet answered, in the order the runner executes them; the head is running. */
   private readonly queue: Pending[] = [];
-  private corked = false;
+  private readonly write: (line: string) => void;
   private nextId = 1;
   private serviceMs?: number;
 
@@ -57,6 +57,7 @@ export class RunnerConnection {
     // A broken connection means the runner is going away; its owner settles the calls in flight.
     socket.on('error', () => undefined);
     socket.setNoDelay(true);
+    this.write = lineWriter(socket);
     // An answer past the limit (a function returning or printing without end) fails its call, and the
     // runner goes: nothing it says after that can be trusted to line up with the calls.
     onLines(socket, (line) => this.receive(line), {
@@ -91,17 +92,8 @@ export class RunnerConnection {
       const id = this.nextId++;
       this.queue.push({ id, method, timeoutMs, resolve, reject });
       this.startHead();
-      // Calls sent in the same turn of the event loop leave in one write: on a loaded host many requests
-      // arrive in one turn, and each write wakes the runner, which costs more than the call itself.
-      if (!this.corked) {
-        this.corked = true;
-        this.socket.cork();
-        setImmediate(() => {
-          this.corked = false;
-          this.socket.uncork();
-        });
-      }
-      this.socket.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+      // Calls sent in the same turn of the event loop leave in one write (lineWriter).
+      this.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
     });
   }
 

@@ -5,6 +5,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import {
   DomainError,
   httpStatusOf,
+  lineWriter,
   onLines,
   RUN_CHANNEL_MAX_IN_FLIGHT,
   RUN_CHANNEL_MAX_LINE,
@@ -102,7 +103,7 @@ export class RunChannelServer implements OnApplicationBootstrap, OnModuleDestroy
 /** One upgraded connection: lines in, each call run, answers out, one write per turn of the loop. */
 class ChannelConnection {
   inFlight = 0;
-  private corked = false;
+  private readonly write: (line: string) => void;
   private paused = false;
   private closing = false;
 
@@ -112,6 +113,7 @@ class ChannelConnection {
     private readonly logger: Logger,
   ) {
     socket.setNoDelay(true);
+    this.write = lineWriter(socket);
     // A line past the limit, or one that is not a call, ends the connection: what follows cannot be
     // trusted to line up with anything.
     onLines(socket, (line) => this.receive(line), {
@@ -170,16 +172,8 @@ class ChannelConnection {
 
   private send(line: RunChannelLine): void {
     if (this.socket.destroyed) return;
-    // Answers finished in the same turn leave in one write: under load each write costs more than a call.
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      setImmediate(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
-    this.socket.write(`${JSON.stringify(line)}\n`);
+    // Answers finished in the same turn leave in one write.
+    this.write(JSON.stringify(line));
   }
 }
 
