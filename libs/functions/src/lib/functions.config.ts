@@ -20,6 +20,13 @@ export interface FunctionsConfig {
    */
   runChannel?: boolean;
   /**
+   * A channel connection with nothing in flight and nothing said for this long is told `goaway` and
+   * closed: an upgraded socket escapes the HTTP server's keep-alive timeout, so without this a holder
+   * of any valid credential could keep connections open forever. Callers open a new one on their
+   * next call. Default 60000 ms.
+   */
+  runChannelIdleMs?: number;
+  /**
    * How often a function waiting for its image looks at it again. The image's READY event nudges it
    * sooner; this is the backstop for a missed event. Default 2000 ms.
    */

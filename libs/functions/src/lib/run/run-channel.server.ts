@@ -1,6 +1,12 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import {
   DomainError,
@@ -18,10 +24,15 @@ import {
 } from '@dispatch/contracts';
 import { AccessControl } from '@dispatch/auth';
 import { draining, parseBody, scopeOf } from '@dispatch/platform';
+import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
 import { RunService } from './run.service.js';
 
 /** How long a stopping service waits for the calls in flight on its channels. */
 const DRAIN_MS = 30_000;
+/** How long a connection stays open without a call in flight or a word said (FunctionsConfig). */
+const IDLE_MS = 60_000;
+/** How long a caller told `goaway` for idleness has to close before its connection is cut. */
+const IDLE_GRACE_MS = 5_000;
 
 /**
  * The server of the run channel (contracts' run-channel.ts): upgrades `GET /v1/runs/channel` on the
@@ -37,6 +48,7 @@ export class RunChannelServer implements OnApplicationBootstrap, OnModuleDestroy
     private readonly adapter: HttpAdapterHost,
     private readonly access: AccessControl,
     private readonly runs: RunService,
+    @Inject(FUNCTIONS_CONFIG) private readonly config: FunctionsConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -77,7 +89,12 @@ export class RunChannelServer implements OnApplicationBootstrap, OnModuleDestroy
       `HTTP/1.1 101 Switching Protocols\r\nupgrade: ${RUN_CHANNEL_PROTOCOL}\r\nconnection: Upgrade\r\n\r\n`,
     );
     if (head.length > 0) socket.unshift(head);
-    const connection = new ChannelConnection(socket, (call) => this.run(authorization, call), this.logger);
+    const connection = new ChannelConnection(
+      socket,
+      (call) => this.run(authorization, call),
+      this.logger,
+      this.config.runChannelIdleMs ?? IDLE_MS,
+    );
     this.connections.add(connection);
     socket.once('close', () => this.connections.delete(connection));
   }
@@ -111,8 +128,18 @@ class ChannelConnection {
     private readonly socket: Socket,
     private readonly run: (call: Record<string, unknown>) => Promise<Run>,
     private readonly logger: Logger,
+    idleMs: number,
   ) {
     socket.setNoDelay(true);
+    // on, not setTimeout's callback, which listens once: a connection is idle again after a long call.
+    socket.setTimeout(idleMs);
+    socket.on('timeout', () => this.idle());
+    // The HTTP server's sockets stay half-open: a caller that has ended its side (it was told to go
+    // away, or it retired the connection) gets the answers in flight, then this side ends too.
+    socket.on('end', () => {
+      this.closing = true;
+      if (this.inFlight === 0) socket.end();
+    });
     this.write = lineWriter(socket);
     // A line past the limit, or one that is not a call, ends the connection: what follows cannot be
     // trusted to line up with anything.
@@ -122,6 +149,7 @@ class ChannelConnection {
     });
   }
 
+  /** The caller is to send no more calls here; the connection ends once those in flight are answered. */
   goAway(): void {
     this.closing = true;
     this.send({ goaway: true });
@@ -129,6 +157,20 @@ class ChannelConnection {
 
   close(): void {
     this.socket.destroy();
+  }
+
+  /**
+   * Nothing read or written for the idle time. A call still running (a long function) is not
+   * idleness; otherwise the caller is told to go away (a call it sent meanwhile is still answered),
+   * and the connection is cut if the caller lingers past the grace, or past another idle time.
+   */
+  private idle(): void {
+    if (this.inFlight > 0 || this.socket.destroyed) return;
+    if (this.closing) return this.close(); // told already, and still here
+    this.goAway();
+    setTimeout(() => {
+      if (this.inFlight === 0) this.close();
+    }, IDLE_GRACE_MS).unref();
   }
 
   private receive(line: string): void {
