@@ -76,6 +76,36 @@ describe('the postgres run journal', () => {
     await expect(a.get(scope, 'many', (runs[1] as Run).name)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('keeps runs to the bound trim after trim, and sweeps a named run once out of its window', async () => {
+    // A window of one second; each batch below is a trim of its own.
+    const journal = new PostgresRunJournal({ url, schema }, 5, 1);
+    const reader = new pg.Client({ connectionString: url });
+    await reader.connect();
+    const stored = async (): Promise<number> =>
+      (
+        (await reader.query(`SELECT count(*)::int AS n FROM "${schema}".runs WHERE function = 'swept'`))
+          .rows[0] as { n: number }
+      ).n;
+    try {
+      const named = run('swept', 'named');
+      await journal.save(scope, named, { named: true });
+      for (let batch = 0; batch < 20; batch += 1)
+        await Promise.all(
+          Array.from({ length: 5 }, (_, i) => journal.save(scope, run('swept', batch * 5 + i))),
+        );
+      // Each trim looked only at what fell out since the one before, and none let the runs pile up.
+      expect(await stored()).toBeLessThanOrEqual(5 * 2 + 1);
+      expect((await journal.get(scope, 'swept', named.name)).output).toBe('named');
+      await new Promise((r) => setTimeout(r, 1_100));
+      await Promise.all(Array.from({ length: 5 }, (_, i) => journal.save(scope, run('swept', 100 + i))));
+      await expect(journal.get(scope, 'swept', named.name)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      expect(await stored()).toBeLessThanOrEqual(5 * 2);
+    } finally {
+      await journal.close();
+      await reader.end();
+    }
+  });
+
   it('keeps a run name apart per function, as named runs are', async () => {
     const [a, b] = replicas as [PostgresRunJournal, PostgresRunJournal];
     await a.save(scope, { ...run('one', 'first'), name: 'event-1' });

@@ -57,6 +57,8 @@ export class PostgresRunJournal implements RunJournal {
   private flushing?: Promise<void>;
   private gathering?: NodeJS.Timeout;
   private readonly writes = new Map<string, number>();
+  /** Per function: where this replica's last trim stopped, and when it last swept the whole range. */
+  private readonly trimmed = new Map<string, { cutoff: { time: number; name: string }; sweptAt: number }>();
 
   constructor(
     private readonly options: PostgresJournalOptions,
@@ -189,39 +191,44 @@ export class PostgresRunJournal implements RunJournal {
       const { scope, run } = saved;
       rows.set(JSON.stringify([scope.org, scope.project, run.functionName, run.name]), saved);
     }
-    const columns: [string[], string[], string[], string[], number[], string[], string[], boolean[]] = [
-      [],
-      [],
-      [],
-      [],
-      [],
-      [],
-      [],
-      [],
-    ];
+    // Each value a parameter of its own: arrays (unnest) would be escaped into one literal on this side
+    // and parsed back on the server's, which cost more than the insert itself for records of JSON.
+    const values: unknown[] = [];
+    const tuples: string[] = [];
     for (const { scope, run, named } of rows.values()) {
-      columns[0].push(scope.org);
-      columns[1].push(scope.project);
-      columns[2].push(run.functionName);
-      columns[3].push(run.name);
-      columns[4].push(run.executedTime);
-      columns[5].push(run.status);
-      columns[6].push(JSON.stringify(run));
-      columns[7].push(named);
+      const at = values.length;
+      tuples.push(
+        `($${at + 1}, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}, $${at + 6}, $${at + 7}, $${at + 8})`,
+      );
+      values.push(
+        scope.org,
+        scope.project,
+        run.functionName,
+        run.name,
+        run.executedTime,
+        run.status,
+        JSON.stringify(run),
+        named,
+      );
     }
     await this.query(
       `INSERT INTO ${this.table} (org, project, function, name, executed_time, status, record, named)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[],
-                            $8::boolean[])
+       VALUES ${tuples.join(', ')}
        ON CONFLICT (org, project, name, function) DO UPDATE
        SET executed_time = EXCLUDED.executed_time, status = EXCLUDED.status, record = EXCLUDED.record`,
-      columns,
-      'save',
+      values,
     );
     await this.trim([...rows.values()]);
   }
 
-  /** Every `retention` writes of a function, deletes its runs past the bound and older than the window. */
+  /**
+   * Every `retention` writes of a function, deletes its runs past the bound (named ones once out of the
+   * window). Only the runs that fell out since this replica's last trim are looked at: the ones below
+   * were deleted then, and an index scan over everything down to the oldest would step over each of
+   * their dead entries until a vacuum removes them, a cost that grew with the load. Whatever a bounded
+   * trim leaves (a named run still in its window, a run written late with an older time, the share of
+   * another replica that stopped) goes in a full sweep, once per window of each function.
+   */
   private async trim(saved: Saved[]): Promise<void> {
     const due = new Map<string, { scope: RequestScope; functionName: string }>();
     for (const { scope, run } of saved) {
@@ -230,17 +237,40 @@ export class PostgresRunJournal implements RunJournal {
       this.writes.set(key, count);
       if (count % this.retention === 0) due.set(key, { scope, functionName: run.functionName });
     }
-    const before = Math.floor(Date.now() / 1000) - this.keepRecentS;
-    for (const { scope, functionName } of due.values()) {
-      await this.query(
-        `DELETE FROM ${this.table} WHERE org = $1 AND project = $2 AND function = $3
-         AND (NOT named OR executed_time <= $4)
-         AND (executed_time, name) <= (
+    const now = Date.now();
+    const before = Math.floor(now / 1000) - this.keepRecentS;
+    for (const [key, { scope, functionName }] of due) {
+      const last = this.trimmed.get(key);
+      const sweep = !last || now - last.sweptAt >= this.keepRecentS * 1000;
+      const floor = last && !sweep ? last.cutoff : { time: -1, name: '' };
+      const res = await this.query<{ executed_time: string; name: string }>(
+        `WITH cutoff AS (
            SELECT executed_time, name FROM ${this.table} WHERE org = $1 AND project = $2 AND function = $3
-           ORDER BY executed_time DESC, name DESC OFFSET $5 LIMIT 1)`,
-        [scope.org, scope.project, functionName, before, this.retention],
+           ORDER BY executed_time DESC, name DESC OFFSET $5 LIMIT 1),
+         gone AS (
+           DELETE FROM ${this.table} AS runs USING cutoff
+           WHERE runs.org = $1 AND runs.project = $2 AND runs.function = $3
+             AND (NOT runs.named OR runs.executed_time <= $4)
+             AND (runs.executed_time, runs.name) <= (cutoff.executed_time, cutoff.name)
+             AND (runs.executed_time, runs.name) > ($6, $7))
+         SELECT executed_time, name FROM cutoff`,
+        [scope.org, scope.project, functionName, before, this.retention, floor.time, floor.name],
         'trim',
-      ).catch((err: Error) => this.logger.warn(`trimming the runs of ${functionName}: ${err.message}`));
+      ).catch((err: Error) => {
+        this.logger.warn(`trimming the runs of ${functionName}: ${err.message}`);
+        return undefined;
+      });
+      if (!res) continue;
+      const cutoff = res.rows[0];
+      if (!cutoff) {
+        // Fewer runs than the bound: nothing to delete, nothing to remember.
+        this.trimmed.delete(key);
+        continue;
+      }
+      this.trimmed.set(key, {
+        cutoff: { time: Number(cutoff.executed_time), name: cutoff.name },
+        sweptAt: sweep ? now : (last?.sweptAt ?? now),
+      });
     }
   }
 
