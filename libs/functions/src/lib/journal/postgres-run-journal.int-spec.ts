@@ -106,6 +106,26 @@ describe('the postgres run journal', () => {
     }
   });
 
+  it('keeps a function at ten times its bound of named runs, however many a caller names in the window', async () => {
+    const [a] = replicas as [PostgresRunJournal];
+    const named = Array.from({ length: 200 }, (_, i) => ({ ...run('flood', i), name: `call-${1000 + i}` }));
+    for (let batch = 0; batch < 20; batch += 1)
+      await Promise.all(
+        named.slice(batch * 10, batch * 10 + 10).map((r) => a.save(scope, r, { named: true })),
+      );
+    const reader = new pg.Client({ connectionString: url });
+    await reader.connect();
+    const { rows } = await reader.query(
+      `SELECT count(*)::int AS n FROM "${schema}".runs WHERE function = 'flood'`,
+    );
+    await reader.end();
+    // The bound is 5: 50 named runs, and a trim's worth of slack.
+    expect((rows[0] as { n: number }).n).toBeLessThanOrEqual(50 + 10);
+    expect((rows[0] as { n: number }).n).toBeGreaterThanOrEqual(50);
+    expect((await a.get(scope, 'flood', 'call-1199')).output).toBe(199);
+    await expect(a.get(scope, 'flood', 'call-1000')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
   it('keeps a run name apart per function, as named runs are', async () => {
     const [a, b] = replicas as [PostgresRunJournal, PostgresRunJournal];
     await a.save(scope, { ...run('one', 'first'), name: 'event-1' });

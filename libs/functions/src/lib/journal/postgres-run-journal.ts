@@ -13,6 +13,11 @@ export interface PostgresJournalOptions {
 
 /** How long a run is kept whatever the bound, so a repeated named call finds its run (see RunService). */
 const KEEP_RECENT_S = 10 * 60;
+/**
+ * Named runs a function keeps in the window, as a multiple of the bound: enough for every delivery of a
+ * busy event subscription to be found again, and a limit on what one caller can make the database keep.
+ */
+const NAMED_PER_BOUND = 10;
 /** Runs saved while one write is under way go out together in the next, up to this many. */
 const BATCH_MAX = 1000;
 /**
@@ -41,7 +46,8 @@ interface Saved {
  * run, and at rest a run is written GATHER_MS after it is saved. A run is readable here as soon as it is saved (`get` looks
  * at what is gathered first), and from every replica once its batch commits. Each function keeps its
  * newest `retention` runs, and the named ones (an event's delivery) of the last ten minutes, for a
- * repeated call to find; older ones are deleted after every `retention` writes of that function.
+ * repeated call to find, up to ten times `retention` of them; the rest are deleted after every
+ * `retention` writes of that function.
  *
  * Commits do not wait for the disk (synchronous_commit off, for this journal's connections only): a
  * run's record is already written behind its answer, and a crash of the database may lose the last
@@ -57,7 +63,9 @@ export class PostgresRunJournal implements RunJournal {
   private flushing?: Promise<void>;
   private gathering?: NodeJS.Timeout;
   private readonly writes = new Map<string, number>();
-  /** Per function: where this replica's last trim stopped, and when it last swept the whole range. */
+  /** Functions with named runs saved since their named runs were last trimmed. */
+  private readonly namedSince = new Set<string>();
+  /** Per function and kind: where this replica's last trim stopped, and when it last swept it all. */
   private readonly trimmed = new Map<string, { cutoff: { time: number; name: string }; sweptAt: number }>();
 
   constructor(
@@ -223,55 +231,74 @@ export class PostgresRunJournal implements RunJournal {
 
   /**
    * Every `retention` writes of a function, deletes its runs past the bound (named ones once out of the
-   * window). Only the runs that fell out since this replica's last trim are looked at: the ones below
-   * were deleted then, and an index scan over everything down to the oldest would step over each of
-   * their dead entries until a vacuum removes them, a cost that grew with the load. Whatever a bounded
-   * trim leaves (a named run still in its window, a run written late with an older time, the share of
-   * another replica that stopped) goes in a full sweep, once per window of each function.
+   * window), and its named runs past NAMED_PER_BOUND times the bound, in the window or not: a caller
+   * naming every call must not keep ten minutes of them in a database every tenant shares.
    */
   private async trim(saved: Saved[]): Promise<void> {
     const due = new Map<string, { scope: RequestScope; functionName: string }>();
-    for (const { scope, run } of saved) {
+    for (const { scope, run, named } of saved) {
       const key = JSON.stringify([scope.org, scope.project, run.functionName]);
       const count = (this.writes.get(key) ?? 0) + 1;
       this.writes.set(key, count);
+      if (named) this.namedSince.add(key);
       if (count % this.retention === 0) due.set(key, { scope, functionName: run.functionName });
     }
-    const now = Date.now();
-    const before = Math.floor(now / 1000) - this.keepRecentS;
     for (const [key, { scope, functionName }] of due) {
-      const last = this.trimmed.get(key);
-      const sweep = !last || now - last.sweptAt >= this.keepRecentS * 1000;
-      const floor = last && !sweep ? last.cutoff : { time: -1, name: '' };
-      const res = await this.query<{ executed_time: string; name: string }>(
-        `WITH cutoff AS (
-           SELECT executed_time, name FROM ${this.table} WHERE org = $1 AND project = $2 AND function = $3
-           ORDER BY executed_time DESC, name DESC OFFSET $5 LIMIT 1),
-         gone AS (
-           DELETE FROM ${this.table} AS runs USING cutoff
-           WHERE runs.org = $1 AND runs.project = $2 AND runs.function = $3
-             AND (NOT runs.named OR runs.executed_time <= $4)
-             AND (runs.executed_time, runs.name) <= (cutoff.executed_time, cutoff.name)
-             AND (runs.executed_time, runs.name) > ($6, $7))
-         SELECT executed_time, name FROM cutoff`,
-        [scope.org, scope.project, functionName, before, this.retention, floor.time, floor.name],
-        'trim',
-      ).catch((err: Error) => {
-        this.logger.warn(`trimming the runs of ${functionName}: ${err.message}`);
-        return undefined;
-      });
-      if (!res) continue;
-      const cutoff = res.rows[0];
-      if (!cutoff) {
-        // Fewer runs than the bound: nothing to delete, nothing to remember.
-        this.trimmed.delete(key);
-        continue;
-      }
-      this.trimmed.set(key, {
+      await this.trimPast('runs', key, scope, functionName);
+      if (this.namedSince.delete(key)) await this.trimPast('named', key, scope, functionName);
+    }
+  }
+
+  /**
+   * Deletes the runs (or the named runs) of a function past their bound. Only what fell out since this
+   * replica's last trim is looked at: the runs below were deleted then, and an index scan down to the
+   * oldest would step over each of their dead entries until a vacuum removes them, a cost that grew
+   * with the load. Whatever a bounded trim leaves (a named run still in its window, a run written late
+   * with an older time, the share of another replica that stopped) goes in a full sweep, once per window.
+   */
+  private async trimPast(
+    which: 'runs' | 'named',
+    key: string,
+    scope: RequestScope,
+    functionName: string,
+  ): Promise<void> {
+    const mark = `${which} ${key}`;
+    const now = Date.now();
+    const last = this.trimmed.get(mark);
+    const sweep = !last || now - last.sweptAt >= this.keepRecentS * 1000;
+    const floor = last && !sweep ? last.cutoff : { time: -1, name: '' };
+    const [among, deleting, bound] =
+      which === 'runs'
+        ? ['', 'AND (NOT runs.named OR runs.executed_time <= $7)', this.retention]
+        : ['AND named', 'AND runs.named', this.retention * NAMED_PER_BOUND];
+    const values: unknown[] = [scope.org, scope.project, functionName, bound, floor.time, floor.name];
+    // Named runs in the window are kept by this bound; the named one caps them.
+    if (which === 'runs') values.push(Math.floor(now / 1000) - this.keepRecentS);
+    const res = await this.query<{ executed_time: string; name: string }>(
+      `WITH cutoff AS (
+         SELECT executed_time, name FROM ${this.table} WHERE org = $1 AND project = $2 AND function = $3 ${among}
+         ORDER BY executed_time DESC, name DESC OFFSET $4 LIMIT 1),
+       gone AS (
+         DELETE FROM ${this.table} AS runs USING cutoff
+         WHERE runs.org = $1 AND runs.project = $2 AND runs.function = $3 ${deleting}
+           AND (runs.executed_time, runs.name) <= (cutoff.executed_time, cutoff.name)
+           AND (runs.executed_time, runs.name) > ($5, $6))
+       SELECT executed_time, name FROM cutoff`,
+      values,
+      `trim-${which}`,
+    ).catch((err: Error) => {
+      this.logger.warn(`trimming the ${which} of ${functionName}: ${err.message}`);
+      return undefined;
+    });
+    if (!res) return;
+    const cutoff = res.rows[0];
+    // Fewer than the bound: nothing was deleted, nothing to remember.
+    if (!cutoff) this.trimmed.delete(mark);
+    else
+      this.trimmed.set(mark, {
         cutoff: { time: Number(cutoff.executed_time), name: cutoff.name },
         sweptAt: sweep ? now : (last?.sweptAt ?? now),
       });
-    }
   }
 
   /** A query once the table is there; PostgreSQL's failures to answer are UNAVAILABLE. */
@@ -322,6 +349,10 @@ export class PostgresRunJournal implements RunJournal {
       );
       await client.query(
         `CREATE INDEX IF NOT EXISTS runs_newest ON ${this.table} (org, project, function, executed_time DESC, name DESC)`,
+      );
+      // Named runs alone, for their own bound: empty, and free, where no caller names runs.
+      await client.query(
+        `CREATE INDEX IF NOT EXISTS runs_named ON ${this.table} (org, project, function, executed_time DESC, name DESC) WHERE named`,
       );
       await client.query('COMMIT');
     } catch (err) {
