@@ -157,6 +157,12 @@ export class PostgresRunJournal implements RunJournal {
       scope.project,
       functionName,
     ]);
+    // What this replica counted for the function goes with it: functions come and go, the replica stays.
+    const key = JSON.stringify([scope.org, scope.project, functionName]);
+    this.writes.delete(key);
+    this.namedSince.delete(key);
+    this.trimmed.delete(`runs ${key}`);
+    this.trimmed.delete(`named ${key}`);
   }
 
   async close(): Promise<void> {
