@@ -20,10 +20,10 @@ export interface FunctionsConfig {
    */
   runChannel?: boolean;
   /**
-   * A channel connection with nothing in flight and nothing said for this long is told `goaway` and
-   * closed: an upgraded socket escapes the HTTP server's keep-alive timeout, so without this a holder
-   * of any valid credential could keep connections open forever. Callers open a new one on their
-   * next call. Default 60000 ms.
+   * A channel connection with nothing in flight and no call or answer for this long (up to twice it;
+   * bytes of an unfinished line do not count) is told `goaway` and closed: an upgraded socket escapes
+   * the HTTP server's keep-alive timeout, so without this a holder of any valid credential could keep
+   * connections open forever. Callers open a new one on their next call. Default 60000 ms.
    */
   runChannelIdleMs?: number;
   /**

@@ -93,6 +93,17 @@ describe('RunChannelServer idle connections', () => {
     expect(await connections()).toBe(0);
   });
 
+  it('cuts a caller that trickles a line it never ends, as one that says nothing', async () => {
+    const { socket, heard } = open();
+    const trickle = setInterval(() => socket.write('{'), IDLE_MS / 5);
+    try {
+      expect(await heard).toContain('{"goaway":true}\n');
+      expect(await connections()).toBe(0);
+    } finally {
+      clearInterval(trickle);
+    }
+  });
+
   it('ends its side when the caller ends its own, once the calls in flight are answered', async () => {
     const { socket, heard } = open();
     await new Promise((r) => setTimeout(r, 50));

@@ -123,6 +123,10 @@ class ChannelConnection {
   private readonly write: (line: string) => void;
   private paused = false;
   private closing = false;
+  private readonly idleTimer: NodeJS.Timeout;
+  /** Calls and answers so far, and at the idle timer's last look. */
+  private heard = 0;
+  private heardBefore = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -131,9 +135,10 @@ class ChannelConnection {
     idleMs: number,
   ) {
     socket.setNoDelay(true);
-    // on, not setTimeout's callback, which listens once: a connection is idle again after a long call.
-    socket.setTimeout(idleMs);
-    socket.on('timeout', () => this.idle());
+    // Idle is counted from the last whole call or answer, not the last byte: a caller trickling a line
+    // that never ends is as idle as a silent one (the socket's own timeout would count each byte).
+    this.idleTimer = setTimeout(() => this.idle(), idleMs).unref();
+    socket.once('close', () => clearTimeout(this.idleTimer));
     // The HTTP server's sockets stay half-open: a caller that has ended its side (it was told to go
     // away, or it retired the connection) gets the answers in flight, then this side ends too.
     socket.on('end', () => {
@@ -160,12 +165,18 @@ class ChannelConnection {
   }
 
   /**
-   * Nothing read or written for the idle time. A call still running (a long function) is not
-   * idleness; otherwise the caller is told to go away (a call it sent meanwhile is still answered),
-   * and the connection is cut if the caller lingers past the grace, or past another idle time.
+   * Every idle time: quiet if no call came and no answer left since the last look, and none is in
+   * flight (a long function is not idleness), so a connection goes after one to two idle times. The
+   * caller is then told to go away (a call it sent meanwhile is still answered), and cut if it lingers
+   * past the grace, or past another idle time. Counting calls, not re-arming a timer per call, keeps
+   * this off the hot path.
    */
   private idle(): void {
-    if (this.inFlight > 0 || this.socket.destroyed) return;
+    if (this.socket.destroyed) return;
+    const quiet = this.inFlight === 0 && this.heard === this.heardBefore;
+    this.heardBefore = this.heard;
+    this.idleTimer.refresh();
+    if (!quiet) return;
     if (this.closing) return this.close(); // told already, and still here
     this.goAway();
     setTimeout(() => {
@@ -187,6 +198,7 @@ class ChannelConnection {
       return;
     }
     this.inFlight += 1;
+    this.heard += 1;
     if (this.inFlight >= RUN_CHANNEL_MAX_IN_FLIGHT && !this.paused) {
       this.paused = true;
       this.socket.pause();
@@ -204,6 +216,7 @@ class ChannelConnection {
 
   private answer(line: RunChannelLine): void {
     this.inFlight -= 1;
+    this.heard += 1;
     if (this.paused && this.inFlight < RUN_CHANNEL_MAX_IN_FLIGHT / 2) {
       this.paused = false;
       this.socket.resume();
