@@ -23,6 +23,21 @@ const SATURATING_CONNECTIONS = 64;
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
+/** Per target, the medians of its wrk rounds. */
+const summarised = (rounds) =>
+  Object.fromEntries(
+    Object.entries(rounds).map(([name, samples]) => [
+      name,
+      {
+        requests_per_s: median(samples.map((s) => s.requests_per_s)),
+        p50_ms: median(samples.map((s) => s.p50_ms)),
+        p99_ms: median(samples.map((s) => s.p99_ms)),
+        rounds: samples.map((s) => s.requests_per_s),
+        errors: samples.reduce((sum, s) => sum + s.errors, 0),
+      },
+    ]),
+  );
+
 /** The hello function on the nodejs image behind POST /hello, READY, through these clients. */
 async function deploy({ images, functions, endpoints }, source) {
   await images.baseImages.create({
@@ -130,35 +145,14 @@ export async function benchDistributed(servers, etcdPid) {
         cpu.push(measured.cpu_percent_of_a_core);
       }
     }
-    const under_load = Object.fromEntries(
-      Object.entries(rounds).map(([name, samples]) => [
-        name,
-        {
-          requests_per_s: median(samples.map((s) => s.requests_per_s)),
-          p50_ms: median(samples.map((s) => s.p50_ms)),
-          p99_ms: median(samples.map((s) => s.p99_ms)),
-          rounds: samples.map((s) => s.requests_per_s),
-          errors: samples.reduce((sum, s) => sum + s.errors, 0),
-        },
-      ]),
-    );
+    const under_load = summarised(rounds);
     const saturatedRounds = { solo_gateway: [], distributed_gateway_port: [], distributed_ingress: [] };
     for (let round = 0; round < ROUNDS; round += 1)
       for (const name of Object.keys(saturatedRounds))
         saturatedRounds[name].push(
           wrk(targets[name].url, { ...targets[name], connections: SATURATING_CONNECTIONS, seconds: SECONDS }),
         );
-    const saturated = Object.fromEntries(
-      Object.entries(saturatedRounds).map(([name, samples]) => [
-        name,
-        {
-          requests_per_s: median(samples.map((s) => s.requests_per_s)),
-          p50_ms: median(samples.map((s) => s.p50_ms)),
-          rounds: samples.map((s) => s.requests_per_s),
-          errors: samples.reduce((sum, s) => sum + s.errors, 0),
-        },
-      ]),
-    );
+    const saturated = summarised(saturatedRounds);
     const one_at_a_time = Object.fromEntries(
       ['solo_gateway', 'distributed_gateway_port', 'distributed_ingress'].map((name) => [
         name,
