@@ -15,6 +15,21 @@ function newSchema(): string {
   return schema;
 }
 
+/** The runs of a function physically kept: a row each, and those of its segments. */
+async function storedRuns(
+  reader: pg.Client,
+  schema: string,
+  where: string,
+  values: unknown[],
+): Promise<number> {
+  const res = await reader.query(
+    `SELECT (SELECT count(*) FROM "${schema}".runs WHERE ${where})
+          + (SELECT coalesce(sum(runs), 0) FROM "${schema}".run_segments WHERE ${where}) AS n`,
+    values,
+  );
+  return Number((res.rows[0] as { n: string }).n);
+}
+
 afterAll(async () => {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -30,13 +45,8 @@ runJournalContract('postgres', async (retention) => {
   await reader.connect();
   return {
     journal,
-    stored: async (org, project, fn) => {
-      const res = await reader.query(
-        `SELECT count(*)::int AS n FROM "${schema}".runs WHERE org = $1 AND project = $2 AND function = $3`,
-        [org, project, fn],
-      );
-      return (res.rows[0] as { n: number }).n;
-    },
+    stored: (org, project, fn) =>
+      storedRuns(reader, schema, 'org = $1 AND project = $2 AND function = $3', [org, project, fn]),
     close: async () => {
       await journal.close();
       await reader.end();
@@ -81,11 +91,7 @@ describe('the postgres run journal', () => {
     const journal = new PostgresRunJournal({ url, schema }, 5, 1);
     const reader = new pg.Client({ connectionString: url });
     await reader.connect();
-    const stored = async (): Promise<number> =>
-      (
-        (await reader.query(`SELECT count(*)::int AS n FROM "${schema}".runs WHERE function = 'swept'`))
-          .rows[0] as { n: number }
-      ).n;
+    const stored = () => storedRuns(reader, schema, `function = 'swept'`, []);
     try {
       const named = run('swept', 'named');
       await journal.save(scope, named, { named: true });
@@ -115,15 +121,44 @@ describe('the postgres run journal', () => {
       );
     const reader = new pg.Client({ connectionString: url });
     await reader.connect();
-    const { rows } = await reader.query(
-      `SELECT count(*)::int AS n FROM "${schema}".runs WHERE function = 'flood'`,
-    );
+    const stored = await storedRuns(reader, schema, `function = 'flood'`, []);
     await reader.end();
     // The bound is 5: 50 named runs, and a trim's worth of slack.
-    expect((rows[0] as { n: number }).n).toBeLessThanOrEqual(50 + 10);
-    expect((rows[0] as { n: number }).n).toBeGreaterThanOrEqual(50);
+    expect(stored).toBeLessThanOrEqual(50 + 10);
+    expect(stored).toBeGreaterThanOrEqual(50);
     expect((await a.get(scope, 'flood', 'call-1199')).output).toBe(199);
     await expect(a.get(scope, 'flood', 'call-1000')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('lists named, non-blocking and blocking runs of a function together, newest first, to the bound', async () => {
+    const [a, b] = replicas as [PostgresRunJournal, PostgresRunJournal];
+    const at = Math.floor(Date.now() / 1000);
+    // Blocking runs go as segments, the others as rows: one list, whichever replica wrote them.
+    const blocking = [run('mixed', 'b1', at - 5), run('mixed', 'b2', at - 3), run('mixed', 'b3', at - 1)];
+    const accepted = { ...run('mixed', null, at - 4), blocking: false, status: 'INITIALIZED' as const };
+    const named = { ...run('mixed', 'n1', at - 2), name: 'delivery-1' };
+    await Promise.all(blocking.map((r) => a.save(scope, r)));
+    await b.save(scope, accepted);
+    await b.save(scope, named, { named: true });
+    await a.save(scope, { ...accepted, status: 'READY', output: 'nb' });
+    expect((await b.list(scope, 'mixed')).map((r) => r.output)).toEqual(['b3', 'n1', 'b2', 'nb', 'b1']);
+    expect((await a.list(scope, 'mixed', at - 3)).map((r) => r.output)).toEqual(['b3', 'n1', 'b2']);
+    expect((await b.get(scope, undefined, blocking[1]?.name as string)).output).toBe('b2');
+    expect((await a.get(scope, 'mixed', accepted.name)).output).toBe('nb');
+    // Past the bound of 5, the oldest go from the list and from storage.
+    await Promise.all([1, 2, 3].map((i) => a.save(scope, run('mixed', `later${i}`, at + i))));
+    const reader = new pg.Client({ connectionString: url });
+    await reader.connect();
+    const stored = await storedRuns(reader, schema, `function = 'mixed'`, []);
+    await reader.end();
+    expect((await b.list(scope, 'mixed')).map((r) => r.output)).toEqual([
+      'later3',
+      'later2',
+      'later1',
+      'b3',
+      'n1',
+    ]);
+    expect(stored).toBeLessThanOrEqual(5 * 2);
   });
 
   it('keeps a run name apart per function, as named runs are', async () => {

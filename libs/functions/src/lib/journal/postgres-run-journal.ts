@@ -37,15 +37,24 @@ interface Saved {
 }
 
 /**
- * The distributed shape's run journal: one table in PostgreSQL, shared by every replica of the
- * functions service. Runs are written on every call, so they stay out of etcd (a configuration store
- * every service watches) as Kubernetes keeps its events and OpenWhisk its activations out of theirs.
+ * The distributed shape's run journal, in PostgreSQL, shared by every replica of the functions service.
+ * Runs are written on every call, so they stay out of etcd (a configuration store every service watches)
+ * as Kubernetes keeps its events and OpenWhisk its activations out of theirs.
  *
- * Writes are grouped: runs saved within GATHER_MS of each other, and while one INSERT is under way, go
- * out together (a single multi-row upsert), so under load there is one transaction per batch, not per
- * run, and at rest a run is written GATHER_MS after it is saved. A run is readable here as soon as it is saved (`get` looks
- * at what is gathered first), and from every replica once its batch commits. Each function keeps its
- * newest `retention` runs, and the named ones (an event's delivery) of the last ten minutes, for a
+ * Writes are grouped: runs saved within GATHER_MS of each other, and while one write is under way, go
+ * out together, so under load there is one transaction per batch, not per run, and at rest a run is
+ * written GATHER_MS after it is saved. A run is readable here as soon as it is saved (`get` looks at
+ * what is gathered first), and from every replica once its batch commits.
+ *
+ * Two tables. A blocking run nobody named (an endpoint's call, a synchronous API call) is saved once,
+ * when it finished: the runs of one function in a batch go as one segment, a row holding their records
+ * and their names (a GIN index finds a run by name), as solo's journal writes them. A row per run cost
+ * the database three times as much, most of it keeping two indexes of text keys, and its share of the
+ * two cores slowed every call of the distributed shape by a third. A named run (an event's delivery) and
+ * a non-blocking one (saved when accepted, then again when finished) is a row of its own in `runs`,
+ * upserted, for a repeated call to find and a finished run to replace.
+ *
+ * Each function keeps its newest `retention` runs, and the named ones of the last ten minutes, for a
  * repeated call to find, up to ten times `retention` of them; the rest are deleted after every
  * `retention` writes of that function.
  *
@@ -57,6 +66,7 @@ export class PostgresRunJournal implements RunJournal {
   private readonly logger = new Logger('run-journal');
   private readonly pool: pg.Pool;
   private readonly table: string;
+  private readonly segmentTable: string;
   private tableReady?: Promise<void>;
   private gathered: Saved[] = [];
   private readonly writing = new Set<Saved[]>();
@@ -80,6 +90,7 @@ export class PostgresRunJournal implements RunJournal {
       );
     }
     this.table = `"${options.schema}".runs`;
+    this.segmentTable = `"${options.schema}".run_segments`;
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: POOL_SIZE,
@@ -114,49 +125,101 @@ export class PostgresRunJournal implements RunJournal {
       );
       if (found) return found.run;
     }
-    const res = await this.query<{ record: string }>(
-      functionName === undefined
-        ? `SELECT record FROM ${this.table} WHERE org = $1 AND project = $2 AND name = $3 LIMIT 1`
-        : `SELECT record FROM ${this.table} WHERE org = $1 AND project = $2 AND name = $3 AND function = $4`,
-      functionName === undefined
-        ? [scope.org, scope.project, name]
-        : [scope.org, scope.project, name, functionName],
+    // A run of its own row, else the newest segment holding the name (a run saved twice is in two).
+    const values = [scope.org, scope.project, name];
+    if (functionName !== undefined) values.push(functionName);
+    const ofFunction = functionName === undefined ? '' : 'AND function = $4';
+    const res = await this.query<{ segment: boolean; data: string }>(
+      `(SELECT false AS segment, record AS data FROM ${this.table}
+         WHERE org = $1 AND project = $2 AND name = $3 ${ofFunction} LIMIT 1)
+       UNION ALL
+       (SELECT true, records FROM ${this.segmentTable}
+         WHERE names @> ARRAY[$3::text] AND org = $1 AND project = $2 ${ofFunction} ORDER BY id DESC LIMIT 1)`,
+      values,
     );
-    const row = res.rows[0];
-    if (!row) throw new DomainError('NOT_FOUND', `run ${name} not found in ${scope.org}/${scope.project}`);
-    return JSON.parse(row.record) as Run;
+    const row = res.rows.find((r) => !r.segment) ?? res.rows[0];
+    const found = !row
+      ? undefined
+      : row.segment
+        ? (JSON.parse(row.data) as Run[]).findLast((r) => r.name === name)
+        : (JSON.parse(row.data) as Run);
+    if (!found) throw new DomainError('NOT_FOUND', `run ${name} not found in ${scope.org}/${scope.project}`);
+    return found;
   }
 
   async list(scope: RequestScope, functionName: string | undefined, since?: number): Promise<Run[]> {
     await this.settled();
     const after = since ?? 0;
+    // Each function's newest rows up to the bound, and its newest segments up to those holding the
+    // bound's worth of runs: the bound's newest are among them, and merged below.
     const res =
       functionName === undefined
-        ? await this.query<{ record: string }>(
-            `SELECT record FROM (
+        ? await this.query<{ segment: boolean; data: string }>(
+            `SELECT NULL::bigint AS id, false AS segment, record AS data FROM (
                SELECT record, executed_time, row_number() OVER (
                  PARTITION BY function ORDER BY executed_time DESC, name DESC) AS newest
                FROM ${this.table} WHERE org = $1 AND project = $2) AS runs
-             WHERE newest <= $3 AND executed_time >= $4`,
+             WHERE newest <= $3 AND executed_time >= $4
+             UNION ALL
+             SELECT id, true, records FROM (
+               SELECT records, id, newest, sum(runs) OVER (PARTITION BY function ORDER BY id DESC) - runs AS newer
+               FROM ${this.segmentTable} WHERE org = $1 AND project = $2) AS segments
+             WHERE newer < $3 AND newest >= $4
+             ORDER BY id DESC NULLS FIRST`,
             [scope.org, scope.project, this.retention, after],
           )
-        : await this.query<{ record: string }>(
-            `SELECT record FROM (
+        : await this.query<{ segment: boolean; data: string }>(
+            `SELECT NULL::bigint AS id, false AS segment, record AS data FROM (
                SELECT record, executed_time FROM ${this.table} WHERE org = $1 AND project = $2 AND function = $3
                ORDER BY executed_time DESC, name DESC LIMIT $4) AS runs
-             WHERE executed_time >= $5`,
+             WHERE executed_time >= $5
+             UNION ALL
+             SELECT id, true, records FROM (
+               SELECT records, id, newest, sum(runs) OVER (ORDER BY id DESC) - runs AS newer
+               FROM ${this.segmentTable} WHERE org = $1 AND project = $2 AND function = $3) AS segments
+             WHERE newer < $4 AND newest >= $5
+             ORDER BY id DESC NULLS FIRST`,
             [scope.org, scope.project, functionName, this.retention, after],
           );
-    return newestFirst(res.rows.map((row) => JSON.parse(row.record) as Run));
+    return this.newestOf(res.rows, after);
+  }
+
+  /**
+   * Runs from rows, then segments newest first: each name once (the newer segment's record, and a
+   * segment's later record of a name), newest first, up to the bound per function, from `after` on.
+   */
+  private newestOf(rows: { segment: boolean; data: string }[], after: number): Run[] {
+    const byName = new Map<string, Run>();
+    const key = (run: Run) => `${run.functionName}\u0000${run.name}`;
+    for (const row of rows) {
+      if (!row.segment) {
+        const run = JSON.parse(row.data) as Run;
+        byName.set(key(run), run);
+        continue;
+      }
+      const runs = JSON.parse(row.data) as Run[];
+      for (let i = runs.length - 1; i >= 0; i -= 1) {
+        const run = runs[i] as Run;
+        if (!byName.has(key(run))) byName.set(key(run), run);
+      }
+    }
+    const perFunction = new Map<string, number>();
+    return newestFirst([...byName.values()]).filter((run) => {
+      if (run.executedTime < after) return false;
+      const shown = (perFunction.get(run.functionName) ?? 0) + 1;
+      perFunction.set(run.functionName, shown);
+      return shown <= this.retention;
+    });
   }
 
   async forget(scope: RequestScope, functionName: string): Promise<void> {
     await this.settled();
-    await this.query(`DELETE FROM ${this.table} WHERE org = $1 AND project = $2 AND function = $3`, [
-      scope.org,
-      scope.project,
-      functionName,
-    ]);
+    for (const table of [this.table, this.segmentTable])
+      await this.query(`DELETE FROM ${table} WHERE org = $1 AND project = $2 AND function = $3`, [
+        scope.org,
+        scope.project,
+        functionName,
+      ]);
     // What this replica counted for the function goes with it: functions come and go, the replica stays.
     const key = JSON.stringify([scope.org, scope.project, functionName]);
     this.writes.delete(key);
@@ -199,17 +262,36 @@ export class PostgresRunJournal implements RunJournal {
   }
 
   private async write(batch: Saved[]): Promise<void> {
-    // One row per run: a run saved twice in one batch (accepted, then finished) is its later record.
-    const rows = new Map<string, Saved>();
+    // One record per run: a run saved twice in one batch (accepted, then finished) is its later record.
+    const latest = new Map<string, Saved>();
     for (const saved of batch) {
       const { scope, run } = saved;
-      rows.set(JSON.stringify([scope.org, scope.project, run.functionName, run.name]), saved);
+      latest.set(JSON.stringify([scope.org, scope.project, run.functionName, run.name]), saved);
     }
+    const rows: Saved[] = [];
+    const segments = new Map<string, Saved[]>();
+    for (const saved of latest.values()) {
+      if (saved.named || !saved.run.blocking) {
+        rows.push(saved);
+        continue;
+      }
+      const key = JSON.stringify([saved.scope.org, saved.scope.project, saved.run.functionName]);
+      const segment = segments.get(key);
+      if (segment) segment.push(saved);
+      else segments.set(key, [saved]);
+    }
+    if (rows.length > 0) await this.writeRows(rows);
+    if (segments.size > 0) await this.writeSegments([...segments.values()]);
+    await this.trim([...latest.values()]);
+  }
+
+  /** Named and non-blocking runs, a row each, replacing the record a run had. */
+  private async writeRows(rows: Saved[]): Promise<void> {
     // Each value a parameter of its own: arrays (unnest) would be escaped into one literal on this side
     // and parsed back on the server's, which cost more than the insert itself for records of JSON.
     const values: unknown[] = [];
     const tuples: string[] = [];
-    for (const { scope, run, named } of rows.values()) {
+    for (const { scope, run, named } of rows) {
       const at = values.length;
       tuples.push(
         `($${at + 1}, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}, $${at + 6}, $${at + 7}, $${at + 8})`,
@@ -232,7 +314,39 @@ export class PostgresRunJournal implements RunJournal {
        SET executed_time = EXCLUDED.executed_time, status = EXCLUDED.status, record = EXCLUDED.record`,
       values,
     );
-    await this.trim([...rows.values()]);
+  }
+
+  /**
+   * One segment per function of the batch. Past the bound, the older runs of one batch would never be
+   * listed: they are not written at all.
+   */
+  private async writeSegments(segments: Saved[][]): Promise<void> {
+    const values: unknown[] = [];
+    const tuples: string[] = [];
+    for (const saved of segments) {
+      const runs = saved.slice(-this.retention).map((s) => s.run);
+      const { scope } = saved[0] as Saved;
+      const at = values.length;
+      tuples.push(
+        `($${at + 1}, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}, $${at + 6}, $${at + 7}, $${at + 8})`,
+      );
+      const times = runs.map((r) => r.executedTime);
+      values.push(
+        scope.org,
+        scope.project,
+        (runs[0] as Run).functionName,
+        runs.length,
+        times.reduce((a, b) => Math.max(a, b)),
+        runs.map((r) => r.name),
+        times,
+        JSON.stringify(runs),
+      );
+    }
+    await this.query(
+      `INSERT INTO ${this.segmentTable} (org, project, function, runs, newest, names, times, records)
+       VALUES ${tuples.join(', ')}`,
+      values,
+    );
   }
 
   /**
@@ -250,13 +364,28 @@ export class PostgresRunJournal implements RunJournal {
       if (count % this.retention === 0) due.set(key, { scope, functionName: run.functionName });
     }
     for (const [key, { scope, functionName }] of due) {
+      await this.trimSegments(scope, functionName);
       await this.trimPast('runs', key, scope, functionName);
       if (this.namedSince.delete(key)) await this.trimPast('named', key, scope, functionName);
     }
   }
 
+  /** Deletes a function's segments past those that hold the bound's worth of runs. */
+  private async trimSegments(scope: RequestScope, functionName: string): Promise<void> {
+    await this.query(
+      `DELETE FROM ${this.segmentTable} WHERE id IN (
+         SELECT id FROM (
+           SELECT id, sum(runs) OVER (ORDER BY id DESC) - runs AS newer
+           FROM ${this.segmentTable} WHERE org = $1 AND project = $2 AND function = $3) AS segments
+         WHERE newer >= $4)`,
+      [scope.org, scope.project, functionName, this.retention],
+      'trim-segments',
+    ).catch((err: Error) => this.logger.warn(`trimming the segments of ${functionName}: ${err.message}`));
+  }
+
   /**
-   * Deletes the runs (or the named runs) of a function past their bound. Only what fell out since this
+   * Deletes the rows (or the named rows) of a function past their bound, which counts the runs of its
+   * segments too. Only what fell out since this
    * replica's last trim is looked at: the runs below were deleted then, and an index scan down to the
    * oldest would step over each of their dead entries until a vacuum removes them, a cost that grew
    * with the load. Whatever a bounded trim leaves (a named run still in its window, a run written late
@@ -273,17 +402,27 @@ export class PostgresRunJournal implements RunJournal {
     const last = this.trimmed.get(mark);
     const sweep = !last || now - last.sweptAt >= this.keepRecentS * 1000;
     const floor = last && !sweep ? last.cutoff : { time: -1, name: '' };
-    const [among, deleting, bound] =
+    const [deleting, bound] =
       which === 'runs'
-        ? ['', 'AND (NOT runs.named OR runs.executed_time <= $7)', this.retention]
-        : ['AND named', 'AND runs.named', this.retention * NAMED_PER_BOUND];
+        ? ['AND (NOT runs.named OR runs.executed_time <= $7)', this.retention]
+        : ['AND runs.named', this.retention * NAMED_PER_BOUND];
     const values: unknown[] = [scope.org, scope.project, functionName, bound, floor.time, floor.name];
     // Named runs in the window are kept by this bound; the named one caps them.
     if (which === 'runs') values.push(Math.floor(now / 1000) - this.keepRecentS);
+    // The bound's newest of the rows are among their first bound + 1, and of the segments among those
+    // kept (trimmed just before).
+    const newest =
+      which === 'runs'
+        ? `SELECT executed_time, name FROM (
+             (SELECT executed_time, name FROM ${this.table} WHERE org = $1 AND project = $2 AND function = $3
+              ORDER BY executed_time DESC, name DESC LIMIT $4 + 1)
+             UNION ALL
+             SELECT every.executed_time, every.name
+             FROM ${this.segmentTable} AS segments, unnest(segments.times, segments.names) AS every(executed_time, name)
+             WHERE segments.org = $1 AND segments.project = $2 AND segments.function = $3) AS every`
+        : `SELECT executed_time, name FROM ${this.table} WHERE org = $1 AND project = $2 AND function = $3 AND named`;
     const res = await this.query<{ executed_time: string; name: string }>(
-      `WITH cutoff AS (
-         SELECT executed_time, name FROM ${this.table} WHERE org = $1 AND project = $2 AND function = $3 ${among}
-         ORDER BY executed_time DESC, name DESC OFFSET $4 LIMIT 1),
+      `WITH cutoff AS (${newest} ORDER BY executed_time DESC, name DESC OFFSET $4 LIMIT 1),
        gone AS (
          DELETE FROM ${this.table} AS runs USING cutoff
          WHERE runs.org = $1 AND runs.project = $2 AND runs.function = $3 ${deleting}
@@ -355,6 +494,20 @@ export class PostgresRunJournal implements RunJournal {
       );
       await client.query(
         `CREATE INDEX IF NOT EXISTS runs_newest ON ${this.table} (org, project, function, executed_time DESC, name DESC)`,
+      );
+      // A segment's runs: their names and times in arrays (found by name through the GIN index, counted
+      // by a trim without reading a record), their records as a JSON array.
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.segmentTable} (
+           id bigserial PRIMARY KEY, org text NOT NULL, project text NOT NULL, function text NOT NULL,
+           runs integer NOT NULL, newest bigint NOT NULL, names text[] NOT NULL, times bigint[] NOT NULL,
+           records text NOT NULL)`,
+      );
+      await client.query(
+        `CREATE INDEX IF NOT EXISTS run_segments_newest ON ${this.segmentTable} (org, project, function, id DESC)`,
+      );
+      await client.query(
+        `CREATE INDEX IF NOT EXISTS run_segments_names ON ${this.segmentTable} USING gin (names)`,
       );
       // Named runs alone, for their own bound: empty, and free, where no caller names runs.
       await client.query(
