@@ -87,8 +87,9 @@ describe('the postgres run journal', () => {
   });
 
   it('keeps runs to the bound trim after trim, and sweeps a named run once out of its window', async () => {
-    // A window of one second; each batch below is a trim of its own.
-    const journal = new PostgresRunJournal({ url, schema }, 5, 1);
+    // A window of two seconds (times are in whole seconds: a run of second T is out of a one-second
+    // window as soon as T + 1 begins); each batch below is a trim of its own.
+    const journal = new PostgresRunJournal({ url, schema }, 5, 2);
     const reader = new pg.Client({ connectionString: url });
     await reader.connect();
     const stored = () => storedRuns(reader, schema, `function = 'swept'`, []);
@@ -102,7 +103,7 @@ describe('the postgres run journal', () => {
       // Each trim looked only at what fell out since the one before, and none let the runs pile up.
       expect(await stored()).toBeLessThanOrEqual(5 * 2 + 1);
       expect((await journal.get(scope, 'swept', named.name)).output).toBe('named');
-      await new Promise((r) => setTimeout(r, 1_100));
+      await new Promise((r) => setTimeout(r, 2_100));
       await Promise.all(Array.from({ length: 5 }, (_, i) => journal.save(scope, run('swept', 100 + i))));
       await expect(journal.get(scope, 'swept', named.name)).rejects.toMatchObject({ code: 'NOT_FOUND' });
       expect(await stored()).toBeLessThanOrEqual(5 * 2);
@@ -159,6 +160,29 @@ describe('the postgres run journal', () => {
       'n1',
     ]);
     expect(stored).toBeLessThanOrEqual(5 * 2);
+  });
+
+  it('writes runs with large outputs in segments of their own size, each run readable', async () => {
+    const [a] = replicas as [PostgresRunJournal];
+    // Three runs of 3 MB saved at once: one segment of them would be 9 MB, a batch of thousands of
+    // them more than a string can hold.
+    const large = [1, 2, 3].map((i) => run('large', `${i}`.repeat(3 * 1024 * 1024)));
+    await Promise.all(large.map((r) => a.save(scope, r)));
+    expect((await a.list(scope, 'large')).map((r) => (r.output as string).slice(0, 1))).toEqual([
+      '3',
+      '2',
+      '1',
+    ]);
+    expect(((await a.get(scope, 'large', (large[0] as Run).name)).output as string).length).toBe(
+      3 * 1024 * 1024,
+    );
+    const reader = new pg.Client({ connectionString: url });
+    await reader.connect();
+    const { rows } = await reader.query(
+      `SELECT runs FROM "${schema}".run_segments WHERE function = 'large' ORDER BY id`,
+    );
+    await reader.end();
+    expect(rows.map((r: { runs: number }) => r.runs)).toEqual([1, 1, 1]);
   });
 
   it('keeps a run name apart per function, as named runs are', async () => {

@@ -37,6 +37,36 @@ interface Saved {
   done: { resolve: () => void; reject: (err: Error) => void };
 }
 
+/** A run about to be written, with its record as JSON. */
+type Recorded = Saved & { record: string };
+
+/**
+ * The most characters of records in one statement, and in one segment. A function may answer up to 16 MB
+ * a call: a batch of such runs in one string would pass what V8 can hold in one (about 512 MB) and lose
+ * every run of the batch, other tenants' too. A segment that large is read whole to find one run in it.
+ */
+const STATEMENT_CHARS = 32 * 1024 * 1024;
+const SEGMENT_CHARS = 4 * 1024 * 1024;
+
+/** `items` in order, in groups of at most `max` characters of records (a larger one alone). */
+function bySize<T extends { record: string } | { record: string }[]>(items: T[], max: number): T[][] {
+  const groups: T[][] = [];
+  let group: T[] = [];
+  let size = 0;
+  for (const item of items) {
+    const chars = Array.isArray(item) ? item.reduce((n, r) => n + r.record.length, 0) : item.record.length;
+    if (group.length > 0 && size + chars > max) {
+      groups.push(group);
+      group = [];
+      size = 0;
+    }
+    group.push(item);
+    size += chars;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
 /**
  * The distributed shape's run journal, in PostgreSQL, shared by every replica of the functions service.
  * Runs are written on every call, so they stay out of etcd (a configuration store every service watches)
@@ -269,30 +299,37 @@ export class PostgresRunJournal implements RunJournal {
       const { scope, run } = saved;
       latest.set(JSON.stringify([scope.org, scope.project, run.functionName, run.name]), saved);
     }
-    const rows: Saved[] = [];
-    const segments = new Map<string, Saved[]>();
+    const rows: Recorded[] = [];
+    const byFunction = new Map<string, Saved[]>();
     for (const saved of latest.values()) {
       if (saved.named || !saved.run.blocking) {
-        rows.push(saved);
+        rows.push({ ...saved, record: JSON.stringify(saved.run) });
         continue;
       }
       const key = JSON.stringify([saved.scope.org, saved.scope.project, saved.run.functionName]);
-      const segment = segments.get(key);
-      if (segment) segment.push(saved);
-      else segments.set(key, [saved]);
+      const runs = byFunction.get(key);
+      if (runs) runs.push(saved);
+      else byFunction.set(key, [saved]);
     }
-    if (rows.length > 0) await this.writeRows(rows);
-    if (segments.size > 0) await this.writeSegments([...segments.values()]);
+    // Past the bound, the older runs of one batch would never be listed: they are not written at all.
+    const segments = [...byFunction.values()].flatMap((runs) =>
+      bySize(
+        runs.slice(-this.retention).map((saved) => ({ ...saved, record: JSON.stringify(saved.run) })),
+        SEGMENT_CHARS,
+      ),
+    );
+    for (const statement of bySize(rows, STATEMENT_CHARS)) await this.writeRows(statement);
+    for (const statement of bySize(segments, STATEMENT_CHARS)) await this.writeSegments(statement);
     await this.trim([...latest.values()]);
   }
 
   /** Named and non-blocking runs, a row each, replacing the record a run had. */
-  private async writeRows(rows: Saved[]): Promise<void> {
+  private async writeRows(rows: Recorded[]): Promise<void> {
     // Each value a parameter of its own: arrays (unnest) would be escaped into one literal on this side
     // and parsed back on the server's, which cost more than the insert itself for records of JSON.
     const values: unknown[] = [];
     const tuples: string[] = [];
-    for (const { scope, run, named } of rows) {
+    for (const { scope, run, named, record } of rows) {
       const at = values.length;
       tuples.push(
         `($${at + 1}, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}, $${at + 6}, $${at + 7}, $${at + 8})`,
@@ -304,7 +341,7 @@ export class PostgresRunJournal implements RunJournal {
         run.name,
         run.executedTime,
         run.status,
-        JSON.stringify(run),
+        record,
         named,
       );
     }
@@ -317,30 +354,26 @@ export class PostgresRunJournal implements RunJournal {
     );
   }
 
-  /**
-   * One segment per function of the batch. Past the bound, the older runs of one batch would never be
-   * listed: they are not written at all.
-   */
-  private async writeSegments(segments: Saved[][]): Promise<void> {
+  /** Segments, each the runs of one function, their records written once as a JSON array. */
+  private async writeSegments(segments: Recorded[][]): Promise<void> {
     const values: unknown[] = [];
     const tuples: string[] = [];
-    for (const saved of segments) {
-      const runs = saved.slice(-this.retention).map((s) => s.run);
-      const { scope } = saved[0] as Saved;
+    for (const segment of segments) {
+      const { scope, run } = segment[0] as Recorded;
       const at = values.length;
       tuples.push(
         `($${at + 1}, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}, $${at + 6}, $${at + 7}, $${at + 8})`,
       );
-      const times = runs.map((r) => r.executedTime);
+      const times = segment.map((saved) => saved.run.executedTime);
       values.push(
         scope.org,
         scope.project,
-        (runs[0] as Run).functionName,
-        runs.length,
+        run.functionName,
+        segment.length,
         times.reduce((a, b) => Math.max(a, b)),
-        runs.map((r) => r.name),
+        segment.map((saved) => saved.run.name),
         times,
-        JSON.stringify(runs),
+        `[${segment.map((saved) => saved.record).join(',')}]`,
       );
     }
     await this.query(
