@@ -220,3 +220,47 @@ describe('images', () => {
     expect(existsSync(dir)).toBe(false);
   });
 });
+
+describe('images as the original clients send them', () => {
+  it('takes v0.1 names and the nulls of a Go client, and answers with both lines names', async () => {
+    // As the v0.1 CLI sends them: dockerUrl and baseImageName, every unset field null.
+    const base = await call<BaseImage>('POST', '/v1/baseimage', {
+      name: 'v01-base',
+      dockerUrl: 'dispatchframework/nodejs-base:0.0.13',
+      language: 'nodejs',
+      tags: null,
+    });
+    expect(base.status).toBe(201);
+    expect(base.body).toMatchObject({
+      imageURL: 'dispatchframework/nodejs-base:0.0.13',
+      dockerUrl: 'dispatchframework/nodejs-base:0.0.13',
+    });
+    const image = await call<Image>('POST', '/v1/image', {
+      name: 'v01-image',
+      baseImageName: 'v01-base',
+      runtimeDependencies: null,
+      systemDependencies: { packages: null },
+      tags: null,
+    });
+    expect(image.status).toBe(201);
+    expect(image.body).toMatchObject({ baseImage: 'v01-base', baseImageName: 'v01-base' });
+    const ready = await waitFor<Image>('/v1/image/v01-image');
+    expect(ready).toMatchObject({ status: 'READY', baseImageName: 'v01-base', language: 'nodejs' });
+    expect(ready.dockerUrl).toBe(ready.imageURL);
+    // A PUT reads them too; a knative name given beside its v0.1 one wins.
+    const updated = await call<BaseImage>('PUT', '/v1/baseimage/v01-base', {
+      dockerUrl: 'old/name:1',
+      imageURL: 'dispatchframework/nodejs-base:0.0.14',
+      language: 'nodejs',
+    });
+    expect(updated.body).toMatchObject({ imageURL: 'dispatchframework/nodejs-base:0.0.14' });
+    const missing = await call<{ message: string }>('POST', '/v1/image', {
+      name: 'none',
+      baseImageName: null,
+    });
+    expect(missing.status).toBe(400);
+    expect(missing.body.message).toBe(
+      'invalid image: baseImage: baseImage is required (baseImageName in v0.1)',
+    );
+  });
+});

@@ -1,5 +1,6 @@
-import { DomainError, type Tag } from '@dispatch/contracts';
+import { DomainError, renamedV01, v01NamesOf, type Tag } from '@dispatch/contracts';
 import type { z } from 'zod';
+import { withoutAbsentNulls } from './absent-nulls.js';
 
 /** `?tags=key=value` (repeatable), as the upstream API filters lists. */
 export function parseTagFilter(raw: string | string[] | undefined): Tag[] {
@@ -12,9 +13,22 @@ export function parseTagFilter(raw: string | string[] | undefined): Tag[] {
   });
 }
 
-/** Validates a request body, answering 400 with the first problem and where it is. */
-export function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const result = schema.safeParse(body ?? {});
+/**
+ * Validates a request body, answering 400 with the first problem and where it is. The v0.1 API's names
+ * for fields are read as the knative ones (`names`, the schema's own by default: withV01Names). A body
+ * that fails is checked again with the nulls its schema takes as absent removed (withoutAbsentNulls), as
+ * generated clients send them; a body that passes, the hot path's, is walked once.
+ */
+export function parseBody<T>(
+  schema: z.ZodType<T>,
+  body: unknown,
+  what: string,
+  names: Record<string, string> | undefined = v01NamesOf(schema),
+): T {
+  const given = renamedV01(body ?? {}, names);
+  const first = schema.safeParse(given);
+  if (first.success) return first.data;
+  const result = schema.safeParse(withoutAbsentNulls(schema, given));
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';

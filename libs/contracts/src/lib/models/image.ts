@@ -30,6 +30,13 @@ export interface ImageSpec {
   backingObject?: { dir: string };
 }
 
-export type BaseImage = ApiModel<BaseImageSpec>;
-/** What the API shows of an image: not where its build lives on the host. */
-export type Image = ApiModel<Omit<ImageSpec, 'backingObject'>>;
+/** A base image as the API answers it; `dockerUrl` is v0.1's name for `imageURL`. */
+export type BaseImage = ApiModel<BaseImageSpec> & { dockerUrl?: string };
+/**
+ * What the API shows of an image: not where its build lives on the host. `baseImageName` and
+ * `dockerUrl` are v0.1's names for `baseImage` and `imageURL`.
+ */
+export type Image = ApiModel<Omit<ImageSpec, 'backingObject'>> & {
+  baseImageName?: string;
+  dockerUrl?: string;
+};

@@ -1,5 +1,5 @@
 import { Body, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, type Type } from '@nestjs/common';
-import type { Caller, Tag } from '@dispatch/contracts';
+import { v01NamesOf, type Caller, type Tag } from '@dispatch/contracts';
 import type { z } from 'zod';
 import { parseTagFilter } from '../http-input.js';
 import { Scope, type RequestScope } from '../request-scope.js';
@@ -34,7 +34,7 @@ export interface CrudRoutesOptions<S extends NamedObject> {
   service: Type<KindService<unknown, z.output<S>>>;
   /** The kind's request schema, from @dispatch/contracts. */
   body: S;
-  /** How a bad body is named in its error: `invalid base image: imageURL is required`. */
+  /** How a bad body is named in its error: `invalid base image: name is required`. */
   what: string;
   /** The statuses the upstream API answers, where they are not 201, 200 and 200. */
   status?: { create?: number; update?: number; delete?: number };
@@ -51,7 +51,11 @@ export interface CrudRoutesOptions<S extends NamedObject> {
 export function CrudRoutes<S extends NamedObject>(options: CrudRoutesOptions<S>): Type<object> {
   type Request = z.output<S>;
   const createBody = new ValidBody(options.body, options.what);
-  const updateBody = new ValidBody(options.body.partial({ name: true }), options.what);
+  const updateBody = new ValidBody(
+    options.body.partial({ name: true }),
+    options.what,
+    v01NamesOf(options.body),
+  );
   const status = { create: 201, update: 200, delete: 200, ...options.status };
 
   class KindRoutes {
