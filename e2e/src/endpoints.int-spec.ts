@@ -120,6 +120,30 @@ inEachShape('endpoints', ['images', 'functions', 'api-gateway'], (shape, open) =
       }
     });
 
+    it("manages the same endpoints as v0.1's APIs: `create api`, `get apis`, `delete api`", async () => {
+      const created = await dispatch([
+        'create',
+        'api',
+        'v01-hello',
+        'hello',
+        '--method',
+        'GET',
+        '--path',
+        '/v01',
+      ]);
+      expect(created.stderr).toBe('');
+      expect((await until(`${gw.http}/v01?name=Arya`, 200)).text).toBe(
+        '{"myField":"Hello, Arya from Nowhere"}',
+      );
+      const listed = await dispatch(['get', 'apis', '-o', 'json']);
+      expect((JSON.parse(listed.stdout) as { name: string }[]).map((e) => e.name)).toEqual(
+        expect.arrayContaining(['get-hello', 'v01-hello']),
+      );
+      expect((await dispatch(['delete', 'api', 'v01-hello'])).code).toBe(0);
+      await until(`${gw.http}/v01`, 404);
+      expect((await dispatch(['get', 'endpoint', 'v01-hello'])).code).not.toBe(0);
+    });
+
     it('parses urlencoded and multipart forms', async () => {
       const form = await call(`${gw.http}/hello`, {
         method: 'POST',

@@ -47,6 +47,8 @@ export function registerCreate(program: Command, global: GlobalOf): void {
   endpointFlags(
     create
       .command('endpoint')
+      // v0.1's name for an endpoint, as its CLI and docs say it.
+      .alias('api')
       .description('put a function behind HTTP paths and methods on the gateway')
       .argument('<name>')
       .argument('<function>'),

@@ -10,7 +10,7 @@ export function registerDelete(program: Command, global: GlobalOf): void {
     ['image', [], '../commands/image/image.js', 'deleteImage'],
     ['function', [], '../commands/function/function.js', 'deleteFunction'],
     ['secret', [], '../commands/secret/secret.js', 'deleteSecret'],
-    ['endpoint', [], '../commands/endpoint/endpoint.js', 'deleteEndpoint'],
+    ['endpoint', ['api'], '../commands/endpoint/endpoint.js', 'deleteEndpoint'],
     ['subscription', [], '../commands/event/subscription.js', 'deleteSubscription'],
     ['dead-letter', ['deadletter'], '../commands/event/dead-letter.js', 'deleteDeadLetter'],
     ['eventdriver', ['event-driver', 'driver'], '../commands/event/driver.js', 'deleteDriver'],

@@ -34,7 +34,7 @@ export function registerGet(program: Command, global: GlobalOf): void {
   );
   list('image', ['images'], '../commands/image/image.js', 'getImages');
   list('function', ['functions'], '../commands/function/function.js', 'getFunctions');
-  list('endpoint', ['endpoints'], '../commands/endpoint/endpoint.js', 'getEndpoints');
+  list('endpoint', ['endpoints', 'api', 'apis'], '../commands/endpoint/endpoint.js', 'getEndpoints');
   get
     .command('secret')
     .alias('secrets')

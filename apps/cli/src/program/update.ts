@@ -18,6 +18,7 @@ export function registerUpdate(program: Command, global: GlobalOf): void {
   endpointFlags(
     update
       .command('endpoint')
+      .alias('api')
       .description("replace an endpoint's settings")
       .argument('<name>')
       .argument('<function>'),

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { EndpointController } from './endpoint/endpoint.controller.js';
+import { ApiController, EndpointController } from './endpoint/endpoint.controller.js';
 import { EndpointService } from './endpoint/endpoint.service.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config.js';
 import { GatewayServer } from './gateway/gateway-server.js';
@@ -13,7 +13,7 @@ export class ApiGatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: ApiGatewayModule,
-      controllers: [EndpointController],
+      controllers: [EndpointController, ApiController],
       providers: [{ provide: GATEWAY_CONFIG, useValue: config }, EndpointService, GatewayServer],
     };
   }

@@ -111,6 +111,45 @@ describe('the endpoint API', () => {
   });
 });
 
+describe("v0.1's API manager", () => {
+  it('manages the same endpoints under /v1/api, as the v0.1 CLI sends them, and serves them', async () => {
+    // As v0.1's Go client sends an API: its own fields too, every unset one null.
+    const created = await call<Endpoint>('POST', '/v1/api', {
+      name: 'v01-api',
+      function: 'f3',
+      uris: ['/v01'],
+      methods: ['GET'],
+      hosts: null,
+      protocols: null,
+      authentication: 'public',
+      tls: null,
+      cors: false,
+      enabled: true,
+      tags: null,
+    });
+    expect(created.status).toBe(200);
+    expect(created.body).toMatchObject({ name: 'v01-api', function: 'f3', protocols: ['http', 'https'] });
+    expect((await call<Endpoint[]>('GET', '/v1/endpoint')).body.map((e) => e.name)).toContain('v01-api');
+    expect((await call<Endpoint>('GET', '/v1/endpoint/v01-api')).body.uris).toEqual(['/v01']);
+    const served = await until('/v01', 'localhost', 200);
+    expect((served.body as { fn?: string }).fn).toBe('f3');
+    // What /v1/endpoint made, /v1/api changes and removes.
+    const updated = await call<Endpoint>('PUT', '/v1/api/e1', {
+      function: 'f1',
+      uris: ['/a', '/a2'],
+      methods: ['GET'],
+    });
+    expect(updated.body.uris).toEqual(['/a', '/a2']);
+    expect((await call<Endpoint[]>('GET', '/v1/api')).body.map((e) => e.name)).toEqual(
+      expect.arrayContaining(['e1', 'e2', 'v01-api']),
+    );
+    expect((await call('DELETE', '/v1/api/v01-api')).status).toBe(200);
+    expect((await call('GET', '/v1/endpoint/v01-api')).status).toBe(404);
+    const bad = await call<{ message: string }>('POST', '/v1/api', { name: 'x', function: 'f', uris: null });
+    expect(bad.body.message).toBe('invalid API: uris: uris must be a list of paths');
+  });
+});
+
 describe('request targets', () => {
   it('takes a plain path as it is and normalises any other as a URL parser does', () => {
     expect(targetOf('/hello')).toMatchObject({ path: '/hello' });

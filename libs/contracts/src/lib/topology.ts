@@ -109,8 +109,12 @@ export const TOPOLOGY: Readonly<Record<ServiceName, ServiceTopology>> = {
   },
   'api-gateway': {
     port: 8106,
-    routes: ['/v1/endpoint'],
-    paths: [{ prefix: '/v1/endpoint', resource: ENDPOINT_KIND }],
+    // `/v1/api` is v0.1's name for endpoints (its API manager): the same entities on both.
+    routes: ['/v1/endpoint', '/v1/api'],
+    paths: [
+      { prefix: '/v1/endpoint', resource: ENDPOINT_KIND },
+      { prefix: '/v1/api', resource: ENDPOINT_KIND },
+    ],
     kinds: [ENDPOINT_KIND],
     peers: ['functions'],
   },
