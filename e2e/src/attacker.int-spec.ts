@@ -607,6 +607,50 @@ inEachShape(
         });
       });
 
+      describe('finding 11: what a request makes on the side needs leave of its own', () => {
+        it('makes no base image from an image URL for a caller who may not create base images', async () => {
+          const keys = newKeys();
+          const imager: Account = { subject: 'acme/imager', key: keys.key };
+          const inAcme = ['--organization', 'acme'];
+          await must([
+            ...inAcme,
+            'iam',
+            'create',
+            'serviceaccount',
+            'imager',
+            '--public-key',
+            session.write('imager.pub', keys.pub),
+          ]);
+          await must([
+            ...inAcme,
+            'iam',
+            'create',
+            'policy',
+            'acme-imager',
+            '--subject',
+            'acme/imager',
+            '--resource',
+            'image',
+            '--action',
+            '*',
+          ]);
+          const url = 'dispatchframework/nodejs-base:9.9.9-side';
+          const refused = await eventually('the imager policy', async () => {
+            const res = await as(imager, 'POST', '/v1/image', { name: 'side', baseImage: url });
+            return res.status === 403 && /base images/.test(String(res.body.message)) ? res : undefined;
+          });
+          expect(refused.body.message).toBe(
+            `acme/imager may not create base images in organization acme, and no base image of ${url} is there: ask for one, or name an existing base image`,
+          );
+          expect((await as(boss, 'GET', '/v1/baseimage')).text).not.toContain(url);
+          // Once a base image of that URL is there, the same call uses it.
+          expect((await as(dev, 'POST', '/v1/image', { name: 'side', baseImage: url })).status).toBe(201);
+          expect((await as(imager, 'POST', '/v1/image', { name: 'side-2', baseImage: url })).status).toBe(
+            201,
+          );
+        });
+      });
+
       describe('finding 10: inputs that break parsers, and unauthenticated bodies', () => {
         it('refuses input nested too deep with a 400', async () => {
           const deep = `{"functionName":"leak","input":${'['.repeat(5000)}${']'.repeat(5000)}}`;

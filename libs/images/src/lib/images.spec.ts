@@ -264,3 +264,48 @@ describe('images as the original clients send them', () => {
     );
   });
 });
+
+describe('an image from a container image reference, as the knative CLI sends it', () => {
+  it('makes the base image of the URL once, with the language its name says, and reuses it', async () => {
+    const url = 'dispatchframework/python3-base:0.0.99-test';
+    const first = await call<Image>('POST', '/v1/image', { name: 'from-url', baseImage: url });
+    expect(first.status).toBe(201);
+    expect(first.body.baseImage).toBe('python3-base-0-0-99-test');
+    const base = await waitFor<BaseImage>('/v1/baseimage/python3-base-0-0-99-test');
+    expect(base).toMatchObject({ imageURL: url, language: 'python3', status: 'READY' });
+    expect(await waitFor<Image>('/v1/image/from-url')).toMatchObject({
+      status: 'READY',
+      language: 'python3',
+    });
+    // Another image of the same URL uses that base image; one of another URL with the same name gets its own.
+    const second = await call<Image>('POST', '/v1/image', { name: 'from-url-2', baseImage: url });
+    expect(second.body.baseImage).toBe('python3-base-0-0-99-test');
+    const other = await call<Image>('POST', '/v1/image', {
+      name: 'from-url-3',
+      baseImage: 'registry.example:5000/team/python3-base:0.0.99-test',
+    });
+    expect(other.body.baseImage).toMatch(/^python3-base-0-0-99-test-[0-9a-f]{8}$/);
+    const bases = (await call<BaseImage[]>('GET', '/v1/baseimage')).body.filter((b) => b.imageURL === url);
+    expect(bases).toHaveLength(1);
+  });
+
+  it('says how to go on when the URL names no language, and refuses what is no image reference', async () => {
+    const unknown = await call<{ message: string }>('POST', '/v1/image', {
+      name: 'mystery',
+      baseImage: 'example/runtime:1',
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toBe(
+      'the language of image example/runtime:1 is not in its name: create a base image for it with its language (dispatch create base-image NAME example/runtime:1 --language nodejs|python3|java) and name that',
+    );
+    const bad = await call<{ message: string }>('POST', '/v1/image', {
+      name: 'bad',
+      baseImage: 'Not An/Image',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toBe(
+      'invalid image: baseImage: baseImage must name a base image, or be a container image reference (repository[:tag])',
+    );
+    expect((await call('GET', '/v1/image/mystery')).status).toBe(404);
+  });
+});
