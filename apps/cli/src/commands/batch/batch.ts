@@ -17,6 +17,7 @@ type Verb = 'create' | 'update' | 'delete';
 
 /** The kinds a batch file may hold, in the order they are created (dependencies first). */
 const ORDER = [
+  'application',
   'secret',
   'baseimage',
   'image',
@@ -33,11 +34,13 @@ function kindOf(doc: Record<string, unknown>, index: number): Kind {
     .toLowerCase()
     .replace(/[-_]/g, '')
     // EventDriver and EventDriverType as the API names them, Driver and DriverType as the original's files.
-    .replace(/^event(driver)/, '$1');
+    .replace(/^event(driver)/, '$1')
+    // v0.1 named endpoints APIs.
+    .replace(/^api$/, 'endpoint');
   if ((ORDER as readonly string[]).includes(kind)) return kind as Kind;
   throw new DomainError(
     'INVALID_ARGUMENT',
-    `document ${index + 1}: unknown kind ${JSON.stringify(doc['kind'])}; use BaseImage, Image, Function, Secret, Endpoint, DriverType, Driver or Subscription`,
+    `document ${index + 1}: unknown kind ${JSON.stringify(doc['kind'])}; use Application, BaseImage, Image, Function, Secret, Endpoint (API in v0.1), DriverType, Driver or Subscription`,
   );
 }
 
@@ -71,6 +74,8 @@ async function body(
   workDir: string,
 ): Promise<UncheckedRequest> {
   switch (kind) {
+    case 'application':
+      return { name: doc.name, tags: doc['tags'] };
     case 'endpoint':
       // The API's fields, or the CLI's flag names (`path`, `method`, `host`, `httpsOnly`).
       return {
@@ -158,6 +163,8 @@ async function body(
 
 function resource(client: DispatchClient, kind: Kind): ResourceClient<unknown, UncheckedRequest> {
   switch (kind) {
+    case 'application':
+      return client.applications;
     case 'baseimage':
       return client.baseImages;
     case 'image':
@@ -178,6 +185,7 @@ function resource(client: DispatchClient, kind: Kind): ResourceClient<unknown, U
 }
 
 const LABEL: Record<Kind, string> = {
+  application: 'application',
   secret: 'secret',
   baseimage: 'base image',
   image: 'image',
