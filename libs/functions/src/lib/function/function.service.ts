@@ -17,11 +17,12 @@ import { SchemaValidator } from '../schema-validator.js';
 
 /**
  * What the API shows of a function: everything but the source archive (large) and where it was
- * prepared on the host (a path is a map for whoever attacks next).
+ * prepared on the host (a path is a map for whoever attacks next). The handler is the one given, else
+ * the one inferred once the function was prepared, else empty: v0.1's clients require the field.
  */
 export function functionModel(entity: Entity<FunctionSpec>): DispatchFunction {
-  const { source: _source, backingObject: _where, ...spec } = entity.spec;
-  return toApiModel({ ...entity, spec });
+  const { source: _source, backingObject: prepared, ...spec } = entity.spec;
+  return toApiModel({ ...entity, spec: { ...spec, handler: spec.handler ?? prepared?.handler ?? '' } });
 }
 
 /**
