@@ -20,7 +20,7 @@ interface Answer {
  * checked against the model its Swagger file gives it. What a line has that this installation does
  * not serve yet is not here (see the README's "The original Dispatch clients").
  */
-inEachShape('upstream-contract', ['images', 'functions', 'api-gateway'], (shape, open) =>
+inEachShape('upstream-contract', ['images', 'functions', 'api-gateway', 'secrets', 'events'], (shape, open) =>
   describe(`the original API as its Go clients call it (${shape})`, () => {
     let session: Session;
     let authorization: string;
@@ -145,6 +145,45 @@ inEachShape('upstream-contract', ['images', 'functions', 'api-gateway'], (shape,
           expect(updated['methods']).toEqual(['GET', 'POST']);
           await call(remove, { [param]: name });
         });
+
+        it('manages secrets, and subscriptions of the function', async () => {
+          const secretName = `${prefix}-secret`;
+          await call('addSecret', {}, { name: secretName, secrets: { password: 'pw-1' } });
+          await call('getSecret', { secretName });
+          await call('getSecrets');
+          await call('updateSecret', { secretName }, { name: secretName, secrets: { password: 'pw-2' } });
+          await call('deleteSecret', { secretName });
+
+          const subscriptionName = `${prefix}-sub`;
+          const subscription = {
+            name: subscriptionName,
+            eventType: `${prefix}.happened`,
+            function: `${prefix}-hello`,
+          };
+          await call('addSubscription', {}, subscription);
+          await call('getSubscription', { subscriptionName });
+          await call('getSubscriptions');
+          await call(
+            'updateSubscription',
+            { subscriptionName },
+            { ...subscription, eventType: `${prefix}.changed` },
+          );
+          await call('deleteSubscription', { subscriptionName });
+        });
+
+        if (v01)
+          it('manages applications', async () => {
+            const application = `${prefix}-app`;
+            await call('addApp', {}, { name: application });
+            await call('getApp', { application });
+            await call('getApps');
+            await call(
+              'updateApp',
+              { application },
+              { name: application, tags: [{ key: 'team', value: 'a' }] },
+            );
+            await call('deleteApp', { application });
+          });
 
         it('deletes functions, images and base images', async () => {
           await call('deleteFunction', { functionName: `${prefix}-hello` });
