@@ -50,6 +50,9 @@ export class UpstreamApi {
     const models = JSON.parse(readFileSync(join(dir, 'models.json'), 'utf8')) as {
       definitions: Record<string, SwaggerSchema>;
     };
+    // Go's json.RawMessage is any JSON value (it encodes itself); go-swagger wrote it down as the bytes
+    // it holds, a list of integers, which no client ever sends or reads.
+    if (models.definitions['RawMessage']) models.definitions['RawMessage'] = {};
     this.definitions = models.definitions;
     this.ajv.addSchema(models, 'models');
     for (const file of readdirSync(dir)

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { packSource } from '@dispatch/api-client';
 import type { Session } from './session.js';
@@ -146,7 +147,7 @@ inEachShape('upstream-contract', ['images', 'functions', 'api-gateway', 'secrets
           await call(remove, { [param]: name });
         });
 
-        it('manages secrets, and subscriptions of the function', async () => {
+        it('manages secrets and subscriptions, and emits an event', async () => {
           const secretName = `${prefix}-secret`;
           await call('addSecret', {}, { name: secretName, secrets: { password: 'pw-1' } });
           await call('getSecret', { secretName });
@@ -169,6 +170,19 @@ inEachShape('upstream-contract', ['images', 'functions', 'api-gateway', 'secrets
             { ...subscription, eventType: `${prefix}.changed` },
           );
           await call('deleteSubscription', { subscriptionName });
+          // An event as its CloudEvents 0.1 client emits it.
+          await call(
+            'emitEvent',
+            {},
+            {
+              cloudEventsVersion: '0.1',
+              eventType: `${prefix}.happened`,
+              eventID: randomUUID(),
+              source: 'contract',
+              contentType: 'application/json',
+              data: { a: 1 },
+            },
+          );
         });
 
         if (v01)
