@@ -13,6 +13,10 @@ import { selfSigned } from './lib/tls.js';
 
 /** Which service serves which API paths: the topology table's routes (libs/contracts, built). */
 export const ROUTES = Object.fromEntries(SERVICES.map((service) => [service, [...TOPOLOGY[service].routes]]));
+/** The paths a service is sent only as they are (the table's exactRoutes), nothing under them. */
+export const EXACT_ROUTES = Object.fromEntries(
+  SERVICES.map((service) => [service, [...(TOPOLOGY[service].exactRoutes ?? [])]]),
+);
 
 /** The services' own ports when run with their defaults: the topology table's. */
 export const DEFAULT_PORTS = Object.fromEntries(SERVICES.map((service) => [service, TOPOLOGY[service].port]));
@@ -50,12 +54,13 @@ ${keepalive ? '    keepalive 64;\n    keepalive_requests 100000;\n' : ''}  }`);
   // A route matches whole path segments, as the table and an Ingress's Prefix do: `/v1/image` and
   // `/v1/image/...`, never `/v1/images`.
   const locations = present.flatMap((service) =>
-    ROUTES[service].flatMap((path) =>
-      [`= ${path}`, `${path}/`].map(
-        (match) => `    location ${match} {
+    [
+      ...ROUTES[service].flatMap((path) => [`= ${path}`, `${path}/`]),
+      ...EXACT_ROUTES[service].map((path) => `= ${path}`),
+    ].map(
+      (match) => `    location ${match} {
       proxy_pass http://${upstreamOf(service)};
     }`,
-      ),
     ),
   );
   return `# Written by tools/nginx.js: the ingress of Dispatch's services.
@@ -148,7 +153,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     );
   } else if (verb === 'routes') {
     // Which service owns which paths, as JSON: the Helm chart's test checks its Ingress against it.
-    console.log(JSON.stringify(ROUTES));
+    console.log(JSON.stringify({ prefix: ROUTES, exact: EXACT_ROUTES }));
   } else if (verb === 'prepare' && dir && port && services) {
     // For tests and scripts: writes DIR/nginx.conf and prints the command line, as JSON.
     console.log(

@@ -133,20 +133,23 @@ describe('the Helm chart', () => {
     const ingress = render().find((m) => m.kind === 'Ingress') as Manifest;
     const paths = (
       ingress.spec as {
-        rules: { http: { paths: { path: string; backend: { service: { name: string } } }[] } }[];
+        rules: {
+          http: { paths: { path: string; pathType: string; backend: { service: { name: string } } }[] };
+        }[];
       }
-    ).rules[0]?.http.paths.map((p) => [p.path, p.backend.service.name.replace('dispatch-', '')]);
-    const table = SERVICES.flatMap((service) => TOPOLOGY[service].routes.map((route) => [route, service]));
+    ).rules[0]?.http.paths.map((p) => [p.path, p.pathType, p.backend.service.name.replace('dispatch-', '')]);
+    const table = SERVICES.flatMap((service) => [
+      ...TOPOLOGY[service].routes.map((route) => [route, 'Prefix', service]),
+      ...(TOPOLOGY[service].exactRoutes ?? []).map((route) => [route, 'Exact', service]),
+    ]);
     expect(paths?.filter(([path]) => path !== '/').sort()).toEqual(table.sort());
-    expect(paths).toContainEqual(['/', 'api-gateway']);
+    expect(paths).toContainEqual(['/', 'Prefix', 'api-gateway']);
     const local = JSON.parse(
       execFileSync(process.execPath, [join(ROOT, 'tools/nginx.js'), 'routes']).toString(),
-    ) as Record<string, string[]>;
-    expect(
-      Object.entries(local)
-        .flatMap(([service, routes]) => routes.map((r) => [r, service]))
-        .sort(),
-    ).toEqual(table.sort());
+    ) as Record<'prefix' | 'exact', Record<string, string[]>>;
+    const routed = (kind: 'prefix' | 'exact', pathType: string) =>
+      Object.entries(local[kind]).flatMap(([service, routes]) => routes.map((r) => [r, pathType, service]));
+    expect([...routed('prefix', 'Prefix'), ...routed('exact', 'Exact')].sort()).toEqual(table.sort());
   });
 
   it("gives each service the table's port, and the addresses of the peers the table names", () => {

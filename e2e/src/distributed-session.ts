@@ -202,7 +202,7 @@ export async function startDistributedSession(
       },
       org,
       etcdNamespace,
-      authorization: () => bearerOf(`${org}/admin`, adminKey),
+      authorization: (signer) => bearerOf(`${org}/admin`, adminKey, signer),
       work,
       dataDir,
       ...driverProgramsIn(dataDir),

@@ -394,7 +394,7 @@ export async function startKubernetesSession(
       dispatch,
       nodejsImage: (cliArgs = []) => createNodejsImage(dispatch, cliArgs),
       gateway: { http: ingress, https: installation.tlsUrl },
-      authorization: () => bearerOf(`${org}/admin`, adminKey),
+      authorization: (signer) => bearerOf(`${org}/admin`, adminKey, signer),
       write: (file, text) => {
         writeFileSync(join(work, file), text);
         return join(work, file);

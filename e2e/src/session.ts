@@ -12,6 +12,12 @@ export interface CliResult {
 }
 
 /** A running Dispatch, solo or distributed, driven through the dispatch CLI as a user would. */
+/**
+ * Who signs a service account's token: our CLI (issued now, for 10 minutes), or the original Dispatch
+ * CLI (issued a minute ago against clock skew, for an hour).
+ */
+export type TokenSigner = 'dispatch' | 'original CLI';
+
 export interface Session {
   /** Where its API answers (the ingress in the distributed shape). */
   api: string;
@@ -28,8 +34,11 @@ export interface Session {
   nodejsImage(cliArgs?: string[]): Promise<void>;
   /** The gateway's base URLs, where endpoints answer, e.g. `http://127.0.0.1:40123`. */
   gateway: { http: string; https: string };
-  /** An `Authorization` header value of the session's administrator, for calls made without the CLI. */
-  authorization(): Promise<string>;
+  /**
+   * An `Authorization` header value of the session's administrator, for calls made without the CLI;
+   * signed as `signer` signs a service account's token.
+   */
+  authorization(signer?: TokenSigner): Promise<string>;
   /** Writes a file into the work directory and gives its path. */
   write(name: string, text: string): string;
   /**
@@ -119,12 +128,18 @@ export async function createNodejsImage(
 }
 
 /** A bearer header of a service account, signed with its private key file as the CLI does. */
-export async function bearerOf(account: string, keyFile: string): Promise<string> {
+export async function bearerOf(
+  account: string,
+  keyFile: string,
+  signer: TokenSigner = 'dispatch',
+): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const [issuedAt, expires] = signer === 'original CLI' ? [now - 60, now + 3600] : [now, now + 600];
   const token = await new SignJWT({})
     .setProtectedHeader({ alg: 'RS256' })
     .setIssuer(account)
-    .setIssuedAt()
-    .setExpirationTime('10m')
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(expires)
     .sign(createPrivateKey(readFileSync(keyFile, 'utf8')));
   return `Bearer ${token}`;
 }

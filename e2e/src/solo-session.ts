@@ -110,7 +110,7 @@ export async function startSoloSession(
     ...driverProgramsIn(dataDir),
     dispatch,
     nodejsImage: (cliArgs = []) => createNodejsImage(dispatch, cliArgs),
-    authorization: () => bearerOf('default/admin', join(dataDir, 'admin.key')),
+    authorization: (signer) => bearerOf('default/admin', join(dataDir, 'admin.key'), signer),
     write: (file, text) => {
       writeFileSync(join(work, file), text);
       return join(work, file);

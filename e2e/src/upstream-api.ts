@@ -16,6 +16,7 @@ interface SwaggerSchema {
   type?: string;
   items?: SwaggerSchema;
   properties?: Record<string, SwaggerSchema>;
+  additionalProperties?: SwaggerSchema;
   required?: string[];
   readOnly?: boolean;
 }
@@ -53,6 +54,12 @@ export class UpstreamApi {
     // Go's json.RawMessage is any JSON value (it encodes itself); go-swagger wrote it down as the bytes
     // it holds, a list of integers, which no client ever sends or reads.
     if (models.definitions['RawMessage']) models.definitions['RawMessage'] = {};
+    // Go's interface{} likewise: a map[string]interface{} (a run's httpContext, an event's extensions)
+    // holds any values, though go-swagger wrote its values down as objects.
+    for (const definition of Object.values(models.definitions))
+      for (const field of Object.values(definition.properties ?? {}))
+        if (field.type === 'object' && field.additionalProperties?.type === 'object')
+          field.additionalProperties = {};
     this.definitions = models.definitions;
     this.ajv.addSchema(models, 'models');
     for (const file of readdirSync(dir)

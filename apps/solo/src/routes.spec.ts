@@ -19,11 +19,15 @@ const PUBLIC = new Set([
   'GET /healthz',
   'GET /readyz',
   'GET /v1/version',
+  // The original's placeholder root page.
+  'GET /',
   'POST /v1/event/hooks/:org/:project/:name',
   'GET /v1/iam/login',
   'POST /v1/iam/login/token',
   'POST /v1/iam/login/device',
   'POST /v1/iam/logout',
+  'GET /v1/iam/oauth2/start',
+  'GET /v1/iam/oauth2/callback',
 ]);
 
 /** What the access guard makes of a route: whether it is public, and the resource it acts on. */

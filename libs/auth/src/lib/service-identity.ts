@@ -23,7 +23,7 @@ export class ServiceIdentity implements OnModuleInit, OnModuleDestroy {
   private lease?: Lease;
   private registered?: Promise<void>;
   private stopped = false;
-  private current?: { token: string; renewAt: number };
+  private current?: { token: string; issuedAt: number; renewAt: number };
   private renewal?: NodeJS.Timeout;
   private readonly name: string;
 
@@ -96,12 +96,16 @@ export class ServiceIdentity implements OnModuleInit, OnModuleDestroy {
   }
 
   private async renew(): Promise<void> {
+    const issuedAt = Date.now();
     const token = await new SignJWT({})
       .setProtectedHeader({ alg: 'RS256' })
       .setIssuer(`${SYSTEM_ORG}/${this.name}`)
-      .setIssuedAt()
-      .setExpirationTime(`${TOKEN_LIFETIME_S}s`)
+      .setIssuedAt(Math.floor(issuedAt / 1000))
+      .setExpirationTime(Math.floor(issuedAt / 1000) + TOKEN_LIFETIME_S)
       .sign(this.privateKey as KeyObject);
-    this.current = { token, renewAt: Date.now() + (TOKEN_LIFETIME_S / 3) * 1000 };
+    // Signings run on the thread pool and may finish out of order: an older token never replaces a
+    // newer one.
+    if (this.current && this.current.issuedAt > issuedAt) return;
+    this.current = { token, issuedAt, renewAt: Date.now() + (TOKEN_LIFETIME_S / 3) * 1000 };
   }
 }

@@ -18,20 +18,17 @@ describe('the topology table', () => {
   });
 
   it("routes no path to two services, and keeps every path under its own service's routes", () => {
-    for (const [service, { routes, paths }] of all) {
+    for (const [service, { routes, exactRoutes = [], paths }] of all) {
       for (const [other, theirs] of all) {
         if (other === service) continue;
-        for (const route of routes)
-          for (const their of theirs.routes) {
+        for (const route of [...routes, ...exactRoutes])
+          for (const their of [...theirs.routes, ...(theirs.exactRoutes ?? [])]) {
             expect([service, route, isUnder(route, their)]).toEqual([service, route, false]);
           }
       }
       for (const { prefix } of paths) {
-        expect([service, prefix, routes.some((route) => isUnder(prefix, route))]).toEqual([
-          service,
-          prefix,
-          true,
-        ]);
+        const routed = routes.some((route) => isUnder(prefix, route)) || exactRoutes.includes(prefix);
+        expect([service, prefix, routed]).toEqual([service, prefix, true]);
       }
     }
   });
@@ -53,6 +50,11 @@ describe('the topology table', () => {
     expect(serviceOfPath('/v1/images')).toBeUndefined();
     expect(serviceOfPath('/v1/image/x')).toBe('images');
     expect(serviceOfPath('/hello')).toBeUndefined();
+    // The original's home page is identity's; what lies under it is an endpoint's.
+    expect(serviceOfPath('/home')).toBe('identity');
+    expect(serviceOfPath('/home/page')).toBeUndefined();
+    expect(apiPathOf('/home')?.public).toBe(true);
+    expect(apiPathOf('/home/page')).toBeUndefined();
     expect(apiPathOf('/v1/event/drivertypes/t')).toEqual({
       prefix: '/v1/event/drivertypes',
       resource: 'eventdrivertype',

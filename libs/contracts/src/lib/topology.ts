@@ -23,6 +23,8 @@ export interface ApiPath {
   prefix: string;
   resource?: string;
   public?: true;
+  /** Only the path itself, nothing under it (an exact route). */
+  exact?: true;
 }
 
 export interface ServiceTopology {
@@ -30,6 +32,11 @@ export interface ServiceTopology {
   port: number;
   /** The path prefixes an ingress sends it (tools/nginx.js locally, the chart's Ingress). */
   routes: readonly string[];
+  /**
+   * Paths an ingress sends it only as they are, nothing under them: where the API shares its host with
+   * endpoints, a prefix would take tenants' paths too.
+   */
+  exactRoutes?: readonly string[];
   /** Its paths in detail, each under one of its routes. */
   paths: readonly ApiPath[];
   /** The kinds it owns and announces: a change is the domain event `<service>.<kind>.<verb>`. */
@@ -48,6 +55,8 @@ export const TOPOLOGY: Readonly<Record<ServiceName, ServiceTopology>> = {
   identity: {
     port: 8101,
     routes: ['/v1/iam'],
+    // The original Dispatch's home page: its CLI signs in with a service account by calling it.
+    exactRoutes: ['/home'],
     paths: [
       { prefix: '/v1/iam/organization', resource: ORGANIZATION_KIND },
       { prefix: '/v1/iam/policy', resource: POLICY_KIND },
@@ -56,6 +65,11 @@ export const TOPOLOGY: Readonly<Record<ServiceName, ServiceTopology>> = {
       { prefix: '/v1/iam/login', public: true },
       { prefix: '/v1/iam/logout', public: true },
       { prefix: '/v1/iam/auth', public: true },
+      // The original CLI's browser sign-in: its redirect checks the sign-in cookie itself.
+      { prefix: '/v1/iam/oauth2', public: true },
+      { prefix: '/v1/iam/redirect', public: true },
+      // Checks the credential itself, deciding no policy, as /v1/iam/auth does.
+      { prefix: '/home', public: true, exact: true },
     ],
     kinds: [ORGANIZATION_KIND, POLICY_KIND, SERVICE_ACCOUNT_KIND],
     peers: [],
@@ -153,14 +167,19 @@ export function ownerOfKind(kind: string): ServiceName | undefined {
 
 /** The service an ingress sends a path to, if any (else the gateway's endpoints). */
 export function serviceOfPath(path: string): ServiceName | undefined {
-  return SERVICES.find((service) => TOPOLOGY[service].routes.some((route) => isUnder(path, route)));
+  return SERVICES.find(
+    (service) =>
+      TOPOLOGY[service].routes.some((route) => isUnder(path, route)) ||
+      (TOPOLOGY[service].exactRoutes ?? []).includes(path),
+  );
 }
 
 /** What access control makes of a path: the entry with the longest prefix holding it. */
 export function apiPathOf(path: string): ApiPath | undefined {
   let best: ApiPath | undefined;
   for (const entry of [...EVERY_SERVICE_PATHS, ...SERVICES.flatMap((s) => TOPOLOGY[s].paths)]) {
-    if (isUnder(path, entry.prefix) && entry.prefix.length > (best?.prefix.length ?? -1)) best = entry;
+    const holds = entry.exact ? path === entry.prefix : isUnder(path, entry.prefix);
+    if (holds && entry.prefix.length > (best?.prefix.length ?? -1)) best = entry;
   }
   return best;
 }

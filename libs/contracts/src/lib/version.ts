@@ -6,6 +6,8 @@ export interface VersionInfo {
   nodeVersion: string;
   os: string;
   arch: string;
+  /** `os/arch`, the field the original Dispatch's clients read. */
+  platform: string;
   /** `solo` or the name of the distributed service that answered. */
   shape: string;
 }

@@ -20,7 +20,8 @@ const ORGANIZATIONS = TOPOLOGY.identity.paths.find((p) => p.resource === 'organi
 export function accessOfPath(method: string, uri: string): PathAccess {
   const path = uri.split('?')[0] ?? '';
   const known = apiPathOf(path);
-  if (known?.public) return { public: true, resource: '' };
+  // The root page is a placeholder anyone may read, as in the original (where it is served at all).
+  if (path === '/' || known?.public) return { public: true, resource: '' };
   const resource = known?.resource ?? path.split('/').filter(Boolean)[1] ?? 'api';
   // Running a function is its own action, whatever the verb of the path.
   const action = path === '/v1/runs' && method === 'POST' ? 'exec' : undefined;

@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { AuthController } from './auth.controller.js';
+import { HomeController } from './home.controller.js';
 import { BootstrapService } from './bootstrap.service.js';
+import { BrowserLoginController } from './browser-login.controller.js';
 import { OrganizationController, PolicyController, ServiceAccountController } from './iam.controllers.js';
 import { IDENTITY_CONFIG, type IdentityConfig } from './identity.config.js';
 import { LocalAdmin } from './local-admin.js';
@@ -12,7 +14,7 @@ import { ServiceAccountService } from './service-account.service.js';
 
 /**
  * The identity domain (`/v1/iam/...`, as in the upstream identity-manager.yaml): organisations, policies
- * and service accounts, bootstrap mode, the login broker for the OpenID provider, and `/v1/iam/auth`.
+ * and service accounts, bootstrap mode, the login broker for the OpenID provider, `/v1/iam/auth`, and the original's `/` and `/home`.
  * The guard that enforces what these define is AccessModule (@dispatch/auth), in every process.
  */
 @Module({})
@@ -26,6 +28,8 @@ export class IdentityModule {
         ServiceAccountController,
         LoginController,
         AuthController,
+        HomeController,
+        BrowserLoginController,
       ],
       providers: [
         { provide: IDENTITY_CONFIG, useValue: config },

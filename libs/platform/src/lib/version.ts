@@ -47,6 +47,7 @@ export function readVersion(shape: string, env: NodeJS.ProcessEnv = process.env)
     nodeVersion: process.version,
     os: platform(),
     arch: arch(),
+    platform: `${platform()}/${arch()}`,
     shape,
   };
 }
