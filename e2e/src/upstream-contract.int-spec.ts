@@ -165,7 +165,10 @@ inEachShape(
             const functionName = `${prefix}-hello`;
             const source = await packSource(session.write(`${prefix}-hello.js`, HELLO));
             await call('addFunction', {}, { name: functionName, image: imageName, source });
-            await until('getFunction', { functionName });
+            const ready = await until('getFunction', { functionName });
+            // Both CLIs show the image a function runs on.
+            expect(ready['functionImageURL']).toEqual(expect.stringMatching(/./));
+            expect(ready['functionImageURL']).toBe(updatedImage['imageURL']);
             await call('getFunctions');
             const run = await call(
               'runFunction',
@@ -205,7 +208,21 @@ inEachShape(
               uris: [`/${prefix}-route`],
               methods: ['GET'],
             };
-            await call(add, {}, fields);
+            const added = await call(add, {}, fields);
+            if (v01) {
+              // v0.1's CLI shows how an API authenticates; an endpoint answers anyone, and a file
+              // asking for more is refused rather than served less protected than it says.
+              expect(added['authentication']).toBe('public');
+              const oidc = await send('POST', '/v1/api', {
+                ...api.goBody('API', fields),
+                name: `${name}-oidc`,
+                authentication: 'oidc',
+              });
+              expect(oidc).toMatchObject({
+                status: 400,
+                body: { message: expect.stringContaining('authentication may only be public') },
+              });
+            }
             await call(list);
             await call(get, { [param]: name });
             // Called as `curl` calls it, at the gateway (the endpoint is live once it answers 200): at

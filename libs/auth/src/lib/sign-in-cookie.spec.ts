@@ -21,12 +21,13 @@ describe('a browser sign-in cookie as a credential', () => {
   });
 
   it("is refused for a state-changing call another site's page makes, and allowed for its reads", () => {
-    for (const elsewhere of [
+    const calledFrom: Record<string, string>[] = [
       { origin: 'https://evil.example' },
       { 'sec-fetch-site': 'cross-site' },
       { 'sec-fetch-site': 'same-site' },
       { origin: 'null' },
-    ]) {
+    ];
+    for (const elsewhere of calledFrom) {
       expect(() => acceptSignInCookie('DELETE', signedIn(elsewhere))).toThrow(
         'a sign-in cookie is not accepted for a call made from another site',
       );

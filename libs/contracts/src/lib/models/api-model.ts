@@ -1,4 +1,5 @@
 import type { Entity, EntityMeta } from '../entity.js';
+import { ENDPOINT_KIND } from './endpoint.js';
 import { BASE_IMAGE_KIND, IMAGE_KIND } from './image.js';
 
 /** The envelope fields every upstream API model carries: the entity's, but `revision` is a string there. */
@@ -14,6 +15,14 @@ export type ApiModel<S> = ApiEnvelope & S;
 const V01_ANSWER_NAMES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   [BASE_IMAGE_KIND]: { dockerUrl: 'imageURL' },
   [IMAGE_KIND]: { dockerUrl: 'imageURL', baseImageName: 'baseImage' },
+};
+
+/**
+ * Fields of v0.1's models that hold one value here, by kind: an API's `authentication` (its CLI shows
+ * it), since every endpoint is public (endpointRequest refuses any other).
+ */
+const V01_ANSWER_CONSTANTS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  [ENDPOINT_KIND]: { authentication: 'public' },
 };
 
 /**
@@ -36,9 +45,10 @@ export function toApiModel<S extends object>(entity: Entity<S>): ApiModel<S> {
     reason: entity.reason,
   };
   const names = V01_ANSWER_NAMES[entity.kind];
-  if (!names) return model;
+  const constants = V01_ANSWER_CONSTANTS[entity.kind];
+  if (!names && !constants) return model;
   const fields = model as Record<string, unknown>;
-  for (const [old, current] of Object.entries(names))
+  for (const [old, current] of Object.entries(names ?? {}))
     if (fields[current] !== undefined) fields[old] = fields[current];
-  return model;
+  return Object.assign(model, constants);
 }

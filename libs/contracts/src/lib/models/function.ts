@@ -11,6 +11,8 @@ export interface FunctionSpec {
   image: string;
   /** nodejs `./hello.js`, python3 `hello.handle`, java a class name; inferred for a single-file source. */
   handler?: string;
+  /** The URL of the image its READY version runs on, set by the platform (the original CLIs show it). */
+  functionImageURL?: string;
   /** The code: a gzipped tar archive, base64-encoded, as the upstream CLI sends it. */
   source?: string;
   schema?: FunctionSchema;

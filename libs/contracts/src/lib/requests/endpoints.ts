@@ -43,6 +43,19 @@ export const endpointRequest = z.object({
   cors: flagField('cors'),
   enabled: flagField('enabled'),
   forwardCredentials: flagField('forwardCredentials'),
+  // v0.1's API fields: an endpoint answers anyone (its function decides whom it serves, with the
+  // caller's credentials if forwardCredentials), over the installation's certificate. A file asking
+  // for more is refused rather than served less protected than it says.
+  authentication: z
+    .enum(['public'], {
+      error:
+        "authentication may only be public: an endpoint answers anyone, and its function decides whom it serves (forwardCredentials gives it the caller's credentials)",
+    })
+    .optional(),
+  tls: z
+    .string()
+    .max(0, "tls must be empty: endpoints are served over HTTPS with the installation's certificate")
+    .optional(),
   tags: tagsField,
 });
 export type EndpointRequest = z.input<typeof endpointRequest>;

@@ -148,6 +148,7 @@ export class FunctionReconciler extends EntityReconciler<FunctionSpec> {
       spec: {
         ...fn.spec,
         handler,
+        functionImageURL: image.spec.imageURL,
         backingObject: { key, codeDir, handler, language, dependenciesDir: spec.dependenciesDir, uid },
       },
       status: 'READY',

@@ -68,7 +68,11 @@ export class FunctionService extends KindCrud<FunctionSpec, DispatchFunction, Fu
     const updated = await this.entities.update(current, {
       tags: input.tags,
       // The running version keeps serving until the new one is READY.
-      spec: { ...spec, backingObject: current.spec.backingObject },
+      spec: {
+        ...spec,
+        backingObject: current.spec.backingObject,
+        functionImageURL: current.spec.functionImageURL,
+      },
       status: 'UPDATING',
       reason: [],
     });
