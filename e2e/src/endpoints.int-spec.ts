@@ -144,36 +144,6 @@ inEachShape('endpoints', ['images', 'functions', 'api-gateway'], (shape, open) =
       expect((await dispatch(['get', 'endpoint', 'v01-hello'])).code).not.toBe(0);
     });
 
-    it('loads a batch file of the v0.1 line: Application, BaseImage, Image, Function and API', async () => {
-      session.write('v01-hello.js', HELLO);
-      // As v0.1's documents are written: dockerUrl, baseImageName, sourcePath, kind: API, fields left null.
-      const file = session.write(
-        'v01-seed.yaml',
-        [
-          'kind: Application\nname: v01-app\n',
-          'kind: BaseImage\nname: v01-node-base\ndockerUrl: dispatchframework/nodejs-base:0.0.13\nlanguage: nodejs\ntags:\n  - key: role\n    value: test\n',
-          'kind: Image\nname: v01-node\nbaseImageName: v01-node-base\nruntimeDependencies:\n  manifest: null\n',
-          'kind: Function\nname: v01-hello\nsourcePath: v01-hello.js\nimage: v01-node\nschema:\n  in: null\n  out: null\ntags:\n  - key: Application\n    value: v01-app\n',
-          'kind: API\nname: v01-hello-api\nfunction: v01-hello\nmethods:\n  - GET\nprotocols:\n  - http\n  - https\nuris:\n  - /v01-batch\nauthentication: public\ncors: false\n',
-        ].join('---\n'),
-      );
-      const created = await dispatch(['create', '-f', file]);
-      expect(created.stderr).toBe('');
-      expect(created.stdout.trim().split('\n')).toEqual([
-        'Created application: v01-app',
-        'Created base image: v01-node-base',
-        'Created image: v01-node',
-        'Created function: v01-hello',
-        'Created endpoint: v01-hello-api',
-      ]);
-      expect((await until(`${gw.http}/v01-batch?name=Bran`, 200)).text).toBe(
-        '{"myField":"Hello, Bran from Nowhere"}',
-      );
-      const removed = await dispatch(['delete', '-f', file]);
-      expect(removed.stdout.trim().split('\n')[0]).toBe('Deleted endpoint: v01-hello-api');
-      await until(`${gw.http}/v01-batch`, 404);
-    }, 180_000);
-
     it('parses urlencoded and multipart forms', async () => {
       const form = await call(`${gw.http}/hello`, {
         method: 'POST',

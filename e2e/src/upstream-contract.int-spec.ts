@@ -65,6 +65,19 @@ inEachShape(
         return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
       };
 
+      /** Where this session's org's endpoints answer: the root for the default org, else under /<org>/. */
+      const gateway = () => `${session.gateway.http}${session.org === 'default' ? '' : `/${session.org}`}`;
+      /** The JSON `url` answers once it answers `status` (the gateway learns of endpoints as they change). */
+      const answered = async (url: string, status: number): Promise<unknown> => {
+        let res: Response | undefined;
+        for (let i = 0; i < 200 && res?.status !== status; i += 1) {
+          if (i > 0) await new Promise((r) => setTimeout(r, 100));
+          res = await fetch(url);
+        }
+        expect(res?.status).toBe(status);
+        return res?.json();
+      };
+
       for (const line of ['v0.1', 'knative'] as Line[]) {
         describe(`the ${line} line`, () => {
           const api = new UpstreamApi(line);
@@ -225,17 +238,10 @@ inEachShape(
             }
             await call(list);
             await call(get, { [param]: name });
-            // Called as `curl` calls it, at the gateway (the endpoint is live once it answers 200): at
-            // the root for the default org, else under /<org>/.
-            let answer: Response | undefined;
-            for (let i = 0; i < 100 && answer?.status !== 200; i += 1) {
-              if (i > 0) await new Promise((r) => setTimeout(r, 100));
-              const org = session.org === 'default' ? '' : `/${session.org}`;
-              answer = await fetch(
-                `${session.gateway.http}${org}/${prefix}-route?name=Curl&place=the%20edge`,
-              );
-            }
-            expect(await answer?.json()).toEqual({ myField: 'Hello, Curl from the edge' });
+            // Called as `curl` calls it, at the gateway.
+            expect(await answered(`${gateway()}/${prefix}-route?name=Curl&place=the%20edge`, 200)).toEqual({
+              myField: 'Hello, Curl from the edge',
+            });
             const updated = await call(update, { [param]: name }, { ...fields, methods: ['GET', 'POST'] });
             expect(updated['methods']).toEqual(['GET', 'POST']);
             await call(remove, { [param]: name });
@@ -414,5 +420,79 @@ inEachShape(
           });
         });
       }
+
+      describe("the v0.1 line's batch files, loaded by our CLI", () => {
+        it('loads a batch file of the v0.1 line, every kind its CLI loads', async () => {
+          session.write('v01file-hello.js', HELLO);
+          await session.installDriverProgram('v01file-quiet.sh', '#!/bin/sh\nsleep 60\n');
+          const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+          const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+          // As v0.1's documents are written: dockerUrl, baseImageName, sourcePath, kind: API, fields left
+          // null, a service account's key as base64 of its PEM.
+          const file = session.write(
+            'v01file-seed.yaml',
+            [
+              `kind: ServiceAccount\nname: v01file-robot\npublicKey: ${Buffer.from(pem).toString('base64')}\n`,
+              `kind: Policy\nname: v01file-robot-reads\nrules:\n  - subjects: [${session.org}/v01file-robot]\n    resources: ['*']\n    actions: [get]\n`,
+              'kind: Application\nname: v01file-app\n',
+              'kind: Secret\nname: v01file-secret\nsecrets:\n  password: swordfish\n',
+              'kind: BaseImage\nname: v01file-node-base\ndockerUrl: dispatchframework/nodejs-base:0.0.13\nlanguage: nodejs\ntags:\n  - key: role\n    value: test\n',
+              'kind: Image\nname: v01file-node\nbaseImageName: v01file-node-base\nruntimeDependencies:\n  manifest: null\n',
+              'kind: Function\nname: v01file-hello\nsourcePath: v01file-hello.js\nimage: v01file-node\nsecrets: [v01file-secret]\nschema:\n  in: null\n  out: null\ntags:\n  - key: Application\n    value: v01file-app\n',
+              'kind: API\nname: v01file-hello-api\nfunction: v01file-hello\nmethods:\n  - GET\nprotocols:\n  - http\n  - https\nuris:\n  - /v01-batch\nauthentication: public\ncors: false\n',
+              'kind: DriverType\nimage: v01file-quiet.sh\nexpose: false\nname: v01file-quiet\ntags:\n  - key: role\n    value: example\n',
+              'kind: Driver\nname: v01file-ticker\ntype: timer\nconfig:\n  - key: interval\n    value: 1h\n',
+              'kind: Subscription\nname: v01file-on-tick\neventType: timer.tick\nfunction: v01file-hello\nsecrets: null\n',
+            ].join('---\n'),
+          );
+          const created = await session.dispatch(['create', '-f', file]);
+          expect(created.stderr).toBe('');
+          expect(created.stdout.trim().split('\n')).toEqual([
+            'Created service account: v01file-robot',
+            'Created policy: v01file-robot-reads',
+            'Created application: v01file-app',
+            'Created secret: v01file-secret',
+            'Created base image: v01file-node-base',
+            'Created image: v01file-node',
+            'Created function: v01file-hello',
+            'Created endpoint: v01file-hello-api',
+            'Created event driver type: v01file-quiet',
+            'Created event driver: v01file-ticker',
+            'Created subscription: v01file-on-tick',
+          ]);
+          expect(await answered(`${gateway()}/v01-batch?name=Bran&place=Winterfell`, 200)).toEqual({
+            myField: 'Hello, Bran from Winterfell',
+            password: 'swordfish',
+          });
+          const removed = await session.dispatch(['delete', '-f', file]);
+          expect(removed.stderr).toBe('');
+          expect(removed.stdout.trim().split('\n')).toEqual([
+            'Deleted subscription: v01file-on-tick',
+            'Deleted event driver: v01file-ticker',
+            'Deleted event driver type: v01file-quiet',
+            'Deleted endpoint: v01file-hello-api',
+            'Deleted function: v01file-hello',
+            'Deleted image: v01file-node',
+            'Deleted base image: v01file-node-base',
+            'Deleted secret: v01file-secret',
+            'Deleted application: v01file-app',
+            'Deleted policy: v01file-robot-reads',
+            'Deleted service account: v01file-robot',
+          ]);
+          await answered(`${gateway()}/v01-batch`, 404);
+
+          // An API asking for more protection than an endpoint gives is refused, not served public.
+          const guarded = session.write(
+            'v01file-guarded.yaml',
+            'kind: API\nname: v01file-guarded\nfunction: v01file-hello\nmethods: [GET]\nuris: [/v01-guarded]\nauthentication: oidc\n',
+          );
+          const refused = await session.dispatch(['create', '-f', guarded]);
+          expect(refused.code).toBe(2);
+          expect(refused.stderr).toMatch(
+            /^error: endpoint v01file-guarded: .*authentication may only be public/,
+          );
+          expect((await session.dispatch(['get', 'endpoint', 'v01file-guarded'])).code).not.toBe(0);
+        }, 180_000);
+      });
     }),
 );

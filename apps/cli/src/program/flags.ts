@@ -19,7 +19,7 @@ export function batchCommand(
     .description(description)
     .option(
       '-f, --file <file>',
-      'a YAML file of documents of any kind (BaseImage, Image, Function, Secret, Endpoint, DriverType, Driver, Subscription)',
+      'a YAML file of documents of any kind (BaseImage, Image, Function, Secret, Endpoint or API, DriverType, Driver, Subscription, Application, Policy, ServiceAccount)',
     )
     .option('-w, --work-dir <dir>', "where the file's relative paths start (default: the file's folder)")
     .action(async (options: { file?: string; workDir?: string }) => {

@@ -17,6 +17,8 @@ type Verb = 'create' | 'update' | 'delete';
 
 /** The kinds a batch file may hold, in the order they are created (dependencies first). */
 const ORDER = [
+  'serviceaccount',
+  'policy',
   'application',
   'secret',
   'baseimage',
@@ -40,7 +42,7 @@ function kindOf(doc: Record<string, unknown>, index: number): Kind {
   if ((ORDER as readonly string[]).includes(kind)) return kind as Kind;
   throw new DomainError(
     'INVALID_ARGUMENT',
-    `document ${index + 1}: unknown kind ${JSON.stringify(doc['kind'])}; use Application, BaseImage, Image, Function, Secret, Endpoint (API in v0.1), DriverType, Driver or Subscription`,
+    `document ${index + 1}: unknown kind ${JSON.stringify(doc['kind'])}; use Application, BaseImage, Image, Function, Secret, Endpoint (API in v0.1), DriverType, Driver, Subscription, Policy or ServiceAccount`,
   );
 }
 
@@ -61,6 +63,14 @@ function text(value: unknown, workDir: string): string | undefined {
   return readFileSync(resolve(workDir, value.slice(1)), 'utf8');
 }
 
+function readDocFile(path: string, workDir: string, what: string): string {
+  try {
+    return readFileSync(resolve(workDir, path), 'utf8');
+  } catch {
+    throw new DomainError('INVALID_ARGUMENT', `${what}: cannot read ${path}`);
+  }
+}
+
 function schema(value: unknown, workDir: string): Record<string, unknown> | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'object') return value as Record<string, unknown>;
@@ -74,6 +84,18 @@ async function body(
   workDir: string,
 ): Promise<UncheckedRequest> {
   switch (kind) {
+    case 'serviceaccount':
+      // The key inline (PEM, or base64 of a PEM as the original's files have it), or `publicKeyPath`.
+      return {
+        name: doc.name,
+        publicKey:
+          typeof doc['publicKeyPath'] === 'string'
+            ? readDocFile(doc['publicKeyPath'], workDir, `service account ${doc.name}: publicKeyPath`)
+            : doc['publicKey'],
+        domain: doc['domain'] ?? undefined,
+      };
+    case 'policy':
+      return { name: doc.name, rules: doc['rules'], global: doc['global'] === true };
     case 'application':
       return { name: doc.name, tags: doc['tags'] };
     case 'endpoint':
@@ -87,6 +109,9 @@ async function body(
           httpsOnly: doc['httpsOnly'] === true || isHttpsOnly(doc['protocols']),
           disable: doc['enabled'] === false,
         }),
+        // v0.1's, passed on so that the API refuses what it cannot honour rather than it being lost.
+        authentication: doc['authentication'] ?? undefined,
+        tls: doc['tls'] ?? undefined,
         tags: doc['tags'],
       };
     case 'drivertype':
@@ -163,6 +188,10 @@ async function body(
 
 function resource(client: DispatchClient, kind: Kind): ResourceClient<unknown, UncheckedRequest> {
   switch (kind) {
+    case 'serviceaccount':
+      return client.serviceAccounts;
+    case 'policy':
+      return client.policies;
     case 'application':
       return client.applications;
     case 'baseimage':
@@ -185,6 +214,8 @@ function resource(client: DispatchClient, kind: Kind): ResourceClient<unknown, U
 }
 
 const LABEL: Record<Kind, string> = {
+  serviceaccount: 'service account',
+  policy: 'policy',
   application: 'application',
   secret: 'secret',
   baseimage: 'base image',
