@@ -1,18 +1,15 @@
 import { parseCookie } from 'cookie';
-import { DomainError } from '@dispatch/contracts';
-
-/**
- * The cookie of a browser sign-in (identity's `/v1/iam/oauth2/...`), under the name of the oauth2-proxy
- * that stood in front of the original Dispatch: its CLI keeps the cookie and sends it back as is.
- */
-export const SIGN_IN_COOKIE = '_oauth2_proxy';
+import { DomainError, SIGN_IN_COOKIE } from '@dispatch/contracts';
 
 type Headers = Record<string, string | string[] | undefined>;
 
 const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** The ID token a call's sign-in cookie holds, if it has one. */
+/**
+ * The ID token a call's sign-in cookie holds, if it has one: the cookie of a browser sign-in (identity's
+ * `/v1/iam/oauth2/...`), which the original CLI keeps and sends back as is.
+ */
 export function signInCookieOf(headers: Headers): string | undefined {
   const cookies = first(headers['cookie']);
   return cookies ? parseCookie(cookies)[SIGN_IN_COOKIE] || undefined : undefined;

@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
 import { parseCookie, stringifySetCookie } from 'cookie';
-import { DomainError } from '@dispatch/contracts';
-import { AccessControl, SIGN_IN_COOKIE, signInCookieOf } from '@dispatch/auth';
+import { DomainError, PENDING_SIGN_IN_COOKIE, SIGN_IN_COOKIE } from '@dispatch/contracts';
+import { AccessControl, signInCookieOf } from '@dispatch/auth';
 import { Public, scopeOf } from '@dispatch/platform';
 import { LoginBroker } from './login-broker.js';
 
@@ -22,7 +22,6 @@ interface PendingLogin {
   back: string;
 }
 
-const LOGIN_COOKIE = 'dispatch_login';
 const LOGIN_PATH = '/v1/iam/oauth2';
 const LOGIN_SECONDS = 600;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -58,7 +57,7 @@ export class BrowserLoginController {
       .header('location', url)
       .header(
         'set-cookie',
-        cookie(headers, LOGIN_COOKIE, Buffer.from(JSON.stringify(pending)).toString('base64url'), {
+        cookie(headers, PENDING_SIGN_IN_COOKIE, Buffer.from(JSON.stringify(pending)).toString('base64url'), {
           path: LOGIN_PATH,
           maxAge: LOGIN_SECONDS,
         }),
@@ -84,8 +83,10 @@ export class BrowserLoginController {
       .status(302)
       .header('location', pending.back)
       .header('set-cookie', [
-        cookie(headers, LOGIN_COOKIE, '', { path: LOGIN_PATH, maxAge: 0 }),
-        cookie(headers, SIGN_IN_COOKIE, answer.idToken, { path: '/', maxAge: seconds }),
+        cookie(headers, PENDING_SIGN_IN_COOKIE, '', { path: LOGIN_PATH, maxAge: 0 }),
+        // Sent by the browser only where it is needed, the redirect to the CLI: the less of the host
+        // that sees it, the better (endpoints share the host, and in solo its name across ports).
+        cookie(headers, SIGN_IN_COOKIE, answer.idToken, { path: '/v1/iam', maxAge: seconds }),
       ]);
   }
 
@@ -151,7 +152,7 @@ function loopbackUrl(redirect: string | undefined): URL {
 }
 
 function pendingLoginOf(headers: Headers): PendingLogin {
-  const value = parseCookie(headers['cookie'] ?? '')[LOGIN_COOKIE];
+  const value = parseCookie(headers['cookie'] ?? '')[PENDING_SIGN_IN_COOKIE];
   try {
     const pending = JSON.parse(Buffer.from(value ?? '', 'base64url').toString()) as Partial<PendingLogin>;
     if (
