@@ -138,6 +138,8 @@ export const TOPOLOGY: Readonly<Record<ServiceName, ServiceTopology>> = {
 export const EVERY_SERVICE_PATHS: readonly ApiPath[] = [
   { prefix: '/healthz', public: true },
   { prefix: '/readyz', public: true },
+  // Checks the scrape token itself.
+  { prefix: '/metrics', public: true },
 ];
 
 /** The API port of solo (and where the CLI looks unless told otherwise). */

@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DomainErrorFilter } from './domain-error.filter.js';
 import { parseJson } from './http-input.js';
+import { observeHttp } from './metrics.js';
 import { startDraining } from './shutdown.js';
 
 export interface HttpServerOptions {
@@ -38,6 +39,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<NestF
   app.useGlobalFilters(new DomainErrorFilter());
   acceptJsonBodies(app);
   nameTheInstance(app);
+  observeHttp(app);
   if (options.beforeListen) {
     await app.init();
     await options.beforeListen(app);

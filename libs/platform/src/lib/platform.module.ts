@@ -9,6 +9,7 @@ import {
 import { MESSAGE_BUS, MessageBusModule, type MessageBus } from '@dispatch/messaging';
 import { PublishingEntityStore } from './domain-events.js';
 import { HealthModule, type HealthCheckFactory } from './health.js';
+import { MetricsModule, soloMetricsToken } from './metrics.js';
 import { VersionModule } from './version.js';
 
 export interface SoloPlatformConfig {
@@ -22,6 +23,8 @@ export interface DistributedPlatformConfig {
   /** A key prefix of this installation's in a shared etcd. */
   etcdNamespace?: string;
   kafkaBrokers: string[];
+  /** The bearer a Prometheus scraper sends for /metrics; without one, metrics are off. */
+  metricsToken?: string;
 }
 
 /** Every write of an owned kind is announced on the bus as a domain event (see domain-events.ts). */
@@ -36,7 +39,8 @@ const checks: HealthCheckFactory[] = [
 ];
 
 /**
- * What every process of Dispatch stands on: the entity store, the message bus, health and version.
+ * What every process of Dispatch stands on: the entity store, the message bus, health, version and
+ * metrics.
  * The two shapes differ only here; domain modules inject `ENTITY_STORE` and `MESSAGE_BUS` and run the
  * same in both.
  */
@@ -50,6 +54,7 @@ export class PlatformModule {
         MessageBusModule.forRoot({ type: 'in-process' }),
         HealthModule.forRoot(checks),
         VersionModule.forRoot('solo'),
+        MetricsModule.forRoot({ service: 'solo', token: soloMetricsToken(config.dataDir) }),
       ],
     };
   }
@@ -69,6 +74,7 @@ export class PlatformModule {
         MessageBusModule.forRoot({ type: 'kafka', brokers: config.kafkaBrokers, clientId: config.service }),
         HealthModule.forRoot(checks),
         VersionModule.forRoot(config.service),
+        MetricsModule.forRoot({ service: config.service, token: config.metricsToken }),
       ],
     };
   }

@@ -25,6 +25,8 @@ export function serviceEnv(defaultPort: number, env: NodeJS.ProcessEnv = process
       DISPATCH_DATA_DIR: envTypes.path(join(homedir(), '.dispatch', 'services')),
       // On SIGTERM, how long a pod reports not ready before it closes (the chart sets it).
       DISPATCH_SHUTDOWN_DELAY_MS: envTypes.milliseconds(0, 60_000),
+      // The bearer a Prometheus scraper sends for /metrics (the chart makes one); unset, metrics are off.
+      DISPATCH_METRICS_TOKEN: envTypes.optional(),
     },
     env,
   );
@@ -43,6 +45,7 @@ export function runDistributedService(spec: DistributedServiceSpec): void {
           etcdEndpoints: env.DISPATCH_ETCD_ENDPOINTS,
           etcdNamespace: env.DISPATCH_ETCD_NAMESPACE,
           kafkaBrokers: env.DISPATCH_KAFKA_BROKERS,
+          metricsToken: env.DISPATCH_METRICS_TOKEN,
         }),
         ...spec.modules(env),
       ],
