@@ -8,6 +8,7 @@ import { FunctionReconciler } from './function/function.reconciler.js';
 import { FunctionService } from './function/function.service.js';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from './functions.config.js';
 import { RunController } from './run/run.controller.js';
+import { RunMetrics } from './run/run-metrics.js';
 import { RunService } from './run/run.service.js';
 import { RunChannelServer } from './run/run-channel.server.js';
 import { runJournalProvider } from './journal/run-journal.provider.js';
@@ -37,6 +38,7 @@ export class FunctionsModule {
         FunctionReconciler,
         runJournalProvider,
         RunService,
+        RunMetrics,
         ApplicationService,
         { provide: FUNCTION_INVOKER, useExisting: RunService },
         ...(config.runChannel ? [RunChannelServer] : []),

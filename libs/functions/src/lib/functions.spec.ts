@@ -13,7 +13,8 @@ import {
   type SecretsResolver,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { startTestApp, type TestApp } from '@dispatch/platform';
+import { METRICS_REGISTRY, startTestApp, type TestApp } from '@dispatch/platform';
+import type { Registry } from 'prom-client';
 import type { ProcessRuntime } from '@dispatch/runtime';
 import { FunctionsModule } from './functions.module.js';
 
@@ -229,6 +230,27 @@ describe('functions', () => {
     );
     expect((await exec('looper', { loop: true })).body.error?.type).toBe('SystemError');
     expect((await exec('looper', { loop: false })).body.output).toBe('ok');
+  });
+
+  it('counts the runs of each function by outcome, a timeout apart from other system errors, and times them', async () => {
+    const registry = app.app.get<Registry>(METRICS_REGISTRY, { strict: false });
+    const values = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values ?? [];
+    const counted = async (fn: string, outcome: string) =>
+      (await values('dispatch_function_invocations_total')).find(
+        (v) =>
+          v.labels['org'] === 'default' && v.labels['function'] === fn && v.labels['outcome'] === outcome,
+      )?.value ?? 0;
+    expect(await counted('typed', 'success')).toBe(1);
+    expect(await counted('typed', 'InputError')).toBe(1);
+    expect(await counted('typed', 'FunctionError')).toBe(1);
+    expect(await counted('shows', 'SystemError')).toBe(1);
+    expect(await counted('looper', 'timeout')).toBe(1);
+    expect(await counted('looper', 'SystemError')).toBe(0);
+    expect(await counted('looper', 'success')).toBe(1);
+    const timed = (await values('dispatch_function_duration_seconds')).find(
+      (v) => v.metricName === 'dispatch_function_duration_seconds_count' && v.labels['function'] === 'looper',
+    );
+    expect(timed?.value).toBe(2);
   });
 
   it('takes a literal payload', async () => {

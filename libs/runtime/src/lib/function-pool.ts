@@ -73,7 +73,7 @@ export class FunctionPool {
         this.drop(runner);
         // Queued behind a call that failed, it never ran: place it again.
         if (err instanceof RunnerFailure && err.reason === 'displaced') continue;
-        if (err instanceof RunnerFailure) return systemError(err.message);
+        if (err instanceof RunnerFailure) return systemError(err.message, err.reason === 'timeout');
         throw err;
       }
     }
@@ -185,9 +185,10 @@ export class FunctionPool {
   }
 }
 
-function systemError(message: string): RunResponse {
+function systemError(message: string, timedOut: boolean): RunResponse {
   return {
     context: { logs: { stdout: [], stderr: [] }, error: { type: 'SystemError', message } },
     payload: null,
+    ...(timedOut && { timedOut }),
   };
 }

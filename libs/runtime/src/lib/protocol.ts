@@ -99,6 +99,8 @@ export interface RunResponse {
     durationMs?: number;
   };
   payload: unknown;
+  /** Set by the host's pool, never by a runner: the call ran out of its time (a SystemError). */
+  timedOut?: boolean;
 }
 
 export const LANGUAGES = ['nodejs', 'python3', 'java'] as const;

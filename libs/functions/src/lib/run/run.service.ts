@@ -29,6 +29,7 @@ import { FUNCTION_RUNTIME } from '../runtime.provider.js';
 import { NoSecretsResolver } from '../secrets/secrets-resolver.js';
 import { FunctionCatalog } from '../function/function.catalog.js';
 import { RUN_JOURNAL, type RunJournal } from '../journal/run-journal.js';
+import { RunMetrics } from './run-metrics.js';
 import { runId } from './run-id.js';
 import { SchemaValidator } from '../schema-validator.js';
 
@@ -58,6 +59,7 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
     @Inject(RUN_JOURNAL) private readonly runs: RunJournal,
     private readonly catalog: FunctionCatalog,
     @Optional() private readonly access?: AccessControl,
+    @Optional() private readonly metrics?: RunMetrics,
   ) {}
 
   /**
@@ -191,7 +193,7 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
     const logLimitBytes = this.config.logLimitBytes ?? DEFAULT_LOG_LIMIT_BYTES;
     const finish = (response: Partial<RunResponse> & { error?: InvocationError | null }): Run => {
       const error = response.error ?? response.context?.error ?? null;
-      return {
+      const finished: Run = {
         ...run,
         output: error ? null : (response.payload ?? null),
         error,
@@ -202,6 +204,8 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
         finishedTime: nowSeconds(),
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
       };
+      this.metrics?.observe(scope.org, finished, response.timedOut === true);
+      return finished;
     };
 
     const inputProblem = fn.spec.schema?.in && this.schemas.problem(fn.spec.schema.in, run.input);
