@@ -248,7 +248,9 @@ describe('functions', () => {
     expect(await counted('looper', 'SystemError')).toBe(0);
     expect(await counted('looper', 'success')).toBe(1);
     const timed = (await values('dispatch_function_duration_seconds')).find(
-      (v) => v.metricName === 'dispatch_function_duration_seconds_count' && v.labels['function'] === 'looper',
+      (v) =>
+        (v as { metricName?: string }).metricName === 'dispatch_function_duration_seconds_count' &&
+        v.labels['function'] === 'looper',
     );
     expect(timed?.value).toBe(2);
   });
