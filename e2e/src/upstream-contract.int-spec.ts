@@ -389,14 +389,15 @@ inEachShape(
             expect((await call('home'))['message']).toContain(`${session.org}/admin`);
             expect(await send('GET', '/home', undefined, false)).toMatchObject({ status: 401 });
             expect(await call('auth')).toEqual({ message: expect.any(String) });
-            // The end of the original CLI's browser sign-in hands a sign-in cookie to the CLI's
-            // listener; without one (these installations have no OpenID provider), it says how to get
-            // one. The whole sign-in is in identity.int-spec.ts.
+            // The end of the original CLI's browser sign-in, which would hand the user's credential to
+            // whatever local port a link names: not served, and the answer says how to sign in instead.
             const redirect = await send('GET', '/v1/iam/redirect?redirect=http://127.0.0.1:9/catcher');
             called.add('redirect');
-            expect(redirect.status).toBe(401);
+            expect(redirect.status).toBe(404);
             expect(api.problems('Error', redirect.body)).toEqual([]);
-            expect(redirect.body).toMatchObject({ message: expect.stringContaining('browser sign-in') });
+            expect(redirect.body).toMatchObject({
+              message: expect.stringContaining("the original Dispatch CLI's browser sign-in is not served"),
+            });
             if (!('root' in notCalled)) {
               const root = await send('GET', '/', undefined, false);
               called.add('root');

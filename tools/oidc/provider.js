@@ -48,9 +48,7 @@ export async function serve({ port, idTokenTtl }) {
         client_id: CLIENT.id,
         client_secret: CLIENT.secret,
         application_type: 'native',
-        // Our CLI's loopback listener, and the callback of the original CLI's browser sign-in, which
-        // Dispatch finishes itself (a loopback server here, any port; an operator registers theirs).
-        redirect_uris: ['http://127.0.0.1/callback', 'http://127.0.0.1/v1/iam/oauth2/callback'],
+        redirect_uris: ['http://127.0.0.1/callback'],
         grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',

@@ -27,7 +27,7 @@ const PUBLIC = new Set([
   'POST /v1/iam/login/device',
   'POST /v1/iam/logout',
   'GET /v1/iam/oauth2/start',
-  'GET /v1/iam/oauth2/callback',
+  'GET /v1/iam/redirect',
 ]);
 
 /** What the access guard makes of a route: whether it is public, and the resource it acts on. */

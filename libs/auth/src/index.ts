@@ -15,4 +15,3 @@ export { ServiceIdentity } from './lib/service-identity.js';
 export { oidcFromEnv, accessFromEnv } from './lib/access-env.js';
 export { serviceClient } from './lib/service-client.js';
 export { RemotePortsModule, type RemotePortsOptions } from './lib/remote-ports.module.js';
-export { signInCookieOf, acceptSignInCookie } from './lib/sign-in-cookie.js';

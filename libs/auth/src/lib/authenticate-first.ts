@@ -3,7 +3,6 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, HttpAdapterHost } from '@nestjs/core';
 import { PUBLIC_ROUTE } from '@dispatch/platform';
 import { AccessControl } from './access-control.js';
-import { acceptSignInCookie } from './sign-in-cookie.js';
 
 interface HookRequest {
   method: string;
@@ -23,7 +22,7 @@ interface Hooks {
  * only after Fastify has parsed the body, so without this anyone could make a process read and parse
  * megabytes of JSON with no credential at all. Public routes (health, version, login, webhooks) pass;
  * so does every call once its token is proven, leaving the decision to the guard, which finds the
- * token remembered. A browser sign-in's cookie becomes the call's credential here, first.
+ * token remembered.
  */
 @Injectable()
 export class AuthenticateFirst implements OnModuleInit {
@@ -38,11 +37,6 @@ export class AuthenticateFirst implements OnModuleInit {
     if (typeof instance?.addHook !== 'function') return;
     const open = this.publicRoutes();
     instance.addHook('onRequest', (request, _reply, done) => {
-      try {
-        acceptSignInCookie(request.method, request.headers);
-      } catch (err) {
-        return done(err as Error);
-      }
       const header = request.headers['authorization'];
       const authorization = Array.isArray(header) ? header[0] : header;
       // A token proven before (every warm call) passes at once, with no look at the route.

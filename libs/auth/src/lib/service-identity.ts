@@ -23,7 +23,9 @@ export class ServiceIdentity implements OnModuleInit, OnModuleDestroy {
   private lease?: Lease;
   private registered?: Promise<void>;
   private stopped = false;
-  private current?: { token: string; issuedAt: number; renewAt: number };
+  private current?: { token: string; signing: number; renewAt: number };
+  /** Signings begun, in order: a token's place among them, whatever the wall clock does. */
+  private signings = 0;
   private renewal?: NodeJS.Timeout;
   private readonly name: string;
 
@@ -46,7 +48,7 @@ export class ServiceIdentity implements OnModuleInit, OnModuleDestroy {
     await this.renew();
     // Renewed on a clock, not only when asked: a service idle for longer than a token lives (no secret
     // read for a quarter of an hour) must not send its next call with an expired one.
-    this.renewal = setInterval(() => void this.renew(), (TOKEN_LIFETIME_S / 3) * 1000).unref();
+    this.renewal = setInterval(() => this.renewSoon(), (TOKEN_LIFETIME_S / 3) * 1000).unref();
     this.registered = this.register();
   }
 
@@ -91,21 +93,28 @@ export class ServiceIdentity implements OnModuleInit, OnModuleDestroy {
   token(): string {
     const current = this.current;
     if (!current) throw new Error('the service identity is not registered yet');
-    if (Date.now() > current.renewAt) void this.renew();
+    if (Date.now() > current.renewAt) this.renewSoon();
     return current.token;
   }
 
+  /** A renewal in the background; one that fails leaves the current token, and the next one tries again. */
+  private renewSoon(): void {
+    this.renew().catch((err: unknown) =>
+      this.logger.warn(`renewing the service identity's token failed: ${(err as Error).message}`),
+    );
+  }
+
   private async renew(): Promise<void> {
-    const issuedAt = Date.now();
+    const signing = ++this.signings;
     const token = await new SignJWT({})
       .setProtectedHeader({ alg: 'RS256' })
       .setIssuer(`${SYSTEM_ORG}/${this.name}`)
-      .setIssuedAt(Math.floor(issuedAt / 1000))
-      .setExpirationTime(Math.floor(issuedAt / 1000) + TOKEN_LIFETIME_S)
+      .setIssuedAt()
+      .setExpirationTime(`${TOKEN_LIFETIME_S}s`)
       .sign(this.privateKey as KeyObject);
     // Signings run on the thread pool and may finish out of order: an older token never replaces a
     // newer one.
-    if (this.current && this.current.issuedAt > issuedAt) return;
-    this.current = { token, issuedAt, renewAt: Date.now() + (TOKEN_LIFETIME_S / 3) * 1000 };
+    if (this.current && this.current.signing > signing) return;
+    this.current = { token, signing, renewAt: Date.now() + (TOKEN_LIFETIME_S / 3) * 1000 };
   }
 }

@@ -65,7 +65,7 @@ export const TOPOLOGY: Readonly<Record<ServiceName, ServiceTopology>> = {
       { prefix: '/v1/iam/login', public: true },
       { prefix: '/v1/iam/logout', public: true },
       { prefix: '/v1/iam/auth', public: true },
-      // The original CLI's browser sign-in: its redirect checks the sign-in cookie itself.
+      // The original CLI's browser sign-in, which answers anyone how to sign that CLI in instead.
       { prefix: '/v1/iam/oauth2', public: true },
       { prefix: '/v1/iam/redirect', public: true },
       // Checks the credential itself, deciding no policy, as /v1/iam/auth does.

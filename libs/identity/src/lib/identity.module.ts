@@ -2,13 +2,13 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { AuthController } from './auth.controller.js';
 import { HomeController } from './home.controller.js';
 import { BootstrapService } from './bootstrap.service.js';
-import { BrowserLoginController } from './browser-login.controller.js';
 import { OrganizationController, PolicyController, ServiceAccountController } from './iam.controllers.js';
 import { IDENTITY_CONFIG, type IdentityConfig } from './identity.config.js';
 import { LocalAdmin } from './local-admin.js';
 import { LoginBroker } from './login-broker.js';
 import { LoginController } from './login.controller.js';
 import { OrganizationService } from './organization.service.js';
+import { OriginalBrowserSignInController } from './original-browser-sign-in.controller.js';
 import { PolicyService } from './policy.service.js';
 import { ServiceAccountService } from './service-account.service.js';
 
@@ -29,7 +29,7 @@ export class IdentityModule {
         LoginController,
         AuthController,
         HomeController,
-        BrowserLoginController,
+        OriginalBrowserSignInController,
       ],
       providers: [
         { provide: IDENTITY_CONFIG, useValue: config },

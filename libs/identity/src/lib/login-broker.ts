@@ -72,24 +72,6 @@ export class LoginBroker {
     }
   }
 
-  /**
-   * Where a browser signs in for a login this server finishes itself (at `callbackUrl`), and what the
-   * finish needs back: the state and the PKCE verifier, which the browser keeps for it in a cookie.
-   */
-  async browserLogin(callbackUrl: string): Promise<{ url: string; state: string; verifier: string }> {
-    const config = await this.provider();
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: callbackUrl,
-      scope: LOGIN_SCOPES,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    });
-    return { url: url.href, state, verifier };
-  }
-
   async startDevice(): Promise<DeviceLogin> {
     const config = await this.provider();
     if (!config.serverMetadata().device_authorization_endpoint)

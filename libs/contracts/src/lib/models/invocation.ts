@@ -30,29 +30,6 @@ export const CREDENTIAL_HEADERS: readonly string[] = [
 const CREDENTIALS = new Set(CREDENTIAL_HEADERS);
 const isCredential = (name: string) => CREDENTIALS.has(name.toLowerCase());
 
-/**
- * Dispatch's own cookies: a browser sign-in's (under the name of the original's oauth2-proxy) and the
- * one of a sign-in under way. A browser sends them to every port and path of the API's host, endpoints
- * included; no function ever sees them, whatever its endpoint forwards.
- */
-export const SIGN_IN_COOKIE = '_oauth2_proxy';
-export const PENDING_SIGN_IN_COOKIE = 'dispatch_login';
-const DISPATCH_COOKIES = new Set([SIGN_IN_COOKIE, PENDING_SIGN_IN_COOKIE]);
-
-/**
- * Headers with Dispatch's own cookies taken out of `cookie`, the others left as they came (the same
- * object when there is none of ours).
- */
-export function withoutDispatchCookies(headers: Headers): Headers {
-  const cookie = headers['cookie'];
-  if (typeof cookie !== 'string' || !cookie.includes('=')) return headers;
-  const parts = cookie.split(';');
-  const kept = parts.filter((part) => !DISPATCH_COOKIES.has(part.slice(0, part.indexOf('=')).trim()));
-  if (kept.length === parts.length) return headers;
-  const { cookie: _cookie, ...rest } = headers;
-  return kept.length ? { ...rest, cookie: kept.join(';').trim() } : rest;
-}
-
 /** What a run's record shows in place of a credential. */
 export const REDACTED = '[redacted]';
 
