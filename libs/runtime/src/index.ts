@@ -18,3 +18,4 @@ export {
   type WorkloadStatus,
 } from './lib/kubernetes/kubernetes-runtime.js';
 export { functionDeployment, functionService, workloadName } from './lib/kubernetes/workload.js';
+export type { ColdStartPhase, PoolState, RuntimeObserver } from './lib/runtime-observer.js';

@@ -6,9 +6,9 @@ import { FunctionCatalog } from './function/function.catalog.js';
 import { FunctionController } from './function/function.controller.js';
 import { FunctionReconciler } from './function/function.reconciler.js';
 import { FunctionService } from './function/function.service.js';
+import { FunctionMetrics } from './function-metrics.js';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from './functions.config.js';
 import { RunController } from './run/run.controller.js';
-import { RunMetrics } from './run/run-metrics.js';
 import { RunService } from './run/run.service.js';
 import { RunChannelServer } from './run/run-channel.server.js';
 import { runJournalProvider } from './journal/run-journal.provider.js';
@@ -30,6 +30,7 @@ export class FunctionsModule {
       controllers: [FunctionController, RunController, ApplicationController],
       providers: [
         { provide: FUNCTIONS_CONFIG, useValue: config },
+        FunctionMetrics,
         functionRuntimeProvider,
         RuntimeLifecycle,
         SchemaValidator,
@@ -38,7 +39,6 @@ export class FunctionsModule {
         FunctionReconciler,
         runJournalProvider,
         RunService,
-        RunMetrics,
         ApplicationService,
         { provide: FUNCTION_INVOKER, useExisting: RunService },
         ...(config.runChannel ? [RunChannelServer] : []),

@@ -253,6 +253,20 @@ describe('functions', () => {
         v.labels['function'] === 'looper',
     );
     expect(timed?.value).toBe(2);
+    // typed ran in a process twice (its InputError was decided before): one cold start, one warm call.
+    const of = async (name: string, fn: string) =>
+      (await values(name)).find((v) => v.labels['function'] === fn)?.value ?? 0;
+    expect(await of('dispatch_function_cold_starts_total', 'typed')).toBe(1);
+    expect(await of('dispatch_function_warm_hits_total', 'typed')).toBe(1);
+    expect(await of('dispatch_function_runners', 'typed')).toBe(1);
+    expect(await of('dispatch_function_queue_depth', 'typed')).toBe(0);
+    const phases = (await values('dispatch_function_cold_start_phase_seconds')).filter(
+      (v) =>
+        (v as { metricName?: string }).metricName === 'dispatch_function_cold_start_phase_seconds_count' &&
+        v.labels['language'] === 'nodejs',
+    );
+    for (const phase of ['load', 'first-run'])
+      expect(phases.find((v) => v.labels['phase'] === phase)?.value).toBeGreaterThan(0);
   });
 
   it('takes a literal payload', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubernetesRuntime, ProcessRuntime, type FunctionRuntime } from '@dispatch/runtime';
+import { FunctionMetrics } from './function-metrics.js';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from './functions.config.js';
 import { RUN_JOURNAL, type RunJournal } from './journal/run-journal.js';
 
@@ -11,8 +12,8 @@ export const FUNCTION_RUNTIME = Symbol.for('dispatch.function-runtime');
 /** Local processes, or workloads on Kubernetes when the config says so (the chart's choice). */
 export const functionRuntimeProvider: Provider = {
   provide: FUNCTION_RUNTIME,
-  inject: [FUNCTIONS_CONFIG],
-  useFactory: (config: FunctionsConfig): FunctionRuntime => {
+  inject: [FUNCTIONS_CONFIG, FunctionMetrics],
+  useFactory: (config: FunctionsConfig, metrics: FunctionMetrics): FunctionRuntime => {
     if (config.kubernetes) {
       // The pod's own service account and namespace in a cluster, else KUBECONFIG or ~/.kube/config.
       const kubeConfig = new KubeConfig();
@@ -24,7 +25,13 @@ export const functionRuntimeProvider: Provider = {
       return new KubernetesRuntime({ ...config.kubernetes, namespace, kubeConfig, dataDir: config.dataDir });
     }
     // Runners' sockets stay under the data directory, whose owner alone may enter it.
-    return new ProcessRuntime({ socketsDir: join(config.dataDir, 'runners'), ...config.runtime });
+    const runtime = new ProcessRuntime({
+      socketsDir: join(config.dataDir, 'runners'),
+      observer: metrics,
+      ...config.runtime,
+    });
+    metrics.watchPools(() => runtime.poolStates());
+    return runtime;
   },
 };
 

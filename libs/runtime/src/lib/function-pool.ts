@@ -29,6 +29,12 @@ const PACK_LIMIT = 32;
 /** Starts a runner process with the function loaded: the pool asks for one when it needs more. */
 export type RunnerSource = () => Promise<Runner>;
 
+/** What a pool tells of its calls: the first one a new process took, and those a warm one took. */
+export interface PoolObserver {
+  firstRun(seconds: number): void;
+  warmHit(): void;
+}
+
 /**
  * The warm processes of one function version. A call goes behind the calls of a busy process when it
  * would start there within PACK_MS (a quick function), else to an idle process; else to a new one while
@@ -39,6 +45,8 @@ export type RunnerSource = () => Promise<Runner>;
 export class FunctionPool {
   private readonly runners = new Set<Runner>();
   private readonly idleTimers = new Map<Runner, NodeJS.Timeout>();
+  /** Processes started and not yet through their first call. */
+  private readonly fresh = new WeakSet<Runner>();
   private starting = 0;
   private readonly waiting: ((runner: Runner | Error) => void)[] = [];
   private closed = false;
@@ -46,10 +54,16 @@ export class FunctionPool {
   constructor(
     private readonly settings: PoolSettings,
     private readonly source: RunnerSource,
+    private readonly observer?: PoolObserver,
   ) {}
 
   get size(): number {
     return this.runners.size + this.starting;
+  }
+
+  /** Calls waiting for room on a process. */
+  get queued(): number {
+    return this.waiting.length;
   }
 
   /** Calls held now: sent to a runner and not yet answered, or waiting for room. */
@@ -66,7 +80,13 @@ export class FunctionPool {
       const placed = this.acquire();
       const runner = placed instanceof Promise ? await placed : placed;
       try {
+        const started = this.observer && performance.now();
         const response = await runner.run(run, this.settings.timeoutMs);
+        if (this.observer && started !== undefined) {
+          if (this.fresh.has(runner)) this.observer.firstRun((performance.now() - started) / 1000);
+          else this.observer.warmHit();
+        }
+        this.fresh.delete(runner);
         this.release(runner);
         return response;
       } catch (err) {
@@ -145,6 +165,7 @@ export class FunctionPool {
     try {
       const runner = await this.source();
       this.runners.add(runner);
+      this.fresh.add(runner);
       return runner;
     } finally {
       this.starting -= 1;

@@ -29,7 +29,7 @@ import { FUNCTION_RUNTIME } from '../runtime.provider.js';
 import { NoSecretsResolver } from '../secrets/secrets-resolver.js';
 import { FunctionCatalog } from '../function/function.catalog.js';
 import { RUN_JOURNAL, type RunJournal } from '../journal/run-journal.js';
-import { RunMetrics } from './run-metrics.js';
+import { FunctionMetrics } from '../function-metrics.js';
 import { runId } from './run-id.js';
 import { SchemaValidator } from '../schema-validator.js';
 
@@ -59,7 +59,7 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
     @Inject(RUN_JOURNAL) private readonly runs: RunJournal,
     private readonly catalog: FunctionCatalog,
     @Optional() private readonly access?: AccessControl,
-    @Optional() private readonly metrics?: RunMetrics,
+    @Optional() private readonly metrics?: FunctionMetrics,
   ) {}
 
   /**

@@ -9,6 +9,7 @@ import {
 import type { InitRequest, Language, RunRequest, RunResponse } from '../protocol.js';
 import { codeFilesOf } from './code-files.js';
 import { FunctionPool, type PoolSettings } from '../function-pool.js';
+import type { PoolState, RuntimeObserver } from '../runtime-observer.js';
 import { RunnerProcess } from './runner-process.js';
 import { SandboxUsers } from './sandbox-users.js';
 import { SpareRunners } from './spare-runners.js';
@@ -25,6 +26,8 @@ export interface ProcessRuntimeOptions {
    * be one of its own. Never without a sandbox: a spare's code goes into a directory of its sandbox.
    */
   spares?: boolean;
+  /** Told of each cold start's phases and each warm call (metrics). */
+  observer?: RuntimeObserver;
 }
 
 /** The languages with spares: those whose interpreter can take its function's user itself (not the JVM). */
@@ -40,6 +43,8 @@ const DEFAULTS = { ...FUNCTION_DEFAULTS, concurrency: 8 };
  */
 export class ProcessRuntime implements FunctionRuntime {
   private readonly pools = new Map<string, FunctionPool>();
+  /** The function each pool's version is of, by key. */
+  private readonly identities = new Map<string, string>();
   private readonly defaults: typeof DEFAULTS;
   private readonly sandbox: Sandbox | Unconfined;
   private readonly users = new SandboxUsers();
@@ -88,7 +93,7 @@ export class ProcessRuntime implements FunctionRuntime {
 
   /** Loads the function in a runner to prove its handler exists, then stops it. */
   async prepare(spec: FunctionSpec): Promise<void> {
-    const runner = await this.loaded(spec);
+    const runner = await this.loaded(spec, false);
     await runner.kill();
   }
 
@@ -102,6 +107,15 @@ export class ProcessRuntime implements FunctionRuntime {
     return this.spares?.ready ?? 0;
   }
 
+  /** Each function version's processes and waiting calls, for metrics. */
+  poolStates(): PoolState[] {
+    return [...this.pools.entries()].map(([key, pool]) => ({
+      identity: this.identities.get(key) ?? key,
+      runners: pool.size,
+      queued: pool.queued,
+    }));
+  }
+
   /** Spare runners up for one language. */
   spareRunnersOf(language: Language): number {
     return this.spares?.readyOf(language) ?? 0;
@@ -112,6 +126,7 @@ export class ProcessRuntime implements FunctionRuntime {
     this.retired.add(key);
     const pool = this.pools.get(key);
     this.pools.delete(key);
+    this.identities.delete(key);
     await pool?.close();
   }
 
@@ -133,18 +148,47 @@ export class ProcessRuntime implements FunctionRuntime {
           timeoutMs: spec.timeoutMs ?? this.defaults.timeoutMs,
         },
         () => this.loaded(spec),
+        this.poolObserver(spec),
       );
       this.pools.set(spec.key, pool);
+      this.identities.set(spec.key, spec.identity ?? spec.key);
     }
     return pool;
   }
 
-  /** A runner in its function's sandbox, the function loaded: a spare if one fits, else a new one. */
-  private async loaded(spec: FunctionSpec): Promise<RunnerProcess> {
+  private poolObserver(spec: FunctionSpec) {
+    const observer = this.options.observer;
+    if (!observer) return undefined;
+    const identity = spec.identity ?? spec.key;
+    return {
+      firstRun: (seconds: number) => observer.coldStartPhase(identity, spec.language, 'first-run', seconds),
+      warmHit: () => observer.warmHit(identity, spec.language),
+    };
+  }
+
+  /**
+   * A runner in its function's sandbox, the function loaded: a spare if one fits, else a new one. The
+   * phases are told unless `observed` is false (proving a handler at prepare is no call's cold start).
+   */
+  private async loaded(spec: FunctionSpec, observed = true): Promise<RunnerProcess> {
     const uid = spec.uid ?? this.users.of(spec.identity ?? spec.key);
     const memoryMb = spec.memoryMb ?? this.defaults.memoryMb;
+    const observer = observed ? this.options.observer : undefined;
+    const phase = (name: 'spawn' | 'load', since: number) =>
+      observer?.coldStartPhase(
+        spec.identity ?? spec.key,
+        spec.language,
+        name,
+        (performance.now() - since) / 1000,
+      );
+    const adopting = performance.now();
     const spare = await this.adoptedSpare(spec, uid, memoryMb);
-    if (spare) return spare;
+    // A spare was spawned before it was needed: its cold start is the load alone.
+    if (spare) {
+      phase('load', adopting);
+      return spare;
+    }
+    const spawning = performance.now();
     const runner = await RunnerProcess.start({
       language: spec.language,
       memoryMb,
@@ -158,12 +202,15 @@ export class ProcessRuntime implements FunctionRuntime {
       handler: spec.handler,
       dependenciesDir: spec.dependenciesDir,
     };
+    phase('spawn', spawning);
+    const loading = performance.now();
     try {
       await runner.load(init);
     } catch (err) {
       await runner.kill();
       throw err;
     }
+    phase('load', loading);
     return runner;
   }
 
