@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Prometheus, type Sample } from './prometheus.js';
+import { SETUP_TIMEOUT, SHAPES } from './shapes.js';
+import { startSoloSession, type SoloSession } from './solo-session.js';
+
+const HELLO = `module.exports = (context, params) => ({ hello: params.name });\n`;
+const BROKEN = `module.exports = () => { throw new Error('broken on purpose'); };\n`;
+
+const value = (samples: Sample[]) => samples.reduce((sum, s) => sum + s.value, 0);
+
+/**
+ * Dispatch's metrics as an operator sees them: a real Prometheus scrapes solo with its token, and after
+ * a known workload its query API answers the counts per function and outcome.
+ */
+(SHAPES.includes('solo') ? describe : describe.skip)('metrics scraped by Prometheus (solo)', () => {
+  let session: SoloSession;
+  let prometheus: Prometheus;
+  let dir: string;
+
+  beforeAll(async () => {
+    session = await startSoloSession('observability');
+    dir = mkdtempSync(join(tmpdir(), 'dispatch-prometheus-'));
+    prometheus = await Prometheus.start(dir, [
+      {
+        job: 'dispatch',
+        targets: [new URL(session.api).host],
+        tokenFile: join(session.dataDir, 'metrics.token'),
+      },
+    ]);
+    await session.nodejsImage();
+    session.write('hello.js', HELLO);
+    session.write('broken.js', BROKEN);
+    for (const [name, file] of [
+      ['hello', './hello.js'],
+      ['broken', './broken.js'],
+    ] as const)
+      expect(
+        (await session.dispatch(['create', 'function', '--image', 'nodejs', name, file, '--wait'])).code,
+      ).toBe(0);
+  }, SETUP_TIMEOUT);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await session?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('counts runs per function and outcome, cold starts with their phases, and HTTP calls per route', async () => {
+    expect(await prometheus.until('up{job="dispatch"}', (s) => value(s) === 1)).toMatchObject([{ value: 1 }]);
+    for (let i = 0; i < 5; i += 1)
+      expect((await session.dispatch(['exec', 'hello', '--input', `{"name":"n${i}"}`])).code).toBe(0);
+    for (let i = 0; i < 2; i += 1) await session.dispatch(['exec', 'broken']);
+
+    const runs = (fn: string, outcome: string) =>
+      `dispatch_function_invocations_total{job="dispatch",org="default",function="${fn}",outcome="${outcome}"}`;
+    expect(value(await prometheus.until(runs('hello', 'success'), (s) => value(s) === 5))).toBe(5);
+    expect(value(await prometheus.until(runs('broken', 'FunctionError'), (s) => value(s) === 2))).toBe(2);
+    expect(value(await prometheus.query(runs('hello', 'SystemError')))).toBe(0);
+    // One cold start each: the first call; the others found the process warm.
+    const starts = await prometheus.query('dispatch_function_cold_starts_total{function=~"hello|broken"}');
+    expect(Object.fromEntries(starts.map((s) => [s.metric['function'], s.value]))).toEqual({
+      hello: 1,
+      broken: 1,
+    });
+    expect(value(await prometheus.query('dispatch_function_warm_hits_total{function="hello"}'))).toBe(4);
+    const phases = await prometheus.query(
+      'sum by (phase) (dispatch_function_cold_start_phase_seconds_count{language="nodejs"})',
+    );
+    const byPhase = Object.fromEntries(phases.map((s) => [s.metric['phase'], s.value]));
+    expect(byPhase['load']).toBeGreaterThanOrEqual(2);
+    expect(byPhase['first-run']).toBe(2);
+    const duration = await prometheus.query('dispatch_function_duration_seconds_count{function="hello"}');
+    expect(value(duration)).toBe(5);
+    // Every exec was a POST /v1/runs, counted by its route and status.
+    const calls = await prometheus.query(
+      'dispatch_http_requests_total{method="POST",route="/v1/runs",code="200"}',
+    );
+    expect(value(calls)).toBeGreaterThanOrEqual(7);
+  }, 120_000);
+});
