@@ -3,6 +3,7 @@ import { BaseImageController } from './base-image/base-image.controller.js';
 import { BaseImageReconciler } from './base-image/base-image.reconciler.js';
 import { BaseImageService } from './base-image/base-image.service.js';
 import { ImageController } from './image/image.controller.js';
+import { BuildMetrics } from './image/build-metrics.js';
 import { ImageReconciler } from './image/image.reconciler.js';
 import { ImageService } from './image/image.service.js';
 import { IMAGES_CONFIG, type ImagesConfig } from './images.config.js';
@@ -20,6 +21,7 @@ export class ImagesModule {
         ImageService,
         BaseImageReconciler,
         ImageReconciler,
+        BuildMetrics,
       ],
     };
   }

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { BaseImage, Image, ImageSpec } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { startTestApp, type TestApp } from '@dispatch/platform';
+import { METRICS_REGISTRY, startTestApp, type TestApp } from '@dispatch/platform';
+import type { Registry } from 'prom-client';
 import { ImagesModule } from './images.module.js';
 
 let app: TestApp;
@@ -181,6 +182,27 @@ describe('images', () => {
     const image = await waitFor<Image>('/v1/image/sys-deps');
     expect(image.status).toBe('ERROR');
     expect(image.reason[0]).toMatch(/system package no-such-debian-package is not installed/);
+  });
+
+  it('counts builds by language and outcome, and times them', async () => {
+    const registry = app.app.get<Registry>(METRICS_REGISTRY, { strict: false });
+    const samples = (await registry.getSingleMetric('dispatch_image_builds_total')?.get())?.values ?? [];
+    const count = (language: string, outcome: string) =>
+      samples.find((v) => v.labels['language'] === language && v.labels['outcome'] === outcome)?.value ?? 0;
+    // The nodejs build with a dependency, and the two that failed above (a pip one, a system package).
+    expect(count('nodejs', 'success')).toBeGreaterThanOrEqual(1);
+    expect(count('python3', 'failure')).toBe(1);
+    expect(count('nodejs', 'failure')).toBe(1);
+    const timed =
+      (await registry.getSingleMetric('dispatch_image_build_duration_seconds')?.get())?.values ?? [];
+    expect(
+      timed.find(
+        (v) =>
+          (v as { metricName?: string }).metricName === 'dispatch_image_build_duration_seconds_count' &&
+          v.labels['language'] === 'python3' &&
+          v.labels['outcome'] === 'failure',
+      )?.value,
+    ).toBe(1);
   });
 
   it('refuses an update whose body names another image, and changes neither', async () => {

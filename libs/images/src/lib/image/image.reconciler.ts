@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   BASE_IMAGE_KIND,
   IMAGE_KIND,
@@ -11,6 +11,7 @@ import {
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { ensurePrivateDir, EntityReconciler, sandboxUidFor } from '@dispatch/platform';
 import { IMAGES_CONFIG, type ImagesConfig } from '../images.config.js';
+import { BuildMetrics } from './build-metrics.js';
 import { buildImage } from './image-builder.js';
 
 /** Where an image's builds live; each build gets a directory named after the revision it built. */
@@ -31,6 +32,7 @@ export class ImageReconciler extends EntityReconciler<ImageSpec> {
   constructor(
     @Inject(ENTITY_STORE) private readonly store: EntityStore,
     @Inject(IMAGES_CONFIG) private readonly config: ImagesConfig,
+    @Optional() private readonly metrics?: BuildMetrics,
   ) {
     super(store, IMAGE_KIND);
   }
@@ -63,6 +65,7 @@ export class ImageReconciler extends EntityReconciler<ImageSpec> {
     await ensurePrivateDir(join(this.config.dataDir, 'images'));
     await ensurePrivateDir(join(this.config.dataDir, 'caches'));
     const dir = join(imageRoot(this.config, image), String(building.revision));
+    const started = performance.now();
     const failure = await buildImage({
       language: base.spec.language,
       dir,
@@ -72,6 +75,7 @@ export class ImageReconciler extends EntityReconciler<ImageSpec> {
       uid: await sandboxUidFor(this.store, `image-builds:${image.org}`),
       cacheDir: join(this.config.dataDir, 'caches', image.org),
     });
+    this.metrics?.observe(base.spec.language, failure !== undefined, (performance.now() - started) / 1000);
     if (failure) {
       await rm(dir, { recursive: true, force: true });
       await this.fail(building, failure);
