@@ -8,7 +8,13 @@ export { parseEnv, envTypes, ConfigError } from './lib/env.js';
 export { DomainErrorFilter } from './lib/domain-error.filter.js';
 export { HealthModule, type HealthCheck, type HealthCheckFactory } from './lib/health.js';
 export { VersionModule, readVersion } from './lib/version.js';
-export { MetricsModule, METRICS_REGISTRY, LATENCY_BUCKETS, soloMetricsToken } from './lib/metrics.js';
+export {
+  BoundedSeries,
+  MetricsModule,
+  METRICS_REGISTRY,
+  LATENCY_BUCKETS,
+  soloMetricsToken,
+} from './lib/metrics.js';
 export {
   runDistributedService,
   serviceEnv,

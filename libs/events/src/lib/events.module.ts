@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DeadLetterController } from './delivery/dead-letter.controller.js';
 import { DeadLetterService } from './delivery/dead-letter.service.js';
+import { DeliveryMetrics } from './delivery/delivery-metrics.js';
 import { Deliverer } from './delivery/deliverer.js';
 import { DriverController, DriverTypeController } from './driver/driver.controller.js';
 import { DriverManager } from './driver/driver-manager.js';
@@ -38,6 +39,7 @@ export class EventsModule {
         SubscriptionService,
         SubscriptionManager,
         Deliverer,
+        DeliveryMetrics,
         DeadLetterService,
         DriverTypeService,
         DriverService,

@@ -14,7 +14,8 @@ import {
   type SecretsResolver,
   type Subscription,
 } from '@dispatch/contracts';
-import { startTestApp, type TestApp } from '@dispatch/platform';
+import { METRICS_REGISTRY, startTestApp, type TestApp } from '@dispatch/platform';
+import type { Registry } from 'prom-client';
 import { EventsModule } from './events.module.js';
 
 /** Stands in for the functions domain: records each call; a function named `fails` always fails. */
@@ -231,6 +232,20 @@ describe('subscriptions', () => {
       event: { eventID: 'doomed', data: { x: 1 } },
     });
     expect(calls.filter((c) => c.request.event?.['eventID'] === 'doomed')).toHaveLength(3);
+    // The metrics count it: two attempts made again, then a dead letter.
+    const registry = app.app.get<Registry>(METRICS_REGISTRY, { strict: false });
+    const value = async (name: string, labels: Record<string, string>) =>
+      ((await registry.getSingleMetric(name)?.get())?.values ?? []).find((v) =>
+        Object.entries(labels).every(([k, want]) => v.labels[k] === want),
+      )?.value ?? 0;
+    const failing = { org: 'default', subscription: 'failing' };
+    expect(await value('dispatch_subscription_retries_total', failing)).toBe(2);
+    expect(
+      await value('dispatch_subscription_deliveries_total', { ...failing, outcome: 'dead-lettered' }),
+    ).toBe(1);
+    expect(await value('dispatch_subscription_deliveries_total', { ...failing, outcome: 'delivered' })).toBe(
+      0,
+    );
   });
 });
 

@@ -1,31 +1,23 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Run } from '@dispatch/contracts';
-import { LATENCY_BUCKETS, METRICS_REGISTRY } from '@dispatch/platform';
+import { BoundedSeries, LATENCY_BUCKETS, METRICS_REGISTRY } from '@dispatch/platform';
 import type { ColdStartPhase, Language, PoolState, RuntimeObserver } from '@dispatch/runtime';
 
 /** How a run ended, as the metrics count it. */
 export type RunOutcome = 'success' | 'FunctionError' | 'InputError' | 'SystemError' | 'timeout';
-
-/**
- * Functions a process keeps series of, each its own; past them, a function's series are its org's
- * `function="_other"`. Tenants make functions at will, and every series costs the process and
- * Prometheus memory for as long as it lives.
- */
-export const MAX_FUNCTION_SERIES = 2000;
-const OTHER = '_other';
 
 type FunctionLabels = 'org' | 'function';
 
 /**
  * The functions' metrics: runs by outcome and their duration; cold starts, each phase timed (spawn,
  * load, first run), and warm calls; each function's processes and the calls waiting for one. Series
- * are per org and function (`org/project/name` read as org and name), at most MAX_FUNCTION_SERIES
- * functions.
+ * are per org and function (`org/project/name` read as org and name), for a bounded number of
+ * functions (BoundedSeries).
  */
 @Injectable()
 export class FunctionMetrics implements RuntimeObserver {
-  private readonly named = new Set<string>();
+  private readonly series = new BoundedSeries();
   private readonly invocations?: Counter<FunctionLabels | 'outcome'>;
   private readonly duration?: Histogram<FunctionLabels>;
   private readonly coldStarts?: Counter<FunctionLabels>;
@@ -120,10 +112,6 @@ export class FunctionMetrics implements RuntimeObserver {
   }
 
   private labels(org: string, name: string): Record<FunctionLabels, string> {
-    const key = `${org}/${name}`;
-    if (this.named.has(key)) return { org, function: name };
-    if (this.named.size >= MAX_FUNCTION_SERIES) return { org, function: OTHER };
-    this.named.add(key);
-    return { org, function: name };
+    return { org, function: this.series.nameOf(org, name) };
   }
 }

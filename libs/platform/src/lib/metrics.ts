@@ -18,6 +18,27 @@ export interface MetricsConfig {
   token?: string;
 }
 
+/**
+ * The names a process keeps series of, for a kind tenants make at will (functions, subscriptions):
+ * each of the first `max` is its own; past them, a name is its org's `_other`. Every series costs the
+ * process and Prometheus memory for as long as it lives.
+ */
+export class BoundedSeries {
+  static readonly OTHER = '_other';
+  private readonly named = new Set<string>();
+
+  constructor(private readonly max = 2000) {}
+
+  /** The label value `name` (of `org`) gets. */
+  nameOf(org: string, name: string): string {
+    const key = `${org}/${name}`;
+    if (this.named.has(key)) return name;
+    if (this.named.size >= this.max) return BoundedSeries.OTHER;
+    this.named.add(key);
+    return name;
+  }
+}
+
 /** Latency buckets, in seconds, for calls that take from a fraction of a millisecond to seconds. */
 export const LATENCY_BUCKETS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,

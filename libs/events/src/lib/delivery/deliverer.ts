@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   DomainError,
   FUNCTION_INVOKER,
@@ -18,6 +18,7 @@ import {
   type EventsConfig,
 } from '../events.config.js';
 import { DeadLetterService } from './dead-letter.service.js';
+import { DeliveryMetrics } from './delivery-metrics.js';
 
 /** The namespace of delivery names: one per subscription and event id (RFC 9562 name-based UUIDs). */
 const DELIVERY_NAMESPACE = 'a3f4b1d2-5c6e-4f70-8a9b-0c1d2e3f4a5b';
@@ -43,6 +44,7 @@ export class Deliverer {
     @Inject(FUNCTION_INVOKER) private readonly invoker: FunctionInvoker,
     @Inject(EVENTS_CONFIG) config: EventsConfig,
     private readonly deadLetters: DeadLetterService,
+    @Optional() private readonly metrics?: DeliveryMetrics,
   ) {
     this.attempts = config.deliveryAttempts ?? DEFAULT_DELIVERY_ATTEMPTS;
     this.retryBaseMs = config.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
@@ -57,7 +59,10 @@ export class Deliverer {
     let failure = '';
     let run: Run | undefined;
     for (let attempt = 1; attempt <= this.attempts; attempt += 1) {
-      if (attempt > 1) await sleep(this.retryBaseMs * 2 ** (attempt - 2));
+      if (attempt > 1) {
+        this.metrics?.retried(scope.org, subscription.name);
+        await sleep(this.retryBaseMs * 2 ** (attempt - 2));
+      }
       try {
         run = await this.invoker.run(scope, {
           functionName: subscription.spec.function,
@@ -72,7 +77,10 @@ export class Deliverer {
         failure = err.message;
         continue;
       }
-      if (run.status !== 'ERROR') return;
+      if (run.status !== 'ERROR') {
+        this.metrics?.delivered(scope.org, subscription.name, false);
+        return;
+      }
       failure = run.error ? `${run.error.type}: ${run.error.message}` : run.reason.join('; ');
     }
     this.logger.warn(
@@ -87,6 +95,7 @@ export class Deliverer {
       run: run?.name,
       failedTime: Math.floor(Date.now() / 1000),
     });
+    this.metrics?.delivered(scope.org, subscription.name, true);
   }
 }
 
