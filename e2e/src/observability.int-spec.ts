@@ -48,7 +48,7 @@ const value = (samples: Sample[]) => samples.reduce((sum, s) => sum + s.value, 0
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('counts runs per function and outcome, cold starts with their phases, and HTTP calls per route', async () => {
+  it('counts runs per function and outcome, cold starts with their phases, HTTP calls per route, and times the store and the bus', async () => {
     expect(await prometheus.until('up{job="dispatch"}', (s) => value(s) === 1)).toMatchObject([{ value: 1 }]);
     for (let i = 0; i < 5; i += 1)
       expect((await session.dispatch(['exec', 'hello', '--input', `{"name":"n${i}"}`])).code).toBe(0);
@@ -79,5 +79,16 @@ const value = (samples: Sample[]) => samples.reduce((sum, s) => sum + s.value, 0
       'dispatch_http_requests_total{method="POST",route="/v1/runs",code="200"}',
     );
     expect(value(calls)).toBeGreaterThanOrEqual(7);
+    // The store's requests and the bus's publishes are timed: creating the functions wrote and
+    // announced them.
+    const store = await prometheus.query(
+      'sum by (operation) (dispatch_store_operation_duration_seconds_count{outcome="ok"})',
+    );
+    const byOperation = Object.fromEntries(store.map((s) => [s.metric['operation'], s.value]));
+    expect(byOperation['create']).toBeGreaterThanOrEqual(2);
+    expect(byOperation['update']).toBeGreaterThanOrEqual(2);
+    expect(
+      value(await prometheus.query('dispatch_bus_publish_duration_seconds_count{outcome="ok"}')),
+    ).toBeGreaterThanOrEqual(4);
   }, 120_000);
 });

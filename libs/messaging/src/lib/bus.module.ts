@@ -1,4 +1,11 @@
-import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Module,
+  type DynamicModule,
+  type InjectionToken,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { InProcessBus, type InProcessBusOptions } from './in-process/in-process-bus.js';
 import { KafkaBus, type KafkaBusOptions } from './kafka/kafka-bus.js';
 import { MESSAGE_BUS, type MessageBus } from './message-bus.js';
@@ -23,14 +30,30 @@ class BusCloser implements OnApplicationShutdown {
   }
 }
 
+/** A bus around the bus, made with other providers (`inject`): the platform's measuring one. */
+export interface BusDecorator {
+  inject: InjectionToken[];
+  wrap: (bus: MessageBus, ...deps: never[]) => MessageBus;
+}
+
 /** Provides `MESSAGE_BUS` to every module of the app, closed on shutdown. */
 @Global()
 @Module({})
 export class MessageBusModule {
-  static forRoot(config: MessageBusConfig): DynamicModule {
+  static forRoot(config: MessageBusConfig, decorator?: BusDecorator): DynamicModule {
     return {
       module: MessageBusModule,
-      providers: [{ provide: MESSAGE_BUS, useFactory: () => openMessageBus(config) }, BusCloser],
+      providers: [
+        {
+          provide: MESSAGE_BUS,
+          inject: decorator?.inject ?? [],
+          useFactory: (...deps: never[]) => {
+            const bus = openMessageBus(config);
+            return decorator ? decorator.wrap(bus, ...deps) : bus;
+          },
+        },
+        BusCloser,
+      ],
       exports: [MESSAGE_BUS],
     };
   }

@@ -6,10 +6,12 @@ import {
   type EntityStore,
   type StoreDecorator,
 } from '@dispatch/entity-store';
-import { MESSAGE_BUS, MessageBusModule, type MessageBus } from '@dispatch/messaging';
+import { MESSAGE_BUS, MessageBusModule, type BusDecorator, type MessageBus } from '@dispatch/messaging';
+import type { Registry } from 'prom-client';
 import { PublishingEntityStore } from './domain-events.js';
 import { HealthModule, type HealthCheckFactory } from './health.js';
-import { MetricsModule, soloMetricsToken } from './metrics.js';
+import { MeasuredEntityStore, MeasuredMessageBus } from './measured.js';
+import { METRICS_REGISTRY, MetricsModule, soloMetricsToken } from './metrics.js';
 import { VersionModule } from './version.js';
 
 export interface SoloPlatformConfig {
@@ -27,10 +29,20 @@ export interface DistributedPlatformConfig {
   metricsToken?: string;
 }
 
-/** Every write of an owned kind is announced on the bus as a domain event (see domain-events.ts). */
+/**
+ * Every write of an owned kind is announced on the bus as a domain event (see domain-events.ts), and
+ * every request to the store is timed (measured.ts).
+ */
 const publishing: StoreDecorator = {
-  inject: [MESSAGE_BUS],
-  wrap: (store: EntityStore, bus: MessageBus) => new PublishingEntityStore(store, bus),
+  inject: [MESSAGE_BUS, METRICS_REGISTRY],
+  wrap: (store: EntityStore, bus: MessageBus, registry: Registry) =>
+    new PublishingEntityStore(new MeasuredEntityStore(store, registry), bus),
+};
+
+/** Every publish to the bus is timed. */
+const measuredBus: BusDecorator = {
+  inject: [METRICS_REGISTRY],
+  wrap: (bus: MessageBus, registry: Registry) => new MeasuredMessageBus(bus, registry),
 };
 
 const checks: HealthCheckFactory[] = [
@@ -51,7 +63,7 @@ export class PlatformModule {
       module: PlatformModule,
       imports: [
         EntityStoreModule.forRoot({ type: 'embedded', dataDir: join(config.dataDir, 'store') }, publishing),
-        MessageBusModule.forRoot({ type: 'in-process' }),
+        MessageBusModule.forRoot({ type: 'in-process' }, measuredBus),
         HealthModule.forRoot(checks),
         VersionModule.forRoot('solo'),
         MetricsModule.forRoot({ service: 'solo', token: soloMetricsToken(config.dataDir) }),
@@ -71,7 +83,10 @@ export class PlatformModule {
           },
           publishing,
         ),
-        MessageBusModule.forRoot({ type: 'kafka', brokers: config.kafkaBrokers, clientId: config.service }),
+        MessageBusModule.forRoot(
+          { type: 'kafka', brokers: config.kafkaBrokers, clientId: config.service },
+          measuredBus,
+        ),
         HealthModule.forRoot(checks),
         VersionModule.forRoot(config.service),
         MetricsModule.forRoot({ service: config.service, token: config.metricsToken }),
