@@ -39,6 +39,8 @@ export interface DistributedSession extends Session {
   restart(service: ServiceName, replica?: number): Promise<void>;
   /** The org this session works in: its own, so sessions on one etcd and Kafka never meet. */
   org: string;
+  /** A file holding the bearer token every service's /metrics wants (DISPATCH_METRICS_TOKEN). */
+  metricsTokenFile: string;
   /** The etcd key prefix of this installation: each session is a fresh installation. */
   etcdNamespace: string;
 }
@@ -89,6 +91,10 @@ export async function startDistributedSession(
   }
   const etcdNamespace = `/${org}/`;
   const bootstrapKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  // The scrape token, as the chart makes one for an installation.
+  const metricsToken = randomBytes(24).toString('base64url');
+  const metricsTokenFile = join(work, 'metrics.token');
+  writeFileSync(metricsTokenFile, `${metricsToken}\n`, { mode: 0o600 });
   // Each replica of a service is its own process on its own port; the ingress shares calls among them.
   const replicaUrls = Object.fromEntries(
     await Promise.all(
@@ -135,6 +141,7 @@ export async function startDistributedSession(
       // Its own schema: each session is a fresh installation in the one test database.
       DISPATCH_POSTGRES_SCHEMA: org.replaceAll('-', '_'),
       DISPATCH_DATA_DIR: dataDir,
+      DISPATCH_METRICS_TOKEN: metricsToken,
       DISPATCH_FUNCTIONS_URL: peerUrl('functions'),
       DISPATCH_SECRETS_URL: peerUrl('secrets'),
       ...(gateway
@@ -202,6 +209,7 @@ export async function startDistributedSession(
       },
       org,
       etcdNamespace,
+      metricsTokenFile,
       authorization: (signer) => bearerOf(`${org}/admin`, adminKey, signer),
       work,
       dataDir,

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startDistributedSession, type DistributedSession } from './distributed-session.js';
 import { Prometheus, type Sample } from './prometheus.js';
-import { SETUP_TIMEOUT, SHAPES } from './shapes.js';
+import { inEachDistributedShape, SETUP_TIMEOUT, SHAPES } from './shapes.js';
 import { startSoloSession, type SoloSession } from './solo-session.js';
 
 const HELLO = `module.exports = (context, params) => ({ hello: params.name });\n`;
@@ -90,5 +91,58 @@ const value = (samples: Sample[]) => samples.reduce((sum, s) => sum + s.value, 0
     expect(
       value(await prometheus.query('dispatch_bus_publish_duration_seconds_count{outcome="ok"}')),
     ).toBeGreaterThanOrEqual(4);
+  }, 120_000);
+});
+
+/** The distributed shape: each service's own /metrics, scraped with the installation's token. */
+inEachDistributedShape('metrics of every service scraped by Prometheus', ({ containers }) => {
+  let session: DistributedSession;
+  let prometheus: Prometheus;
+  let dir: string;
+
+  beforeAll(async () => {
+    session = await startDistributedSession(
+      'observability',
+      ['identity', 'images', 'functions', 'api-gateway'],
+      {},
+      { containers },
+    );
+    dir = mkdtempSync(join(tmpdir(), 'dispatch-prometheus-'));
+    prometheus = await Prometheus.start(dir, [
+      {
+        job: 'dispatch',
+        targets: Object.values(session.urls).map((url) => new URL(url as string).host),
+        tokenFile: session.metricsTokenFile,
+      },
+    ]);
+    await session.nodejsImage();
+    session.write('hello.js', HELLO);
+    expect(
+      (await session.dispatch(['create', 'function', '--image', 'nodejs', 'hello', './hello.js', '--wait']))
+        .code,
+    ).toBe(0);
+  }, SETUP_TIMEOUT);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await session?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("reads each service's metrics, the runs counted where they ran", async () => {
+    const up = await prometheus.until('up{job="dispatch"}', (s) => s.length === 4 && value(s) === 4);
+    expect(up.map((s) => s.value)).toEqual([1, 1, 1, 1]);
+    for (let i = 0; i < 3; i += 1)
+      expect((await session.dispatch(['exec', 'hello', '--input', `{"name":"n${i}"}`])).code).toBe(0);
+    const runs = `dispatch_function_invocations_total{service="functions",org="${session.org}",function="hello",outcome="success"}`;
+    expect(value(await prometheus.until(runs, (s) => value(s) === 3))).toBe(3);
+    // Every service counts its own HTTP calls: the CLI's went through the ingress to each.
+    const byService = await prometheus.query('sum by (service) (dispatch_http_requests_total)');
+    expect(byService.map((s) => s.metric['service']).sort()).toEqual([
+      'api-gateway',
+      'functions',
+      'identity',
+      'images',
+    ]);
   }, 120_000);
 });
