@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Session } from './session.js';
+import { createNodejsFunction, type Session } from './session.js';
 import { inEachShape, SETUP_TIMEOUT } from './shapes.js';
 
 let session: Session;
@@ -45,18 +45,7 @@ const json = (body: unknown) => ({
 });
 
 async function fn(name: string, code: string, ...flags: string[]): Promise<void> {
-  session.write(`${name}.js`, code);
-  const out = await dispatch([
-    'create',
-    'function',
-    '--image',
-    'nodejs',
-    name,
-    `./${name}.js`,
-    '--wait',
-    ...flags,
-  ]);
-  expect(out.stderr).toBe('');
+  expect((await createNodejsFunction(session, name, code, ...flags)).stderr).toBe('');
 }
 
 async function endpoint(...args: string[]): Promise<void> {

@@ -1,8 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startDistributedSession, type DistributedSession } from './distributed-session.js';
+import { createNodejsFunction, type Session } from './session.js';
 import { Prometheus, type Sample } from './prometheus.js';
 import { inEachDistributedShape, SETUP_TIMEOUT, SHAPES } from './shapes.js';
 import { startSoloSession, type SoloSession } from './solo-session.js';
@@ -12,6 +11,13 @@ const BROKEN = `module.exports = () => { throw new Error('broken on purpose'); }
 
 const value = (samples: Sample[]) => samples.reduce((sum, s) => sum + s.value, 0);
 
+/** Makes nodejs functions from sources, each READY before the next. */
+async function createFunctions(session: Session, sources: Record<string, string>): Promise<void> {
+  await session.nodejsImage();
+  for (const [name, source] of Object.entries(sources))
+    expect((await createNodejsFunction(session, name, source)).code).toBe(0);
+}
+
 /**
  * Dispatch's metrics as an operator sees them: a real Prometheus scrapes solo with its token, and after
  * a known workload its query API answers the counts per function and outcome.
@@ -19,34 +25,22 @@ const value = (samples: Sample[]) => samples.reduce((sum, s) => sum + s.value, 0
 (SHAPES.includes('solo') ? describe : describe.skip)('metrics scraped by Prometheus (solo)', () => {
   let session: SoloSession;
   let prometheus: Prometheus;
-  let dir: string;
 
   beforeAll(async () => {
     session = await startSoloSession('observability');
-    dir = mkdtempSync(join(tmpdir(), 'dispatch-prometheus-'));
-    prometheus = await Prometheus.start(dir, [
+    prometheus = await Prometheus.start([
       {
         job: 'dispatch',
         targets: [new URL(session.api).host],
         tokenFile: join(session.dataDir, 'metrics.token'),
       },
     ]);
-    await session.nodejsImage();
-    session.write('hello.js', HELLO);
-    session.write('broken.js', BROKEN);
-    for (const [name, file] of [
-      ['hello', './hello.js'],
-      ['broken', './broken.js'],
-    ] as const)
-      expect(
-        (await session.dispatch(['create', 'function', '--image', 'nodejs', name, file, '--wait'])).code,
-      ).toBe(0);
+    await createFunctions(session, { hello: HELLO, broken: BROKEN });
   }, SETUP_TIMEOUT);
 
   afterAll(async () => {
     await prometheus?.stop();
     await session?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('counts runs per function and outcome, cold starts with their phases, HTTP calls per route, and times the store and the bus', async () => {
@@ -98,7 +92,6 @@ const value = (samples: Sample[]) => samples.reduce((sum, s) => sum + s.value, 0
 inEachDistributedShape('metrics of every service scraped by Prometheus', ({ containers }) => {
   let session: DistributedSession;
   let prometheus: Prometheus;
-  let dir: string;
 
   beforeAll(async () => {
     session = await startDistributedSession(
@@ -107,26 +100,19 @@ inEachDistributedShape('metrics of every service scraped by Prometheus', ({ cont
       {},
       { containers },
     );
-    dir = mkdtempSync(join(tmpdir(), 'dispatch-prometheus-'));
-    prometheus = await Prometheus.start(dir, [
+    prometheus = await Prometheus.start([
       {
         job: 'dispatch',
         targets: Object.values(session.urls).map((url) => new URL(url as string).host),
         tokenFile: session.metricsTokenFile,
       },
     ]);
-    await session.nodejsImage();
-    session.write('hello.js', HELLO);
-    expect(
-      (await session.dispatch(['create', 'function', '--image', 'nodejs', 'hello', './hello.js', '--wait']))
-        .code,
-    ).toBe(0);
+    await createFunctions(session, { hello: HELLO });
   }, SETUP_TIMEOUT);
 
   afterAll(async () => {
     await prometheus?.stop();
     await session?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it("reads each service's metrics, the runs counted where they ran", async () => {

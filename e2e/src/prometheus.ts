@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, ROOT, start, waitForHttp, type Started } from './processes.js';
 
@@ -15,14 +17,19 @@ export interface Sample {
   value: number;
 }
 
-/** A real Prometheus (tools/prometheus.js) on a free loopback port, scraping `jobs` every second. */
+/**
+ * A real Prometheus (tools/prometheus.js) on a free loopback port, scraping `jobs` every second, its
+ * files in a directory of its own that stopping removes.
+ */
 export class Prometheus {
   private constructor(
     readonly url: string,
     private readonly process: Started,
+    private readonly dir: string,
   ) {}
 
-  static async start(dir: string, jobs: ScrapeJob[]): Promise<Prometheus> {
+  static async start(jobs: ScrapeJob[]): Promise<Prometheus> {
+    const dir = mkdtempSync(join(tmpdir(), 'dispatch-prometheus-'));
     const port = await freePort();
     const { command, args } = JSON.parse(
       execFileSync(process.execPath, [
@@ -36,7 +43,7 @@ export class Prometheus {
     const started = start(command, args);
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/-/ready`, started, 200, 60_000);
-    return new Prometheus(url, started);
+    return new Prometheus(url, started, dir);
   }
 
   /** An instant query through Prometheus's HTTP API. */
@@ -70,5 +77,6 @@ export class Prometheus {
 
   async stop(): Promise<void> {
     await this.process.stop();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -110,6 +110,29 @@ export function withServerLog(dispatch: Session['dispatch'], serverLog: () => st
 }
 
 /** A nodejs base image and image named `nodejs`, built and READY. */
+/**
+ * Writes `source` as `<name>.js` in the session's work directory and makes it a function on the
+ * `nodejs` image (see nodejsImage), READY when this resolves; gives what the CLI printed.
+ */
+export async function createNodejsFunction(
+  session: Pick<Session, 'write' | 'dispatch'>,
+  name: string,
+  source: string,
+  ...flags: string[]
+): Promise<CliResult> {
+  session.write(`${name}.js`, source);
+  return session.dispatch([
+    'create',
+    'function',
+    '--image',
+    'nodejs',
+    name,
+    `./${name}.js`,
+    '--wait',
+    ...flags,
+  ]);
+}
+
 export async function createNodejsImage(
   dispatch: Session['dispatch'],
   cliArgs: string[] = [],

@@ -3,20 +3,14 @@ import { ownerOfKind, type Entity } from '@dispatch/contracts';
 import type {
   DeleteOptions,
   EntityRef,
-  EntityScope,
   EntityStore,
   EntityUpdate,
-  Lease,
-  ListQuery,
-  LockHandle,
-  LockOptions,
   NewEntity,
-  Watch,
-  WatchOptions,
   WriteOptions,
 } from '@dispatch/entity-store';
 import type { BusMessage, MessageBus } from '@dispatch/messaging';
 import { lastingSubscription, type LastingSubscription } from './lasting-subscription.js';
+import { DelegatingEntityStore } from './store-decorator.js';
 
 export type DomainVerb = 'created' | 'updated' | 'deleted';
 
@@ -65,7 +59,7 @@ const PUBLISH_WAIT_MS = 2_000;
  * out: a publish that keeps failing is logged rather than undoing it, and subscribers that must not miss
  * a change also follow the store (reconcilers list and watch it), using events to react sooner.
  */
-export class PublishingEntityStore implements EntityStore {
+export class PublishingEntityStore extends DelegatingEntityStore {
   private readonly logger = new Logger('domain-events');
   /**
    * Each entity's publish still under way (retrying while the broker is away): the next event of that
@@ -75,43 +69,13 @@ export class PublishingEntityStore implements EntityStore {
   private readonly publishing = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly store: EntityStore,
+    store: EntityStore,
     private readonly bus: MessageBus,
-  ) {}
-
-  get<S = Record<string, unknown>>(ref: EntityRef): Promise<Entity<S>> {
-    return this.store.get<S>(ref);
+  ) {
+    super(store);
   }
 
-  list<S = Record<string, unknown>>(query: ListQuery): Promise<Entity<S>[]> {
-    return this.store.list<S>(query);
-  }
-
-  watch<S = Record<string, unknown>>(scope: EntityScope, options: WatchOptions<S>): Promise<Watch> {
-    return this.store.watch<S>(scope, options);
-  }
-
-  lock(name: string, options?: LockOptions): Promise<LockHandle> {
-    return this.store.lock(name, options);
-  }
-
-  grantLease(ttlSeconds: number): Promise<Lease> {
-    return this.store.grantLease(ttlSeconds);
-  }
-
-  revision(): Promise<number> {
-    return this.store.revision();
-  }
-
-  ping(): Promise<void> {
-    return this.store.ping();
-  }
-
-  close(): Promise<void> {
-    return this.store.close();
-  }
-
-  async create<S = Record<string, unknown>>(
+  override async create<S = Record<string, unknown>>(
     entity: NewEntity<S>,
     options?: WriteOptions,
   ): Promise<Entity<S>> {
@@ -120,7 +84,7 @@ export class PublishingEntityStore implements EntityStore {
     return created;
   }
 
-  async update<S = Record<string, unknown>>(
+  override async update<S = Record<string, unknown>>(
     entity: EntityUpdate<S>,
     options?: WriteOptions,
   ): Promise<Entity<S>> {
@@ -129,7 +93,7 @@ export class PublishingEntityStore implements EntityStore {
     return updated;
   }
 
-  async delete(ref: EntityRef, options?: DeleteOptions): Promise<void> {
+  override async delete(ref: EntityRef, options?: DeleteOptions): Promise<void> {
     await this.store.delete(ref, options);
     await this.publish(ref, 'deleted');
   }

@@ -3,20 +3,15 @@ import type { Entity } from '@dispatch/contracts';
 import type {
   DeleteOptions,
   EntityRef,
-  EntityScope,
   EntityStore,
   EntityUpdate,
-  Lease,
   ListQuery,
-  LockHandle,
-  LockOptions,
   NewEntity,
-  Watch,
-  WatchOptions,
   WriteOptions,
 } from '@dispatch/entity-store';
 import type { MessageBus, OutgoingMessage, SubscribeOptions, Subscription } from '@dispatch/messaging';
 import { LATENCY_BUCKETS } from './metrics.js';
+import { DelegatingEntityStore } from './store-decorator.js';
 
 type Timer = Histogram<'operation' | 'outcome'>;
 
@@ -40,13 +35,11 @@ function timed<T>(histogram: Timer, operation: string, work: Promise<T>): Promis
  * by operation and outcome): reads, writes and the revision. Watches, locks and leases last, and are
  * not requests.
  */
-export class MeasuredEntityStore implements EntityStore {
+export class MeasuredEntityStore extends DelegatingEntityStore {
   private readonly duration: Timer;
 
-  constructor(
-    private readonly store: EntityStore,
-    registry: Registry,
-  ) {
+  constructor(store: EntityStore, registry: Registry) {
+    super(store);
     this.duration = new Histogram({
       name: 'dispatch_store_operation_duration_seconds',
       help: 'How long requests to the entity store took, by operation and outcome (ok or error).',
@@ -56,48 +49,34 @@ export class MeasuredEntityStore implements EntityStore {
     });
   }
 
-  get<S = Record<string, unknown>>(ref: EntityRef): Promise<Entity<S>> {
+  override get<S = Record<string, unknown>>(ref: EntityRef): Promise<Entity<S>> {
     return timed(this.duration, 'get', this.store.get<S>(ref));
   }
 
-  list<S = Record<string, unknown>>(query: ListQuery): Promise<Entity<S>[]> {
+  override list<S = Record<string, unknown>>(query: ListQuery): Promise<Entity<S>[]> {
     return timed(this.duration, 'list', this.store.list<S>(query));
   }
 
-  create<S = Record<string, unknown>>(entity: NewEntity<S>, options?: WriteOptions): Promise<Entity<S>> {
+  override create<S = Record<string, unknown>>(
+    entity: NewEntity<S>,
+    options?: WriteOptions,
+  ): Promise<Entity<S>> {
     return timed(this.duration, 'create', this.store.create(entity, options));
   }
 
-  update<S = Record<string, unknown>>(entity: EntityUpdate<S>, options?: WriteOptions): Promise<Entity<S>> {
+  override update<S = Record<string, unknown>>(
+    entity: EntityUpdate<S>,
+    options?: WriteOptions,
+  ): Promise<Entity<S>> {
     return timed(this.duration, 'update', this.store.update(entity, options));
   }
 
-  delete(ref: EntityRef, options?: DeleteOptions): Promise<void> {
+  override delete(ref: EntityRef, options?: DeleteOptions): Promise<void> {
     return timed(this.duration, 'delete', this.store.delete(ref, options));
   }
 
-  revision(): Promise<number> {
+  override revision(): Promise<number> {
     return timed(this.duration, 'revision', this.store.revision());
-  }
-
-  watch<S = Record<string, unknown>>(scope: EntityScope, options: WatchOptions<S>): Promise<Watch> {
-    return this.store.watch<S>(scope, options);
-  }
-
-  lock(name: string, options?: LockOptions): Promise<LockHandle> {
-    return this.store.lock(name, options);
-  }
-
-  grantLease(ttlSeconds: number): Promise<Lease> {
-    return this.store.grantLease(ttlSeconds);
-  }
-
-  ping(): Promise<void> {
-    return this.store.ping();
-  }
-
-  close(): Promise<void> {
-    return this.store.close();
   }
 }
 
