@@ -46,6 +46,7 @@ async function probe(p) {
   const out = {};
   out.secretsKey = read(p.dataDir + '/secrets.key');
   out.adminKey = read(p.dataDir + '/admin.key');
+  out.metricsToken = read(p.dataDir + '/metrics.token');
   out.dataDir = list(p.dataDir);
   out.otherCode = read(p.victimFile);
   out.environ = read('/proc/1/environ');
@@ -117,6 +118,7 @@ def connect(host, port, kafka):
     except OSError as e: return 'CONNECTED-' + type(e).__name__
     finally: s.close()
 out = {'secretsKey': read(p['dataDir'] + '/secrets.key'), 'adminKey': read(p['dataDir'] + '/admin.key'),
+       'metricsToken': read(p['dataDir'] + '/metrics.token'),
        'dataDir': listdir(p['dataDir']), 'otherCode': read(p['victimFile']), 'environ': read('/proc/1/environ'),
        'shadow': read('/etc/shadow'), 'hostHome': read('/root/.npmrc'), 'repository': listdir(p['repository']), 'loopback': {}}
 for name, port in p['ports'].items():
@@ -176,7 +178,7 @@ function expectNothingOfTheHost(found: Record<string, unknown>): void {
   // The sandbox's first process is the sandbox's own (not readable, or holding the program's own
   // environment): never Dispatch's, nor the host's first process.
   expect(String(found['environ'])).not.toContain(CANARY);
-  for (const key of ['secretsKey', 'adminKey', 'otherCode', 'shadow', 'hostHome'])
+  for (const key of ['secretsKey', 'adminKey', 'metricsToken', 'otherCode', 'shadow', 'hostHome'])
     expect({ key, found: String(found[key]) }).toEqual({ key, found: expect.not.stringMatching(/^READ:/) });
   for (const key of ['dataDir', 'repository'])
     expect({ key, found: String(found[key]) }).toEqual({ key, found: expect.not.stringMatching(/^LISTED:/) });

@@ -6,7 +6,7 @@ import { Controller, Get, Module, Param } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Public } from './access.decorators.js';
 import { startHttpServer } from './http-server.js';
-import { MetricsModule, soloMetricsToken } from './metrics.js';
+import { BoundedSeries, MetricsModule, soloMetricsToken } from './metrics.js';
 
 @Controller('things')
 @Public()
@@ -77,5 +77,16 @@ describe("solo's metrics token", () => {
     expect(statSync(join(dir, 'metrics.token')).mode & 0o777).toBe(0o600);
     expect(soloMetricsToken(dir)).toBe(token);
     expect(readFileSync(join(dir, 'metrics.token'), 'utf8').trim()).toBe(token);
+  });
+});
+
+describe('series of what tenants make', () => {
+  it('stay bounded however many names a tenant makes: past the bound, they are _other', () => {
+    const series = new BoundedSeries(3);
+    expect(['a', 'b', 'c'].map((n) => series.nameOf('acme', n))).toEqual(['a', 'b', 'c']);
+    for (let i = 0; i < 10_000; i += 1) expect(series.nameOf('acme', `flood-${i}`)).toBe('_other');
+    // Names seen before the flood keep their series.
+    expect(series.nameOf('acme', 'b')).toBe('b');
+    expect(series.nameOf('other', 'a')).toBe('_other');
   });
 });

@@ -80,13 +80,10 @@ export class FunctionPool {
       const placed = this.acquire();
       const runner = placed instanceof Promise ? await placed : placed;
       try {
-        const started = this.observer && performance.now();
+        const started = performance.now();
         const response = await runner.run(run, this.settings.timeoutMs);
-        if (this.observer && started !== undefined) {
-          if (this.fresh.has(runner)) this.observer.firstRun((performance.now() - started) / 1000);
-          else this.observer.warmHit();
-        }
-        this.fresh.delete(runner);
+        if (this.fresh.delete(runner)) this.observer?.firstRun((performance.now() - started) / 1000);
+        else this.observer?.warmHit();
         this.release(runner);
         return response;
       } catch (err) {
