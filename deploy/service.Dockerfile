@@ -14,38 +14,37 @@ COPY package.json package-lock.json nx.json tsconfig.base.json tsconfig.build.js
 COPY patches ./patches
 COPY apps ./apps
 COPY libs ./libs
+COPY deploy/trace-service.mjs ./deploy/
 # `npm ci` installs the lockfile's versions, patches them, and its `prepare` builds every project
-# (tsc -b). Behind a TLS-inspecting proxy, pass its CA for this stage only: a file mounted at build
-# time, and its path.
+# (tsc -b). Then each service's files are traced from its main.js (deploy/trace-service.mjs) into
+# /out/<service>: only what it loads, not the whole workspace's dependencies. Behind a TLS-inspecting
+# proxy, pass its CA for this stage only: a file mounted at build time, and its path.
 ARG NODE_EXTRA_CA_CERTS
 RUN npm ci --no-audit --no-fund \
- && npm prune --omit=dev --no-audit --no-fund \
- && rm -rf apps/*/src libs/*/src
+ && for service in identity secrets events api-gateway functions images; do \
+      node deploy/trace-service.mjs "${service}" "/out/${service}" || exit 1; \
+    done
 
-# None of these services runs functions, so none loads the Kubernetes client (a quarter of the
-# dependencies): only the functions service, in deploy/toolchains.Dockerfile, has it.
-FROM build AS dependencies
-RUN rm -rf node_modules/@kubernetes
-
-# Run: the production dependencies, the built libraries and the one service, as an unprivileged user.
+# Run: the one service's traced files (its code, the libraries and dependencies it loads), as an
+# unprivileged user.
 FROM ${NODE_IMAGE}
 ARG SERVICE
 ENV NODE_ENV=production \
     DISPATCH_HOST=0.0.0.0 \
     DISPATCH_DATA_DIR=/var/lib/dispatch
 WORKDIR /app
-# bubblewrap and slirp4netns: the sandbox the events service runs event-driver programs in.
+# bubblewrap and slirp4netns: the sandbox the events service runs event-driver programs in (the other
+# three run no tenant's program, so they go without).
 RUN test -n "${SERVICE}" || (echo "--build-arg SERVICE=<service> is required" && exit 1) \
- && apt-get update \
- && apt-get install -y --no-install-recommends bubblewrap slirp4netns util-linux iproute2 \
- && apt-get clean && rm -rf /var/lib/apt/lists/* \
+ && if [ "${SERVICE}" = events ]; then \
+      apt-get update \
+      && apt-get install -y --no-install-recommends bubblewrap slirp4netns util-linux iproute2 \
+      && apt-get clean && rm -rf /var/lib/apt/lists/*; \
+    fi \
  && groupadd --system --gid 10001 dispatch \
  && useradd --system --uid 10001 --gid dispatch --home-dir /app dispatch \
  && mkdir -p /var/lib/dispatch && chown dispatch:dispatch /var/lib/dispatch
-COPY --from=build /src/package.json ./
-COPY --from=dependencies /src/node_modules ./node_modules
-COPY --from=build /src/libs ./libs
-COPY --from=build /src/apps/${SERVICE} ./apps/${SERVICE}
+COPY --from=build /out/${SERVICE} ./
 RUN ln -s "apps/${SERVICE}/dist/main.js" main.js && test -f main.js
 USER 10001:10001
 # SIGTERM stops it gracefully: calls in flight finish, then the store and bus close.

@@ -15,14 +15,19 @@ COPY package.json package-lock.json nx.json tsconfig.base.json tsconfig.build.js
 COPY patches ./patches
 COPY apps ./apps
 COPY libs ./libs
-# `npm ci` installs the lockfile's versions and its `prepare` builds every project (tsc -b). Behind a
-# TLS-inspecting proxy, pass its CA for this stage only: a file mounted at build time, and its path.
+COPY deploy/trace-service.mjs ./deploy/
+# `npm ci` installs the lockfile's versions, patches them, and its `prepare` builds every project
+# (tsc -b). Then each service's files are traced from its main.js (deploy/trace-service.mjs) into
+# /out/<service>: only what it loads, not the whole workspace's dependencies. Behind a TLS-inspecting
+# proxy, pass its CA for this stage only: a file mounted at build time, and its path.
 ARG NODE_EXTRA_CA_CERTS
 RUN npm ci --no-audit --no-fund \
- && npm prune --omit=dev --no-audit --no-fund \
- && rm -rf apps/*/src libs/*/src
+ && for service in identity secrets events api-gateway functions images; do \
+      node deploy/trace-service.mjs "${service}" "/out/${service}" || exit 1; \
+    done
 
-# Run: the production dependencies, the built libraries and the one service, as an unprivileged user.
+# Run: the one service's traced files (its code, the libraries and dependencies it loads), as an
+# unprivileged user.
 FROM ${NODE_IMAGE}
 ARG SERVICE
 ENV NODE_ENV=production \
@@ -39,10 +44,7 @@ RUN (test "${SERVICE}" = functions || test "${SERVICE}" = images \
  && useradd --system --uid 10001 --gid dispatch --home-dir /app dispatch \
  && mkdir -p /var/lib/dispatch /opt/dispatch/cache && chown dispatch:dispatch /var/lib/dispatch
 WORKDIR /app
-COPY --from=build /src/package.json ./
-COPY --from=build /src/node_modules ./node_modules
-COPY --from=build /src/libs ./libs
-COPY --from=build /src/apps/${SERVICE} ./apps/${SERVICE}
+COPY --from=build /out/${SERVICE} ./
 RUN ln -s "apps/${SERVICE}/dist/main.js" main.js && test -f main.js
 # The java runner is compiled once here, not on the first java function of every pod (Maven's trust
 # store passed as for the build stage's CA).

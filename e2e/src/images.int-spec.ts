@@ -91,6 +91,25 @@ describe('container images', () => {
     180_000,
   );
 
+  it.each(SERVICES)('carries only what %s loads, not the workspace', (service) => {
+    const image = `localhost/dispatch-${service}:0.1.0`;
+    const inside = (script: string) =>
+      podman('run', '--rm', '--entrypoint', 'sh', image, '-c', script).stdout.trim();
+    // Its own code and the libraries it loads, none of the other services, sources or build tools.
+    expect(inside('test -f apps/' + service + '/dist/main.js && echo yes')).toBe('yes');
+    expect(inside('ls apps')).toBe(service);
+    const strays = ['node_modules/typescript', 'node_modules/jest', 'node_modules/nx', 'libs/platform/src'];
+    expect(inside(strays.map((path) => `test -e ${path} && echo ${path}`).join('; ') + '; true')).toBe('');
+    // The Kubernetes client comes with the runtime library (functions' kubernetes runtime, which images
+    // shares the runners' toolchains with), not into the other four.
+    const runsFunctions = service === 'functions' || service === 'images';
+    expect(inside('test -e node_modules/@kubernetes/client-node && echo yes; true')).toBe(
+      runsFunctions ? 'yes' : '',
+    );
+    // What it adds to its base: a few tens of MB (the whole workspace's dependencies were over 100).
+    expect(Number(inside('du -sm /app | cut -f1'))).toBeLessThan(64);
+  });
+
   it.each(Object.entries(RUNNERS))(
     '%s runs its language as user 10001',
     (runner, command) => {
