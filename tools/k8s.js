@@ -7,9 +7,11 @@
 // server and the DNS answer on the host's address for containers (10.89.255.1), which pods reach through
 // the bridge, and no image is pulled (`import` puts podman's images into containerd).
 // `node tools/k8s.js up` builds the images, starts the node and installs Dispatch on it (see `up`).
-// `node tools/k8s.js start|stop|status|build|bin|import IMAGE...|values FILE RELEASE BOOTSTRAP_PUB|uninstall RELEASE`;
-// start prints the KUBECONFIG path, bin where kubectl and the rest are, values writes the chart's
-// values for an installation on this node. Every start
+// `node tools/k8s.js start|stop|status|build|bin|import IMAGE...|values FILE RELEASE BOOTSTRAP_PUB|
+// ingress DIR RELEASE PORT TLS_PORT|uninstall RELEASE`; start prints the KUBECONFIG path, bin where
+// kubectl and the rest are, values writes the chart's values for an installation on this node, ingress
+// makes the IngressClass of a release and gives the command line of its controller (Traefik,
+// tools/traefik, which serves the chart's Ingress). Every start
 // is a fresh, empty cluster. Needs root (containerd, the kubelet and kube-proxy do).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +28,7 @@ import {
   COREDNS,
   ensureBinaries,
   ensurePauseImage,
+  ensureTraefik,
   KUBERNETES_VERSION,
   PAUSE_IMAGE,
 } from './lib/k8s-build.js';
@@ -104,6 +107,8 @@ export async function start() {
   aptInstall('iptables', ['iptables']);
   aptInstall('openssl', ['openssl']);
   ensureBinaries();
+  // Installations' ingress controller, built with the node's commands rather than in a test's hook.
+  ensureTraefik();
   const address = ensureHostAddress();
   const etcdServers = process.env.ETCD_ENDPOINTS ?? (await etcd.start());
   // What an earlier node left (it was not stopped, or the machine went down under it).
@@ -253,13 +258,14 @@ export async function start() {
 const installation = join(CACHE, 'k8s-dispatch');
 const RELEASE = 'dispatch';
 const ingressPort = Number(process.env.DISPATCH_K8S_PORT ?? 8095);
+const ingressTlsPort = Number(process.env.DISPATCH_K8S_TLS_PORT ?? 8096);
 const ingress = new Daemon('k8s-ingress');
 
 /**
  * Dispatch on this node in one command: the service images built from the sources (tools/images.js),
  * the node started, the images put on it, the chart installed (or upgraded) as release `dispatch` with
- * the values above, nginx on 127.0.0.1:DISPATCH_K8S_PORT (8095) as the ingress, sending each path to
- * its Service's cluster address, and the first administrator made with the bootstrap key, with the CLI
+ * the values above, its Ingress served by Traefik (tools/lib/k8s-ingress.js) on
+ * 127.0.0.1:DISPATCH_K8S_PORT (8095) and over HTTPS on DISPATCH_K8S_TLS_PORT (8096), and the first administrator made with the bootstrap key, with the CLI
  * context `kubernetes`. The installation's data lives under the etcd prefix `/kubernetes/dispatch/`, so a node
  * started again finds it, with the same secrets key and administrator.
  */
@@ -308,29 +314,22 @@ export async function up() {
     ].concat(['--wait', '--timeout', '10m', '-f', values]),
   );
   log(`chart installed, every pod Ready (${seconds()})`);
-  const services = Object.fromEntries(
-    SERVICES.map((service) => {
-      const svc = JSON.parse(
-        kubectl(['get', 'service', `${RELEASE}-${service}`, '-n', RELEASE, '-o', 'json']),
-      );
-      const port = (name) => svc.spec.ports.find((p) => p.name === name).port;
-      return [service, { http: `http://${svc.spec.clusterIP}:${port('http')}`, svc, port }];
-    }),
-  );
-  const gateway = services['api-gateway'];
-  const { prepare } = await import('./nginx.js');
   await ingress.stop();
-  const { command, args } = prepare({
-    dir: join(installation, 'ingress'),
-    port: ingressPort,
-    services: Object.fromEntries(Object.entries(services).map(([name, s]) => [name, s.http])),
-    endpoints: `http://${gateway.svc.spec.clusterIP}:${gateway.port('gateway')}`,
-    // Services' addresses stand for pods that come and go: a connection a call.
-    keepalive: false,
-  });
-  ingress.start(command, args);
+  const { command, args, env } = await ingressFor(
+    join(installation, 'ingress'),
+    RELEASE,
+    ingressPort,
+    ingressTlsPort,
+  );
+  ingress.start(command, args, { env: { ...process.env, ...env } });
   const api = `http://127.0.0.1:${ingressPort}`;
-  await waitFor('the ingress', async () => (await fetch(`${api}/v1/version`)).ok, 30_000, ingress);
+  // The controller answers once it has read the Ingress from the API server.
+  await waitFor(
+    'the ingress',
+    async () => (await fetch(`${api}/v1/version`).catch(() => undefined))?.ok,
+    60_000,
+    ingress,
+  );
   await bootstrapAdmin({
     api,
     port: ingressPort,
@@ -436,6 +435,22 @@ export function running() {
 }
 
 /**
+ * The ingress controller of a release (tools/lib/k8s-ingress.js): its IngressClass made on the node,
+ * its files written into `dir`; gives the command line and environment to run it with.
+ */
+export async function ingressFor(dir, release, port, tlsPort) {
+  const { ingressClass, prepareIngress } = await import('./lib/k8s-ingress.js');
+  kubectl(['apply', '-f', '-'], { input: ingressClass(release) });
+  return prepareIngress({
+    dir,
+    release,
+    port: Number(port),
+    tlsPort: Number(tlsPort),
+    kubeconfig: KUBECONFIG,
+  });
+}
+
+/**
  * Removes a release installed in a namespace of its own name, as the e2e suites install them: the
  * release, its data claim and its namespace; its volume is emptied and given back for the next claim
  * (a volume keeps its data after its claim by design, so the node would otherwise run out of them).
@@ -457,6 +472,7 @@ export async function uninstall(release) {
   );
   attempt(() => kubectl(['delete', 'pvc', claim, '-n', release, '--wait=true', '--timeout=60s']));
   attempt(() => kubectl(['delete', 'namespace', release, '--wait=false']));
+  attempt(() => kubectl(['delete', 'ingressclass', release, '--ignore-not-found']));
   if (!volume) return;
   const path = kubectl(['get', 'pv', volume, '-o', 'jsonpath={.spec.hostPath.path}']).trim();
   if (!path.startsWith(join(home, 'volumes') + '/')) return;
@@ -473,7 +489,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     else if (verb === 'up') console.log(await up());
     else if (verb === 'stop') await stop();
     else if (verb === 'status') console.log(status());
-    else if (verb === 'build') console.log(ensureBinaries());
+    else if (verb === 'build') console.log(ensureBinaries(), ensureTraefik());
     else if (verb === 'bin') console.log(BIN);
     else if (verb === 'values' && rest.length === 3)
       console.log(
@@ -481,9 +497,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       );
     else if (verb === 'import') importImages(rest);
     else if (verb === 'uninstall' && rest.length === 1) await uninstall(rest[0]);
+    else if (verb === 'ingress' && rest.length === 4) console.log(JSON.stringify(await ingressFor(...rest)));
     else
       throw new Error(
-        `unknown command '${verb}': use start, up, stop, status, build, bin, import IMAGE..., values FILE RELEASE BOOTSTRAP_PUB or uninstall RELEASE`,
+        `unknown command '${verb}': use start, up, stop, status, build, bin, import IMAGE..., values FILE RELEASE BOOTSTRAP_PUB, ingress DIR RELEASE PORT TLS_PORT or uninstall RELEASE`,
       );
   } catch (err) {
     console.error(`error: ${err.message}`);

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, ROOT, start, waitForHttp, type Started } from './processes.js';
 
@@ -46,10 +46,51 @@ export async function startIngress(
   return { url, port, nginx, tlsUrl: tlsPort ? `https://127.0.0.1:${tlsPort}` : undefined };
 }
 
+/**
+ * The ingress controller of an installation on the Kubernetes node (tools/k8s.js ingress: Traefik,
+ * serving the chart's Ingress of IngressClass `release`), on free loopback ports with its files
+ * under `dir`, HTTPS too with a self-signed certificate. Resolves once the API's version answers
+ * through it, that is once it has read the Ingress. A `detached` one outlives this test file (output
+ * to DIR/ingress.log; stop it by the pid in DIR/ingress.pid).
+ */
+export async function startKubernetesIngress(
+  dir: string,
+  release: string,
+  { detached = false }: { detached?: boolean } = {},
+): Promise<{ port: number; tlsUrl: string; controller: Started }> {
+  const port = await freePort();
+  const tlsPort = await freePort();
+  const { command, args, env } = JSON.parse(
+    execFileSync(process.execPath, [
+      join(ROOT, 'tools/k8s.js'),
+      'ingress',
+      dir,
+      release,
+      String(port),
+      String(tlsPort),
+    ]).toString(),
+  ) as { command: string; args: string[]; env: Record<string, string> };
+  const controller = detached
+    ? startDetached(command, args, join(dir, 'ingress.log'), env)
+    : start(command, args, env);
+  if (detached) writeFileSync(join(dir, 'ingress.pid'), String(controller.child.pid));
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/v1/version`, controller, 200, 90_000);
+  } catch (err) {
+    await controller.stop();
+    throw err;
+  }
+  return { port, controller, tlsUrl: `https://127.0.0.1:${tlsPort}` };
+}
+
 /** A process that is no child of this test file's: its output goes to `log`. */
-function startDetached(command: string, args: string[], log: string): Started {
+function startDetached(command: string, args: string[], log: string, env: NodeJS.ProcessEnv = {}): Started {
   const out = openSync(log, 'a');
-  const child = spawn(command, args, { stdio: ['ignore', out, out], detached: true });
+  const child = spawn(command, args, {
+    stdio: ['ignore', out, out],
+    detached: true,
+    env: { ...process.env, ...env },
+  });
   child.unref();
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return {

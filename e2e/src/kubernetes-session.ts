@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { containerServers, nodejsRunnerBuilt, servicesBuilt } from './containers.js';
-import { startIngress } from './ingress.js';
+import { startKubernetesIngress } from './ingress.js';
 import { eventually } from './eventually.js';
 import { ROOT, type Started } from './processes.js';
 import { bearerOf, bootstrap, cliFor, createNodejsImage, withServerLog, type Session } from './session.js';
@@ -13,9 +13,9 @@ import { bearerOf, bootstrap, cliFor, createNodejsImage, withServerLog, type Ses
  * Dispatch installed with its Helm chart on the real single-node Kubernetes of tools/k8s.js, as an
  * operator would install it: the images built here and put on the node (no registry), the test etcd
  * and Kafka as the external ones (each installation under its own etcd prefix), a bootstrap key, and
- * the sandboxes' settings for a runtime without user namespaces. The API is reached through nginx on
- * the host routing by the topology table to the Services' cluster addresses (kube-proxy's), as an
- * ingress would; the CLI and the first administrator as for the other shapes.
+ * the sandboxes' settings for a runtime without user namespaces. The API is reached through the
+ * chart's Ingress, served by an ingress controller of the installation's own (Traefik, see
+ * tools/lib/k8s-ingress.js); the CLI and the first administrator as for the other shapes.
  */
 export interface KubernetesSession extends Session {
   /** The Helm release, in a namespace of the same name. */
@@ -67,7 +67,7 @@ interface Installation {
   tlsUrl: string;
   /** Where its data volume lives on the node (a hostPath volume of tools/k8s.js). */
   dataDir: string;
-  /** Its files on this machine: values, keys, and nginx's files and pid under `ingress/`. */
+  /** Its files on this machine: values, keys, and the ingress controller's files and pid under `ingress/`. */
   dir: string;
   /** The values it was installed with, as helm arguments (an upgrade passes them again). */
   values: string[];
@@ -99,23 +99,23 @@ function clients(kubeconfig: string) {
  * to the node for the next installation: `tools/k8s.js uninstall`).
  */
 function uninstall(installation: Pick<Installation, 'release' | 'dir'>): void {
-  stopDetachedNginx(join(installation.dir, 'ingress'));
+  stopDetachedIngress(join(installation.dir, 'ingress'));
   nodeTool('uninstall', installation.release);
   rmSync(installation.dir, { recursive: true, force: true });
 }
 
-function stopDetachedNginx(dir: string): void {
+function stopDetachedIngress(dir: string): void {
   try {
-    process.kill(Number(readFileSync(join(dir, 'nginx.pid'), 'utf8').trim()), 'SIGTERM');
+    process.kill(Number(readFileSync(join(dir, 'ingress.pid'), 'utf8').trim()), 'SIGTERM');
   } catch {
     // not running
   }
 }
 
 /**
- * Installs the chart in a namespace of its own, as an operator would, puts nginx in front of it and
- * bootstraps its first administrator. A shared installation's nginx is detached from this test file,
- * since later files use it too.
+ * Installs the chart in a namespace of its own, as an operator would, starts the controller of its
+ * Ingress and bootstraps its first administrator. A shared installation's controller is detached from
+ * this test file, since later files use it too.
  */
 async function install(
   kubeconfig: string,
@@ -152,23 +152,10 @@ async function install(
       '8m',
       ...values,
     ]);
-    // The ingress: nginx on the host, sending each path to its Service's cluster address.
-    const address = (service: string) => {
-      const svc = JSON.parse(
-        kubectl(['get', 'service', `${release}-${service}`, '-n', release, '-o', 'json']),
-      ) as {
-        spec: { clusterIP: string; ports: { name: string; port: number }[] };
-      };
-      return (port = 'http') =>
-        `http://${svc.spec.clusterIP}:${svc.spec.ports.find((p) => p.name === port)?.port}`;
-    };
-    const services = Object.fromEntries(SERVICES.map((s) => [s, [address(s)()]]));
-    const { port, nginx, tlsUrl } = await startIngress(
-      ingressDir,
-      services,
-      address('api-gateway')('gateway'),
-      { detached: shared, tls: true, keepalive: false },
-    );
+    // The chart's Ingress (IngressClass named after the release), served by its own controller.
+    const { port, controller, tlsUrl } = await startKubernetesIngress(ingressDir, release, {
+      detached: shared,
+    });
     const operator = cliFor(port, dir, ['--organization', 'default'], join(dir, 'config.json'));
     const keyFile = await bootstrap(operator, dir, 'default', bootstrapKey.privateKey);
     const installation: Installation = {
@@ -176,12 +163,12 @@ async function install(
       kubeconfig,
       administrator: { account: 'default/admin', keyFile },
       ingressPort: port,
-      tlsUrl: tlsUrl as string,
+      tlsUrl,
       dataDir: volumeOf(kubectl, release),
       dir,
       values,
     };
-    return { installation, ingress: shared ? undefined : nginx };
+    return { installation, ingress: shared ? undefined : controller };
   } catch (err) {
     const pods = spawnSync(join(nodeTool('bin'), 'kubectl'), ['get', 'pods,events', '-n', release], {
       env: clients(kubeconfig).env,
@@ -266,10 +253,10 @@ function driverProgramsOn(
   };
 }
 
-/** What nginx printed: its own output, or its log file when it is detached. */
+/** What the ingress controller printed: its own output, or its log file when it is detached. */
 function ingressLog(installation: Installation, ingress?: Started): string {
   if (ingress) return ingress.output();
-  const file = join(installation.dir, 'ingress', 'nginx.log');
+  const file = join(installation.dir, 'ingress', 'ingress.log');
   return existsSync(file) ? readFileSync(file, 'utf8') : '';
 }
 

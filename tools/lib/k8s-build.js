@@ -8,9 +8,11 @@ import { BUILD_CACHE, have, log, ROOT } from './daemon.js';
 
 export const KUBERNETES_VERSION = 'v1.34.4';
 const COREDNS_VERSION = 'v1.15.0';
+const TRAEFIK_VERSION = 'v3.6.10';
 export const PAUSE_IMAGE = 'localhost/pause:3.10';
 export const BIN = join(BUILD_CACHE, 'bin', `kubernetes-${KUBERNETES_VERSION}`);
 export const COREDNS = join(BUILD_CACHE, 'bin', `coredns-${COREDNS_VERSION}`, 'coredns');
+export const TRAEFIK = join(BUILD_CACHE, 'bin', `traefik-${TRAEFIK_VERSION}`, 'traefik');
 const COMMANDS = [
   'kube-apiserver',
   'kube-controller-manager',
@@ -58,6 +60,13 @@ export function ensureBinaries() {
   }
   if (!existsSync(COREDNS)) goBuild('coredns', ['.'], join(COREDNS, '..'));
   return BIN;
+}
+
+/** The ingress controller (tools/traefik), built when missing. */
+export function ensureTraefik() {
+  if (!existsSync(TRAEFIK))
+    goBuild('traefik', ['github.com/traefik/traefik/v3/cmd/traefik'], join(TRAEFIK, '..'));
+  return TRAEFIK;
 }
 
 /** Where one of the commands is. */

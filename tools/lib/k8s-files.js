@@ -310,7 +310,8 @@ export function writeDispatchValues(file, { release, bootstrapPublicKey, tag = '
     // A schema per release: each is an installation of its own in the one test database.
     postgres: { url: postgresUrl, schema: release.replace(/[^a-z0-9]/g, '_').replace(/^[0-9]/, '_$&') },
     data: { storageClass: 'local' },
-    ingress: { enabled: false },
+    // The chart's Ingress, served by the release's own controller (tools/lib/k8s-ingress.js).
+    ingress: { enabled: true, className: release },
     // One node of two cores holds a release or two and their rolling upgrades: each service asks for
     // a sliver of CPU (they idle at far less), so the scheduler places every pod and its surge.
     services: Object.fromEntries(
