@@ -22,7 +22,7 @@ const helm = (...args: string[]) =>
 interface Manifest {
   apiVersion: string;
   kind: string;
-  metadata: { name: string };
+  metadata: { name: string; labels?: Record<string, string> };
   spec?: Record<string, unknown>;
   data?: Record<string, string>;
 }
@@ -76,7 +76,7 @@ describe('the Helm chart', () => {
     expect(named('Deployment').sort()).toEqual(SERVICES.map((s) => `dispatch-${s}`).sort());
     expect(named('Service')).toEqual(expect.arrayContaining(SERVICES.map((s) => `dispatch-${s}`)));
     expect(named('StatefulSet').sort()).toEqual(['dispatch-etcd', 'dispatch-kafka', 'dispatch-postgres']);
-    expect(named('Ingress')).toEqual(['dispatch']);
+    expect(named('Ingress')).toEqual(['dispatch', 'dispatch-endpoints']);
     for (const deployment of manifests.filter((m) => m.kind === 'Deployment')) {
       const pod = (deployment.spec as { template: { spec: Record<string, unknown> } }).template.spec as {
         securityContext: { runAsNonRoot: boolean };
@@ -130,14 +130,20 @@ describe('the Helm chart', () => {
   });
 
   it('routes the API paths to the services the topology table names, as the local ingress does', () => {
-    const ingress = render().find((m) => m.kind === 'Ingress') as Manifest;
-    const paths = (
-      ingress.spec as {
-        rules: {
-          http: { paths: { path: string; pathType: string; backend: { service: { name: string } } }[] };
-        }[];
-      }
-    ).rules[0]?.http.paths.map((p) => [p.path, p.pathType, p.backend.service.name.replace('dispatch-', '')]);
+    // The API's routes, and the endpoints' catch-all in an Ingress of its own.
+    const paths = render()
+      .filter((m) => m.kind === 'Ingress')
+      .flatMap((ingress) =>
+        (
+          ingress.spec as {
+            rules: {
+              http: { paths: { path: string; pathType: string; backend: { service: { name: string } } }[] };
+            }[];
+          }
+        ).rules
+          .flatMap((rule) => rule.http.paths)
+          .map((p) => [p.path, p.pathType, p.backend.service.name.replace('dispatch-', '')]),
+      );
     const table = SERVICES.flatMap((service) => [
       ...TOPOLOGY[service].routes.map((route) => [route, 'Prefix', service]),
       ...(TOPOLOGY[service].exactRoutes ?? []).map((route) => [route, 'Exact', service]),
@@ -396,6 +402,41 @@ describe('the service and runner images', () => {
         .getInstructions()
         .some((i) => i.getKeyword() === 'EXPOSE' && i.getArgumentsContent() === '8080'),
     ).toBe(true);
+  });
+
+  it("offers Prometheus Operator's ServiceMonitor for every service's metrics, with the release's token", () => {
+    expect(render().filter((m) => m.kind === 'ServiceMonitor')).toEqual([]);
+    const manifests = render('metrics.serviceMonitor.enabled=true', 'metrics.serviceMonitor.labels.team=ops');
+    const [monitor, ...more] = manifests.filter((m) => m.kind === 'ServiceMonitor');
+    expect(more).toEqual([]);
+    const spec = monitor?.spec as {
+      selector: { matchLabels: Record<string, string> };
+      endpoints: {
+        port: string;
+        path: string;
+        authorization: { credentials: { name: string; key: string } };
+      }[];
+    };
+    expect(monitor?.metadata.labels).toMatchObject({ team: 'ops' });
+    expect(spec.endpoints).toEqual([
+      expect.objectContaining({
+        port: 'http',
+        path: '/metrics',
+        authorization: { type: 'Bearer', credentials: { name: 'dispatch', key: 'metrics-token' } },
+      }),
+    ]);
+    // It selects the Service of every Dispatch service, each with its http port.
+    const selected = manifests.filter(
+      (m) =>
+        m.kind === 'Service' &&
+        Object.entries(spec.selector.matchLabels).every(([k, v]) => m.metadata.labels?.[k] === v) &&
+        (m.spec as { ports: { name: string }[] }).ports.some((p) => p.name === 'http'),
+    );
+    expect(selected.map((m) => m.metadata.name)).toEqual(
+      expect.arrayContaining(SERVICES.map((s) => `dispatch-${s}`)),
+    );
+    const secret = manifests.find((m) => m.kind === 'Secret' && m.metadata.name === 'dispatch');
+    expect(secret?.data?.['metrics-token']).toBeTruthy();
   });
 
   it('builds every service the chart deploys: each is an app of the workspace', () => {

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startDistributedSession, type DistributedSession } from './distributed-session.js';
 import { createNodejsFunction, type Session } from './session.js';
+import { ROOT } from './processes.js';
 import { Prometheus, type Sample } from './prometheus.js';
 import { inEachDistributedShape, SETUP_TIMEOUT, SHAPES } from './shapes.js';
 import { startSoloSession, type SoloSession } from './solo-session.js';
@@ -86,6 +88,27 @@ async function createFunctions(session: Session, sources: Record<string, string>
       value(await prometheus.query('dispatch_bus_publish_duration_seconds_count{outcome="ok"}')),
     ).toBeGreaterThanOrEqual(4);
   }, 120_000);
+
+  it("draws the Grafana dashboard in deploy/ from valid queries of Dispatch's own series", async () => {
+    const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy/grafana/dispatch.json'), 'utf8')) as {
+      panels: { title: string; targets?: { expr: string }[] }[];
+    };
+    const exprs = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((t) => t.expr));
+    expect(exprs.length).toBeGreaterThan(10);
+    // Grafana's variables as its "All" would fill them in.
+    const filled = exprs.map((expr) =>
+      expr.replaceAll('$__rate_interval', '1m').replaceAll('$org', '.*').replaceAll('$function', '.*'),
+    );
+    for (const expr of filled) await prometheus.query(expr); // throws on a query Prometheus refuses
+    const names = new Set(
+      filled.flatMap((expr) => [...expr.matchAll(/dispatch_[a-z_]+/g)].map(([name]) => name)),
+    );
+    const known = (await prometheus.names()).filter((name) => name.startsWith('dispatch_'));
+    // Every series the dashboard draws is one this workload made, but for the subscriptions' (no
+    // event was delivered here; the events suite counts those).
+    const drawn = [...names].filter((name) => !name.startsWith('dispatch_subscription_'));
+    expect(drawn.filter((name) => !known.includes(name))).toEqual([]);
+  });
 });
 
 /** The distributed shape: each service's own /metrics, scraped with the installation's token. */

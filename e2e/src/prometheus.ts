@@ -69,6 +69,14 @@ export class Prometheus {
     return samples;
   }
 
+  /** The names of every metric Prometheus holds. */
+  async names(): Promise<string[]> {
+    const res = await fetch(`${this.url}/api/v1/label/__name__/values`);
+    const body = (await res.json()) as { status: string; data: string[] };
+    if (body.status !== 'success') throw new Error(`metric names: ${res.status}`);
+    return body.data;
+  }
+
   /** Whether each target of the job is up, by instance. */
   async targetsUp(job: string): Promise<Record<string, boolean>> {
     const up = await this.query(`up{job=${JSON.stringify(job)}}`);
