@@ -20,32 +20,12 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 import type { Session } from './session.js';
+import { eventually, statusOf } from './eventually.js';
 
 const HELLO = `module.exports = function (context, params) {
   return { myField: 'Hello, ' + params.name + ' from ' + (params.place || 'Nowhere'), type: context.event.eventType };
 };
 `;
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Waits, through the CLI, until a resource shows `status`; gives what `get -o json` showed then. */
-function statusOf(dispatch: Session['dispatch'], kind: string, name: string, status: string) {
-  return eventually(`${kind} ${name} ${status}`, async () => {
-    const shown = JSON.parse((await dispatch(['get', kind, name, '-o', 'json'])).stdout) as {
-      status: string;
-      reason: string[];
-    };
-    return shown.status === status ? shown : undefined;
-  });
-}
 
 /**
  * The events acceptance through the dispatch CLI, the same in both shapes: solo on its in-process bus,

@@ -13,3 +13,19 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** Waits, through the CLI, until a resource shows `status`; gives what `get -o json` showed then. */
+export function statusOf(
+  dispatch: (args: string[]) => Promise<{ stdout: string }>,
+  kind: string,
+  name: string,
+  status: string,
+): Promise<{ status: string; reason: string[] }> {
+  return eventually(`${kind} ${name} ${status}`, async () => {
+    const shown = JSON.parse((await dispatch(['get', kind, name, '-o', 'json'])).stdout) as {
+      status: string;
+      reason: string[];
+    };
+    return shown.status === status ? shown : undefined;
+  });
+}

@@ -4,12 +4,22 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startDistributedSession, type DistributedSession } from './distributed-session.js';
 import { createNodejsFunction, type Session } from './session.js';
 import { ROOT } from './processes.js';
+import { statusOf } from './eventually.js';
 import { Prometheus, type Sample } from './prometheus.js';
 import { inEachDistributedShape, SETUP_TIMEOUT, SHAPES } from './shapes.js';
 import { startSoloSession, type SoloSession } from './solo-session.js';
 
 const HELLO = `module.exports = (context, params) => ({ hello: params.name });\n`;
 const BROKEN = `module.exports = () => { throw new Error('broken on purpose'); };\n`;
+/** Fails each event's first delivery (the runner stays warm between them), then takes it. */
+const FLAKY = `const seen = new Set();
+module.exports = (context) => {
+  const id = context.event.eventID;
+  if (!seen.has(id)) { seen.add(id); throw new Error('first try fails'); }
+  return 'ok';
+};
+`;
+const SLOW = `module.exports = () => new Promise((resolve) => setTimeout(() => resolve('done'), 1500));\n`;
 
 const value = (samples: Sample[]) => samples.reduce((sum, s) => sum + s.value, 0);
 
@@ -89,6 +99,37 @@ async function createFunctions(session: Session, sources: Record<string, string>
     ).toBeGreaterThanOrEqual(4);
   }, 120_000);
 
+  it("counts a subscription's deliveries and retries, and how far behind it falls", async () => {
+    // The nodejs image is there from beforeAll.
+    for (const [fn, source] of Object.entries({ flaky: FLAKY, slow: SLOW }))
+      expect((await createNodejsFunction(session, fn, source)).code).toBe(0);
+    for (const fn of ['flaky', 'slow']) {
+      expect(
+        (await session.dispatch(['create', 'subscription', fn, '--event-type', `${fn}.event`])).code,
+      ).toBe(0);
+      await statusOf(session.dispatch, 'subscription', `${fn}-${fn}-event`, 'READY');
+    }
+    const emit = (type: string, id: string) =>
+      session.dispatch(['emit', type, '--data', '{}', '--event-id', id]);
+    expect((await emit('flaky.event', 'flaky-1')).code).toBe(0);
+    for (let i = 0; i < 6; i += 1) expect((await emit('slow.event', `slow-${i}`)).code).toBe(0);
+
+    const deliveries = (subscription: string) =>
+      `dispatch_subscription_deliveries_total{org="default",subscription="${subscription}",outcome="delivered"}`;
+    // The flaky one: delivered once, after one retry.
+    expect(value(await prometheus.until(deliveries('flaky-flaky-event'), (s) => value(s) === 1))).toBe(1);
+    expect(
+      value(await prometheus.query('dispatch_subscription_retries_total{subscription="flaky-flaky-event"}')),
+    ).toBeGreaterThanOrEqual(1);
+    // The slow one: six events of 1.5 s each, three partitions at a time, fall behind, then catch up.
+    const lag = 'dispatch_subscription_lag{org="default",subscription="slow-slow-event"}';
+    expect(value(await prometheus.until(lag, (s) => value(s) > 0))).toBeGreaterThan(0);
+    expect(value(await prometheus.until(deliveries('slow-slow-event'), (s) => value(s) === 6))).toBe(6);
+    expect(await prometheus.until(lag, (s) => s.length === 1 && value(s) === 0)).toMatchObject([
+      { value: 0 },
+    ]);
+  }, 120_000);
+
   it("draws the Grafana dashboard in deploy/ from valid queries of Dispatch's own series", async () => {
     const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy/grafana/dispatch.json'), 'utf8')) as {
       panels: { title: string; targets?: { expr: string }[] }[];
@@ -104,10 +145,8 @@ async function createFunctions(session: Session, sources: Record<string, string>
       filled.flatMap((expr) => [...expr.matchAll(/dispatch_[a-z_]+/g)].map(([name]) => name)),
     );
     const known = (await prometheus.names()).filter((name) => name.startsWith('dispatch_'));
-    // Every series the dashboard draws is one this workload made, but for the subscriptions' (no
-    // event was delivered here; the events suite counts those).
-    const drawn = [...names].filter((name) => !name.startsWith('dispatch_subscription_'));
-    expect(drawn.filter((name) => !known.includes(name))).toEqual([]);
+    // Every series the dashboard draws is one this workload made.
+    expect([...names].filter((name) => !known.includes(name))).toEqual([]);
   });
 });
 

@@ -53,6 +53,11 @@ export interface MessageBus {
   publish<T>(topic: string, messages: OutgoingMessage<T>[]): Promise<void>;
   /** Resolves once the subscription is live: anything published afterwards reaches it. */
   subscribe<T>(options: SubscribeOptions<T>): Promise<Subscription>;
+  /**
+   * How far `group` is behind on `topics`: messages published to them that it has not handled yet,
+   * over every partition (Kafka's consumer lag). 0 for a group that never consumed them.
+   */
+  lag(group: string, topics: string[]): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -57,6 +57,11 @@ export class EntityWorkers<S, W> {
     await Promise.all(all.map(({ worker }) => this.retire(worker)));
   }
 
+  /** The workers running now, one per stored entity. */
+  current(): EntityWorker<S, W>[] {
+    return [...this.workers.values()].map(({ worker }) => worker);
+  }
+
   /**
    * Writes a worker's entity status unless it already says so. A newer write or a delete in between
    * wins: the next version arrives through the cache anyway.

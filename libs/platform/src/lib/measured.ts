@@ -108,6 +108,10 @@ export class MeasuredMessageBus implements MessageBus {
     return this.bus.subscribe(options);
   }
 
+  lag(group: string, topics: string[]): Promise<number> {
+    return this.bus.lag(group, topics);
+  }
+
   ping(): Promise<void> {
     return this.bus.ping();
   }

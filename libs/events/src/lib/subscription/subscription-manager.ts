@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
@@ -10,9 +11,19 @@ import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { MESSAGE_BUS, type MessageBus, type Subscription as BusSubscription } from '@dispatch/messaging';
 import { EntityWorkers, type EntityWorker } from '@dispatch/platform';
 import { Deliverer } from '../delivery/deliverer.js';
+import { DeliveryMetrics, type SubscriptionLag } from '../delivery/delivery-metrics.js';
 import { groupOf, topicOf } from '../topics.js';
 
 const RETRY_START_MS = 1000;
+const LAG_CONCURRENCY = 16;
+const LAG_WAIT_MS = 1000;
+
+/** What `work` resolves to, or undefined if it fails or takes longer than `ms`. */
+function withinMs<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
+  return Promise.race([work.catch(() => undefined), late]).finally(() => clearTimeout(timer));
+}
 const RETRY_MAX_MS = 30_000;
 
 /** A subscription's consumer on the bus, once it is live, and its retry while it is not. */
@@ -40,6 +51,7 @@ export class SubscriptionManager implements OnApplicationBootstrap, OnApplicatio
     @Inject(ENTITY_STORE) store: EntityStore,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     private readonly deliverer: Deliverer,
+    @Optional() metrics?: DeliveryMetrics,
   ) {
     this.workers = new EntityWorkers<SubscriptionSpec, Consumer>({
       name: 'subscription',
@@ -57,10 +69,31 @@ export class SubscriptionManager implements OnApplicationBootstrap, OnApplicatio
           void this.workers.mark(worker, 'READY', []);
       },
     });
+    metrics?.watchLag(() => this.lags());
   }
 
   onApplicationBootstrap(): void {
     this.workers.start();
+  }
+
+  /**
+   * How far behind each subscription consuming here is: a bus question per subscription, asked a few
+   * at a time, each given at most a second (a scrape must not wait on a broker that is away).
+   */
+  async lags(): Promise<SubscriptionLag[]> {
+    const live = this.workers.current().filter((w) => w.state?.bus?.live);
+    const lags: SubscriptionLag[] = [];
+    for (let i = 0; i < live.length; i += LAG_CONCURRENCY) {
+      const batch = live.slice(i, i + LAG_CONCURRENCY).map(async ({ entity }) => {
+        const lag = await withinMs(
+          this.bus.lag(groupOf(entity.id), [topicOf(entity.org, entity.spec.eventType)]),
+          LAG_WAIT_MS,
+        );
+        if (lag !== undefined) lags.push({ org: entity.org, subscription: entity.name, lag });
+      });
+      await Promise.all(batch);
+    }
+    return lags;
   }
 
   async onApplicationShutdown(): Promise<void> {

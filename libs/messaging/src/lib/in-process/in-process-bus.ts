@@ -165,6 +165,19 @@ export class InProcessBus implements MessageBus {
     return subscription;
   }
 
+  async lag(group: string, topics: string[]): Promise<number> {
+    let behind = 0;
+    for (const name of topics) {
+      const topic = this.topics.get(name);
+      const consumer = topic?.groups.get(group);
+      if (!topic || !consumer) continue;
+      topic.partitions.forEach((partition, p) => {
+        behind += Math.max(0, partition.end - (consumer.committed[p] as number));
+      });
+    }
+    return behind;
+  }
+
   async ping(): Promise<void> {
     this.assertOpen();
   }

@@ -68,6 +68,26 @@ export class KafkaBus implements MessageBus {
     return subscription;
   }
 
+  async lag(group: string, topics: string[]): Promise<number> {
+    this.assertOpen();
+    const admin = await this.connectedAdmin();
+    const committed = await this.unavailableOnFailure(() =>
+      whileCoordinatorMoves(() => admin.fetchOffsets({ groupId: group, topics })),
+    );
+    let behind = 0;
+    for (const { topic, partitions } of committed) {
+      // A group that never committed on the topic has not consumed it: nothing it is behind on.
+      if (partitions.every((p) => p.offset === '-1')) continue;
+      const ends = await this.unavailableOnFailure(() => admin.fetchTopicOffsets(topic));
+      for (const end of ends) {
+        const at = partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+        const from = at === '-1' ? Number(end.low) : Number(at);
+        behind += Math.max(0, Number(end.high) - from);
+      }
+    }
+    return behind;
+  }
+
   async ping(): Promise<void> {
     const admin = await this.connectedAdmin();
     await this.unavailableOnFailure(() => admin.describeCluster());

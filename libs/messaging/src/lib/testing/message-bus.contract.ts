@@ -102,6 +102,43 @@ export function describeMessageBusContract(name: string, open: () => Promise<Mes
       expect(earliest).toEqual([{ n: 0 }, { n: 1 }]);
     });
 
+    it("tells a group's lag: what was published to it and is not handled yet", async () => {
+      const topic = fresh('t');
+      const group = fresh('g');
+      let handling = false;
+      const handled: unknown[] = [];
+      const sub = await bus.subscribe({
+        topics: [topic],
+        group,
+        handler: async (m) => {
+          if (!handling) throw new Error('not yet');
+          handled.push(m.value);
+        },
+      });
+      expect(await bus.lag(group, [topic])).toBe(0);
+      await bus.publish(
+        topic,
+        [1, 2, 3].map((n) => ({ key: `k${n}`, value: { n } })),
+      );
+      const lagBecomes = async (n: number) => {
+        const deadline = Date.now() + 20_000;
+        let lag = await bus.lag(group, [topic]);
+        while (lag !== n && Date.now() < deadline) {
+          await sleep(100);
+          lag = await bus.lag(group, [topic]);
+        }
+        return lag;
+      };
+      expect(await lagBecomes(3)).toBe(3);
+      handling = true;
+      await until('the three handled', () => handled.length === 3, 20_000);
+      // Handled and committed: nothing left behind.
+      expect(await lagBecomes(0)).toBe(0);
+      await sub.close();
+      // A group that never consumed the topic is behind on nothing.
+      expect(await bus.lag(fresh('g'), [topic])).toBe(0);
+    }, 60_000);
+
     it('gives every group every message and shares a group between its members', async () => {
       const topic = fresh('t');
       const group = fresh('g');
