@@ -50,6 +50,8 @@ Environment only:
                          HTTPS when the proxy's X-Forwarded-Proto says so (default false)
   DISPATCH_CONFIG        the dispatch CLI's config file, which the first start gives a context
                          for the local administrator (default ~/.dispatch/config.json)
+  DISPATCH_LOG_FORMAT    json (a JSON object a line, with the call's request id) or text
+                         (default: text on a terminal, json otherwise)
   DISPATCH_OIDC_ISSUER, DISPATCH_OIDC_CLIENT_ID, DISPATCH_OIDC_CLIENT_SECRET
                          the OpenID provider users log in with (\`dispatch login\`)
   DISPATCH_OIDC_USERNAME_CLAIM, DISPATCH_OIDC_GROUPS_CLAIM
@@ -103,6 +105,8 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
       DISPATCH_PORT: envTypes.port(SOLO_PORT),
       DISPATCH_DATA_DIR: envTypes.path(join(homedir(), '.dispatch', 'data')),
       DISPATCH_CONFIG: envTypes.path(join(homedir(), '.dispatch', 'config.json')),
+      // Checked here; the logger reads it (logFormatOf).
+      DISPATCH_LOG_FORMAT: envTypes.oneOf(['json', 'text']),
     },
     merged,
   );

@@ -13,6 +13,7 @@ runMain('solo', async () => {
   let created = false;
   const app = await startHttpServer({
     module: SoloModule.forRoot(config),
+    name: 'solo',
     // Bootstrapped before the first call: once solo answers, its administrator exists.
     beforeListen: async (app) => {
       created = await createLocalAdmin(app, config);

@@ -4,6 +4,13 @@ export {
   type DistributedPlatformConfig,
 } from './lib/platform.module.js';
 export { startHttpServer, runMain, type HttpServerOptions } from './lib/http-server.js';
+export {
+  currentRequestId,
+  logFormatOf,
+  PlatformLogger,
+  REQUEST_ID_HEADER,
+  withRequestId,
+} from './lib/logging.js';
 export { parseEnv, envTypes, ConfigError } from './lib/env.js';
 export { DomainErrorFilter } from './lib/domain-error.filter.js';
 export { HealthModule, type HealthCheck, type HealthCheckFactory } from './lib/health.js';

@@ -69,6 +69,23 @@ describe('calls between services', () => {
     expect(received).toEqual(['POST /v1/runs']);
   });
 
+  it("carries the id of the call it is part of, so the other service's logs name it", async () => {
+    const seen: (string | undefined)[] = [];
+    server = createServer((req, res) => {
+      seen.push(req.headers['x-request-id'] as string | undefined);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', () => resolve()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    let current: string | undefined = 'gateway-call-7';
+    const client = new DispatchClient({ baseUrl: url, requestId: () => current });
+    await client.request('GET', '/v1/secret/db');
+    current = undefined;
+    await client.request('GET', '/v1/secret/db');
+    expect(seen).toEqual(['gateway-call-7', undefined]);
+  });
+
   it('tries once by default, as the CLI does', async () => {
     const { url, received } = await flaky(1);
     await expect(new DispatchClient({ baseUrl: url }).request('GET', '/v1/function')).rejects.toMatchObject({

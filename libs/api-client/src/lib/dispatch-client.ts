@@ -61,6 +61,8 @@ export interface ClientOptions {
   retry?: { attempts: number; backoffMs: number };
   /** How calls are sent: fetch unless told otherwise (a service calling another keeps connections). */
   transport?: Transport;
+  /** The id of the call a request is part of (a service's own caller's), sent as X-Request-Id. */
+  requestId?: () => string | undefined;
 }
 
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
@@ -188,6 +190,8 @@ export class DispatchClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
     if (token) headers['authorization'] = `Bearer ${token}`;
+    const requestId = this.options.requestId?.();
+    if (requestId) headers['x-request-id'] = requestId;
     const { attempts, backoffMs } = this.options.retry ?? { attempts: 1, backoffMs: 0 };
     const read = method === 'GET' || method === 'HEAD';
     const send = this.options.transport ?? fetchTransport;

@@ -20,7 +20,7 @@ export class RemoteFunctionInvoker implements FunctionInvoker {
   /** `token` is the calling service's own credential (its ServiceIdentity), current on each call. */
   constructor(functionsUrl: string, token?: () => string, options?: RunChannelOptions) {
     this.channel = new RunChannelClient(functionsUrl, () => token?.(), options);
-    this.clientOf = serviceClients(functionsUrl, token);
+    this.clientOf = serviceClients(functionsUrl, token, options?.requestId);
   }
 
   async run(scope: { org: string; project: string }, request: InvocationRequest): Promise<Run> {

@@ -6,8 +6,9 @@ export class RemoteSecretsResolver implements SecretsResolver {
   private readonly clientOf: ReturnType<typeof serviceClients>;
 
   /** `token` is the calling service's own credential (its ServiceIdentity), current on each call. */
-  constructor(secretsUrl: string, token?: () => string) {
-    this.clientOf = serviceClients(secretsUrl, token);
+  /** `requestId`: the call being handled, whose id each request carries. */
+  constructor(secretsUrl: string, token?: () => string, requestId?: () => string | undefined) {
+    this.clientOf = serviceClients(secretsUrl, token, requestId);
   }
 
   async resolve(org: string, project: string, names: string[]): Promise<SecretValues> {

@@ -26,6 +26,8 @@ export interface RunChannelOptions {
   maxAgeMs?: number;
   /** How long a call may wait for its answer: the longest run and some. Default 30 min. */
   timeoutMs?: number;
+  /** The id of the call a run is part of (the caller's own caller's), sent with it. */
+  requestId?: () => string | undefined;
 }
 
 /**
@@ -51,7 +53,13 @@ export class RunChannelClient {
     const slot = this.next;
     this.next = (this.next + 1) % this.slots.length;
     const connection = await this.connection(slot);
-    return connection.call({ org: scope.org, project: scope.project, request });
+    const requestId = this.options.requestId?.();
+    return connection.call({
+      org: scope.org,
+      project: scope.project,
+      request,
+      ...(requestId && { requestId }),
+    });
   }
 
   /** Ends every connection; calls in flight fail. */

@@ -12,6 +12,7 @@ const MAX_SCOPES = 1024;
 export function serviceClients(
   baseUrl: string,
   token?: () => string,
+  requestId?: () => string | undefined,
 ): (scope: { org: string; project: string }) => DispatchClient {
   const clients = new Map<string, DispatchClient>();
   return ({ org, project }) => {
@@ -26,6 +27,7 @@ export function serviceClients(
         token,
         retry: SERVICE_RETRY,
         transport: serviceTransport(),
+        requestId,
       });
       clients.set(key, client);
     }

@@ -9,7 +9,7 @@ import {
   type SecretsResolver,
   type ServiceName,
 } from '@dispatch/contracts';
-import { envTypes, parseEnv } from '@dispatch/platform';
+import { currentRequestId, envTypes, parseEnv } from '@dispatch/platform';
 import { serviceClient } from './service-client.js';
 
 export interface RemotePortsOptions {
@@ -49,14 +49,20 @@ export class RemotePortsModule {
       switch (peer) {
         case 'functions':
           providers.push(
-            serviceClient(FUNCTION_INVOKER, (token) => new RemoteFunctionInvoker(urlOf(peer), token)),
+            serviceClient(
+              FUNCTION_INVOKER,
+              (token) => new RemoteFunctionInvoker(urlOf(peer), token, { requestId: currentRequestId }),
+            ),
           );
           exports.push(FUNCTION_INVOKER);
           break;
         case 'secrets': {
           const wrap = options.wrapSecrets;
           providers.push(
-            serviceClient(REMOTE_SECRETS, (token) => new RemoteSecretsResolver(urlOf(peer), token)),
+            serviceClient(
+              REMOTE_SECRETS,
+              (token) => new RemoteSecretsResolver(urlOf(peer), token, currentRequestId),
+            ),
             {
               provide: SECRETS_RESOLVER,
               inject: [REMOTE_SECRETS, ...(wrap?.inject ?? [])],

@@ -28,6 +28,8 @@ export interface RunChannelCall {
   org: string;
   project: string;
   request: InvocationRequest;
+  /** The id of the call this run is part of (the gateway's, say), so both sides' logs carry it. */
+  requestId?: string;
 }
 
 /**

@@ -57,6 +57,9 @@ export const envTypes = {
   url: (fallback: string) => z.url({ error: 'must be a URL, e.g. http://127.0.0.1:8103' }).default(fallback),
   /** A value that may be absent, such as a key generated on first start when not configured. */
   optional: () => z.string().min(1, 'must not be empty').optional(),
+  /** One of `choices`, or unset. */
+  oneOf: (choices: [string, ...string[]]) =>
+    z.enum(choices, { error: `must be one of ${choices.join(', ')}` }).optional(),
   /** A duration in milliseconds, from 0 up to `max`, such as a grace period. */
   milliseconds: (fallback: number, max: number) =>
     z.coerce

@@ -5,12 +5,15 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DomainErrorFilter } from './domain-error.filter.js';
 import { parseJson } from './http-input.js';
+import { PlatformLogger, tagRequests } from './logging.js';
 import { observeHttp } from './metrics.js';
 import { startDraining } from './shutdown.js';
 
 export interface HttpServerOptions {
   /** The root module of the app. */
   module: unknown;
+  /** What its log lines name as their service (`solo`, `functions`...). */
+  name?: string;
   host: string;
   port: number;
   logLevels?: LogLevel[];
@@ -34,9 +37,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<NestF
     options.module as never,
     new FastifyAdapter({ bodyLimit: 6 * 1024 * 1024 }),
     // Nest's own body parsers are off: acceptJsonBodies registers the JSON one Dispatch wants.
-    { logger: options.logLevels ?? ['error', 'warn'], abortOnError: false, bodyParser: false },
+    {
+      logger: new PlatformLogger(options.name ?? 'dispatch', options.logLevels ?? ['error', 'warn']),
+      abortOnError: false,
+      bodyParser: false,
+    },
   );
   app.useGlobalFilters(new DomainErrorFilter());
+  tagRequests(app);
   acceptJsonBodies(app);
   nameTheInstance(app);
   observeHttp(app);

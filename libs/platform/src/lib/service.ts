@@ -27,6 +27,8 @@ export function serviceEnv(defaultPort: number, env: NodeJS.ProcessEnv = process
       DISPATCH_SHUTDOWN_DELAY_MS: envTypes.milliseconds(0, 60_000),
       // The bearer a Prometheus scraper sends for /metrics (the chart makes one); unset, metrics are off.
       DISPATCH_METRICS_TOKEN: envTypes.optional(),
+      // Log lines as JSON objects or as text; unset, text on a terminal and JSON otherwise.
+      DISPATCH_LOG_FORMAT: envTypes.oneOf(['json', 'text']),
     },
     env,
   );
@@ -53,6 +55,7 @@ export function runDistributedService(spec: DistributedServiceSpec): void {
     class ServiceModule {}
     await startHttpServer({
       module: ServiceModule,
+      name: spec.service,
       host: env.DISPATCH_HOST,
       port: env.DISPATCH_PORT,
       shutdownDelayMs: env.DISPATCH_SHUTDOWN_DELAY_MS,

@@ -23,7 +23,7 @@ import {
   type RunChannelLine,
 } from '@dispatch/contracts';
 import { AccessControl } from '@dispatch/auth';
-import { draining, parseBody, scopeOf } from '@dispatch/platform';
+import { draining, parseBody, scopeOf, withRequestId } from '@dispatch/platform';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
 import { RunService } from './run.service.js';
 
@@ -100,7 +100,12 @@ export class RunChannelServer implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /** One call, decided and run as `POST /v1/runs` is: the same policy check, schema and service. */
-  private async run(authorization: string | undefined, call: Record<string, unknown>): Promise<Run> {
+  private run(authorization: string | undefined, call: Record<string, unknown>): Promise<Run> {
+    // Within the caller's request id (a new one if it sent none, or a malformed one).
+    return withRequestId(stringOrUndefined(call['requestId']), () => this.decideAndRun(authorization, call));
+  }
+
+  private async decideAndRun(authorization: string | undefined, call: Record<string, unknown>): Promise<Run> {
     const scope = scopeOf({
       'x-dispatch-org': stringOrUndefined(call['org']),
       'x-dispatch-project': stringOrUndefined(call['project']),
