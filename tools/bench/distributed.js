@@ -2,7 +2,8 @@
 // same hello function behind an endpoint, called through solo's gateway, the distributed gateway's own
 // port and the ingress (nginx) in front of it, and through `/v1/runs` of each; then one call at a time.
 // While the distributed gateway is under load, the CPU each other process used: etcd's (no run may
-// write to it) and that of the services with no part in the call.
+// write to it) and that of the services with no part in the call. A second solo with its metrics off
+// (DISPATCH_METRICS=off) takes part in the same rounds, for what counting every call costs.
 //
 // Under load is 16 connections, as the other suites; at 16 the distributed shape is bound by the wake-ups
 // of its four processes in a row, not by CPU (a quarter of the machine stays idle), so the endpoint
@@ -89,12 +90,15 @@ export async function benchDistributed(servers, etcdPid) {
   writeFileSync(join(work, 'hello.js'), HANDLER);
   const source = await packSource(join(work, 'hello.js'));
   const solo = await startSolo(join(work, 'solo'));
+  // The same solo with Prometheus metrics off: what counting every call costs.
+  const soloOff = await startSolo(join(work, 'solo-metrics-off'), { DISPATCH_METRICS: 'off' });
   let dist;
   try {
     dist = await startDistributed(join(work, 'dist'), servers, ['images', 'functions', 'api-gateway'], {
       ingress: true,
     });
     await deploy({ images: solo.client, functions: solo.client, endpoints: solo.client }, source);
+    await deploy({ images: soloOff.client, functions: soloOff.client, endpoints: soloOff.client }, source);
     await deploy(
       {
         images: dist.clients.images,
@@ -118,8 +122,15 @@ export async function benchDistributed(servers, etcdPid) {
         body: { functionName: 'hello', blocking: true, input: INPUT },
         headers: { authorization: `Bearer ${dist.token}`, 'x-dispatch-org': dist.org },
       },
+      solo_gateway_metrics_off: { url: `${soloOff.gateway}/hello`, body: INPUT },
+      solo_runs_metrics_off: {
+        url: `${soloOff.api}/v1/runs`,
+        body: { functionName: 'hello', blocking: true, input: INPUT },
+        headers: { authorization: `Bearer ${soloOff.token}` },
+      },
     };
     for (const url of [
+      targets.solo_gateway_metrics_off.url,
       targets.solo_gateway.url,
       targets.distributed_gateway_port.url,
       targets.distributed_ingress.url,
@@ -171,6 +182,12 @@ export async function benchDistributed(servers, etcdPid) {
         gateway_port_saturated: ratio(saturated, 'distributed_gateway_port', 'solo_gateway'),
         ingress_saturated: ratio(saturated, 'distributed_ingress', 'solo_gateway'),
       },
+      // Solo with metrics on against off, in the same interleaved rounds: 1 means they cost nothing
+      // measurable. (Tracing is not built yet: today's figures are tracing off.)
+      metrics_on_to_off: {
+        gateway: ratio(under_load, 'solo_gateway', 'solo_gateway_metrics_off'),
+        runs: ratio(under_load, 'solo_runs', 'solo_runs_metrics_off'),
+      },
       // Median per process over the rounds of the distributed gateway's load.
       cpu_during_gateway_load: Object.fromEntries(
         Object.keys(cpu[0]).map((name) => [name, median(cpu.map((c) => c[name]))]),
@@ -179,6 +196,7 @@ export async function benchDistributed(servers, etcdPid) {
   } finally {
     await dist?.stop();
     await solo.stop();
+    await soloOff.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }

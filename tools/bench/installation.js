@@ -52,11 +52,11 @@ export function cpuMs(pid) {
 }
 
 /** Solo in `work`: its API, the gateway's endpoints and the local administrator's token. */
-export async function startSolo(work) {
+export async function startSolo(work, env = {}) {
   const { child, match } = await startNode(
     join(ROOT, 'apps/solo/dist/main.js'),
     ['--port', '0', '--data-dir', join(work, 'data'), '--gateway-port', '0', '--gateway-tls-port', '0'],
-    { DISPATCH_CONFIG: join(work, 'config.json') },
+    { DISPATCH_CONFIG: join(work, 'config.json'), ...env },
     /listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*Endpoints are served on (\S+)[\s\S]*local administrator/,
   );
   const token = await soloAdminToken(join(work, 'data'));

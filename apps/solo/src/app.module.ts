@@ -19,7 +19,7 @@ export class SoloModule {
     return {
       module: SoloModule,
       imports: [
-        PlatformModule.solo({ dataDir: config.dataDir }),
+        PlatformModule.solo({ dataDir: config.dataDir, metrics: config.metrics }),
         AccessModule.forRoot({ service: 'solo', oidc: config.oidc }),
         IdentityModule.forRoot({ oidc: config.oidc }),
         ImagesModule.forRoot({ dataDir: config.dataDir }),

@@ -13,7 +13,19 @@ describe('soloConfig', () => {
       gatewayTlsPort: 8444,
       cliConfig: join(homedir(), '.dispatch', 'config.json'),
       runLogLimitBytes: 1024 * 1024,
+      metrics: true,
     });
+  });
+
+  it('turns metrics off when told, and refuses a word it does not know, naming the variable', () => {
+    expect(soloConfig([], { DISPATCH_METRICS: 'off' })).toMatchObject({ metrics: false });
+    expect(soloConfig([], { DISPATCH_METRICS: 'on' })).toMatchObject({ metrics: true });
+    expect(() => soloConfig([], { DISPATCH_METRICS: 'maybe' })).toThrow(
+      /DISPATCH_METRICS: must be one of on, off/,
+    );
+    expect(() => soloConfig([], { DISPATCH_LOG_FORMAT: 'xml' })).toThrow(
+      /DISPATCH_LOG_FORMAT: must be one of json, text/,
+    );
   });
 
   it('takes DISPATCH_* variables, and flags over them', () => {

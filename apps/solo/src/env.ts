@@ -13,6 +13,8 @@ export interface SoloConfig {
   host: string;
   port: number;
   dataDir: string;
+  /** Prometheus metrics counted and served (DISPATCH_METRICS, on unless off). */
+  metrics: boolean;
   /** The key sealing secrets; generated into the data directory when not given. */
   secretsKey?: string;
   /** The gateway serving endpoints: plain HTTP and HTTPS ports, and a certificate (else self-signed). */
@@ -52,6 +54,8 @@ Environment only:
                          for the local administrator (default ~/.dispatch/config.json)
   DISPATCH_LOG_FORMAT    json (a JSON object a line, with the call's request id) or text
                          (default: text on a terminal, json otherwise)
+  DISPATCH_METRICS       on (Prometheus metrics at /metrics, with the token in the data
+                         directory's metrics.token) or off (nothing counted) (default on)
   DISPATCH_OIDC_ISSUER, DISPATCH_OIDC_CLIENT_ID, DISPATCH_OIDC_CLIENT_SECRET
                          the OpenID provider users log in with (\`dispatch login\`)
   DISPATCH_OIDC_USERNAME_CLAIM, DISPATCH_OIDC_GROUPS_CLAIM
@@ -107,6 +111,7 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
       DISPATCH_CONFIG: envTypes.path(join(homedir(), '.dispatch', 'config.json')),
       // Checked here; the logger reads it (logFormatOf).
       DISPATCH_LOG_FORMAT: envTypes.oneOf(['json', 'text']),
+      DISPATCH_METRICS: envTypes.oneOf(['on', 'off']),
     },
     merged,
   );
@@ -123,6 +128,7 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
     tlsCert: gateway.tlsCert,
     tlsKey: gateway.tlsKey,
     cliConfig: resolve(parsed.DISPATCH_CONFIG),
+    metrics: parsed.DISPATCH_METRICS !== 'off',
     runLogLimitBytes: runLogLimitFromEnv(merged).logLimitBytes as number,
     ...(driverPrograms && { driverPrograms }),
     ...(oidc && { oidc }),

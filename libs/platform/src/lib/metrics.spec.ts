@@ -6,7 +6,7 @@ import { Controller, Get, Module, Param } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Public } from './access.decorators.js';
 import { startHttpServer } from './http-server.js';
-import { BoundedSeries, MetricsModule, soloMetricsToken } from './metrics.js';
+import { BoundedSeries, METRICS_REGISTRY, MetricsModule, soloMetricsToken } from './metrics.js';
 
 @Controller('things')
 @Public()
@@ -88,5 +88,32 @@ describe('series of what tenants make', () => {
     // Names seen before the flood keep their series.
     expect(series.nameOf('acme', 'b')).toBe('b');
     expect(series.nameOf('other', 'a')).toBe('_other');
+  });
+});
+
+describe('metrics off (no token)', () => {
+  it('keep no registry, count nothing, and answer /metrics with 404 saying how to turn them on', async () => {
+    @Module({
+      imports: [MetricsModule.forRoot({ service: 'test', token: undefined })],
+      controllers: [ThingsController],
+    })
+    class OffModule {}
+    const app = await startHttpServer({
+      module: OffModule,
+      host: '127.0.0.1',
+      port: 0,
+      handleSignals: false,
+    });
+    try {
+      expect(app.get(METRICS_REGISTRY, { strict: false })).toBeUndefined();
+      const address = app.getHttpServer().address();
+      const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+      expect((await fetch(`${url}/things/a`)).status).toBe(200);
+      const res = await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer anything' } });
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { message: string }).message).toContain('DISPATCH_METRICS_TOKEN');
+    } finally {
+      await app.close();
+    }
   });
 });

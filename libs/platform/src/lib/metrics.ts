@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Controller, Get, Headers, Inject, Module, Res, type DynamicModule } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Module, Optional, Res, type DynamicModule } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { DomainError } from '@dispatch/contracts';
@@ -14,7 +14,10 @@ const METRICS_TOKEN = Symbol.for('dispatch.metrics-token');
 export interface MetricsConfig {
   /** `solo` or the service's name: the `service` label of every series. */
   service: string;
-  /** The bearer a scraper sends for `/metrics`; without one, no one reads them. */
+  /**
+   * The bearer a scraper sends for `/metrics`. Without one, metrics are off: no registry, nothing
+   * counted or timed, and `/metrics` answers 404.
+   */
   token?: string;
 }
 
@@ -59,7 +62,7 @@ export class MetricsController {
   private readonly expected?: Buffer;
 
   constructor(
-    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+    @Optional() @Inject(METRICS_REGISTRY) private readonly registry: Registry | undefined,
     @Inject(METRICS_TOKEN) token: string | undefined,
   ) {
     this.expected = token ? digest(`Bearer ${token}`) : undefined;
@@ -70,7 +73,7 @@ export class MetricsController {
     @Headers('authorization') authorization: string | undefined,
     @Res({ passthrough: true }) reply: TextReply,
   ): Promise<string> {
-    if (!this.expected)
+    if (!this.expected || !this.registry)
       throw new DomainError(
         'NOT_FOUND',
         'metrics are off in this process: set DISPATCH_METRICS_TOKEN, the bearer a scraper sends',
@@ -96,7 +99,10 @@ export class MetricsModule {
       global: true,
       controllers: [MetricsController],
       providers: [
-        { provide: METRICS_REGISTRY, useFactory: () => processRegistry(config.service) },
+        {
+          provide: METRICS_REGISTRY,
+          useFactory: () => (config.token ? processRegistry(config.service) : undefined),
+        },
         { provide: METRICS_TOKEN, useValue: config.token },
       ],
       exports: [METRICS_REGISTRY],
@@ -139,12 +145,13 @@ export function soloMetricsToken(dataDir: string): string {
  * the series stay bounded; a path no route matches counts as `unmatched`.
  */
 export function observeHttp(app: NestFastifyApplication): void {
-  let registry: Registry;
+  let registry: Registry | undefined;
   try {
-    registry = app.get<Registry>(METRICS_REGISTRY, { strict: false });
+    registry = app.get<Registry | undefined>(METRICS_REGISTRY, { strict: false });
   } catch {
     return; // An app without the platform (a test's) has no metrics.
   }
+  if (!registry) return; // metrics are off
   const requests = new Counter({
     name: 'dispatch_http_requests_total',
     help: 'HTTP calls answered, by method, route and status code.',

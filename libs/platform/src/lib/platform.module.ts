@@ -16,6 +16,8 @@ import { VersionModule } from './version.js';
 
 export interface SoloPlatformConfig {
   dataDir: string;
+  /** Prometheus metrics (on unless false): counted, and served with the data directory's token. */
+  metrics?: boolean;
 }
 
 export interface DistributedPlatformConfig {
@@ -35,14 +37,15 @@ export interface DistributedPlatformConfig {
  */
 const publishing: StoreDecorator = {
   inject: [MESSAGE_BUS, METRICS_REGISTRY],
-  wrap: (store: EntityStore, bus: MessageBus, registry: Registry) =>
-    new PublishingEntityStore(new MeasuredEntityStore(store, registry), bus),
+  wrap: (store: EntityStore, bus: MessageBus, registry: Registry | undefined) =>
+    new PublishingEntityStore(registry ? new MeasuredEntityStore(store, registry) : store, bus),
 };
 
 /** Every publish to the bus is timed. */
 const measuredBus: BusDecorator = {
   inject: [METRICS_REGISTRY],
-  wrap: (bus: MessageBus, registry: Registry) => new MeasuredMessageBus(bus, registry),
+  wrap: (bus: MessageBus, registry: Registry | undefined) =>
+    registry ? new MeasuredMessageBus(bus, registry) : bus,
 };
 
 const checks: HealthCheckFactory[] = [
@@ -66,7 +69,10 @@ export class PlatformModule {
         MessageBusModule.forRoot({ type: 'in-process' }, measuredBus),
         HealthModule.forRoot(checks),
         VersionModule.forRoot('solo'),
-        MetricsModule.forRoot({ service: 'solo', token: soloMetricsToken(config.dataDir) }),
+        MetricsModule.forRoot({
+          service: 'solo',
+          token: config.metrics === false ? undefined : soloMetricsToken(config.dataDir),
+        }),
       ],
     };
   }
