@@ -39,6 +39,9 @@ export interface Started {
   exited: Promise<number | null>;
 }
 
+/** How long a test waits for a process to stop after SIGTERM before killing it (hooks get 30 s). */
+const STOP_GRACE_MS = 20_000;
+
 export function start(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Started {
   // Its own process group, so stopping it also stops whatever it started (npm start runs node).
   const child = spawn(command, args, {
@@ -62,6 +65,20 @@ export function start(command: string, args: string[], env: NodeJS.ProcessEnv = 
         } catch {
           // already gone
         }
+        // As a supervisor would: a process still there long after SIGTERM is killed, and says so.
+        const pid = child.pid;
+        const kill = setTimeout(() => {
+          output += `\n[e2e] ${command} did not stop within ${STOP_GRACE_MS} ms of SIGTERM: killed\n`;
+          console.warn(
+            `${command} ${args.join(' ')} did not stop within ${STOP_GRACE_MS} ms of SIGTERM: killed`,
+          );
+          try {
+            process.kill(-pid, 'SIGKILL');
+          } catch {
+            // gone meanwhile
+          }
+        }, STOP_GRACE_MS);
+        void exited.then(() => clearTimeout(kill));
       }
       return exited;
     },

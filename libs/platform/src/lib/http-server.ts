@@ -28,6 +28,9 @@ export interface HttpServerOptions {
   shutdownDelayMs?: number;
 }
 
+/** How long a graceful stop may take after the shutdown delay: the run channel drains for up to 30 s. */
+const STOP_WITHIN_MS = 40_000;
+
 /**
  * Boots a Nest app on Fastify with the shared error filter and graceful shutdown: on SIGTERM or SIGINT
  * the server stops accepting, lets calls in flight finish, closes the store and bus, and exits 0.
@@ -63,6 +66,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<NestF
     // Not ready any more, then a grace period for load balancers to notice, then no new connections and
     // the calls in flight finished.
     startDraining();
+    // A stop that never finishes (a client library waiting on a peer forever) must not keep the process:
+    // past the delay and the drain, it exits anyway, saying so, as a supervisor's kill would end it.
+    setTimeout(
+      () => {
+        new Logger('shutdown').error(`stopping on ${signal} did not finish in time: exiting`);
+        process.exit(1);
+      },
+      (options.shutdownDelayMs ?? 0) + STOP_WITHIN_MS,
+    ).unref();
     new Promise((r) => setTimeout(r, options.shutdownDelayMs ?? 0))
       .then(() => app.close())
       .then(() => process.exit(0))
