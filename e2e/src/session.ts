@@ -26,7 +26,7 @@ export interface Session {
   work: string;
   dataDir: string;
   /** Runs the dispatch CLI in the work directory, optionally feeding standard input. */
-  dispatch(args: string[], stdin?: string): Promise<CliResult>;
+  dispatch: Cli;
   /**
    * Creates a nodejs base image and image named `nodejs`, without dependencies, and waits for it;
    * `cliArgs` go before the command (e.g. another `--organization`).
@@ -56,6 +56,21 @@ export interface Session {
   stop(): Promise<void>;
 }
 
+/** The dispatch CLI: a command run to its end, or `live`, one that goes on (`logs -f`) until stopped. */
+export type Cli = ((args: string[], stdin?: string) => Promise<CliResult>) & {
+  live(args: string[]): LiveCli;
+};
+
+/** A CLI command still running, as a person sees it in a terminal. */
+export interface LiveCli {
+  /** What it printed so far. */
+  output(): { stdout: string; stderr: string };
+  /** Resolves once its standard output matches `pattern`; rejects with what it printed after `timeoutMs`. */
+  until(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Ctrl-C (SIGINT), and how it ended. */
+  interrupt(): Promise<CliResult>;
+}
+
 /** Driver programs as files in the data directory's driver-programs/, which the events service reads. */
 export function driverProgramsIn(
   dataDir: string,
@@ -79,21 +94,43 @@ export function cliFor(
   work: string,
   globalArgs: string[] = [],
   config = join(work, 'no-config.json'),
-): Session['dispatch'] {
-  return (args, stdin) =>
-    new Promise((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [join(ROOT, 'apps/cli/bin/dispatch.js'), '--port', String(port), ...globalArgs, ...args],
-        { cwd: work, env: { ...process.env, DISPATCH_CONFIG: config } },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('exit', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(stdin ?? '');
-    });
+): Cli {
+  const start = (args: string[], stdin?: string) => {
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'apps/cli/bin/dispatch.js'), '--port', String(port), ...globalArgs, ...args],
+      { cwd: work, env: { ...process.env, DISPATCH_CONFIG: config } },
+    );
+    const printed = { stdout: '', stderr: '' };
+    child.stdout.on('data', (d: Buffer) => (printed.stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (printed.stderr += d.toString()));
+    const exited = new Promise<CliResult>((resolve) =>
+      child.on('exit', (code) => resolve({ code, ...printed })),
+    );
+    child.stdin.end(stdin ?? '');
+    return { child, printed, exited };
+  };
+  const live = (args: string[]): LiveCli => {
+    const { child, printed, exited } = start(args);
+    return {
+      output: () => ({ ...printed }),
+      until: async (pattern, timeoutMs = 10_000) => {
+        const deadline = Date.now() + timeoutMs;
+        while (!pattern.test(printed.stdout)) {
+          if (Date.now() > deadline || child.exitCode !== null)
+            throw new Error(
+              `dispatch ${args.join(' ')} printed no ${pattern}:\n${printed.stdout}\n${printed.stderr}`,
+            );
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      },
+      interrupt: () => {
+        child.kill('SIGINT');
+        return exited;
+      },
+    };
+  };
+  return Object.assign((args: string[], stdin?: string) => start(args, stdin).exited, { live });
 }
 
 /**
@@ -101,12 +138,13 @@ export function cliFor(
  * log has the details", a 502 only that the ingress got no answer, and a CI log is all there is of a
  * run, so the tail of what the servers printed is added to the CLI's error output.
  */
-export function withServerLog(dispatch: Session['dispatch'], serverLog: () => string): Session['dispatch'] {
-  return async (args, stdin) => {
+export function withServerLog(dispatch: Cli, serverLog: () => string): Cli {
+  const withLog = async (args: string[], stdin?: string) => {
     const result = await dispatch(args, stdin);
     if (!/internal error|HTTP 50[234]/.test(result.stderr)) return result;
     return { ...result, stderr: `${result.stderr}\n--- server log (tail) ---\n${serverLog().slice(-8000)}` };
   };
+  return Object.assign(withLog, { live: dispatch.live });
 }
 
 /** A nodejs base image and image named `nodejs`, built and READY. */

@@ -104,6 +104,17 @@ program
   });
 
 program
+  .command('logs')
+  .description("what a function's runs printed, oldest first; every function's without one")
+  .argument('[function]')
+  .option('-f, --follow', 'go on printing as runs finish, until Ctrl-C')
+  .option('--tail <runs>', 'how many of the latest runs to show first (default 10)')
+  .action(async (name: string | undefined, options: object) => {
+    const { logs } = await import('./commands/run/logs.js');
+    await logs(name, options, global());
+  });
+
+program
   .command('login')
   .description('log in: as a user at the OpenID provider (browser, or --device), or as a service account')
   .option('--service-account <name>', 'a service account of the organization ([org/]name)')

@@ -29,6 +29,7 @@ export function serviceModules(env: ServiceEnv): (Type | DynamicModule)[] {
     FunctionsModule.forRoot({
       dataDir: env.DISPATCH_DATA_DIR,
       runChannel: true,
+      replicated: true,
       ...runJournalFromEnv(),
       ...functionsConfigFromEnv(),
     }),

@@ -72,8 +72,9 @@ export function registerGet(program: Command, global: GlobalOf): void {
     .alias('run')
     .argument('[function]')
     .argument('[run]')
-    .action(async (fn?: string, run?: string) => {
+    .option('-f, --follow', 'go on listing runs as they finish, until Ctrl-C')
+    .action(async (fn: string | undefined, run: string | undefined, options: { follow?: boolean }) => {
       const { getRuns } = await import('../commands/run/get.js');
-      await getRuns(fn, run, global());
+      await getRuns(fn, run, options, global());
     });
 }

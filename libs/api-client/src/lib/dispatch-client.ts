@@ -41,6 +41,7 @@ import {
   type Tag,
   type VersionInfo,
 } from '@dispatch/contracts';
+import { EventSourceParserStream } from 'eventsource-parser/stream';
 import { fetchTransport, type HttpAnswer, type Transport } from './transport.js';
 
 export interface ClientOptions {
@@ -161,6 +162,46 @@ export class DispatchClient {
     return this.request<Run[]>('GET', `/v1/runs${query}`);
   }
 
+  /**
+   * Follows runs as they finish (of one function, or of every function of the project): resolves once
+   * the server follows, so every run that starts afterwards is in what it yields. The iteration ends
+   * when the server ends the stream (`ended` says why: it is stopping, the follower fell behind) or
+   * `signal` aborts.
+   */
+  async followRuns(
+    functionName: string | undefined,
+    signal: AbortSignal,
+  ): Promise<{ runs: AsyncIterable<Run>; ended: () => string | undefined }> {
+    const query = functionName ? `&functionName=${encodeURIComponent(functionName)}` : '';
+    const url = `${this.baseUrl}/v1/runs?follow=true${query}`;
+    const headers = { ...(await this.headers()), accept: 'text/event-stream' };
+    let res: Response;
+    try {
+      res = await fetch(url, { headers, signal });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new ApiError(0, 'UNAVAILABLE', `cannot reach Dispatch at ${this.baseUrl} (${reason})`);
+    }
+    if (!res.ok || !res.body) {
+      const text = await res.text();
+      throw toApiError(res.status, safeJson(text), text);
+    }
+    let reason: string | undefined;
+    const events = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+    async function* runs(): AsyncGenerator<Run> {
+      try {
+        for await (const event of events) {
+          if (event.event === 'run') yield JSON.parse(event.data) as Run;
+          else if (event.event === 'end') reason = (JSON.parse(event.data) as { reason?: string }).reason;
+        }
+      } catch (err) {
+        if (!signal.aborted) reason = `the stream broke: ${(err as Error).message}`;
+      }
+    }
+    return { runs: runs(), ended: () => reason };
+  }
+
   getRun(runName: string, functionName?: string): Promise<Run> {
     const query = functionName ? `?functionName=${encodeURIComponent(functionName)}` : '';
     return this.request<Run>('GET', `/v1/runs/${encodeURIComponent(runName)}${query}`);
@@ -181,17 +222,23 @@ export class DispatchClient {
     };
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** Who asks, for what org and project, as part of which call: the headers of every request. */
+  private async headers(): Promise<Record<string, string>> {
     const headers: Record<string, string> = {
       accept: 'application/json',
       'x-dispatch-org': this.options.org ?? DEFAULT_ORG,
       'x-dispatch-project': this.options.project ?? DEFAULT_PROJECT,
     };
-    if (body !== undefined) headers['content-type'] = 'application/json';
     const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
     if (token) headers['authorization'] = `Bearer ${token}`;
     const requestId = this.options.requestId?.();
     if (requestId) headers['x-request-id'] = requestId;
+    return headers;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers = await this.headers();
+    if (body !== undefined) headers['content-type'] = 'application/json';
     const { attempts, backoffMs } = this.options.retry ?? { attempts: 1, backoffMs: 0 };
     const read = method === 'GET' || method === 'HEAD';
     const send = this.options.transport ?? fetchTransport;

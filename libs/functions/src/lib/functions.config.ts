@@ -27,6 +27,12 @@ export interface FunctionsConfig {
    */
   runChannelIdleMs?: number;
   /**
+   * Other replicas run functions of the same installation (the distributed shape): follows of runs
+   * (`GET /v1/runs?follow=true`) are announced to them over the message bus, and their runs of what is
+   * followed here relayed back (BusRunRelay). Solo, one process, has no use for it.
+   */
+  replicated?: boolean;
+  /**
    * How often a function waiting for its image looks at it again. The image's READY event nudges it
    * sooner; this is the backstop for a missed event. Default 2000 ms.
    */

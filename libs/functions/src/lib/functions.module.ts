@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { MESSAGE_BUS, type MessageBus } from '@dispatch/messaging';
 import { FUNCTION_INVOKER } from '@dispatch/contracts';
 import { ApplicationController } from './application/application.controller.js';
 import { ApplicationService } from './application/application.service.js';
@@ -13,6 +14,8 @@ import { RunService } from './run/run.service.js';
 import { RunChannelServer } from './run/run-channel.server.js';
 import { runJournalProvider } from './journal/run-journal.provider.js';
 import { SchemaValidator } from './schema-validator.js';
+import { RunFeed } from './feed/run-feed.js';
+import { BusRunRelay } from './feed/bus-run-relay.js';
 import { functionRuntimeProvider, RuntimeLifecycle } from './runtime.provider.js';
 
 /**
@@ -41,6 +44,16 @@ export class FunctionsModule {
         RunService,
         ApplicationService,
         { provide: FUNCTION_INVOKER, useExisting: RunService },
+        RunFeed,
+        ...(config.replicated
+          ? [
+              {
+                provide: BusRunRelay,
+                inject: [MESSAGE_BUS, RunFeed],
+                useFactory: (bus: MessageBus, feed: RunFeed) => new BusRunRelay(bus, feed),
+              },
+            ]
+          : []),
         ...(config.runChannel ? [RunChannelServer] : []),
       ],
       exports: [FUNCTION_INVOKER],

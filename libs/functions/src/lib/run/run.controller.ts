@@ -1,6 +1,8 @@
 import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { DomainError, runRequestBody, type Caller, type Run } from '@dispatch/contracts';
 import { Action, CallerOf, parseBody, Resource, Scope, type RequestScope } from '@dispatch/platform';
+import type { Readable } from 'node:stream';
+import { RunFeed } from '../feed/run-feed.js';
 import { RunService } from './run.service.js';
 
 interface StatusReply {
@@ -8,11 +10,18 @@ interface StatusReply {
   send(body: unknown): void;
 }
 
+interface HeaderReply {
+  header(name: string, value: string): HeaderReply;
+}
+
 /** `/v1/runs`: execute a function (200 with the finished Run, 202 when not blocking) and read runs. */
 @Controller('v1/runs')
 @Resource('function')
 export class RunController {
-  constructor(private readonly runs: RunService) {}
+  constructor(
+    private readonly runs: RunService,
+    private readonly feed: RunFeed,
+  ) {}
 
   @Post()
   @Action('exec')
@@ -33,13 +42,28 @@ export class RunController {
     reply.status(run.blocking ? 200 : 202).send(run);
   }
 
+  /**
+   * The runs recorded, newest first; or with `follow=true` the runs that finish from now on, as they
+   * finish: server-sent events (`event: run`, the Run as data), open until the caller closes it.
+   */
   @Get()
-  list(
+  async list(
     @Scope() scope: RequestScope,
+    @Res({ passthrough: true }) reply: HeaderReply,
     @Query('functionName') functionName?: string,
     @Query('since') since?: string,
-  ): Promise<Run[]> {
-    return this.runs.list(scope, functionName, parseSince(since));
+    @Query('follow') follow?: string,
+  ): Promise<Run[] | Readable> {
+    if (!parseFollow(follow)) return this.runs.list(scope, functionName, parseSince(since));
+    if (since !== undefined)
+      throw new DomainError('INVALID_ARGUMENT', 'since and follow go apart: list, then follow');
+    const stream = await this.feed.follow(scope, functionName);
+    reply
+      .header('content-type', 'text/event-stream; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      // nginx buffers an answer unless told not to; a follower waits for each event.
+      .header('x-accel-buffering', 'no');
+    return stream;
   }
 
   @Get(':name')
@@ -50,6 +74,12 @@ export class RunController {
   ): Promise<Run> {
     return this.runs.get(scope, functionName, name);
   }
+}
+
+function parseFollow(follow: string | undefined): boolean {
+  if (follow === undefined || follow === 'false' || follow === '0') return false;
+  if (follow === 'true' || follow === '1' || follow === '') return true;
+  throw new DomainError('INVALID_ARGUMENT', `follow must be true or false, got ${JSON.stringify(follow)}`);
 }
 
 function parseSince(since: string | undefined): number | undefined {

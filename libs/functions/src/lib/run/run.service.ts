@@ -30,6 +30,7 @@ import { NoSecretsResolver } from '../secrets/secrets-resolver.js';
 import { FunctionCatalog } from '../function/function.catalog.js';
 import { RUN_JOURNAL, type RunJournal } from '../journal/run-journal.js';
 import { FunctionMetrics } from '../function-metrics.js';
+import { RunFeed } from '../feed/run-feed.js';
 import { runId } from './run-id.js';
 import { SchemaValidator } from '../schema-validator.js';
 
@@ -60,6 +61,7 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
     private readonly catalog: FunctionCatalog,
     @Optional() private readonly access?: AccessControl,
     @Optional() private readonly metrics?: FunctionMetrics,
+    @Optional() private readonly feed?: RunFeed,
   ) {}
 
   /**
@@ -205,6 +207,7 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
       };
       this.metrics?.observe(scope.org, finished, response.timedOut === true);
+      this.feed?.finished(scope, finished);
       return finished;
     };
 

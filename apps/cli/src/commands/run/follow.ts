@@ -1,0 +1,71 @@
+import { ApiError, type DispatchClient } from '@dispatch/api-client';
+import type { Run } from '@dispatch/contracts';
+
+/** How long a follow keeps trying to follow again after its server went away, before it gives up. */
+const RECONNECT_FOR_MS = 30_000;
+const RECONNECT_WAIT_MS = 1_000;
+
+/**
+ * Follows runs until Ctrl-C: `recent` is called once the server follows (so no run falls between the
+ * two), then `each` for every run that finishes. When the server ends the stream (a replica stopping
+ * for a rollout) or the connection breaks, it follows again, saying so on stderr; it gives up with an
+ * error after 30 s without a server. Ctrl-C ends it with exit code 130 and nothing more printed.
+ */
+export async function followRuns(
+  client: DispatchClient,
+  functionName: string | undefined,
+  recent: () => Promise<Run[]>,
+  each: (run: Run) => void,
+): Promise<void> {
+  const interrupt = new AbortController();
+  const onInterrupt = () => interrupt.abort();
+  process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
+  const seen = new Set<string>();
+  const show = (run: Run) => {
+    if (seen.has(run.name)) return;
+    seen.add(run.name);
+    each(run);
+  };
+  let failingSince: number | undefined;
+  let first = true;
+  try {
+    while (!interrupt.signal.aborted) {
+      let following;
+      try {
+        following = await client.followRuns(functionName, interrupt.signal);
+      } catch (err) {
+        if (interrupt.signal.aborted) break;
+        // Refused (no such right, too many follows) is final; a server away is waited for.
+        if (!(err instanceof ApiError) || err.code !== 'UNAVAILABLE') throw err;
+        failingSince ??= Date.now();
+        if (Date.now() - failingSince > RECONNECT_FOR_MS) throw err;
+        await sleep(RECONNECT_WAIT_MS, interrupt.signal);
+        continue;
+      }
+      failingSince = undefined;
+      if (first) {
+        first = false;
+        for (const run of await recent()) show(run);
+      }
+      for await (const run of following.runs) show(run);
+      if (interrupt.signal.aborted) break;
+      console.error(`(${following.ended() ?? 'the server ended the stream'}; following again)`);
+      await sleep(RECONNECT_WAIT_MS, interrupt.signal);
+    }
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+  }
+  process.exitCode = 130;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

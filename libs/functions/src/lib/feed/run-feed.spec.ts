@@ -1,0 +1,171 @@
+import type { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { Run } from '@dispatch/contracts';
+import { InProcessBus } from '@dispatch/messaging';
+import { BusRunRelay } from './bus-run-relay.js';
+import { MAX_FOLLOWS_PER_ORG, MAX_UNREAD_BYTES, RunFeed } from './run-feed.js';
+
+const scope = (org = 'acme', project = 'web') => ({ org, project });
+
+function runOf(functionName: string, word: string, extra: Partial<Run> = {}): Run {
+  return {
+    name: `${functionName}-${word}`,
+    functionName,
+    functionId: 'id',
+    blocking: true,
+    input: null,
+    output: word,
+    error: null,
+    logs: { stdout: [word], stderr: [] },
+    secrets: [],
+    status: 'READY',
+    reason: [],
+    tags: [],
+    executedTime: 1,
+    finishedTime: 1,
+    durationMs: 1,
+    ...extra,
+  } as Run;
+}
+
+/** What a follower has read so far: the runs' stdout, in order. */
+function reader(stream: Readable): { words: () => string[]; text: () => string } {
+  let text = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => (text += chunk));
+  return {
+    text: () => text,
+    words: () =>
+      [...text.matchAll(/^data: (.*)$/gm)]
+        .map((m) => JSON.parse(m[1] as string) as Run | { reason: string })
+        .flatMap((r) => ('logs' in r ? r.logs.stdout : [])),
+  };
+}
+
+const until = async (check: () => boolean) => {
+  for (let i = 0; i < 200 && !check(); i += 1) await new Promise((r) => setTimeout(r, 10));
+  expect(check()).toBe(true);
+};
+
+describe('RunFeed', () => {
+  it("gives a follower the runs of its function that finish, and none of another function's or project's", async () => {
+    const feed = new RunFeed();
+    const follower = reader(await feed.follow(scope(), 'hello'));
+    feed.finished(scope(), runOf('hello', 'one'));
+    feed.finished(scope(), runOf('other', 'no'));
+    feed.finished(scope('acme', 'elsewhere'), runOf('hello', 'nope'));
+    feed.finished(scope('evil', 'web'), runOf('hello', 'never'));
+    feed.finished(scope(), runOf('hello', 'two'));
+    await until(() => follower.words().length === 2);
+    expect(follower.words()).toEqual(['one', 'two']);
+    expect(follower.text()).toMatch(/^: following runs of hello\n\n/);
+  });
+
+  it('follows every function of the project when no function is named', async () => {
+    const feed = new RunFeed();
+    const follower = reader(await feed.follow(scope(), undefined));
+    feed.finished(scope(), runOf('a', 'one'));
+    feed.finished(scope(), runOf('b', 'two'));
+    await until(() => follower.words().length === 2);
+  });
+
+  it('refuses follows past the bound of an org, and not those of another org', async () => {
+    const feed = new RunFeed();
+    const held = [];
+    for (let i = 0; i < MAX_FOLLOWS_PER_ORG; i += 1) held.push(await feed.follow(scope(), 'hello'));
+    await expect(feed.follow(scope(), 'hello')).rejects.toMatchObject({ code: 'RESOURCE_EXHAUSTED' });
+    await expect(feed.follow(scope('other'), 'hello')).resolves.toBeDefined();
+    held[0]?.destroy();
+    await new Promise((r) => setImmediate(r));
+    await expect(feed.follow(scope(), 'hello')).resolves.toBeDefined();
+  });
+
+  it('drops a follower that stopped reading, saying why, rather than holding its runs', async () => {
+    const feed = new RunFeed();
+    const stream = await feed.follow(scope(), 'hello');
+    // Nobody reads: the stream's buffer grows until the bound.
+    const big = runOf('hello', 'x', { output: 'y'.repeat(512 * 1024) });
+    for (let i = 0; i < 12; i += 1) feed.finished(scope(), big);
+    expect(stream.readableLength).toBeLessThan(MAX_UNREAD_BYTES + 1024);
+    const follower = reader(stream);
+    await new Promise((r) => stream.once('end', r));
+    expect(follower.text()).toContain('event: end\ndata: {"reason":"the follower fell behind');
+  });
+
+  it('ends every follow when the server stops', async () => {
+    const feed = new RunFeed();
+    const follower = reader(await feed.follow(scope(), 'hello'));
+    const ended = new Promise((r) => follower && setTimeout(r, 0));
+    feed.beforeApplicationShutdown();
+    await ended;
+    expect(follower.text()).toContain('data: {"reason":"the server is stopping"}');
+  });
+});
+
+describe('BusRunRelay: replicas of the functions service', () => {
+  const relays: BusRunRelay[] = [];
+  afterEach(async () => {
+    for (const relay of relays.splice(0)) await relay.onApplicationShutdown();
+  });
+
+  function replica(bus: InProcessBus): RunFeed {
+    const feed = new RunFeed();
+    relays.push(new BusRunRelay(bus, feed));
+    return feed;
+  }
+
+  it('brings a follower on one replica the runs that finish on another, and only the followed ones', async () => {
+    const bus = new InProcessBus();
+    const [here, there] = [replica(bus), replica(bus)];
+    await new Promise((r) => setTimeout(r, 50)); // both subscriptions live
+    const follower = reader(await here.follow(scope(), 'hello'));
+    const relay = relays[1] as BusRunRelay;
+    await until(() => relay.wanted('acme', 'web', 'hello'));
+    expect(relay.wanted('acme', 'web', 'other')).toBe(false);
+    there.finished(scope(), runOf('hello', 'remote'));
+    here.finished(scope(), runOf('hello', 'local'));
+    await until(() => follower.words().length === 2);
+    expect(follower.words().sort()).toEqual(['local', 'remote']);
+  });
+
+  it('tells a replica that starts during a follow what is followed, without waiting for the next turn', async () => {
+    const bus = new InProcessBus();
+    const here = replica(bus);
+    await new Promise((r) => setTimeout(r, 50));
+    const follower = reader(await here.follow(scope(), 'hello'));
+    const late = replica(bus);
+    await until(() => (relays[1] as BusRunRelay).wanted('acme', 'web', 'hello'));
+    late.finished(scope(), runOf('hello', 'late'));
+    await until(() => follower.words().length === 1);
+  });
+
+  it('stops relaying once the follower is gone', async () => {
+    const bus = new InProcessBus();
+    const [here] = [replica(bus), replica(bus)];
+    await new Promise((r) => setTimeout(r, 50));
+    const stream = await here.follow(scope(), undefined);
+    const relay = relays[1] as BusRunRelay;
+    await until(() => relay.wanted('acme', 'web', 'anything'));
+    stream.destroy();
+    await until(() => !relay.wanted('acme', 'web', 'anything'));
+  });
+
+  it("cuts a run's logs and output to what a broker message holds", async () => {
+    const bus = new InProcessBus();
+    const [here, there] = [replica(bus), replica(bus)];
+    await new Promise((r) => setTimeout(r, 50));
+    const follower = reader(await here.follow(scope(), 'hello'));
+    await until(() => (relays[1] as BusRunRelay).wanted('acme', 'web', 'hello'));
+    const lines = Array.from({ length: 2000 }, (_, i) => `${i} ${'z'.repeat(400)}`);
+    there.finished(
+      scope(),
+      runOf('hello', 'big', { logs: { stdout: lines, stderr: [] }, output: 'o'.repeat(600 * 1024) }),
+    );
+    await until(() => /event: run/.test(follower.text()));
+    const run = JSON.parse(
+      /^data: (.*)$/m.exec(follower.text().split('event: run')[1] as string)?.[1] as string,
+    ) as Run;
+    expect(run.logs.truncated).toBe(true);
+    expect(run.output).toMatch(/^\[the output is larger than/);
+  });
+});

@@ -1,0 +1,178 @@
+import { PassThrough, type Readable } from 'node:stream';
+import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Gauge, type Registry } from 'prom-client';
+import { DomainError, type Run } from '@dispatch/contracts';
+import { METRICS_REGISTRY, type RequestScope } from '@dispatch/platform';
+import { sseComment, sseEvent } from './sse.js';
+
+/** Follows one org may hold open at once (the CLI's, the console's): a tenant cannot hold them all. */
+export const MAX_FOLLOWS_PER_ORG = 32;
+/** Follows one process holds open at once, over every org. */
+export const MAX_FOLLOWS = 1024;
+/**
+ * What a follower may leave unread before it is dropped: a reader that stopped reading must not make
+ * the platform hold every later run for it.
+ */
+export const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
+/** A comment this often keeps proxies (nginx, an Ingress) from closing a quiet stream. */
+const HEARTBEAT_MS = 15_000;
+
+/** Another process that runs functions of the same installation (a replica), which a feed tells and hears. */
+export interface RunRelay {
+  /** Local follows changed: which `org/project/function` (or `org/project/` for all) are followed here. */
+  followed(keys: string[]): Promise<void>;
+  /** Whether a run of this function is followed elsewhere: the hot path's question, a set lookup. */
+  wanted(org: string, project: string, functionName: string): boolean;
+  /** Sends a run to the replicas that follow it (without waiting: a run never waits for a follower). */
+  forward(org: string, project: string, run: Run): void;
+}
+
+interface Follower {
+  org: string;
+  project: string;
+  /** Undefined: every function of the project. */
+  functionName?: string;
+  stream: PassThrough;
+}
+
+/**
+ * Runs as they finish, to whoever follows them: `GET /v1/runs?follow=true` (`dispatch logs -f`,
+ * `dispatch get runs -f`) answers a stream of server-sent events, one `run` event per finished run of
+ * the function (or of every function of the project). Nothing is kept for a follower that was not
+ * listening: a follow sees runs that finish after it began, the journal has the ones before.
+ *
+ * A run asks one map lookup of the feed when nobody follows, so the hot path does not pay for it. In
+ * the distributed shape a RunRelay tells the other replicas what is followed here and brings their
+ * runs of it; solo has one process and no relay.
+ */
+@Injectable()
+export class RunFeed implements BeforeApplicationShutdown {
+  /** By `org/project`. */
+  private readonly byProject = new Map<string, Set<Follower>>();
+  private readonly perOrg = new Map<string, number>();
+  private count = 0;
+  private relay?: RunRelay;
+  private heartbeat?: NodeJS.Timeout;
+
+  constructor(@Optional() @Inject(METRICS_REGISTRY) registry?: Registry) {
+    if (!registry) return;
+    const open = () => this.count;
+    new Gauge({
+      name: 'dispatch_run_followers',
+      help: 'Streams of finished runs open now (dispatch logs -f, dispatch get runs -f).',
+      registers: [registry],
+      collect() {
+        this.set(open());
+      },
+    });
+  }
+
+  /** The other replicas, in the distributed shape. */
+  relayThrough(relay: RunRelay): void {
+    this.relay = relay;
+  }
+
+  /** A run finished here: to its followers here, and to the replicas that follow it. */
+  finished(scope: RequestScope, run: Run): void {
+    if (this.count > 0) this.deliver(scope.org, scope.project, run);
+    if (this.relay?.wanted(scope.org, scope.project, run.functionName)) {
+      this.relay.forward(scope.org, scope.project, run);
+    }
+  }
+
+  /** A run that finished on another replica, or here. */
+  deliver(org: string, project: string, run: Run): void {
+    const followers = this.byProject.get(`${org}/${project}`);
+    if (!followers) return;
+    let event: string | undefined;
+    for (const follower of followers) {
+      if (follower.functionName !== undefined && follower.functionName !== run.functionName) continue;
+      event ??= sseEvent('run', JSON.stringify(run), run.name);
+      const { stream } = follower;
+      if (stream.writableLength + stream.readableLength + event.length > MAX_UNREAD_BYTES) {
+        this.end(follower, 'the follower fell behind: it left more than 4 MiB unread');
+        continue;
+      }
+      stream.write(event);
+    }
+  }
+
+  /**
+   * Opens a follow: a stream of server-sent events, ready once the other replicas were told, so runs
+   * that start after the answer's headers reach it. Refused past the per-org and per-process bounds.
+   */
+  async follow(scope: RequestScope, functionName: string | undefined): Promise<Readable> {
+    const held = this.perOrg.get(scope.org) ?? 0;
+    if (held >= MAX_FOLLOWS_PER_ORG) {
+      throw new DomainError(
+        'RESOURCE_EXHAUSTED',
+        `org ${scope.org} already follows runs on ${MAX_FOLLOWS_PER_ORG} streams; close one first`,
+      );
+    }
+    if (this.count >= MAX_FOLLOWS) {
+      throw new DomainError('RESOURCE_EXHAUSTED', 'this server follows as many runs as it can; try later');
+    }
+    const follower: Follower = {
+      org: scope.org,
+      project: scope.project,
+      functionName,
+      stream: new PassThrough(),
+    };
+    const key = `${scope.org}/${scope.project}`;
+    const followers = this.byProject.get(key) ?? new Set<Follower>();
+    followers.add(follower);
+    this.byProject.set(key, followers);
+    this.perOrg.set(scope.org, held + 1);
+    this.count += 1;
+    this.heartbeat ??= setInterval(() => this.beat(), HEARTBEAT_MS).unref();
+    // Fastify destroys the stream when the caller goes away; ending it (shutdown, falling behind) too.
+    follower.stream.once('close', () => this.forget(follower));
+    follower.stream.write(sseComment(`following runs of ${functionName ?? `project ${scope.project}`}`));
+    await this.tellRelay();
+    return follower.stream;
+  }
+
+  /** A stopping process ends every follow, saying why: a follower reconnects to a replica still up. */
+  beforeApplicationShutdown(): void {
+    for (const followers of this.byProject.values()) {
+      for (const follower of followers) this.end(follower, 'the server is stopping');
+    }
+  }
+
+  private end(follower: Follower, reason: string): void {
+    follower.stream.end(sseEvent('end', JSON.stringify({ reason })));
+    this.forget(follower);
+  }
+
+  private forget(follower: Follower): void {
+    const key = `${follower.org}/${follower.project}`;
+    const followers = this.byProject.get(key);
+    if (!followers?.delete(follower)) return;
+    if (followers.size === 0) this.byProject.delete(key);
+    const held = (this.perOrg.get(follower.org) ?? 1) - 1;
+    if (held > 0) this.perOrg.set(follower.org, held);
+    else this.perOrg.delete(follower.org);
+    this.count -= 1;
+    if (this.count === 0) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+    }
+    void this.tellRelay();
+  }
+
+  private beat(): void {
+    const comment = sseComment('keep-alive');
+    for (const followers of this.byProject.values()) {
+      for (const { stream } of followers) stream.write(comment);
+    }
+  }
+
+  private async tellRelay(): Promise<void> {
+    if (!this.relay) return;
+    const keys = new Set<string>();
+    for (const [project, followers] of this.byProject) {
+      for (const f of followers) keys.add(`${project}/${f.functionName ?? ''}`);
+    }
+    await this.relay.followed([...keys]);
+  }
+}
