@@ -89,6 +89,38 @@ async function load(url, body, authorization) {
   };
 }
 
+/**
+ * `dispatch logs -f` as a person watches it: a follower on a function that prints a line, and for each
+ * run the time from the exec's start to the run's line reaching the follower (the target: 100 ms p50).
+ */
+async function benchLiveLogs(client, work) {
+  writeFileSync(
+    join(work, 'talker.js'),
+    "module.exports = (c, p) => { console.log('line ' + p.i); return p.i; };\n",
+  );
+  await client.functions.create({
+    name: 'talker',
+    image: 'nodejs',
+    source: await packSource(join(work, 'talker.js')),
+  });
+  await settled(client, 'talker');
+  await client.runFunction('talker', { input: { i: -1 } });
+  const stop = new AbortController();
+  const { runs } = await client.followRuns('talker', stop.signal);
+  const arrivals = runs[Symbol.asyncIterator]();
+  const samples = [];
+  for (let i = 0; i < 300; i += 1) {
+    const t = now();
+    const exec = client.runFunction('talker', { input: { i } });
+    const { value: run } = await arrivals.next();
+    if (run?.logs.stdout[0] !== `line ${i}`) throw new Error(`the follower got ${JSON.stringify(run?.logs)}`);
+    samples.push(now() - t);
+    await exec;
+  }
+  stop.abort();
+  return { exec_to_line_seen: summarise(samples.slice(20)), target_p50_ms: 100 };
+}
+
 export async function benchFunctions() {
   const work = mkdtempSync(join(tmpdir(), 'dispatch-bench-fn-'));
   const { child: solo, line } = await startProcess(
@@ -160,6 +192,7 @@ export async function benchFunctions() {
     await settled(client, 'warm');
     for (let i = 0; i < 50; i += 1) await client.runFunction('warm', { input: INPUT });
     results.warm_exec_api = await measure(1000, 1, () => client.runFunction('warm', { input: INPUT }));
+    results.live_logs = await benchLiveLogs(client, work);
 
     // Throughput under load: the API against the bare server running the same handler in-process.
     const { child: bare, line: barePort } = await startProcess(join(HERE, 'bare-server.js'), [
