@@ -11,6 +11,7 @@ import { aptInstall, log, ROOT } from './lib/daemon.js';
 import * as etcd from './etcd.js';
 import * as kafka from './kafka.js';
 import * as postgres from './postgres.js';
+import { ensureJaeger } from './jaeger.js';
 import * as k8s from './k8s.js';
 import * as kube from './kube.js';
 import { ensureSandboxTools } from './sandbox.js';
@@ -98,6 +99,8 @@ if (status === 0 && !unitOnly) {
     }
     // The e2e suites drive a webhook with curl and the services through nginx, as a user's machine would.
     aptInstall('curl', ['curl']);
+    // Traces are read back from a real Jaeger (built once from its Go module, about five minutes).
+    ensureJaeger();
     // Loaded only now: it reads the topology table from the libraries the run above built.
     const nginx = await import('./nginx.js');
     nginx.ensureInstalled();

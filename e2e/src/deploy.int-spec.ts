@@ -439,6 +439,29 @@ describe('the service and runner images', () => {
     expect(secret?.data?.['metrics-token']).toBeTruthy();
   });
 
+  it("sends every service's spans to the collector an operator names, and none without one", () => {
+    const configOf = (manifests: Manifest[]) =>
+      manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'dispatch')?.data ?? {};
+    expect(Object.keys(configOf(render())).filter((k) => k.startsWith('OTEL_'))).toEqual([]);
+    const traced = render(
+      'tracing.otlpEndpoint=http://otel-collector.observability:4318',
+      'tracing.sampler=parentbased_traceidratio',
+      'tracing.samplerArg=0.1',
+    );
+    expect(configOf(traced)).toMatchObject({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector.observability:4318',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.1',
+    });
+    // Every service reads the ConfigMap.
+    const deployments = traced.filter((m) => m.kind === 'Deployment' && m.metadata.name !== 'dispatch-etcd');
+    for (const d of deployments.filter((m) => SERVICES.some((s) => m.metadata.name === `dispatch-${s}`))) {
+      const containers = (d.spec as { template: { spec: { containers: { envFrom?: unknown[] }[] } } })
+        .template.spec.containers;
+      expect(containers[0]?.envFrom).toEqual([{ configMapRef: { name: 'dispatch' } }]);
+    }
+  });
+
   it('builds every service the chart deploys: each is an app of the workspace', () => {
     const deployed = render()
       .filter((m) => m.kind === 'Deployment')

@@ -12,6 +12,8 @@ export interface Internet {
   host: string;
   /** Files it serves, by path (`/simple/evil/` ...), set before use. */
   serve(path: string, body: Buffer | string, contentType?: string): void;
+  /** Starts another server on this host (in its namespace), stopped with it. */
+  exec(command: string, args: string[]): Started;
   stop(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ export async function startInternet(): Promise<Internet> {
   ]);
   for (let i = 0; i < 100 && !server.output().includes('listening'); i += 1)
     await new Promise((r) => setTimeout(r, 50));
+  const others: Started[] = [];
   return {
     url: `http://${host}:8080`,
     host,
@@ -83,7 +86,13 @@ export async function startInternet(): Promise<Internet> {
       writeFileSync(file, body);
       if (contentType) writeFileSync(`${file}.type`, contentType);
     },
+    exec: (command, args) => {
+      const other = start('ip', ['netns', 'exec', ns, command, ...args]);
+      others.push(other);
+      return other;
+    },
     stop: async () => {
+      await Promise.all(others.map((o) => o.stop()));
       await server.stop();
       try {
         ip('link', 'del', outside);

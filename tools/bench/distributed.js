@@ -3,7 +3,8 @@
 // port and the ingress (nginx) in front of it, and through `/v1/runs` of each; then one call at a time.
 // While the distributed gateway is under load, the CPU each other process used: etcd's (no run may
 // write to it) and that of the services with no part in the call. A second solo with its metrics off
-// (DISPATCH_METRICS=off) takes part in the same rounds, for what counting every call costs.
+// (DISPATCH_METRICS=off) takes part in the same rounds, for what counting every call costs, and a third
+// with tracing on (every call sampled, its spans sent to a Jaeger on this machine), for what tracing costs.
 //
 // Under load is 16 connections, as the other suites; at 16 the distributed shape is bound by the wake-ups
 // of its four processes in a row, not by CPU (a quarter of the machine stays idle), so the endpoint
@@ -12,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packSource } from '@dispatch/api-client';
-import { cpuMs, startDistributed, startSolo } from './installation.js';
+import { cpuMs, startDistributed, startJaeger, startSolo } from './installation.js';
 import { wrk } from './wrk.js';
 
 const HANDLER =
@@ -92,6 +93,9 @@ export async function benchDistributed(servers, etcdPid) {
   const solo = await startSolo(join(work, 'solo'));
   // The same solo with Prometheus metrics off: what counting every call costs.
   const soloOff = await startSolo(join(work, 'solo-metrics-off'), { DISPATCH_METRICS: 'off' });
+  // The same solo tracing every call to a real receiver (which shares this machine's cores).
+  const jaeger = await startJaeger(join(work, 'jaeger'));
+  const soloTraced = await startSolo(join(work, 'solo-traced'), { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlp });
   let dist;
   try {
     dist = await startDistributed(join(work, 'dist'), servers, ['images', 'functions', 'api-gateway'], {
@@ -99,6 +103,10 @@ export async function benchDistributed(servers, etcdPid) {
     });
     await deploy({ images: solo.client, functions: solo.client, endpoints: solo.client }, source);
     await deploy({ images: soloOff.client, functions: soloOff.client, endpoints: soloOff.client }, source);
+    await deploy(
+      { images: soloTraced.client, functions: soloTraced.client, endpoints: soloTraced.client },
+      source,
+    );
     await deploy(
       {
         images: dist.clients.images,
@@ -128,8 +136,15 @@ export async function benchDistributed(servers, etcdPid) {
         body: { functionName: 'hello', blocking: true, input: INPUT },
         headers: { authorization: `Bearer ${soloOff.token}` },
       },
+      solo_gateway_traced: { url: `${soloTraced.gateway}/hello`, body: INPUT },
+      solo_runs_traced: {
+        url: `${soloTraced.api}/v1/runs`,
+        body: { functionName: 'hello', blocking: true, input: INPUT },
+        headers: { authorization: `Bearer ${soloTraced.token}` },
+      },
     };
     for (const url of [
+      targets.solo_gateway_traced.url,
       targets.solo_gateway_metrics_off.url,
       targets.solo_gateway.url,
       targets.distributed_gateway_port.url,
@@ -183,10 +198,15 @@ export async function benchDistributed(servers, etcdPid) {
         ingress_saturated: ratio(saturated, 'distributed_ingress', 'solo_gateway'),
       },
       // Solo with metrics on against off, in the same interleaved rounds: 1 means they cost nothing
-      // measurable. (Tracing is not built yet: today's figures are tracing off.)
+      // measurable. The other solos trace nothing (no OTLP endpoint): tracing off.
       metrics_on_to_off: {
         gateway: ratio(under_load, 'solo_gateway', 'solo_gateway_metrics_off'),
         runs: ratio(under_load, 'solo_runs', 'solo_runs_metrics_off'),
+      },
+      // Solo tracing every call against solo tracing none (both with metrics on).
+      tracing_on_to_off: {
+        gateway: ratio(under_load, 'solo_gateway_traced', 'solo_gateway'),
+        runs: ratio(under_load, 'solo_runs_traced', 'solo_runs'),
       },
       // Median per process over the rounds of the distributed gateway's load.
       cpu_during_gateway_load: Object.fromEntries(
@@ -197,6 +217,8 @@ export async function benchDistributed(servers, etcdPid) {
     await dist?.stop();
     await solo.stop();
     await soloOff.stop();
+    await soloTraced.stop();
+    await jaeger.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DispatchClient } from '@dispatch/api-client';
 import { ROOT } from '../lib/daemon.js';
+import { prepare as prepareJaeger } from '../jaeger.js';
 import { prepare } from '../nginx.js';
 import { bootstrapAdmin, bootstrapKeys, soloAdminToken } from './credentials.js';
 
@@ -149,4 +150,24 @@ export async function startDistributed(work, { etcd, kafka, postgres }, services
     await stopAll(children);
     throw err;
   }
+}
+
+/**
+ * A Jaeger (tools/jaeger.js) on loopback, receiving the spans of a traced solo: what tracing on costs
+ * is measured against a real receiver. Gives its OTLP endpoint and stop().
+ */
+export async function startJaeger(work) {
+  const [otlpPort, queryPort] = [await freePort(), await freePort()];
+  const { command, args } = prepareJaeger({ dir: work, host: '127.0.0.1', otlpPort, queryPort });
+  const child = spawn(command, args, { stdio: 'ignore' });
+  for (let i = 0; i < 100; i += 1) {
+    const up = await fetch(`http://127.0.0.1:${queryPort}/api/services`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) return { otlp: `http://127.0.0.1:${otlpPort}`, stop: () => stopAll([child]) };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error('Jaeger did not answer within 10 s');
 }

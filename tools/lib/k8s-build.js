@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePodman, podman, podmanEnv } from './containers.js';
-import { BUILD_CACHE, have, log, ROOT } from './daemon.js';
+import { BUILD_CACHE } from './daemon.js';
+import { goBuild } from './go-build.js';
 
 export const KUBERNETES_VERSION = 'v1.34.4';
 const COREDNS_VERSION = 'v1.15.0';
@@ -21,24 +22,6 @@ const COMMANDS = [
   'kube-proxy',
   'kubectl',
 ];
-
-/** Builds Go commands of a module under tools/ into `out` (once; they are cached by version). */
-function goBuild(module, packages, out, ldflags = '') {
-  if (!have('go')) throw new Error('building Kubernetes needs Go (https://go.dev/doc/install)');
-  mkdirSync(out, { recursive: true });
-  const names = packages.map((p) => (p === '.' ? module : p.split('/').pop()));
-  log(`building ${names.join(', ')} from Go modules (once; many minutes)`);
-  const res = spawnSync(
-    'go',
-    ['build', '-trimpath', '-ldflags', `-s -w ${ldflags}`, '-o', `${out}/`, ...packages],
-    {
-      cwd: join(ROOT, 'tools', module),
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, CGO_ENABLED: '0' },
-    },
-  );
-  if (res.status !== 0) throw new Error(`building ${module} failed; see the output above`);
-}
 
 /** The binaries: Kubernetes' commands and CoreDNS, built when missing. */
 export function ensureBinaries() {

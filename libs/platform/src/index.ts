@@ -9,8 +9,20 @@ export {
   logFormatOf,
   PlatformLogger,
   REQUEST_ID_HEADER,
+  wellFormedOr,
   withRequestId,
 } from './lib/logging.js';
+export {
+  activeTracer,
+  contextFrom,
+  inServerSpan,
+  inSpan,
+  SpanKind,
+  startTracing,
+  stopTracing,
+  traceHeaders,
+  tracesEndpointOf,
+} from './lib/tracing.js';
 export { parseEnv, envTypes, ConfigError } from './lib/env.js';
 export { DomainErrorFilter } from './lib/domain-error.filter.js';
 export { HealthModule, type HealthCheck, type HealthCheckFactory } from './lib/health.js';

@@ -41,6 +41,7 @@ import {
   type Tag,
   type VersionInfo,
 } from '@dispatch/contracts';
+import { context, propagation } from '@opentelemetry/api';
 import { EventSourceParserStream } from 'eventsource-parser/stream';
 import { fetchTransport, type HttpAnswer, type Transport } from './transport.js';
 
@@ -233,6 +234,8 @@ export class DispatchClient {
     if (token) headers['authorization'] = `Bearer ${token}`;
     const requestId = this.options.requestId?.();
     if (requestId) headers['x-request-id'] = requestId;
+    // The trace context, when this process traces (a no-op otherwise): the callee's spans join it.
+    propagation.inject(context.active(), headers);
     return headers;
   }
 

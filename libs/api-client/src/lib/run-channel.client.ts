@@ -14,6 +14,7 @@ import {
   type RunChannelCall,
   type RunChannelLine,
 } from '@dispatch/contracts';
+import { context, propagation } from '@opentelemetry/api';
 import { ApiError, SERVICE_RETRY } from './dispatch-client.js';
 
 export interface RunChannelOptions {
@@ -54,12 +55,11 @@ export class RunChannelClient {
     this.next = (this.next + 1) % this.slots.length;
     const connection = await this.connection(slot);
     const requestId = this.options.requestId?.();
-    return connection.call({
-      org: scope.org,
-      project: scope.project,
-      request,
-      ...(requestId && { requestId }),
-    });
+    const call: Omit<RunChannelCall, 'id'> = { org: scope.org, project: scope.project, request };
+    if (requestId) call.requestId = requestId;
+    // The trace context, when this process traces (a no-op otherwise).
+    propagation.inject(context.active(), call);
+    return connection.call(call);
   }
 
   /** Ends every connection; calls in flight fail. */

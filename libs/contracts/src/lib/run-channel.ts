@@ -30,6 +30,9 @@ export interface RunChannelCall {
   request: InvocationRequest;
   /** The id of the call this run is part of (the gateway's, say), so both sides' logs carry it. */
   requestId?: string;
+  /** The caller's trace context (W3C Trace Context), when it traces: the run's spans join its trace. */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /**

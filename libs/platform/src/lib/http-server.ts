@@ -7,6 +7,7 @@ import { DomainErrorFilter } from './domain-error.filter.js';
 import { parseJson } from './http-input.js';
 import { PlatformLogger, tagRequests } from './logging.js';
 import { observeHttp } from './metrics.js';
+import { startTracing, stopTracing, traceHttp } from './tracing.js';
 import { startDraining } from './shutdown.js';
 
 export interface HttpServerOptions {
@@ -36,6 +37,7 @@ const STOP_WITHIN_MS = 40_000;
  * the server stops accepting, lets calls in flight finish, closes the store and bus, and exits 0.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<NestFastifyApplication> {
+  await startTracing(options.name ?? 'dispatch');
   const app = await NestFactory.create<NestFastifyApplication>(
     options.module as never,
     new FastifyAdapter({ bodyLimit: 6 * 1024 * 1024 }),
@@ -48,6 +50,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<NestF
   );
   app.useGlobalFilters(new DomainErrorFilter());
   tagRequests(app);
+  traceHttp(app);
   acceptJsonBodies(app);
   nameTheInstance(app);
   observeHttp(app);
@@ -77,6 +80,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<NestF
     ).unref();
     new Promise((r) => setTimeout(r, options.shutdownDelayMs ?? 0))
       .then(() => app.close())
+      .then(() => stopTracing())
       .then(() => process.exit(0))
       .catch((err: unknown) => {
         new Logger('shutdown').error(`stopping on ${signal} failed: ${(err as Error).message}`);

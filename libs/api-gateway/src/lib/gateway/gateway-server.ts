@@ -19,7 +19,15 @@ import {
   type OrganizationSpec,
 } from '@dispatch/contracts';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import { EntityCache } from '@dispatch/platform';
+import {
+  activeTracer,
+  EntityCache,
+  inServerSpan,
+  REQUEST_ID_HEADER,
+  wellFormedOr,
+  withRequestId,
+} from '@dispatch/platform';
+import { trace } from '@opentelemetry/api';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config.js';
 import { errorReply, errorReplyOf, jsonReply, runReply, send, type Reply } from './reply.js';
 import { inputOf, readBody } from './request-input.js';
@@ -140,14 +148,32 @@ export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutd
     return first === 'https' ? 'https' : 'http';
   }
 
+  /**
+   * One call: its request id (the caller's X-Request-Id when it is a plain id, else a new one, answered
+   * back) for the platform's logs and the run it makes, in a server span when tracing is on.
+   */
   private handle(req: IncomingMessage, res: ServerResponse, protocol: Protocol): void {
-    this.reply(req, protocol).then(
-      (reply) => send(res, reply),
-      (err: unknown) => {
-        if (!(err instanceof DomainError))
-          this.logger.error(err instanceof Error ? (err.stack ?? err.message) : err);
-        send(res, errorReplyOf(err));
-      },
+    const sent = req.headers[REQUEST_ID_HEADER];
+    const requestId = wellFormedOr(typeof sent === 'string' ? sent : undefined);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    const answer = () =>
+      this.reply(req, protocol).then(
+        (reply) => {
+          send(res, reply);
+          return reply.status;
+        },
+        (err: unknown) => {
+          if (!(err instanceof DomainError))
+            this.logger.error(err instanceof Error ? (err.stack ?? err.message) : err);
+          const reply = errorReplyOf(err);
+          send(res, reply);
+          return reply.status;
+        },
+      );
+    void withRequestId(requestId, () =>
+      activeTracer()
+        ? inServerSpan(req.method ?? 'GET', targetOf(req.url ?? '/').path, req.headers, answer)
+        : answer(),
     );
   }
 
@@ -168,6 +194,10 @@ export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutd
       );
     }
     const { endpoint } = match;
+    trace
+      .getActiveSpan()
+      ?.updateName(`${method} endpoint ${endpoint.name}`)
+      .setAttributes({ 'dispatch.org': endpoint.org, 'dispatch.endpoint': endpoint.name });
     if (!endpoint.spec.protocols.includes(protocol)) {
       const other = protocol === 'http' ? 'HTTPS' : 'plain HTTP';
       return errorReply('HTTPS_REQUIRED', `endpoint ${endpoint.name} accepts ${other} only`);

@@ -61,7 +61,8 @@ export function describeEntityStoreContract(
   options: ContractOptions = {},
 ): void {
   const writesSince =
-    options.writesSince ?? (async (store: EntityStore, revision: number) => (await store.revision()) - revision);
+    options.writesSince ??
+    (async (store: EntityStore, revision: number) => (await store.revision()) - revision);
   describe(`${name} entity store contract`, () => {
     let store: EntityStore;
 

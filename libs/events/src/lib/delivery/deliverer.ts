@@ -9,6 +9,7 @@ import {
   type SubscriptionSpec,
 } from '@dispatch/contracts';
 import type { BusMessage } from '@dispatch/messaging';
+import { activeTracer, contextFrom, inSpan, SpanKind } from '@dispatch/platform';
 import { v5 as uuidv5 } from 'uuid';
 import { withoutData } from '../emission/cloud-event.js';
 import {
@@ -50,10 +51,36 @@ export class Deliverer {
     this.retryBaseMs = config.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
   }
 
-  async deliver(subscription: Entity<SubscriptionSpec>, message: BusMessage<EventEnvelope>): Promise<void> {
+  /**
+   * With tracing on, in a consumer span that continues the trace the event carries (the CloudEvents
+   * distributed-tracing extension, `traceparent`, set where it was emitted).
+   */
+  deliver(subscription: Entity<SubscriptionSpec>, message: BusMessage<EventEnvelope>): Promise<void> {
     const { project, event } = message.value;
     // One topic per org and type; the project is the event's own.
-    if (project !== subscription.project) return;
+    if (project !== subscription.project) return Promise.resolve();
+    if (!activeTracer()) return this.attempt(subscription, message);
+    return inSpan(
+      `deliver ${event.eventType}`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: contextFrom(event.extensions ?? {}),
+        attributes: {
+          'dispatch.org': subscription.org,
+          'dispatch.subscription': subscription.name,
+          'cloudevents.event_id': event.eventID,
+          'cloudevents.event_type': event.eventType,
+        },
+      },
+      () => this.attempt(subscription, message),
+    );
+  }
+
+  private async attempt(
+    subscription: Entity<SubscriptionSpec>,
+    message: BusMessage<EventEnvelope>,
+  ): Promise<void> {
+    const { project, event } = message.value;
     const scope = { org: subscription.org, project };
     const name = uuidv5(`${subscription.id}/${event.eventID}`, DELIVERY_NAMESPACE);
     let failure = '';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CloudEvent, Emission, EventEnvelope, Tag } from '@dispatch/contracts';
 import { MESSAGE_BUS, type MessageBus } from '@dispatch/messaging';
-import type { RequestScope } from '@dispatch/platform';
+import { activeTracer, inSpan, SpanKind, traceHeaders, type RequestScope } from '@dispatch/platform';
 import { v4 as uuidv4 } from 'uuid';
 import { topicOf } from '../topics.js';
 import { parseCloudEvent } from './cloud-event.js';
@@ -18,8 +18,29 @@ export class EmissionService {
     return this.publish(scope, parseCloudEvent(isObject ? fields : body), tagsOf(rawTags));
   }
 
-  /** Publishes an event already checked (by parseCloudEvent, or made by a driver). */
-  async publish(scope: RequestScope, event: CloudEvent, tags: Tag[] = []): Promise<Emission> {
+  /**
+   * Publishes an event already checked (by parseCloudEvent, or made by a driver). With tracing on, in a
+   * producer span whose context the event carries in the CloudEvents distributed-tracing extension
+   * (`traceparent`, `tracestate`), unless its emitter set one: the context of its creation, which the
+   * extension's specification says stays as it was.
+   */
+  publish(scope: RequestScope, event: CloudEvent, tags: Tag[] = []): Promise<Emission> {
+    if (!activeTracer()) return this.send(scope, event, tags);
+    const attributes = {
+      'dispatch.org': scope.org,
+      'cloudevents.event_id': event.eventID,
+      'cloudevents.event_type': event.eventType,
+    };
+    return inSpan(`emit ${event.eventType}`, { kind: SpanKind.PRODUCER, attributes }, () => {
+      const traced =
+        typeof event.extensions?.['traceparent'] === 'string'
+          ? event
+          : { ...event, extensions: { ...event.extensions, ...traceHeaders() } };
+      return this.send(scope, traced, tags);
+    });
+  }
+
+  private async send(scope: RequestScope, event: CloudEvent, tags: Tag[]): Promise<Emission> {
     const emission: Emission = {
       ...event,
       id: uuidv4(),

@@ -23,7 +23,17 @@ import {
   type RunChannelLine,
 } from '@dispatch/contracts';
 import { AccessControl } from '@dispatch/auth';
-import { draining, parseBody, scopeOf, withRequestId } from '@dispatch/platform';
+import {
+  activeTracer,
+  contextFrom,
+  currentRequestId,
+  draining,
+  inSpan,
+  parseBody,
+  scopeOf,
+  SpanKind,
+  withRequestId,
+} from '@dispatch/platform';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from '../functions.config.js';
 import { RunService } from './run.service.js';
 
@@ -102,7 +112,19 @@ export class RunChannelServer implements OnApplicationBootstrap, OnModuleDestroy
   /** One call, decided and run as `POST /v1/runs` is: the same policy check, schema and service. */
   private run(authorization: string | undefined, call: Record<string, unknown>): Promise<Run> {
     // Within the caller's request id (a new one if it sent none, or a malformed one).
-    return withRequestId(stringOrUndefined(call['requestId']), () => this.decideAndRun(authorization, call));
+    return withRequestId(stringOrUndefined(call['requestId']), () =>
+      activeTracer()
+        ? inSpan(
+            'run channel call',
+            {
+              kind: SpanKind.SERVER,
+              parent: contextFrom(call),
+              attributes: { 'dispatch.request_id': currentRequestId() ?? '' },
+            },
+            () => this.decideAndRun(authorization, call),
+          )
+        : this.decideAndRun(authorization, call),
+    );
   }
 
   private async decideAndRun(authorization: string | undefined, call: Record<string, unknown>): Promise<Run> {

@@ -15,7 +15,8 @@ import {
 } from '@dispatch/contracts';
 import { AccessControl } from '@dispatch/auth';
 import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
-import type { RequestScope } from '@dispatch/platform';
+import { activeTracer, inSpan, SpanKind, traceHeaders, type RequestScope } from '@dispatch/platform';
+import { SpanStatusCode } from '@opentelemetry/api';
 import {
   boundedLogs,
   DEFAULT_LOG_LIMIT_BYTES,
@@ -184,8 +185,34 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
     throw new DomainError('INVALID_ARGUMENT', `function ${name} is ${fn.status}${why}`);
   }
 
+  /** Runs it, in a span of its own when tracing is on: a failed run is a failed span, with its reason. */
+  private execute(
+    scope: RequestScope,
+    fn: Entity<FunctionSpec>,
+    run: Run,
+    httpContext: Record<string, unknown> | undefined,
+  ): Promise<Run> {
+    if (!activeTracer()) return this.executeRun(scope, fn, run, httpContext);
+    const attributes = {
+      'dispatch.org': scope.org,
+      'dispatch.project': scope.project,
+      'dispatch.function': fn.name,
+      'dispatch.run': run.name,
+    };
+    return inSpan(`run ${fn.name}`, { attributes }, async (span) => {
+      const finished = await this.executeRun(scope, fn, run, httpContext);
+      if (finished.error) {
+        span?.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: `${finished.error.type}: ${finished.error.message}`,
+        });
+      }
+      return finished;
+    });
+  }
+
   /** Runs it; `httpContext` is the request as the function sees it, which its record does not keep. */
-  private async execute(
+  private async executeRun(
     scope: RequestScope,
     fn: Entity<FunctionSpec>,
     run: Run,
@@ -231,6 +258,21 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
     if (httpContext) context['httpContext'] = httpContext;
     const invoke = (current: Entity<FunctionSpec>) => {
       const backing = current.spec.backingObject as NonNullable<FunctionSpec['backingObject']>;
+      if (activeTracer()) {
+        // The runner's call in a span whose context the function gets as `context.traceparent`: what
+        // its own spans (and calls) name as their parent.
+        return inSpan(
+          `runner ${backing.language}`,
+          { kind: SpanKind.CLIENT, attributes: { 'dispatch.language': backing.language } },
+          () => {
+            Object.assign(context, traceHeaders());
+            return send(current, backing);
+          },
+        );
+      }
+      return send(current, backing);
+    };
+    const send = (current: Entity<FunctionSpec>, backing: NonNullable<FunctionSpec['backingObject']>) => {
       return this.runtime.invoke(
         {
           key: backing.key,

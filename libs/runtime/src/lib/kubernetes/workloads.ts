@@ -221,7 +221,8 @@ function podReport(pod: V1Pod): { problems: string[]; loadFailure?: string; imag
       const why = `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`;
       problems.push(why);
       // The kubelet has tried the pull and backs off, or may not pull at all: no pod comes soon.
-      if (IMAGE_FAILURES.has(waiting.reason ?? '')) imageFailure = `the runner image cannot be pulled: ${why}`;
+      if (IMAGE_FAILURES.has(waiting.reason ?? ''))
+        imageFailure = `the runner image cannot be pulled: ${why}`;
     }
   }
   for (const condition of pod.status?.conditions ?? []) {
