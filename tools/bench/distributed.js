@@ -157,8 +157,18 @@ export async function benchDistributed(servers, etcdPid) {
     const rounds = Object.fromEntries(Object.keys(targets).map((name) => [name, []]));
     const idle = { etcd: etcdPid, identity: dist.pids.identity, images: dist.pids.images };
     const cpu = [];
+    const tracedCpu = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       for (const [name, t] of Object.entries(targets)) {
+        if (name === 'solo_gateway_traced') {
+          // The receiver's share of the machine while the traced solo is under load.
+          const measured = cpuDuring({ jaeger: jaeger.pid, solo: soloTraced.pid }, () =>
+            wrk(t.url, { ...t, seconds: SECONDS }),
+          );
+          rounds[name].push(measured.result);
+          tracedCpu.push(measured.cpu_percent_of_a_core);
+          continue;
+        }
         if (name !== 'distributed_gateway_port') {
           rounds[name].push(wrk(t.url, { ...t, seconds: SECONDS }));
           continue;
@@ -207,6 +217,11 @@ export async function benchDistributed(servers, etcdPid) {
       tracing_on_to_off: {
         gateway: ratio(under_load, 'solo_gateway_traced', 'solo_gateway'),
         runs: ratio(under_load, 'solo_runs_traced', 'solo_runs'),
+        // Jaeger shares the two cores: what it took while the traced gateway was under load.
+        cpu_percent_of_a_core: {
+          jaeger: median(tracedCpu.map((c) => c.jaeger)),
+          solo: median(tracedCpu.map((c) => c.solo)),
+        },
       },
       // Median per process over the rounds of the distributed gateway's load.
       cpu_during_gateway_load: Object.fromEntries(

@@ -165,7 +165,7 @@ export async function startJaeger(work) {
       (r) => r.ok,
       () => false,
     );
-    if (up) return { otlp: `http://127.0.0.1:${otlpPort}`, stop: () => stopAll([child]) };
+    if (up) return { pid: child.pid, otlp: `http://127.0.0.1:${otlpPort}`, stop: () => stopAll([child]) };
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill();
