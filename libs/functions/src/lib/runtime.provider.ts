@@ -22,7 +22,15 @@ export const functionRuntimeProvider: Provider = {
         config.kubernetes.namespace ??
         kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ??
         'default';
-      return new KubernetesRuntime({ ...config.kubernetes, namespace, kubeConfig, dataDir: config.dataDir });
+      const runtime = new KubernetesRuntime({
+        ...config.kubernetes,
+        namespace,
+        kubeConfig,
+        dataDir: config.dataDir,
+        observer: metrics,
+      });
+      metrics.watchPools(() => runtime.poolStates());
+      return runtime;
     }
     // Runners' sockets stay under the data directory, whose owner alone may enter it.
     const runtime = new ProcessRuntime({

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ApiException, AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import type { FunctionSpec } from '../function-runtime.js';
 import { KubernetesRuntime } from './kubernetes-runtime.js';
+import type { RuntimeObserver } from '../runtime-observer.js';
 import { freePort, portOpen } from '../testing/ports.js';
 import { workloadName } from './workload.js';
 
@@ -119,9 +120,16 @@ beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   // What the service account controller would make in a new namespace: pods need it to be admitted.
   await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'default' } } });
-  runtime = new KubernetesRuntime(runtimeOptions());
+  runtime = new KubernetesRuntime({ ...runtimeOptions(), observer: recording });
   other = new KubernetesRuntime(runtimeOptions());
 });
+
+/** What `runtime` told its observer (for metrics): each cold-start phase, and warm calls. */
+const told: string[] = [];
+const recording: RuntimeObserver = {
+  coldStartPhase: (identity, _language, phase) => told.push(`${identity} ${phase}`),
+  warmHit: (identity) => told.push(`${identity} warm`),
+};
 
 /** A functions service replica's driver; the test drives its autoscaler by hand. */
 function runtimeOptions(): ConstructorParameters<typeof KubernetesRuntime>[0] {
@@ -245,6 +253,11 @@ describe('the Kubernetes runtime driver, against kube-apiserver', () => {
       body: { ...idle, status: { observedGeneration: idle.metadata?.generation, replicas: 0 } },
     });
 
+    // Its calls so far found a pod up: warm, each of them.
+    const id = slow.identity ?? slow.key;
+    expect(told.filter((t) => t.startsWith(`${id} `))).toEqual(Array(8).fill(`${id} warm`));
+    told.length = 0;
+
     // The next call scales it back to one and waits for the pod.
     const woken = runtime.invoke(slow, { context: {}, payload: {} });
     // The idle replica's autoscaler, looking while the pod is awaited, does not undo the wake-up.
@@ -256,6 +269,9 @@ describe('the Kubernetes runtime driver, against kube-apiserver', () => {
     await actAsCluster(slow.key);
     expect((await woken).payload).toBe('done');
     expect((await deploymentOf(slow.key)).spec?.replicas).toBe(1);
+    // That call was a cold start: the wait for the pod, then its run.
+    expect(told).toEqual([`${id} spawn`, `${id} first-run`]);
+    expect(runtime.poolStates()).toContainEqual({ identity: id, runners: 1, queued: 0 });
   });
 
   it('counts every first call of a replica that just started, sent together, when it scales', async () => {

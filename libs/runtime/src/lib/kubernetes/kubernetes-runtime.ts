@@ -17,6 +17,7 @@ import {
   type WorkloadSettings,
 } from './workload.js';
 import { Workloads, type WorkloadStatus } from './workloads.js';
+import type { PoolState, RuntimeObserver } from '../runtime-observer.js';
 
 export type { WorkloadStatus } from './workloads.js';
 
@@ -33,6 +34,12 @@ export interface KubernetesRuntimeOptions extends Omit<WorkloadSettings, 'memory
   /** How often the autoscaler looks at the load. */
   scaleIntervalMs?: number;
   defaults?: { timeoutMs?: number; memoryMb?: number; idleMs?: number; queueLimit?: number };
+  /**
+   * Told of cold starts and warm calls, for metrics: a call that woke a version from zero replicas is a
+   * cold start, its `spawn` the wait for the pod (scheduled, started, the function loaded: a pod is
+   * ready only then) and its `first-run` the call itself; every other call is a warm hit.
+   */
+  observer?: RuntimeObserver;
 }
 
 /**
@@ -92,17 +99,31 @@ export class KubernetesRuntime implements FunctionRuntime {
     this.retired.check(spec.key);
     const workload = this.tracked.get(spec.key) ?? (await this.trackRunning(spec));
     workload.lastCallAt = Date.now();
-    if (workload.replicas === 0) {
-      workload.waking ??= this.autoscaler
+    // The call that wakes the version is its cold start; calls that come meanwhile only wait for it.
+    let woke = false;
+    if (workload.replicas === 0 && !workload.waking) {
+      woke = true;
+      workload.waking = this.autoscaler
         .wake(spec.key, workload)
         .then(() => this.workloads.untilReady(spec.key))
         .finally(() => (workload.waking = undefined));
     }
     workload.active += 1;
     workload.peakInFlight = Math.max(workload.peakInFlight, workload.active);
+    const observer = this.options.observer;
+    const identity = spec.identity ?? spec.key;
     try {
+      const waiting = performance.now();
       if (workload.waking) await workload.waking;
-      return await workload.pool.invoke(run);
+      if (!woke) {
+        observer?.warmHit(identity, spec.language);
+        return await workload.pool.invoke(run);
+      }
+      const running = performance.now();
+      observer?.coldStartPhase(identity, spec.language, 'spawn', (running - waiting) / 1000);
+      const response = await workload.pool.invoke(run);
+      observer?.coldStartPhase(identity, spec.language, 'first-run', (performance.now() - running) / 1000);
+      return response;
     } catch (err) {
       // Refused because the version went meanwhile (see ProcessRuntime.invoke): the current one runs it.
       this.retired.check(spec.key);
@@ -110,6 +131,15 @@ export class KubernetesRuntime implements FunctionRuntime {
     } finally {
       workload.active -= 1;
     }
+  }
+
+  /** Each version's pods as this process last asked for them, and its calls waiting for a first pod. */
+  poolStates(): PoolState[] {
+    return [...this.tracked.values()].map((w) => ({
+      identity: w.spec.identity ?? w.spec.key,
+      runners: w.replicas,
+      queued: w.waking ? w.active : 0,
+    }));
   }
 
   /** Sets a function version's replicas (the Deployment's scale subresource). */
