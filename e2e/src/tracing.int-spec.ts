@@ -68,6 +68,22 @@ for (const [shape, open] of shapes.filter(([s]) =>
     const service = (solo: string, name: string) => (distributed ? name : solo);
     /** Where the session's org's endpoints answer: the root for `default` (solo), else under `/<org>/`. */
     const endpoints = () => session.gateway.http + (session.org === 'default' ? '' : `/${session.org}`);
+    /**
+     * The trace, once whole, whose spans from `start` go on into the function's own span: the functions
+     * service's run channel (distributed), the run, its runner, the function's span.
+     */
+    const traceThrough = async (traceId: string, start: string[]) => {
+      const path = [
+        ...start,
+        ...(distributed ? ['run channel call'] : []),
+        'run traced',
+        'runner nodejs',
+        'own work',
+      ];
+      const spans = await whole(jaeger, traceId, path);
+      expect(pathTo(spans, 'own work')).toEqual(path);
+      return spans;
+    };
 
     beforeAll(async () => {
       internet = await startInternet();
@@ -119,15 +135,7 @@ for (const [shape, open] of shapes.filter(([s]) =>
       expect(body.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
       expect(body.exported).toBe(200);
 
-      const path = [
-        'POST endpoint traced',
-        ...(distributed ? ['run channel call'] : []),
-        'run traced',
-        'runner nodejs',
-        'own work',
-      ];
-      const spans = await whole(jaeger, traceId, path);
-      expect(pathTo(spans, 'own work')).toEqual(path);
+      const spans = await traceThrough(traceId, ['POST endpoint traced']);
       const gateway = named(spans, 'POST endpoint traced') as ReadSpan;
       expect(gateway.service).toBe(service('solo', 'api-gateway'));
       expect(gateway.tags).toMatchObject({
@@ -163,17 +171,11 @@ for (const [shape, open] of shapes.filter(([s]) =>
         }),
       });
       expect(emitted.status).toBeLessThan(300);
-      const path = [
+      const spans = await traceThrough(traceId, [
         'POST /v1/event',
         'emit traced.event',
         'deliver traced.event',
-        ...(distributed ? ['run channel call'] : []),
-        'run traced',
-        'runner nodejs',
-        'own work',
-      ];
-      const spans = await whole(jaeger, traceId, path);
-      expect(pathTo(spans, 'own work')).toEqual(path);
+      ]);
       expect(named(spans, 'emit traced.event')?.service).toBe(service('solo', 'events'));
       expect(named(spans, 'deliver traced.event')?.tags).toMatchObject({
         'dispatch.subscription': 'traced-traced-event',
