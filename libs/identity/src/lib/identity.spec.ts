@@ -180,6 +180,12 @@ describe('identity and access', () => {
 
   it("keeps an organisation's own administrator inside it: no global policy, no other organisation", async () => {
     const admin = await sign('acme/admin', adminKey.privateKey);
+    // Not one named after a service, whose events would land on that service's own topics.
+    const reserved = await call('POST', '/v1/iam/organization', admin, { name: 'functions' });
+    expect(reserved.status).toBe(400);
+    expect(reserved.body).toMatchObject({
+      message: expect.stringContaining('organization functions is reserved'),
+    });
     expect((await call('POST', '/v1/iam/organization', admin, { name: 'beta' })).status).toBe(201);
     await call('POST', '/v1/iam/serviceaccount', admin, { name: 'boss', publicKey: pem(bossKey.publicKey) });
     await call('POST', '/v1/iam/policy', admin, {

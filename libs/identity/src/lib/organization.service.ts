@@ -3,6 +3,7 @@ import {
   DomainError,
   hostCovers,
   ORGANIZATION_KIND,
+  SERVICES,
   SYSTEM_ORG,
   type Caller,
   type Entity,
@@ -34,6 +35,13 @@ export class OrganizationService {
   async create({ name, hosts }: OrganizationRequest): Promise<Organization> {
     if (name === SYSTEM_ORG)
       throw new DomainError('INVALID_ARGUMENT', `organization ${SYSTEM_ORG} is reserved for Dispatch itself`);
+    // An org's events travel on `<org>.<type>` and the services' own announcements on `<service>.<kind>.
+    // <verb>`: an org named after a service could publish onto the services' topics.
+    if ((SERVICES as readonly string[]).includes(name))
+      throw new DomainError(
+        'INVALID_ARGUMENT',
+        `organization ${name} is reserved: Dispatch's ${name} service publishes on topics named after it`,
+      );
     const spec = await this.grants(name, hosts ?? []);
     return iamModel(await this.orgs.create(inOrg(name), { name }, spec));
   }

@@ -5,16 +5,21 @@ import type { Run } from '@dispatch/contracts';
 const RECONNECT_FOR_MS = 30_000;
 const RECONNECT_WAIT_MS = 1_000;
 
+/** Run names remembered to show each run once: more than a journal keeps of a function (100). */
+const REMEMBERED = 1000;
+
 /**
- * Follows runs until Ctrl-C: `recent` is called once the server follows (so no run falls between the
- * two), then `each` for every run that finishes. When the server ends the stream (a replica stopping
- * for a rollout) or the connection breaks, it follows again, saying so on stderr; it gives up with an
- * error after 30 s without a server. Ctrl-C ends it with exit code 130 and nothing more printed.
+ * Follows runs until Ctrl-C: `recent` is called each time the server follows (first, and after every
+ * reconnection, so runs that finished while it was away are shown too), then `each` for every run that
+ * finishes, each run once. When the server ends the stream (a replica stopping for a rollout) or the
+ * connection breaks, it follows again, saying so on stderr; it gives up with an error after 30 s without
+ * a server. Ctrl-C ends it with exit code 130 and nothing more printed.
  */
 export async function followRuns(
   client: DispatchClient,
   functionName: string | undefined,
-  recent: () => Promise<Run[]>,
+  /** The runs to show before the new ones, oldest first; `again` after a reconnection. */
+  recent: (again: boolean) => Promise<Run[]>,
   each: (run: Run) => void,
 ): Promise<void> {
   const interrupt = new AbortController();
@@ -25,10 +30,12 @@ export async function followRuns(
   const show = (run: Run) => {
     if (seen.has(run.name)) return;
     seen.add(run.name);
+    // A Set iterates in insertion order: the first is the oldest.
+    if (seen.size > REMEMBERED) seen.delete(seen.values().next().value as string);
     each(run);
   };
   let failingSince: number | undefined;
-  let first = true;
+  let again = false;
   try {
     while (!interrupt.signal.aborted) {
       let following;
@@ -44,10 +51,8 @@ export async function followRuns(
         continue;
       }
       failingSince = undefined;
-      if (first) {
-        first = false;
-        for (const run of await recent()) show(run);
-      }
+      for (const run of await recent(again)) show(run);
+      again = true;
       for await (const run of following.runs) show(run);
       if (interrupt.signal.aborted) break;
       console.error(`(${following.ended() ?? 'the server ended the stream'}; following again)`);
@@ -62,10 +67,12 @@ export async function followRuns(
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    const wake = () => {
       clearTimeout(timer);
+      signal.removeEventListener('abort', wake);
       resolve();
-    });
+    };
+    const timer = setTimeout(wake, ms);
+    signal.addEventListener('abort', wake, { once: true });
   });
 }

@@ -16,7 +16,12 @@ export interface LogsOptions {
 export async function logs(functionName: string | undefined, options: LogsOptions, global: GlobalOptions) {
   const tail = parseTail(options.tail);
   const client = clientFor(global);
-  const recent = async () => (await client.getRuns(functionName)).slice(0, tail).reverse();
+  // After a reconnection, the runs that finished since the follow began (those shown are not again).
+  const began = Math.floor(Date.now() / 1000);
+  const recent = async (again = false) => {
+    const runs = await client.getRuns(functionName);
+    return (again ? runs.filter((r) => r.finishedTime >= began) : runs.slice(0, tail)).reverse();
+  };
   const show = printer(functionName === undefined);
   if (options.follow) await followRuns(client, functionName, recent, show);
   else for (const run of await recent()) show(run);

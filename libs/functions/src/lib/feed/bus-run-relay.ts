@@ -3,19 +3,17 @@ import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Run } from '@dispatch/contracts';
 import type { BusMessage, MessageBus } from '@dispatch/messaging';
 import { lastingSubscription, type LastingSubscription } from '@dispatch/platform';
-import { boundedLogs } from '@dispatch/runtime';
 import type { RunFeed, RunRelay } from './run-feed.js';
 
+// No dot in these names: an org's events travel on `<org>.<eventType>`, which always holds one, so no
+// tenant's events can land on them.
 /** Which functions each replica follows, announced on change and every ANNOUNCE_MS. */
-export const FOLLOWS_TOPIC = 'functions.runs.followed';
-/** Finished runs that another replica follows. */
-export const RUNS_TOPIC = 'functions.runs.finished';
+export const FOLLOWS_TOPIC = 'dispatch-functions-runs-followed';
+/** Finished runs that another replica follows, each already cut to size (feedable). */
+export const RUNS_TOPIC = 'dispatch-functions-runs-finished';
 const ANNOUNCE_MS = 10_000;
 /** A replica not heard from for this long (stopped without a word) follows nothing any more. */
 const FORGET_AFTER_MS = 3 * ANNOUNCE_MS;
-/** What of a run's logs crosses to another replica: a broker takes messages of about 1 MB at most. */
-const RELAYED_LOG_BYTES = 256 * 1024;
-const RELAYED_OUTPUT_BYTES = 256 * 1024;
 
 interface Followed {
   replica: string;
@@ -85,7 +83,7 @@ export class BusRunRelay implements RunRelay, OnApplicationShutdown {
   }
 
   forward(org: string, project: string, run: Run): void {
-    const value: Relayed = { org, project, run: relayable(run) };
+    const value: Relayed = { org, project, run };
     this.bus
       .publish(RUNS_TOPIC, [{ key: `${org}/${project}/${run.functionName}`, value, headers: this.from() }])
       .catch((err: unknown) => this.logger.warn(`run ${run.name} not relayed: ${(err as Error).message}`));
@@ -114,14 +112,17 @@ export class BusRunRelay implements RunRelay, OnApplicationShutdown {
     }
   }
 
+  /** Another replica's word; one of a shape no replica sends is dropped, never tried again. */
   private heard(message: BusMessage<Followed | Relayed>): void {
     if (message.headers['replica'] === this.replica) return;
     if (message.topic === RUNS_TOPIC) {
-      const { org, project, run } = message.value as Relayed;
+      if (!isRelayed(message.value)) return;
+      const { org, project, run } = message.value;
       this.feed.deliver(org, project, run);
       return;
     }
-    const { replica, keys, hello } = message.value as Followed;
+    if (!isFollowed(message.value)) return;
+    const { replica, keys, hello } = message.value;
     if (keys.length === 0) this.others.delete(replica);
     else this.others.set(replica, { keys: new Set(keys), heard: Date.now() });
     this.merge();
@@ -144,11 +145,19 @@ export class BusRunRelay implements RunRelay, OnApplicationShutdown {
   }
 }
 
-/** The run as another replica's follower gets it: logs and output cut to what a broker message holds. */
-function relayable(run: Run): Run {
-  const output =
-    run.output !== null && JSON.stringify(run.output).length > RELAYED_OUTPUT_BYTES
-      ? `[the output is larger than ${RELAYED_OUTPUT_BYTES} bytes; see dispatch get runs ${run.functionName} ${run.name}]`
-      : run.output;
-  return { ...run, output, logs: boundedLogs(run.logs, RELAYED_LOG_BYTES) };
+function isFollowed(value: unknown): value is Followed {
+  const v = value as Partial<Followed> | null;
+  return (
+    typeof v?.replica === 'string' && Array.isArray(v.keys) && v.keys.every((k) => typeof k === 'string')
+  );
+}
+
+function isRelayed(value: unknown): value is Relayed {
+  const v = value as Partial<Relayed> | null;
+  return (
+    typeof v?.org === 'string' &&
+    typeof v.project === 'string' &&
+    typeof v.run?.name === 'string' &&
+    typeof v.run.functionName === 'string'
+  );
 }

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Run } from '@dispatch/contracts';
 import { InProcessBus } from '@dispatch/messaging';
-import { BusRunRelay } from './bus-run-relay.js';
+import { BusRunRelay, FOLLOWS_TOPIC, RUNS_TOPIC } from './bus-run-relay.js';
 import { MAX_FOLLOWS_PER_ORG, MAX_UNREAD_BYTES, RunFeed } from './run-feed.js';
 
 const scope = (org = 'acme', project = 'web') => ({ org, project });
@@ -80,16 +80,41 @@ describe('RunFeed', () => {
     await expect(feed.follow(scope(), 'hello')).resolves.toBeDefined();
   });
 
-  it('drops a follower that stopped reading, saying why, rather than holding its runs', async () => {
+  it('drops a follower that stopped reading, closing its connection, rather than holding its runs', async () => {
     const feed = new RunFeed();
     const stream = await feed.follow(scope(), 'hello');
-    // Nobody reads: the stream's buffer grows until the bound.
-    const big = runOf('hello', 'x', { output: 'y'.repeat(512 * 1024) });
-    for (let i = 0; i < 12; i += 1) feed.finished(scope(), big);
-    expect(stream.readableLength).toBeLessThan(MAX_UNREAD_BYTES + 1024);
-    const follower = reader(stream);
-    await new Promise((r) => stream.once('end', r));
-    expect(follower.text()).toContain('event: end\ndata: {"reason":"the follower fell behind');
+    // Nobody reads: the stream's buffer grows until the bound, then the stream is destroyed.
+    const chatty = runOf('hello', 'x', { logs: { stdout: ['z'.repeat(200 * 1024)], stderr: [] } });
+    for (let i = 0; i < 12; i += 1) feed.finished(scope(), chatty);
+    expect(stream.destroyed).toBe(true);
+    expect(stream.readableLength).toBeLessThanOrEqual(MAX_UNREAD_BYTES);
+    // Its place is free again.
+    const held = [];
+    for (let i = 0; i < MAX_FOLLOWS_PER_ORG; i += 1) held.push(await feed.follow(scope(), 'hello'));
+    expect(held).toHaveLength(MAX_FOLLOWS_PER_ORG);
+  });
+
+  it('gives a follower a run of any size cut to what one event holds; the journal has it whole', async () => {
+    const feed = new RunFeed();
+    const follower = reader(await feed.follow(scope(), 'hello'));
+    feed.finished(
+      scope(),
+      runOf('hello', 'big', { input: 'i'.repeat(6 * 1024 * 1024), output: 'o'.repeat(16 * 1024 * 1024) }),
+    );
+    await until(() => /event: run/.test(follower.text()));
+    const run = JSON.parse(/^data: (.*)$/m.exec(follower.text())?.[1] as string) as Run;
+    expect(run.input).toMatch(
+      /^\[the input is larger than 65536 bytes; see dispatch get runs hello hello-big\]$/,
+    );
+    expect(run.output).toMatch(/^\[the output is larger than/);
+    expect(follower.text().length).toBeLessThan(600 * 1024);
+  });
+
+  it('refuses to follow a function by a name no function can have', async () => {
+    const feed = new RunFeed();
+    await expect(feed.follow(scope(), '')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(feed.follow(scope(), 'x'.repeat(5000))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(feed.follow(scope(), 'a/b')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
   it('ends every follow when the server stops', async () => {
@@ -167,5 +192,17 @@ describe('BusRunRelay: replicas of the functions service', () => {
     ) as Run;
     expect(run.logs.truncated).toBe(true);
     expect(run.output).toMatch(/^\[the output is larger than/);
+  });
+
+  it('drops a message of a shape no replica sends, and goes on with the next', async () => {
+    const bus = new InProcessBus();
+    const [here, there] = [replica(bus), replica(bus)];
+    await new Promise((r) => setTimeout(r, 50));
+    const follower = reader(await here.follow(scope(), 'hello'));
+    await until(() => (relays[1] as BusRunRelay).wanted('acme', 'web', 'hello'));
+    await bus.publish(FOLLOWS_TOPIC, [{ key: 'x', value: { project: 'web', emission: 'e', event: {} } }]);
+    await bus.publish(RUNS_TOPIC, [{ key: 'x', value: { org: 'acme', project: 'web', run: null } }]);
+    there.finished(scope(), runOf('hello', 'after'));
+    await until(() => follower.words().length === 1);
   });
 });

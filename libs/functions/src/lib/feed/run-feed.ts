@@ -1,19 +1,21 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Gauge, type Registry } from 'prom-client';
-import { DomainError, type Run } from '@dispatch/contracts';
+import { DomainError, NAME_MAX_LENGTH, NAME_PATTERN, type Run } from '@dispatch/contracts';
 import { METRICS_REGISTRY, type RequestScope } from '@dispatch/platform';
+import { feedable } from './feedable.js';
 import { sseComment, sseEvent } from './sse.js';
 
-/** Follows one org may hold open at once (the CLI's, the console's): a tenant cannot hold them all. */
+/** Follows one org may hold open on one process (the CLI's, the console's): none can hold them all. */
 export const MAX_FOLLOWS_PER_ORG = 32;
 /** Follows one process holds open at once, over every org. */
-export const MAX_FOLLOWS = 1024;
+export const MAX_FOLLOWS = 256;
 /**
  * What a follower may leave unread before it is dropped: a reader that stopped reading must not make
- * the platform hold every later run for it.
+ * the platform hold every later run for it. With each run cut to well under it (feedable), the unread
+ * runs of every follower together stay under MAX_FOLLOWS times this.
  */
-export const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
+export const MAX_UNREAD_BYTES = 1024 * 1024;
 /** A comment this often keeps proxies (nginx, an Ingress) from closing a quiet stream. */
 const HEARTBEAT_MS = 15_000;
 
@@ -74,27 +76,39 @@ export class RunFeed implements BeforeApplicationShutdown {
 
   /** A run finished here: to its followers here, and to the replicas that follow it. */
   finished(scope: RequestScope, run: Run): void {
-    if (this.count > 0) this.deliver(scope.org, scope.project, run);
-    if (this.relay?.wanted(scope.org, scope.project, run.functionName)) {
-      this.relay.forward(scope.org, scope.project, run);
-    }
+    const here = this.count > 0 && this.follows(scope.org, scope.project, run.functionName);
+    const elsewhere = this.relay?.wanted(scope.org, scope.project, run.functionName) === true;
+    if (!here && !elsewhere) return;
+    const fed = feedable(run);
+    if (here) this.deliver(scope.org, scope.project, fed);
+    if (elsewhere) this.relay?.forward(scope.org, scope.project, fed);
   }
 
-  /** A run that finished on another replica, or here. */
+  /** A run that finished on another replica (cut to size there), or here. */
   deliver(org: string, project: string, run: Run): void {
     const followers = this.byProject.get(`${org}/${project}`);
     if (!followers) return;
-    let event: string | undefined;
+    let event: Buffer | undefined;
     for (const follower of followers) {
       if (follower.functionName !== undefined && follower.functionName !== run.functionName) continue;
-      event ??= sseEvent('run', JSON.stringify(run), run.name);
+      event ??= Buffer.from(sseEvent('run', JSON.stringify(run), run.name));
       const { stream } = follower;
       if (stream.writableLength + stream.readableLength + event.length > MAX_UNREAD_BYTES) {
-        this.end(follower, 'the follower fell behind: it left more than 4 MiB unread');
+        // Its connection is closed rather than ended: an ending would wait behind what it left unread.
+        this.forget(follower);
+        stream.destroy();
         continue;
       }
       stream.write(event);
     }
+  }
+
+  private follows(org: string, project: string, functionName: string): boolean {
+    const followers = this.byProject.get(`${org}/${project}`);
+    if (!followers) return false;
+    for (const f of followers)
+      if (f.functionName === undefined || f.functionName === functionName) return true;
+    return false;
   }
 
   /**
@@ -102,6 +116,14 @@ export class RunFeed implements BeforeApplicationShutdown {
    * that start after the answer's headers reach it. Refused past the per-org and per-process bounds.
    */
   async follow(scope: RequestScope, functionName: string | undefined): Promise<Readable> {
+    if (
+      functionName !== undefined &&
+      (functionName.length > NAME_MAX_LENGTH || !NAME_PATTERN.test(functionName))
+    )
+      throw new DomainError(
+        'INVALID_ARGUMENT',
+        `functionName must name a function, got ${JSON.stringify(functionName.slice(0, 64))}`,
+      );
     const held = this.perOrg.get(scope.org) ?? 0;
     if (held >= MAX_FOLLOWS_PER_ORG) {
       throw new DomainError(
