@@ -48,6 +48,15 @@ function followRaw(url: string, headers: Record<string, string>): Promise<RawFol
   });
 }
 
+/** Prints a line, works for two seconds, prints another. */
+const TICKER = `module.exports = async () => {
+  console.log('tick');
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  console.log('tock');
+  return 'done';
+};
+`;
+
 /**
  * Following runs as they happen, through the CLI: `dispatch logs -f` and `dispatch get runs -f`. The
  * services shape runs two replicas of the functions service behind nginx, so runs land on both and
@@ -75,6 +84,7 @@ for (const [shape, open] of picked) {
       session = await open();
       await session.nodejsImage();
       expect((await createNodejsFunction(session, 'talker', TALKER)).code).toBe(0);
+      expect((await createNodejsFunction(session, 'ticker', TICKER)).code).toBe(0);
     }, SETUP_TIMEOUT);
 
     afterAll(async () => {
@@ -99,6 +109,22 @@ for (const [shape, open] of picked) {
       expect(ended.stderr).not.toMatch(/error|Error/);
       expect(ended.code).toBe(130);
     }, 120_000);
+
+    it('prints what a run prints while it runs, not only when it ends', async () => {
+      const logs = session.dispatch.live(['logs', 'ticker', '-f', '--tail', '0']);
+      await new Promise((r) => setTimeout(r, 500));
+      // Twice: with two replicas, one of the runs is likely on the other one.
+      for (let i = 0; i < 2; i += 1) {
+        let finished = false;
+        const exec = session.dispatch(['exec', 'ticker']).then((r) => ((finished = true), r));
+        await logs.until(new RegExp(`^(tick\\n(tock\\n)?){${i}}tick\\n$`), 10_000);
+        // The first line is out while the run still has its two seconds to go.
+        expect(finished).toBe(false);
+        expect((await exec).code).toBe(0);
+        await logs.until(new RegExp(`^(tick\\ntock\\n){${i + 1}}$`));
+      }
+      expect((await logs.interrupt()).code).toBe(130);
+    }, 60_000);
 
     it('lists runs as they finish with `dispatch get runs -f`, a failed one with its error', async () => {
       const runs = session.dispatch.live(['get', 'runs', 'talker', '-f']);

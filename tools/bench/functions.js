@@ -106,15 +106,19 @@ async function benchLiveLogs(client, work) {
   await settled(client, 'talker');
   await client.runFunction('talker', { input: { i: -1 } });
   const stop = new AbortController();
-  const { runs } = await client.followRuns('talker', stop.signal);
-  const arrivals = runs[Symbol.asyncIterator]();
+  // As `dispatch logs -f` follows: what runs print as they print it, then each run.
+  const { events } = await client.followRuns('talker', stop.signal, { logs: true });
+  const arrivals = events[Symbol.asyncIterator]();
   const samples = [];
   for (let i = 0; i < 300; i += 1) {
     const t = now();
     const exec = client.runFunction('talker', { input: { i } });
-    const { value: run } = await arrivals.next();
-    if (run?.logs.stdout[0] !== `line ${i}`) throw new Error(`the follower got ${JSON.stringify(run?.logs)}`);
+    const { value: first } = await arrivals.next();
+    if (first?.log?.text !== `line ${i}\n`) throw new Error(`the follower got ${JSON.stringify(first)}`);
     samples.push(now() - t);
+    const { value: last } = await arrivals.next();
+    if (last?.run?.logs.stdout[0] !== `line ${i}`)
+      throw new Error(`the follower got ${JSON.stringify(last)}`);
     await exec;
   }
   stop.abort();

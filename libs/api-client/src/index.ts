@@ -1,4 +1,10 @@
-export { DispatchClient, ApiError, type ClientOptions, type ResourceClient } from './lib/dispatch-client.js';
+export {
+  DispatchClient,
+  ApiError,
+  type ClientOptions,
+  type FollowEvent,
+  type ResourceClient,
+} from './lib/dispatch-client.js';
 export {
   fetchTransport,
   keptAliveTransport,

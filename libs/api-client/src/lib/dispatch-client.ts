@@ -27,6 +27,7 @@ import {
   type DispatchFunction,
   type Endpoint,
   type Image,
+  type PrintedLog,
   type Run,
   type RunRequestBody,
   type Secret,
@@ -44,6 +45,9 @@ import {
 import { context, propagation } from '@opentelemetry/api';
 import { EventSourceParserStream } from 'eventsource-parser/stream';
 import { fetchTransport, type HttpAnswer, type Transport } from './transport.js';
+
+/** What a follow of runs brings: a run that finished, or a piece of what one printed meanwhile. */
+export type FollowEvent = { run: Run } | { log: PrintedLog };
 
 export interface ClientOptions {
   /** e.g. `http://127.0.0.1:8080`. */
@@ -164,16 +168,16 @@ export class DispatchClient {
   }
 
   /**
-   * Follows runs as they finish (of one function, or of every function of the project): resolves once
-   * the server follows, so every run that starts afterwards is in what it yields. The iteration ends
-   * when the server ends the stream (`ended` says why: it is stopping, the follower fell behind) or
-   * `signal` aborts.
+   * Follows runs as they finish (of one function, or of every function of the project), and with `logs`
+   * what they print as they print it: resolves once the server follows. The iteration ends when the
+   * server ends the stream (`ended` says why, when it said) or `signal` aborts.
    */
   async followRuns(
     functionName: string | undefined,
     signal: AbortSignal,
-  ): Promise<{ runs: AsyncIterable<Run>; ended: () => string | undefined }> {
-    const query = functionName ? `&functionName=${encodeURIComponent(functionName)}` : '';
+    { logs = false }: { logs?: boolean } = {},
+  ): Promise<{ events: AsyncIterable<FollowEvent>; ended: () => string | undefined }> {
+    const query = `${functionName ? `&functionName=${encodeURIComponent(functionName)}` : ''}${logs ? '&logs=true' : ''}`;
     const url = `${this.baseUrl}/v1/runs?follow=true${query}`;
     const headers = { ...(await this.headers()), accept: 'text/event-stream' };
     let res: Response;
@@ -189,18 +193,19 @@ export class DispatchClient {
       throw toApiError(res.status, safeJson(text), text);
     }
     let reason: string | undefined;
-    const events = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
-    async function* runs(): AsyncGenerator<Run> {
+    const stream = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+    async function* events(): AsyncGenerator<FollowEvent> {
       try {
-        for await (const event of events) {
-          if (event.event === 'run') yield JSON.parse(event.data) as Run;
+        for await (const event of stream) {
+          if (event.event === 'run') yield { run: JSON.parse(event.data) as Run };
+          else if (event.event === 'log') yield { log: JSON.parse(event.data) as PrintedLog };
           else if (event.event === 'end') reason = (JSON.parse(event.data) as { reason?: string }).reason;
         }
       } catch (err) {
         if (!signal.aborted) reason = `the stream broke: ${(err as Error).message}`;
       }
     }
-    return { runs: runs(), ended: () => reason };
+    return { events: events(), ended: () => reason };
   }
 
   getRun(runName: string, functionName?: string): Promise<Run> {

@@ -29,6 +29,9 @@ for (const [stream, name] of [
     capture[name] += kept;
     capture.left -= kept.length;
     if (kept.length < text.length) capture.cut[name] = true;
+    // A run someone follows: what it prints goes to the host as it is printed, too.
+    if (kept !== '' && capture.notify)
+      capture.notify({ jsonrpc: '2.0', method: 'log', params: { stream: name, text: kept } });
     const callback = rest.find((r) => typeof r === 'function');
     callback?.();
     return true;
@@ -60,7 +63,8 @@ function adopt(codeDir, files, user) {
   if (files) {
     for (const { path, content, executable } of files) {
       const file = resolve(codeDir, path);
-      if (isAbsolute(path) || !file.startsWith(codeDir + sep)) throw new Error(`code file ${path} is outside the code`);
+      if (isAbsolute(path) || !file.startsWith(codeDir + sep))
+        throw new Error(`code file ${path} is outside the code`);
       mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
       writeFileSync(file, Buffer.from(content, 'base64'), { mode: executable ? 0o755 : 0o644, flag: 'wx' });
     }
@@ -69,7 +73,8 @@ function adopt(codeDir, files, user) {
     process.setgroups([]);
     process.setgid(user);
     process.setuid(user);
-    if (process.getuid() !== user || process.geteuid() !== user) throw new Error(`could not become user ${user}`);
+    if (process.getuid() !== user || process.geteuid() !== user)
+      throw new Error(`could not become user ${user}`);
   }
 }
 
@@ -116,10 +121,11 @@ async function init({ codeDir, handler, dependenciesDir, files, user }) {
   fn = exported;
 }
 
-async function run({ context, payload, deadlineMs, logLimitBytes }) {
+async function run({ context, payload, deadlineMs, logLimitBytes, streamLogs }, notify) {
   const deadline = deadlineMs > 0 ? watchdog().start(deadlineMs) : undefined;
   try {
-    return await runOnce(context, payload, logLimitBytes > 0 ? logLimitBytes : DEFAULT_LOG_LIMIT);
+    const limit = logLimitBytes > 0 ? logLimitBytes : DEFAULT_LOG_LIMIT;
+    return await runOnce(context, payload, limit, streamLogs === true ? notify : undefined);
   } finally {
     deadline?.();
   }
@@ -160,8 +166,8 @@ function watchdog() {
   return dog;
 }
 
-async function runOnce(context, payload, limit) {
-  capture = { stdout: '', stderr: '', left: limit, limit, cut: { stdout: false, stderr: false } };
+async function runOnce(context, payload, limit, notify) {
+  capture = { stdout: '', stderr: '', left: limit, limit, cut: { stdout: false, stderr: false }, notify };
   let result = null;
   let error = null;
   const started = performance.now();
@@ -188,9 +194,13 @@ async function runOnce(context, payload, limit) {
   }
 }
 
-const METHODS = { init: async (params) => (await init(params), {}), run: (params) => run(params) };
+const METHODS = {
+  init: async (params) => (await init(params), {}),
+  run: (params, notify) => run(params, notify),
+};
 
-async function answer(line) {
+/** One request line's answer; `notify` sends a notification line (a run's output) before it. */
+async function answer(line, notify) {
   let id = null;
   try {
     const request = JSON.parse(line);
@@ -199,7 +209,7 @@ async function answer(line) {
     if (!method)
       return { jsonrpc: '2.0', id, error: { code: -32601, message: `no method ${request.method}` } };
     if (request.method === 'run' && !fn) throw new Error('the runner has no function: init first');
-    return { jsonrpc: '2.0', id, result: await method(request.params ?? {}) };
+    return { jsonrpc: '2.0', id, result: await method(request.params ?? {}, notify) };
   } catch (err) {
     const code = err instanceof SyntaxError && id === null ? -32700 : 1;
     return { jsonrpc: '2.0', id, error: { code, message: err?.message ?? String(err) } };
@@ -231,8 +241,11 @@ const server = createServer((connection) => {
   connection.on('close', () => connections.delete(connection));
   onLines(connection, (line) => {
     pending += 1;
+    const notify = (message) => {
+      if (!connection.destroyed) connection.write(JSON.stringify(message) + '\n');
+    };
     previous = previous.then(async () => {
-      const response = await answer(line);
+      const response = await answer(line, notify);
       pending -= 1;
       // The run's result arrives already serialised: splice it in rather than parse and stringify again.
       const text =

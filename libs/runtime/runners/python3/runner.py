@@ -47,11 +47,14 @@ class Budget:
 class Capture(io.TextIOBase):
     """A run's stdout or stderr: kept up to the run's budget, the rest dropped and the stream marked cut."""
 
-    def __init__(self, budget):
+    def __init__(self, budget, name, notify=None):
         super().__init__()
         self.parts = []
         self.budget = budget
         self.cut = False
+        self.name = name
+        # A run someone follows: what it prints goes to the host as it is printed, too.
+        self.notify = notify
 
     def writable(self):
         return True
@@ -62,6 +65,8 @@ class Capture(io.TextIOBase):
         if kept:
             self.parts.append(kept)
             self.budget.left -= len(kept)
+            if self.notify:
+                self.notify({"jsonrpc": "2.0", "method": "log", "params": {"stream": self.name, "text": kept}})
         if len(kept) < len(text):
             self.cut = True
         return len(text)
@@ -131,16 +136,18 @@ def init(request):
     fn = func
 
 
-def run(request):
+def run(request, notify=None):
+    if request.get("streamLogs") is not True:
+        notify = None
     deadline_ms = request.get("deadlineMs")
     if not deadline_ms:
-        return run_once(request)
+        return run_once(request, notify)
     # A runner no host can stop (in a container) ends itself when a run passes its deadline.
     timer = threading.Timer(deadline_ms / 1000, past_deadline, [deadline_ms])
     timer.daemon = True
     timer.start()
     try:
-        return run_once(request)
+        return run_once(request, notify)
     finally:
         timer.cancel()
 
@@ -156,10 +163,10 @@ def past_deadline(deadline_ms):
     os._exit(2)
 
 
-def run_once(request):
+def run_once(request, notify=None):
     limit = request.get("logLimitBytes")
     budget = Budget(limit if isinstance(limit, int) and limit > 0 else DEFAULT_LOG_LIMIT)
-    out, err = Capture(budget), Capture(budget)
+    out, err = Capture(budget, "stdout", notify), Capture(budget, "stderr", notify)
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
     result, error = None, None
@@ -185,7 +192,8 @@ def run_once(request):
         return json.dumps({"context": context, "payload": None})
 
 
-def answer(line):
+def answer(line, notify=None):
+    """One request line's answer; `notify` sends a notification line (a run's output) before it."""
     request_id = None
     try:
         request = json.loads(line)
@@ -198,7 +206,7 @@ def answer(line):
             if fn is None:
                 raise ValueError("the runner has no function: init first")
             # run() returns the RunResponse already serialised: spliced in, not parsed again.
-            return '{"jsonrpc":"2.0","id":%s,"result":%s}' % (json.dumps(request_id), run(params))
+            return '{"jsonrpc":"2.0","id":%s,"result":%s}' % (json.dumps(request_id), run(params, notify))
         error = {"code": -32601, "message": f"no method {method}"}
     except json.JSONDecodeError as exc:
         error = {"code": -32700, "message": str(exc)}
@@ -225,13 +233,22 @@ class Handler(socketserver.StreamRequestHandler):
     """One JSON-RPC request per line, answered in order."""
 
     def handle(self):
+        # A function's threads may print at once: one line is written at a time.
+        write_lock = threading.Lock()
+
+        def send(message):
+            with write_lock:
+                self.wfile.write(json.dumps(message).encode() + b"\n")
+                self.wfile.flush()
+
         for line in self.rfile:
             count(1)
             try:
                 with RUN_LOCK:
-                    reply = answer(line)
-                self.wfile.write(reply.encode() + b"\n")
-                self.wfile.flush()
+                    reply = answer(line, send)
+                with write_lock:
+                    self.wfile.write(reply.encode() + b"\n")
+                    self.wfile.flush()
             finally:
                 count(-1)
 

@@ -9,6 +9,11 @@
  * - `{"jsonrpc":"2.0","id":2,"method":"run","params":RunRequest}`: one invocation. The result is a
  *   `RunResponse`: a function's failure is data (`context.error`), not a protocol error.
  *
+ * - While a run whose request says `streamLogs` runs, the runner also sends what the function prints, as
+ *   it prints it (within the run's log limit), as notifications before the answer:
+ *   `{"jsonrpc":"2.0","method":"log","params":{"stream":"stdout","text":"..."}}`. The answer still
+ *   holds the whole of the run's logs. A runner that does not stream (java) sends them at the end only.
+ *
  * A runner handles one invocation at a time, answering in order; concurrency comes from more runners.
  * Plain lines instead of HTTP because the hop is on every call: a line each way is the least a
  * round trip can cost, which at small payloads doubles the calls a runner serves.
@@ -86,6 +91,22 @@ export interface RunRequest {
    * the rest and marks the logs truncated. DEFAULT_LOG_LIMIT_BYTES when absent.
    */
   logLimitBytes?: number;
+  /** Send what the function prints as it prints it (`log` notifications); set when onLog is. */
+  streamLogs?: boolean;
+  /**
+   * The host's own (a function: JSON leaves it out, so it never reaches a runner): told each piece of
+   * output a streaming runner sends during the run, within the run's log limit.
+   */
+  onLog?: LogListener;
+}
+
+export type LogStream = 'stdout' | 'stderr';
+export type LogListener = (stream: LogStream, text: string) => void;
+
+/** A `log` notification's params, as a runner sends them. */
+export interface LogNotice {
+  stream: LogStream;
+  text: string;
 }
 
 export interface RunResponse {

@@ -1,6 +1,14 @@
 import type { Socket } from 'node:net';
 import { lineWriter, onLines } from '@dispatch/contracts';
-import { MAX_ANSWER_BYTES, type RpcResponse, type RunRequest, type RunResponse } from './protocol.js';
+import {
+  DEFAULT_LOG_LIMIT_BYTES,
+  MAX_ANSWER_BYTES,
+  type LogListener,
+  type LogNotice,
+  type RpcResponse,
+  type RunRequest,
+  type RunResponse,
+} from './protocol.js';
 
 /** The outcome of a run the runner could not give: its crash, a lost connection or a deadline. */
 export class RunnerFailure extends Error {
@@ -33,6 +41,9 @@ interface Pending {
   startedAt?: number;
   resolve: (response: RpcResponse) => void;
   reject: (err: RunnerFailure) => void;
+  /** A run's listener for its output as it is printed, and how much more of it may be passed on. */
+  onLog?: LogListener;
+  logBytesLeft: number;
 }
 
 /**
@@ -90,10 +101,16 @@ export class RunnerConnection {
   call(method: 'init' | 'run', params: unknown, timeoutMs: number): Promise<RpcResponse> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
-      this.queue.push({ id, method, timeoutMs, resolve, reject });
+      const run = method === 'run' ? (params as RunRequest) : undefined;
+      const onLog = run?.onLog;
+      // What the runner may pass on is held to the run's log limit here too: the function shares the
+      // runner's process, so it could write notifications of its own past the runner's count.
+      const logBytesLeft = run?.logLimitBytes ?? DEFAULT_LOG_LIMIT_BYTES;
+      this.queue.push({ id, method, timeoutMs, resolve, reject, onLog, logBytesLeft });
       this.startHead();
+      const sent = onLog ? { ...run, streamLogs: true } : params;
       // Calls sent in the same turn of the event loop leave in one write (lineWriter).
-      this.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+      this.write(JSON.stringify({ jsonrpc: '2.0', id, method, params: sent }));
     });
   }
 
@@ -119,6 +136,10 @@ export class RunnerConnection {
       return;
     }
     const head = this.queue[0];
+    if ((response as { method?: unknown }).method === 'log') {
+      this.logged(head, (response as { params?: Partial<LogNotice> }).params);
+      return;
+    }
     if (!head || response.id !== head.id) return;
     this.queue.shift();
     clearTimeout(head.timer);
@@ -128,6 +149,20 @@ export class RunnerConnection {
     }
     head.resolve(response);
     this.startHead();
+  }
+
+  /** Output the running call's function printed: to its listener, within its limit; else dropped. */
+  private logged(head: Pending | undefined, notice: Partial<LogNotice> | undefined): void {
+    if (!head?.onLog || head.logBytesLeft <= 0) return;
+    const { stream, text } = notice ?? {};
+    if ((stream !== 'stdout' && stream !== 'stderr') || typeof text !== 'string' || text === '') return;
+    const kept = text.length <= head.logBytesLeft ? text : text.slice(0, head.logBytesLeft);
+    head.logBytesLeft -= kept.length;
+    try {
+      head.onLog(stream, kept);
+    } catch {
+      // A listener's failure is its own: the run goes on.
+    }
   }
 
   /** The head call is running now: its deadline starts. A stuck function takes its runner with it. */

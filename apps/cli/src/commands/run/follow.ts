@@ -1,5 +1,5 @@
 import { ApiError, type DispatchClient } from '@dispatch/api-client';
-import type { Run } from '@dispatch/contracts';
+import type { PrintedLog, Run } from '@dispatch/contracts';
 
 /** How long a follow keeps trying to follow again after its server went away, before it gives up. */
 const RECONNECT_FOR_MS = 30_000;
@@ -21,6 +21,8 @@ export async function followRuns(
   /** The runs to show before the new ones, oldest first; `again` after a reconnection. */
   recent: (again: boolean) => Promise<Run[]>,
   each: (run: Run) => void,
+  /** With it, what runs print as they print it, too (runners that send it as it comes: nodejs, python3). */
+  onLog?: (log: PrintedLog) => void,
 ): Promise<void> {
   const interrupt = new AbortController();
   const onInterrupt = () => interrupt.abort();
@@ -40,7 +42,7 @@ export async function followRuns(
     while (!interrupt.signal.aborted) {
       let following;
       try {
-        following = await client.followRuns(functionName, interrupt.signal);
+        following = await client.followRuns(functionName, interrupt.signal, { logs: onLog !== undefined });
       } catch (err) {
         if (interrupt.signal.aborted) break;
         // Refused (no such right, too many follows) is final; a server away is waited for.
@@ -53,7 +55,10 @@ export async function followRuns(
       failingSince = undefined;
       for (const run of await recent(again)) show(run);
       again = true;
-      for await (const run of following.runs) show(run);
+      for await (const event of following.events) {
+        if ('run' in event) show(event.run);
+        else onLog?.(event.log);
+      }
       if (interrupt.signal.aborted) break;
       console.error(`(${following.ended() ?? 'the server ended the stream'}; following again)`);
       await sleep(RECONNECT_WAIT_MS, interrupt.signal);

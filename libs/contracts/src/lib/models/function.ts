@@ -51,6 +51,18 @@ export interface RunLogs {
 }
 
 /** One execution, as the upstream Run model (plus `durationMs`). */
+/**
+ * A piece of a run's output as it was printed, before the run ends: a `log` event of
+ * `GET /v1/runs?follow=true&logs=true`. The run's own event, when it ends, holds the whole of its logs.
+ */
+export interface PrintedLog {
+  functionName: string;
+  /** The run's name. */
+  run: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
 export interface Run {
   name: string;
   functionName: string;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { Run } from '@dispatch/contracts';
+import type { PrintedLog, Run } from '@dispatch/contracts';
 import type { BusMessage, MessageBus } from '@dispatch/messaging';
 import { lastingSubscription, type LastingSubscription } from '@dispatch/platform';
 import type { RunFeed, RunRelay } from './run-feed.js';
@@ -29,6 +29,17 @@ interface Relayed {
   run: Run;
 }
 
+/** What runs of one function printed, gathered for a moment: one message rather than one a print. */
+interface RelayedLogs {
+  org: string;
+  project: string;
+  logs: PrintedLog[];
+}
+
+/** How long printed output waits to go with more, and how much goes in one message at most. */
+const LOG_BATCH_MS = 20;
+const LOG_BATCH_BYTES = 256 * 1024;
+
 /**
  * The replicas of the functions service, told of each other's follows over the message bus: each
  * announces what is followed on it (a consumer group of its own per replica, so every replica hears
@@ -45,12 +56,19 @@ export class BusRunRelay implements RunRelay, OnApplicationShutdown {
   private wantedKeys = new Set<string>();
   private local: string[] = [];
   private readonly timer: NodeJS.Timeout;
+  /**
+   * The last publish of each `org/project/function`: the next waits for it, so what a run printed is
+   * never overtaken by the run itself (a producer's sends may otherwise pass one another).
+   */
+  private readonly sending = new Map<string, Promise<void>>();
+  /** Output waiting to go, by `org/project/function` (the messages' key, which keeps their order). */
+  private readonly printing = new Map<string, { value: RelayedLogs; bytes: number; timer: NodeJS.Timeout }>();
 
   constructor(
     private readonly bus: MessageBus,
     private readonly feed: RunFeed,
   ) {
-    this.subscription = lastingSubscription<Followed | Relayed>(
+    this.subscription = lastingSubscription<Followed | Relayed | RelayedLogs>(
       bus,
       {
         topics: [FOLLOWS_TOPIC, RUNS_TOPIC],
@@ -83,14 +101,52 @@ export class BusRunRelay implements RunRelay, OnApplicationShutdown {
   }
 
   forward(org: string, project: string, run: Run): void {
+    const key = `${org}/${project}/${run.functionName}`;
+    // What it printed goes first.
+    this.flushLogs(key);
     const value: Relayed = { org, project, run };
-    this.bus
-      .publish(RUNS_TOPIC, [{ key: `${org}/${project}/${run.functionName}`, value, headers: this.from() }])
-      .catch((err: unknown) => this.logger.warn(`run ${run.name} not relayed: ${(err as Error).message}`));
+    this.inOrder(key, value, `run ${run.name}`);
+  }
+
+  /** Publishes after the key's previous message has gone; never rejects (a failure is logged). */
+  private inOrder(key: string, value: Relayed | RelayedLogs, what: string): void {
+    const previous = this.sending.get(key) ?? Promise.resolve();
+    const sent = previous
+      .then(() => this.bus.publish(RUNS_TOPIC, [{ key, value, headers: this.from() }]))
+      .catch((err: unknown) => this.logger.warn(`${what} not relayed: ${(err as Error).message}`));
+    this.sending.set(key, sent);
+    void sent.then(() => {
+      if (this.sending.get(key) === sent) this.sending.delete(key);
+    });
+  }
+
+  forwardLog(org: string, project: string, log: PrintedLog): void {
+    const key = `${org}/${project}/${log.functionName}`;
+    let batch = this.printing.get(key);
+    if (!batch) {
+      batch = {
+        value: { org, project, logs: [] },
+        bytes: 0,
+        timer: setTimeout(() => this.flushLogs(key), LOG_BATCH_MS),
+      };
+      this.printing.set(key, batch);
+    }
+    batch.value.logs.push(log);
+    batch.bytes += Buffer.byteLength(log.text);
+    if (batch.bytes >= LOG_BATCH_BYTES) this.flushLogs(key);
+  }
+
+  private flushLogs(key: string): void {
+    const batch = this.printing.get(key);
+    if (!batch) return;
+    this.printing.delete(key);
+    clearTimeout(batch.timer);
+    this.inOrder(key, batch.value, `output of ${key}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    for (const key of [...this.printing.keys()]) this.flushLogs(key);
     if (this.local.length > 0) {
       this.local = [];
       await this.announce();
@@ -113,12 +169,16 @@ export class BusRunRelay implements RunRelay, OnApplicationShutdown {
   }
 
   /** Another replica's word; one of a shape no replica sends is dropped, never tried again. */
-  private heard(message: BusMessage<Followed | Relayed>): void {
+  private heard(message: BusMessage<Followed | Relayed | RelayedLogs>): void {
     if (message.headers['replica'] === this.replica) return;
     if (message.topic === RUNS_TOPIC) {
-      if (!isRelayed(message.value)) return;
-      const { org, project, run } = message.value;
-      this.feed.deliver(org, project, run);
+      if (isRelayedLogs(message.value)) {
+        const { org, project, logs } = message.value;
+        for (const log of logs) this.feed.deliverLog(org, project, log);
+      } else if (isRelayed(message.value)) {
+        const { org, project, run } = message.value;
+        this.feed.deliver(org, project, run);
+      }
       return;
     }
     if (!isFollowed(message.value)) return;
@@ -149,6 +209,22 @@ function isFollowed(value: unknown): value is Followed {
   const v = value as Partial<Followed> | null;
   return (
     typeof v?.replica === 'string' && Array.isArray(v.keys) && v.keys.every((k) => typeof k === 'string')
+  );
+}
+
+function isRelayedLogs(value: unknown): value is RelayedLogs {
+  const v = value as Partial<RelayedLogs> | null;
+  return (
+    typeof v?.org === 'string' &&
+    typeof v.project === 'string' &&
+    Array.isArray(v.logs) &&
+    v.logs.every(
+      (l) =>
+        typeof l?.functionName === 'string' &&
+        typeof l.run === 'string' &&
+        (l.stream === 'stdout' || l.stream === 'stderr') &&
+        typeof l.text === 'string',
+    )
   );
 }
 

@@ -117,6 +117,21 @@ describe('RunFeed', () => {
     await expect(feed.follow(scope(), 'a/b')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
+  it('gives what runs print as they print it to the followers that asked, before the run', async () => {
+    const feed = new RunFeed();
+    const withLogs = reader(await feed.follow(scope(), 'hello', { logs: true }));
+    const runsOnly = reader(await feed.follow(scope(), 'hello'));
+    expect(feed.printing(scope(), 'hello')).toBe(true);
+    expect(feed.printing(scope(), 'other')).toBe(false);
+    feed.printed(scope(), { functionName: 'hello', run: 'r1', stream: 'stdout', text: 'tick\n' });
+    feed.finished(scope(), runOf('hello', 'one'));
+    await until(() => /event: run/.test(withLogs.text()) && /event: run/.test(runsOnly.text()));
+    expect(withLogs.text()).toMatch(
+      /event: log\ndata: \{"functionName":"hello","run":"r1","stream":"stdout","text":"tick\\n"\}[\s\S]*event: run/,
+    );
+    expect(runsOnly.text()).not.toContain('event: log');
+  });
+
   it('ends every follow when the server stops', async () => {
     const feed = new RunFeed();
     const follower = reader(await feed.follow(scope(), 'hello'));
@@ -162,6 +177,22 @@ describe('BusRunRelay: replicas of the functions service', () => {
     await until(() => (relays[1] as BusRunRelay).wanted('acme', 'web', 'hello'));
     late.finished(scope(), runOf('hello', 'late'));
     await until(() => follower.words().length === 1);
+  });
+
+  it('brings what a run on another replica prints as it prints it, in order, before the run', async () => {
+    const bus = new InProcessBus();
+    const [here, there] = [replica(bus), replica(bus)];
+    await new Promise((r) => setTimeout(r, 50));
+    const follower = reader(await here.follow(scope(), 'hello', { logs: true }));
+    await until(() => there.printing(scope(), 'hello'));
+    for (const text of ['a\n', 'b\n', 'c\n'])
+      there.printed(scope(), { functionName: 'hello', run: 'r1', stream: 'stdout', text });
+    there.finished(scope(), runOf('hello', 'r1'));
+    await until(() => /event: run/.test(follower.text()));
+    const order = [...follower.text().matchAll(/^event: (\w+)\n(?:id: .*\n)?data: (.*)$/gm)].map(([, e, d]) =>
+      e === 'log' ? (JSON.parse(d as string) as { text: string }).text.trim() : e,
+    );
+    expect(order).toEqual(['a', 'b', 'c', 'run']);
   });
 
   it('stops relaying once the follower is gone', async () => {

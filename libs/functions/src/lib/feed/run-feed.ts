@@ -1,7 +1,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Gauge, type Registry } from 'prom-client';
-import { DomainError, NAME_MAX_LENGTH, NAME_PATTERN, type Run } from '@dispatch/contracts';
+import { DomainError, NAME_MAX_LENGTH, NAME_PATTERN, type PrintedLog, type Run } from '@dispatch/contracts';
 import { METRICS_REGISTRY, type RequestScope } from '@dispatch/platform';
 import { feedable } from './feedable.js';
 import { sseComment, sseEvent } from './sse.js';
@@ -27,6 +27,8 @@ export interface RunRelay {
   wanted(org: string, project: string, functionName: string): boolean;
   /** Sends a run to the replicas that follow it (without waiting: a run never waits for a follower). */
   forward(org: string, project: string, run: Run): void;
+  /** Sends what a run printed, as it printed it, to the replicas that follow its function. */
+  forwardLog(org: string, project: string, log: PrintedLog): void;
 }
 
 interface Follower {
@@ -34,6 +36,8 @@ interface Follower {
   project: string;
   /** Undefined: every function of the project. */
   functionName?: string;
+  /** Whether it wants what runs print as they print it (`log` events), besides the finished runs. */
+  logs: boolean;
   stream: PassThrough;
 }
 
@@ -84,14 +88,43 @@ export class RunFeed implements BeforeApplicationShutdown {
     if (elsewhere) this.relay?.forward(scope.org, scope.project, fed);
   }
 
+  /**
+   * Whether what this run prints is followed as it prints it, here or on another replica: then the
+   * runtime is asked to pass it on (printed), which costs the run a little.
+   */
+  printing(scope: RequestScope, functionName: string): boolean {
+    return (
+      (this.count > 0 && this.follows(scope.org, scope.project, functionName, true)) ||
+      this.relay?.wanted(scope.org, scope.project, functionName) === true
+    );
+  }
+
+  /** A piece of a run's output, printed here just now: to its followers here and elsewhere. */
+  printed(scope: RequestScope, log: PrintedLog): void {
+    if (this.count > 0) this.deliverLog(scope.org, scope.project, log);
+    if (this.relay?.wanted(scope.org, scope.project, log.functionName)) {
+      this.relay.forwardLog(scope.org, scope.project, log);
+    }
+  }
+
   /** A run that finished on another replica (cut to size there), or here. */
   deliver(org: string, project: string, run: Run): void {
+    this.send(org, project, run.functionName, false, () => sseEvent('run', JSON.stringify(run), run.name));
+  }
+
+  /** A piece of a run's output, printed on another replica or here. */
+  deliverLog(org: string, project: string, log: PrintedLog): void {
+    this.send(org, project, log.functionName, true, () => sseEvent('log', JSON.stringify(log)));
+  }
+
+  private send(org: string, project: string, functionName: string, log: boolean, make: () => string): void {
     const followers = this.byProject.get(`${org}/${project}`);
     if (!followers) return;
     let event: Buffer | undefined;
     for (const follower of followers) {
-      if (follower.functionName !== undefined && follower.functionName !== run.functionName) continue;
-      event ??= Buffer.from(sseEvent('run', JSON.stringify(run), run.name));
+      if (follower.functionName !== undefined && follower.functionName !== functionName) continue;
+      if (log && !follower.logs) continue;
+      event ??= Buffer.from(make());
       const { stream } = follower;
       if (stream.writableLength + stream.readableLength + event.length > MAX_UNREAD_BYTES) {
         // Its connection is closed rather than ended: an ending would wait behind what it left unread.
@@ -103,11 +136,11 @@ export class RunFeed implements BeforeApplicationShutdown {
     }
   }
 
-  private follows(org: string, project: string, functionName: string): boolean {
+  private follows(org: string, project: string, functionName: string, logs = false): boolean {
     const followers = this.byProject.get(`${org}/${project}`);
     if (!followers) return false;
     for (const f of followers)
-      if (f.functionName === undefined || f.functionName === functionName) return true;
+      if ((f.functionName === undefined || f.functionName === functionName) && (!logs || f.logs)) return true;
     return false;
   }
 
@@ -115,7 +148,11 @@ export class RunFeed implements BeforeApplicationShutdown {
    * Opens a follow: a stream of server-sent events, ready once the other replicas were told, so runs
    * that start after the answer's headers reach it. Refused past the per-org and per-process bounds.
    */
-  async follow(scope: RequestScope, functionName: string | undefined): Promise<Readable> {
+  async follow(
+    scope: RequestScope,
+    functionName: string | undefined,
+    { logs = false }: { logs?: boolean } = {},
+  ): Promise<Readable> {
     if (
       functionName !== undefined &&
       (functionName.length > NAME_MAX_LENGTH || !NAME_PATTERN.test(functionName))
@@ -138,6 +175,7 @@ export class RunFeed implements BeforeApplicationShutdown {
       org: scope.org,
       project: scope.project,
       functionName,
+      logs,
       stream: new PassThrough(),
     };
     const key = `${scope.org}/${scope.project}`;

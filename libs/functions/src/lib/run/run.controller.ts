@@ -44,7 +44,9 @@ export class RunController {
 
   /**
    * The runs recorded, newest first; or with `follow=true` the runs that finish from now on, as they
-   * finish: server-sent events (`event: run`, the Run as data), open until the caller closes it.
+   * finish: server-sent events (`event: run`, the Run as data), open until the caller closes it. With
+   * `logs=true` as well, what the runs print as they print it (`event: log`, {functionName, run,
+   * stream, text}), before each run's own event.
    */
   @Get()
   async list(
@@ -53,11 +55,12 @@ export class RunController {
     @Query('functionName') functionName?: string,
     @Query('since') since?: string,
     @Query('follow') follow?: string,
+    @Query('logs') logs?: string,
   ): Promise<Run[] | Readable> {
-    if (!parseFollow(follow)) return this.runs.list(scope, functionName, parseSince(since));
+    if (!parseFlag('follow', follow)) return this.runs.list(scope, functionName, parseSince(since));
     if (since !== undefined)
       throw new DomainError('INVALID_ARGUMENT', 'since and follow go apart: list, then follow');
-    const stream = await this.feed.follow(scope, functionName);
+    const stream = await this.feed.follow(scope, functionName, { logs: parseFlag('logs', logs) });
     reply
       .header('content-type', 'text/event-stream; charset=utf-8')
       .header('cache-control', 'no-cache')
@@ -76,10 +79,13 @@ export class RunController {
   }
 }
 
-function parseFollow(follow: string | undefined): boolean {
-  if (follow === undefined || follow === 'false' || follow === '0') return false;
-  if (follow === 'true' || follow === '1' || follow === '') return true;
-  throw new DomainError('INVALID_ARGUMENT', `follow must be true or false, got ${JSON.stringify(follow)}`);
+function parseFlag(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === 'false' || value === '0') return false;
+  if (value === 'true' || value === '1' || value === '') return true;
+  throw new DomainError(
+    'INVALID_ARGUMENT',
+    `${name} must be true or false, got ${JSON.stringify(value.slice(0, 64))}`,
+  );
 }
 
 function parseSince(since: string | undefined): number | undefined {

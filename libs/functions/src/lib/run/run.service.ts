@@ -21,6 +21,7 @@ import {
   boundedLogs,
   DEFAULT_LOG_LIMIT_BYTES,
   type Language,
+  type LogListener,
   type FunctionRuntime,
   type RunResponse,
   VersionRetired,
@@ -170,6 +171,14 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
     return this.runs.list(scope, functionName, since);
   }
 
+  /** When someone follows what the function prints: where its output goes as it is printed. */
+  private printedBy(scope: RequestScope, run: Run): LogListener | undefined {
+    const feed = this.feed;
+    if (!feed?.printing(scope, run.functionName)) return undefined;
+    return (stream, text) =>
+      feed.printed(scope, { functionName: run.functionName, run: run.name, stream, text });
+  }
+
   private catalogued(scope: RequestScope, name: string): Entity<FunctionSpec> | undefined {
     const cached = this.catalog.get(scope, name);
     // Only READY: while an update is under way the catalog's watch may lag the store, and a caller who
@@ -284,7 +293,7 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
           uid: backing.uid,
           timeoutMs: current.spec.timeout ?? DEFAULT_TIMEOUT_MS,
         },
-        { context, payload: run.input, logLimitBytes },
+        { context, payload: run.input, logLimitBytes, onLog: this.printedBy(scope, run) },
       );
     };
     // Read just before an update took its version away: the call goes to the version now READY.

@@ -417,6 +417,83 @@ public class Loud implements BiFunction<Map<String, Object>, Object, String> {
     expect(res.context.logs.stderr).toEqual([marker]);
   });
 
+  const SLOW_JS = `module.exports = async () => {
+  console.log('first');
+  await new Promise((r) => setTimeout(r, 400));
+  console.error('second');
+  return 'done';
+};`;
+  const SLOW_PY = `import sys, time
+def handle(c, p):
+    print("first")
+    time.sleep(0.4)
+    sys.stderr.write("second\\n")
+    return "done"
+`;
+
+  const SLOW_JAVA = `import java.util.Map;
+import java.util.function.BiFunction;
+
+public class Slow implements BiFunction<Map<String, Object>, Object, String> {
+  public String apply(Map<String, Object> context, Object payload) {
+    System.out.println("first");
+    try { Thread.sleep(400); } catch (InterruptedException e) { throw new RuntimeException(e); }
+    System.err.println("second");
+    return "done";
+  }
+}
+`;
+
+  it.each([
+    ['nodejs', async () => spec('nodejs', code({ 'f.js': SLOW_JS }), './f.js')],
+    ['python3', async () => spec('python3', code({ 'f.py': SLOW_PY }), 'f.handle')],
+    [
+      'java',
+      async () => {
+        const dir = code({ 'Slow.java': SLOW_JAVA });
+        expect(await compileFunction('java', dir, undefined, JAVA_UID)).toBeUndefined();
+        return spec('java', dir, 'Slow', { timeoutMs: 20_000 });
+      },
+    ],
+  ] as const)(
+    'passes on what a %s run prints as it prints it, when asked',
+    async (_, make) => {
+      const fn = await make();
+      await runtime.invoke(fn, { context: {}, payload: null }); // warm: the timing below is the run's
+      const heard: { stream: string; text: string; at: number }[] = [];
+      const started = performance.now();
+      const res = await runtime.invoke(fn, {
+        context: {},
+        payload: null,
+        onLog: (stream, text) => heard.push({ stream, text, at: performance.now() - started }),
+      });
+      const finished = performance.now() - started;
+      expect(res.payload).toBe('done');
+      expect(heard.map((h) => [h.stream, h.text.trim()]).filter(([, t]) => t)).toEqual([
+        ['stdout', 'first'],
+        ['stderr', 'second'],
+      ]);
+      // The first line came while the run still had its 400 ms to go.
+      expect(finished - (heard[0]?.at ?? finished)).toBeGreaterThan(300);
+      // The answer holds the whole of the logs still.
+      expect(res.context.logs).toMatchObject({ stdout: ['first'], stderr: ['second'] });
+    },
+    180_000,
+  );
+
+  it('passes on no more than the run may print, whatever its runner sends', async () => {
+    const fn = spec('nodejs', code({ 'f.js': LOUD_JS }), './f.js');
+    let heard = 0;
+    const res = await runtime.invoke(fn, {
+      context: {},
+      payload: null,
+      logLimitBytes: limit,
+      onLog: (_stream, text) => (heard += text.length),
+    });
+    expect(res.payload).toBe('done');
+    expect(heard).toBe(limit);
+  });
+
   it('keeps a java run to its log limit', async () => {
     const dir = code({ 'Loud.java': LOUD_JAVA });
     expect(await compileFunction('java', dir, undefined, JAVA_UID)).toBeUndefined();

@@ -64,14 +64,26 @@ public final class Runner {
     }
   }
 
-  /** A run's stdout or stderr: kept up to the run's budget, the rest dropped and the stream marked cut. */
+  /** Sends the host a notification line: a run's output as it is printed. */
+  private interface Notifier {
+    void send(Map<String, Object> message);
+  }
+
+  /**
+   * A run's stdout or stderr: kept up to the run's budget, the rest dropped and the stream marked cut.
+   * For a run someone follows (a notifier), what is kept also goes to the host as it is printed.
+   */
   private static final class Capture extends OutputStream {
     private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
     private final Budget budget;
+    private final String name;
+    private final Notifier notifier;
     boolean cut;
 
-    Capture(Budget budget) {
+    Capture(Budget budget, String name, Notifier notifier) {
       this.budget = budget;
+      this.name = name;
+      this.notifier = notifier;
     }
 
     @Override
@@ -85,6 +97,16 @@ public final class Runner {
       if (keep > 0) {
         kept.write(bytes, offset, keep);
         budget.left -= keep;
+        if (notifier != null) {
+          Map<String, Object> params = new LinkedHashMap<>();
+          params.put("stream", name);
+          params.put("text", new String(bytes, offset, keep, StandardCharsets.UTF_8));
+          Map<String, Object> message = new LinkedHashMap<>();
+          message.put("jsonrpc", "2.0");
+          message.put("method", "log");
+          message.put("params", params);
+          notifier.send(message);
+        }
       }
       if (keep < length) cut = true;
     }
@@ -197,15 +219,28 @@ public final class Runner {
     try (connection;
         BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(connection), StandardCharsets.UTF_8));
         OutputStream out = Channels.newOutputStream(connection)) {
+      // One line at a time: a function's threads may print at once.
+      Notifier notifier = message -> {
+        synchronized (out) {
+          try {
+            out.write((JSON.writeValueAsString(message) + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+          } catch (IOException e) {
+            // The host went away: the run's answer will not reach it either.
+          }
+        }
+      };
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         IN_FLIGHT.incrementAndGet();
         try {
           String reply;
           synchronized (RUN_LOCK) {
-            reply = answer(line);
+            reply = answer(line, notifier);
           }
-          out.write((reply + "\n").getBytes(StandardCharsets.UTF_8));
-          out.flush();
+          synchronized (out) {
+            out.write((reply + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+          }
         } finally {
           IN_FLIGHT.decrementAndGet();
         }
@@ -216,7 +251,7 @@ public final class Runner {
   }
 
   @SuppressWarnings("unchecked")
-  private static String answer(String line) throws IOException {
+  private static String answer(String line, Notifier notifier) throws IOException {
     Map<String, Object> request;
     try {
       request = JSON.readValue(line, Map.class);
@@ -233,7 +268,7 @@ public final class Runner {
       } else if ("run".equals(method)) {
         if (function == null) throw new IllegalStateException("the runner has no function: init first");
         // run() gives the RunResponse already serialised: spliced in, not parsed again.
-        return "{\"jsonrpc\":\"2.0\",\"id\":" + JSON.writeValueAsString(id) + ",\"result\":" + run(params) + "}";
+        return "{\"jsonrpc\":\"2.0\",\"id\":" + JSON.writeValueAsString(id) + ",\"result\":" + run(params, notifier) + "}";
       }
       return failure(id, -32601, "no method " + method);
     } catch (Exception e) {
@@ -287,9 +322,10 @@ public final class Runner {
     return Object.class;
   }
 
-  private static String run(Map<String, Object> request) throws IOException {
+  private static String run(Map<String, Object> request, Notifier notifier) throws IOException {
+    if (!Boolean.TRUE.equals(request.get("streamLogs"))) notifier = null;
     Object deadline = request.get("deadlineMs");
-    if (!(deadline instanceof Number ms) || ms.longValue() <= 0) return runOnce(request);
+    if (!(deadline instanceof Number ms) || ms.longValue() <= 0) return runOnce(request, notifier);
     // A runner no host can stop (in a container) ends itself when a run passes its deadline.
     java.util.concurrent.ScheduledFuture<?> watch = WATCHDOG.schedule(() -> {
       String reason = "the function did not finish within " + ms.longValue() + " ms";
@@ -302,17 +338,17 @@ public final class Runner {
       Runtime.getRuntime().halt(2);
     }, ms.longValue(), java.util.concurrent.TimeUnit.MILLISECONDS);
     try {
-      return runOnce(request);
+      return runOnce(request, notifier);
     } finally {
       watch.cancel(false);
     }
   }
 
-  private static String runOnce(Map<String, Object> request) throws IOException {
+  private static String runOnce(Map<String, Object> request, Notifier notifier) throws IOException {
     Object limit = request.get("logLimitBytes");
     Budget budget = new Budget(limit instanceof Number n && n.longValue() > 0 ? n.longValue() : DEFAULT_LOG_LIMIT);
-    Capture out = new Capture(budget);
-    Capture err = new Capture(budget);
+    Capture out = new Capture(budget, "stdout", notifier);
+    Capture err = new Capture(budget, "stderr", notifier);
     System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
     System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
     Object result = null;
