@@ -36,10 +36,16 @@ export function tracesEndpointOf(env: NodeJS.ProcessEnv = process.env): string |
 export async function startTracing(service: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (tracer || !tracesEndpointOf(env)) return;
   // Loaded only when used: a process without traces pays nothing for them, not even the import.
+  // OTLP over HTTP as protobuf (the specification's default) or JSON, as OTEL_EXPORTER_OTLP_PROTOCOL says.
+  const protocol = env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] || env['OTEL_EXPORTER_OTLP_PROTOCOL'];
+  const exporter =
+    protocol === 'http/json'
+      ? import('@opentelemetry/exporter-trace-otlp-http')
+      : import('@opentelemetry/exporter-trace-otlp-proto');
   const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }] =
     await Promise.all([
       import('@opentelemetry/sdk-trace-node'),
-      import('@opentelemetry/exporter-trace-otlp-proto'),
+      exporter,
       import('@opentelemetry/resources'),
     ]);
   const provider = new NodeTracerProvider({
