@@ -99,6 +99,8 @@ if (status === 0 && !unitOnly) {
     }
     // The e2e suites drive a webhook with curl and the services through nginx, as a user's machine would.
     aptInstall('curl', ['curl']);
+    // The web console is driven in Debian's Chromium (playwright-core drives it; never a downloaded one).
+    aptInstall('chromium', ['chromium']);
     // Traces are read back from a real Jaeger (built once from its Go module, about five minutes).
     ensureJaeger();
     // Loaded only now: it reads the topology table from the libraries the run above built.

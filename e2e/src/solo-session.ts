@@ -20,6 +20,8 @@ export interface SoloSession extends Session {
   pid: number;
   /** As Session's, with global CLI flags (e.g. another org's) before the command. */
   nodejsImage(cliArgs?: string[]): Promise<void>;
+  /** What solo has printed so far (its console sign-in link among it). */
+  output(): string;
 }
 
 /** An ordinary user to run solo as (the `npm start` of someone who is not root). */
@@ -102,6 +104,7 @@ export async function startSoloSession(
   return {
     port,
     pid: solo.child.pid as number,
+    output: solo.output,
     gateway: { http: served[1] as string, https: served[2] as string },
     api: `http://127.0.0.1:${port}`,
     org: 'default',

@@ -48,7 +48,8 @@ export async function serve({ port, idTokenTtl }) {
         client_id: CLIENT.id,
         client_secret: CLIENT.secret,
         application_type: 'native',
-        redirect_uris: ['http://127.0.0.1/callback'],
+        // The CLI's loopback callback, and the web console's on a loopback Dispatch (any port).
+        redirect_uris: ['http://127.0.0.1/callback', 'http://127.0.0.1/ui/login/callback'],
         grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',

@@ -1,13 +1,16 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ApiGatewayModule } from '@dispatch/api-gateway';
 import { AccessModule } from '@dispatch/auth';
+import { ConsoleModule } from '@dispatch/console';
 import { EventsModule } from '@dispatch/events';
 import { FunctionsModule } from '@dispatch/functions';
 import { IdentityModule } from '@dispatch/identity';
 import { ImagesModule } from '@dispatch/images';
 import { PlatformModule } from '@dispatch/platform';
 import { SecretsModule } from '@dispatch/secrets';
+import { soloAddress } from './address.js';
 import type { SoloConfig } from './env.js';
+import { adminKeyFile, LOCAL_ADMIN_ACCOUNT } from './local-admin.js';
 
 /**
  * Solo: every domain module in one process, on the embedded store and the in-process bus. A domain
@@ -37,6 +40,15 @@ export class SoloModule {
           tlsPort: config.gatewayTlsPort,
           tlsCert: config.tlsCert,
           tlsKey: config.tlsKey,
+        }),
+        ConsoleModule.forRoot({
+          assetsDir: config.consoleDir,
+          // The console calls the API of this very process, on the port it got.
+          apiUrl: () => soloAddress.url,
+          endpointsUrl: () => soloAddress.endpointsUrl,
+          localAdministrator: { serviceAccount: LOCAL_ADMIN_ACCOUNT, keyFile: adminKeyFile(config) },
+          ...(config.consoleUrl && { publicUrl: config.consoleUrl }),
+          secureCookies: false,
         }),
       ],
     };

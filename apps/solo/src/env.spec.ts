@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { soloConfig } from './env.js';
 
@@ -14,6 +15,7 @@ describe('soloConfig', () => {
       cliConfig: join(homedir(), '.dispatch', 'config.json'),
       runLogLimitBytes: 1024 * 1024,
       metrics: true,
+      consoleDir: fileURLToPath(new URL('../../ui/dist', import.meta.url)),
     });
   });
 

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gatewayConfigFromEnv } from '@dispatch/api-gateway';
 import { oidcFromEnv, type OidcSettings } from '@dispatch/auth';
@@ -30,6 +31,10 @@ export interface SoloConfig {
   runLogLimitBytes: number;
   /** The directory of the programs event-driver types may run (default `<dataDir>/driver-programs`). */
   driverPrograms?: string;
+  /** The built web console served at /ui (default: apps/ui/dist of this checkout). */
+  consoleDir: string;
+  /** The console's address as users reach it, where it differs from the API's own (a proxy in front). */
+  consoleUrl?: string;
 }
 
 export const SOLO_USAGE = `Usage: npm start -- [options]   (or: node apps/solo/dist/main.js [options])
@@ -65,6 +70,9 @@ Environment only:
                          the data directory, readable by its owner only)
   DISPATCH_RUN_LOG_LIMIT how much of what a function prints one run keeps, in bytes (default
                          1048576); the rest is dropped and the run's logs marked truncated
+  DISPATCH_CONSOLE_DIR   the built web console served at /ui (default: apps/ui/dist)
+  DISPATCH_CONSOLE_URL   the console's address as users reach it, when a proxy is in front (the
+                         OpenID provider sends them back to <url>/ui/login/callback)
   DISPATCH_DRIVER_PROGRAMS
                          the directory of the programs event-driver types may run, which an
                          operator installs (default: driver-programs in the data directory)
@@ -112,6 +120,8 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
       // Checked here; the logger reads it (logFormatOf).
       DISPATCH_LOG_FORMAT: envTypes.oneOf(['json', 'text']),
       DISPATCH_METRICS: envTypes.oneOf(['on', 'off']),
+      DISPATCH_CONSOLE_DIR: envTypes.path(fileURLToPath(new URL('../../ui/dist', import.meta.url))),
+      DISPATCH_CONSOLE_URL: envTypes.optionalUrl(),
     },
     merged,
   );
@@ -132,5 +142,7 @@ export function soloConfig(argv: string[], env: NodeJS.ProcessEnv): SoloConfig |
     runLogLimitBytes: runLogLimitFromEnv(merged).logLimitBytes as number,
     ...(driverPrograms && { driverPrograms }),
     ...(oidc && { oidc }),
+    consoleDir: resolve(parsed.DISPATCH_CONSOLE_DIR),
+    ...(parsed.DISPATCH_CONSOLE_URL && { consoleUrl: parsed.DISPATCH_CONSOLE_URL }),
   };
 }

@@ -41,10 +41,13 @@ export function saveLocalContext(config: SoloConfig, port: number): string | und
     scheme: 'http',
     organization: LOCAL_ADMIN.org,
     project: 'default',
-    serviceAccount: `${LOCAL_ADMIN.org}/${LOCAL_ADMIN.account}`,
+    serviceAccount: LOCAL_ADMIN_ACCOUNT,
     jwtPrivateKey: keyFile,
   });
   return keyFile;
 }
 
-const adminKeyFile = (config: SoloConfig) => join(config.dataDir, 'admin.key');
+export const adminKeyFile = (config: Pick<SoloConfig, 'dataDir'>) => join(config.dataDir, 'admin.key');
+
+/** The local administrator's service account, `org/account`. */
+export const LOCAL_ADMIN_ACCOUNT = `${LOCAL_ADMIN.org}/${LOCAL_ADMIN.account}`;

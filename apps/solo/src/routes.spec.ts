@@ -12,6 +12,12 @@ import { SoloModule } from './app.module.js';
 import { soloConfig, type SoloConfig } from './env.js';
 
 /**
+ * The console's routes that need its own session (a cookie and its CSRF token) rather than a bearer:
+ * public to the API's guard, and answering 401 themselves without a session.
+ */
+const CONSOLE_SESSION = ['GET /ui/session', 'POST /ui/logout', 'ALL /ui/api/*'];
+
+/**
  * The routes anyone may call. A route added as public must be added here, deliberately; every other
  * route, whatever module it comes from, must refuse a call without a credential.
  */
@@ -28,6 +34,13 @@ const PUBLIC = new Set([
   'POST /v1/iam/logout',
   'GET /v1/iam/oauth2/start',
   'GET /v1/iam/redirect',
+  // The web console: its page, and signing in to it.
+  'GET /ui',
+  'GET /ui/*',
+  'GET /ui/login/link',
+  'GET /ui/login/oidc',
+  'GET /ui/login/callback',
+  ...CONSOLE_SESSION,
 ]);
 
 /** What the access guard makes of a route: whether it is public, and the resource it acts on. */
@@ -115,13 +128,14 @@ describe('every API route of solo', () => {
 
     const answers: string[] = [];
     for (const route of routes) {
-      const [method, path] = route.split(' ') as [string, string];
-      const res = await fetch(`${url}${path.replace(/:(\w+)/g, 'x$1')}`, {
+      const [declared, path] = route.split(' ') as [string, string];
+      const method = declared === 'ALL' ? 'GET' : declared;
+      const res = await fetch(`${url}${path.replace(/:(\w+)/g, 'x$1').replace('*', 'v1/function')}`, {
         method,
         headers: { 'content-type': 'application/json' },
         body: method === 'GET' || method === 'HEAD' ? undefined : '{}',
       });
-      const expected = PUBLIC.has(route) ? 'not 401' : '401';
+      const expected = PUBLIC.has(route) && !CONSOLE_SESSION.includes(route) ? 'not 401' : '401';
       const got = res.status === 401 ? '401' : 'not 401';
       answers.push(`${route}: ${got === expected ? 'ok' : `expected ${expected}, got ${res.status}`}`);
     }

@@ -44,7 +44,7 @@ import {
 } from '@dispatch/contracts';
 import { context, propagation } from '@opentelemetry/api';
 import { EventSourceParserStream } from 'eventsource-parser/stream';
-import { fetchTransport, type HttpAnswer, type Transport } from './transport.js';
+import { fetchTransport, type HttpAnswer, type Transport } from './fetch-transport.js';
 
 /** What a follow of runs brings: a run that finished, or a piece of what one printed meanwhile. */
 export type FollowEvent = { run: Run } | { log: PrintedLog };
@@ -69,6 +69,8 @@ export interface ClientOptions {
   transport?: Transport;
   /** The id of the call a request is part of (a service's own caller's), sent as X-Request-Id. */
   requestId?: () => string | undefined;
+  /** Sent with every request: the console's CSRF token, where its session cookie is the credential. */
+  headers?: Record<string, string>;
 }
 
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
@@ -231,6 +233,7 @@ export class DispatchClient {
   /** Who asks, for what org and project, as part of which call: the headers of every request. */
   private async headers(): Promise<Record<string, string>> {
     const headers: Record<string, string> = {
+      ...this.options.headers,
       accept: 'application/json',
       'x-dispatch-org': this.options.org ?? DEFAULT_ORG,
       'x-dispatch-project': this.options.project ?? DEFAULT_PROJECT,

@@ -17,6 +17,8 @@ interface Hooks {
   ): void;
 }
 
+const EVERY_METHOD = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
 /**
  * Proves a call's credential as soon as its headers arrive, before its body is read: Nest's guard runs
  * only after Fastify has parsed the body, so without this anyone could make a process read and parse
@@ -69,7 +71,8 @@ export class AuthenticateFirst implements OnModuleInit {
         if (!publicClass && Reflect.getMetadata(PUBLIC_ROUTE, handler) !== true) continue;
         const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
         const full = `/${[base, path].filter((p) => p && p !== '/').join('/')}`.replace(/\/+/g, '/');
-        routes.add(`${method} ${full}`);
+        // A route of every method (@All: the console's way to the API) is public for each of them.
+        for (const each of method === 'ALL' ? EVERY_METHOD : [method]) routes.add(`${each} ${full}`);
       }
     }
     return routes;

@@ -124,10 +124,13 @@ export const TOPOLOGY: Readonly<Record<ServiceName, ServiceTopology>> = {
   'api-gateway': {
     port: 8106,
     // `/v1/api` is v0.1's name for endpoints (its API manager): the same entities on both.
-    routes: ['/v1/endpoint', '/v1/api'],
+    // The web console too: a page, its sign-in, and its way to the API, which checks the console's
+    // own session (a cookie and a CSRF token) and calls the API with the session's credential.
+    routes: ['/v1/endpoint', '/v1/api', '/ui'],
     paths: [
       { prefix: '/v1/endpoint', resource: ENDPOINT_KIND },
       { prefix: '/v1/api', resource: ENDPOINT_KIND },
+      { prefix: '/ui', public: true },
     ],
     kinds: [ENDPOINT_KIND],
     peers: ['functions'],

@@ -55,6 +55,8 @@ export const envTypes = {
   path: (fallback: string) => z.string().min(1, 'must be a path').default(fallback),
   /** Another service's base URL. */
   url: (fallback: string) => z.url({ error: 'must be a URL, e.g. http://127.0.0.1:8103' }).default(fallback),
+  /** A URL that may be absent, such as an address users reach a service at behind a proxy. */
+  optionalUrl: () => z.url({ error: 'must be a URL, e.g. https://dispatch.example.com' }).optional(),
   /** A value that may be absent, such as a key generated on first start when not configured. */
   optional: () => z.string().min(1, 'must not be empty').optional(),
   /** One of `choices`, or unset. */

@@ -1,0 +1,12 @@
+import { chromium } from 'playwright-core';
+const [link, out] = process.argv.slice(2);
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+page.on('console', (m) => console.log('console:', m.type(), m.text()));
+page.on('pageerror', (e) => console.log('pageerror:', e.message));
+const t0 = Date.now();
+await page.goto(link);
+await page.getByRole('heading', { name: 'Functions' }).waitFor({ timeout: 10000 }).catch((e) => console.log(e.message));
+console.log('loaded in', Date.now() - t0, 'ms', page.url());
+await page.screenshot({ path: out });
+await browser.close();

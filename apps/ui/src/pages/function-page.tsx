@@ -1,0 +1,137 @@
+import { Anchor, Button, Card, Code, Group, JsonInput, Table, Text, Title } from '@mantine/core';
+import type { DispatchFunction } from '@dispatch/contracts';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link, useLocation } from 'wouter';
+import { ConfirmDelete } from '../components/confirm-delete.js';
+import { Loading } from '../components/loading.js';
+import { ErrorNote } from '../components/error-note.js';
+import { RunResult, RunsTable, useLiveRuns } from '../components/runs.js';
+import { StatusBadge, isSettling } from '../components/status-badge.js';
+import { useWorkspace } from '../session.js';
+
+/** One function: what it is, a form to run it, and its runs as they happen. */
+export function FunctionPage({ name }: { name: string }) {
+  const { client, org, project } = useWorkspace();
+  const [, navigate] = useLocation();
+  const fn = useQuery({
+    queryKey: ['/functions', org, project, name],
+    queryFn: () => client.functions.get(name),
+    refetchInterval: (query) => (isSettling(query.state.data?.status) ? 1_000 : 10_000),
+  });
+  return (
+    <>
+      <Anchor component={Link} href="/functions" size="sm">
+        ← Functions
+      </Anchor>
+      <Group justify="space-between">
+        <Title order={1}>{name}</Title>
+        <ConfirmDelete
+          what="function"
+          name={name}
+          remove={() => client.functions.delete(name)}
+          onDeleted={() => navigate('/functions')}
+        />
+      </Group>
+      {fn.isPending && <Loading label="Loading the function" />}
+      {fn.isError && <ErrorNote error={fn.error} />}
+      {fn.data && <Overview fn={fn.data} />}
+      {fn.data?.status === 'READY' && <RunForm name={name} />}
+      <FunctionRuns name={name} />
+    </>
+  );
+}
+
+function Overview({ fn }: { fn: DispatchFunction }) {
+  const rows: [string, React.ReactNode][] = [
+    ['Status', <StatusBadge key="s" status={fn.status} />],
+    ['Reason', fn.reason?.join('; ') || '—'],
+    ['Image', fn.image],
+    ['Handler', fn.handler ? <Code key="h">{fn.handler}</Code> : '—'],
+    ['Secrets', fn.secrets?.length ? fn.secrets.join(', ') : '—'],
+    ['Timeout', fn.timeout ? `${fn.timeout} ms` : 'default'],
+    [
+      'Input schema',
+      fn.schema?.in ? (
+        <Code key="i" block>
+          {JSON.stringify(fn.schema.in, null, 2)}
+        </Code>
+      ) : (
+        '—'
+      ),
+    ],
+    [
+      'Output schema',
+      fn.schema?.out ? (
+        <Code key="o" block>
+          {JSON.stringify(fn.schema.out, null, 2)}
+        </Code>
+      ) : (
+        '—'
+      ),
+    ],
+  ];
+  return (
+    <Table my="md" variant="vertical" withTableBorder aria-label="The function">
+      <Table.Tbody>
+        {rows.map(([label, value]) => (
+          <Table.Tr key={label}>
+            <Table.Th w={160}>{label}</Table.Th>
+            <Table.Td>{value}</Table.Td>
+          </Table.Tr>
+        ))}
+      </Table.Tbody>
+    </Table>
+  );
+}
+
+/** Runs the function with a JSON input and shows what came back, as `dispatch exec` does. */
+function RunForm({ name }: { name: string }) {
+  const { client } = useWorkspace();
+  const [input, setInput] = useState('{}');
+  const run = useMutation({
+    mutationFn: () => client.runFunction(name, { blocking: true, input: JSON.parse(input) as unknown }),
+  });
+  return (
+    <Card withBorder my="md">
+      <Title order={2} size="h4">
+        Run it
+      </Title>
+      <JsonInput
+        label="Input (JSON)"
+        value={input}
+        onChange={setInput}
+        autosize
+        minRows={3}
+        validationError="This is not JSON"
+      />
+      <Group mt="sm">
+        <Button loading={run.isPending} onClick={() => run.mutate()}>
+          Run
+        </Button>
+      </Group>
+      {run.isError && <ErrorNote error={run.error} />}
+      {run.data && (
+        <div role="status" aria-live="polite">
+          <RunResult run={run.data} />
+        </div>
+      )}
+    </Card>
+  );
+}
+
+function FunctionRuns({ name }: { name: string }) {
+  const runs = useLiveRuns(name);
+  return (
+    <>
+      <Title order={2} size="h4" mt="lg">
+        Runs
+      </Title>
+      <Text size="sm" c="dimmed">
+        Runs appear here as they finish.
+      </Text>
+      {runs.isError && <ErrorNote error={runs.error} />}
+      {runs.data && <RunsTable runs={runs.data} showFunction={false} />}
+    </>
+  );
+}

@@ -1,0 +1,167 @@
+import {
+  Button,
+  FileInput,
+  Group,
+  Modal,
+  SegmentedControl,
+  Select,
+  Stack,
+  Textarea,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import type { DispatchFunction } from '@dispatch/contracts';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useLocation } from 'wouter';
+import {
+  actionColumn,
+  codeColumn,
+  nameColumn,
+  statusColumn,
+  textColumn,
+  timeColumn,
+} from '../components/columns.js';
+import { ConfirmDelete } from '../components/confirm-delete.js';
+import { DataTable } from '../components/data-table.js';
+import { Loading } from '../components/loading.js';
+import { ErrorNote } from '../components/error-note.js';
+import { useWorkspace } from '../session.js';
+import { defaultFileName, packSource } from '../source.js';
+import { refreshEvery } from './resource-page.js';
+
+export function FunctionsPage() {
+  const { client, org, project } = useWorkspace();
+  const functions = useQuery({
+    queryKey: ['/functions', org, project],
+    queryFn: () => client.functions.list(),
+    refetchInterval: (query) => refreshEvery(query.state.data),
+  });
+  const columns = [
+    nameColumn<DispatchFunction>((f) => `/functions/${encodeURIComponent(f.name)}`),
+    statusColumn<DispatchFunction>(),
+    textColumn<DispatchFunction>('image', 'Image', (f) => f.image),
+    codeColumn<DispatchFunction>('handler', 'Handler', (f) => f.handler),
+    timeColumn<DispatchFunction>('created', 'Created', (f) => f.createdTime),
+    actionColumn<DispatchFunction>((f) => (
+      <ConfirmDelete what="function" name={f.name} remove={() => client.functions.delete(f.name)} />
+    )),
+  ];
+  return (
+    <>
+      <Group justify="space-between">
+        <Title order={1}>Functions</Title>
+        <CreateFunction />
+      </Group>
+      {functions.isPending && <Loading label="Loading functions" />}
+      {functions.isError && <ErrorNote error={functions.error} />}
+      {functions.data && <DataTable label="functions" rows={functions.data} columns={columns} />}
+    </>
+  );
+}
+
+/** A function from a file of code, or from code typed here, on one of the project's images. */
+function CreateFunction() {
+  const { client, org, project } = useWorkspace();
+  const queries = useQueryClient();
+  const [, navigate] = useLocation();
+  const [open, setOpen] = useState(false);
+  const [name, setName] = useState('');
+  const [image, setImage] = useState<string | null>(null);
+  const [from, setFrom] = useState('file');
+  const [file, setFile] = useState<File | null>(null);
+  const [code, setCode] = useState('');
+  const [handler, setHandler] = useState('');
+  const images = useQuery({
+    queryKey: ['/images', org, project],
+    queryFn: () => client.images.list(),
+    enabled: open,
+  });
+  const language = images.data?.find((i) => i.name === image)?.language;
+  const creation = useMutation({
+    mutationFn: async () => {
+      if (from === 'file' && !file) throw new Error('choose a file of code');
+      const source =
+        from === 'file'
+          ? await packSource((file as File).name, await (file as File).text())
+          : await packSource(defaultFileName(language), code);
+      return client.functions.create({
+        name,
+        image: image ?? '',
+        source,
+        ...(handler && { handler }),
+      });
+    },
+    onSuccess: async (created) => {
+      setOpen(false);
+      await queries.invalidateQueries({ queryKey: ['/functions'] });
+      navigate(`/functions/${encodeURIComponent(created.name)}`);
+    },
+  });
+  return (
+    <>
+      <Button onClick={() => setOpen(true)}>Create function</Button>
+      <Modal opened={open} onClose={() => setOpen(false)} title="Create function" size="lg">
+        <Stack>
+          <TextInput label="Name" value={name} onChange={(e) => setName(e.currentTarget.value)} required />
+          <Select
+            label="Image"
+            description="The language and dependencies the function runs with"
+            data={(images.data ?? []).map((i) => ({
+              value: i.name,
+              label: `${i.name} (${i.language ?? i.status})`,
+            }))}
+            value={image}
+            onChange={setImage}
+            required
+            searchable
+          />
+          <SegmentedControl
+            aria-label="Where the code comes from"
+            value={from}
+            onChange={setFrom}
+            data={[
+              { value: 'file', label: 'Upload a file' },
+              { value: 'editor', label: 'Write it here' },
+            ]}
+          />
+          {from === 'file' ? (
+            <FileInput
+              label="Code"
+              placeholder="Choose a file"
+              value={file}
+              onChange={setFile}
+              required
+              clearable
+            />
+          ) : (
+            <Textarea
+              label="Code"
+              value={code}
+              onChange={(e) => setCode(e.currentTarget.value)}
+              autosize
+              minRows={8}
+              styles={{ input: { fontFamily: 'monospace' } }}
+              placeholder={'module.exports = async (context, params) => ({ hello: params.name });'}
+            />
+          )}
+          <TextInput
+            label="Handler"
+            description="Only when the code is more than one file: ./hello.js, hello.handle, a class name"
+            value={handler}
+            onChange={(e) => setHandler(e.currentTarget.value)}
+          />
+          {creation.isError && <ErrorNote error={creation.error} />}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => setOpen(false)}>
+              Cancel
+            </Button>
+            <Button loading={creation.isPending} onClick={() => creation.mutate()}>
+              Create
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+    </>
+  );
+}

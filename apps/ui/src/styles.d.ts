@@ -1,0 +1,2 @@
+// Stylesheets are bundled by esbuild; importing one brings no names.
+declare module '*.css';

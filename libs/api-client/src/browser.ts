@@ -1,0 +1,8 @@
+// What a browser may load: the client over fetch, nothing that needs Node (the console's entry).
+export {
+  DispatchClient,
+  ApiError,
+  type ClientOptions,
+  type FollowEvent,
+  type ResourceClient,
+} from './lib/dispatch-client.js';

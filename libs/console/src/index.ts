@@ -1,0 +1,3 @@
+export { ConsoleModule } from './lib/console.module.js';
+export { SignInLinks } from './lib/sign-in-links.js';
+export type { ConsoleConfig, LocalAdministrator } from './lib/console.config.js';

@@ -1,0 +1,37 @@
+export const CONSOLE_CONFIG = Symbol('CONSOLE_CONFIG');
+
+/** Who a one-time sign-in link signs in: solo's local administrator, by its key. */
+export interface LocalAdministrator {
+  /** `org/account`, the issuer of the tokens signed for it. */
+  serviceAccount: string;
+  /** The PEM file of its private key. */
+  keyFile: string;
+}
+
+export interface ConsoleConfig {
+  /** The built console (`apps/ui/dist`): index.html and hashed assets, with .br and .gz beside them. */
+  assetsDir: string;
+  /**
+   * Where the console's server calls the Dispatch API on a user's behalf: the ingress, or in solo its
+   * own port, known once it listens.
+   */
+  apiUrl: string | (() => string);
+  /**
+   * Where endpoints are served, for the links the console shows them with: solo's gateway port; in the
+   * distributed shape the ingress, which is the console's own address (the default).
+   */
+  endpointsUrl?: string | (() => string);
+  /** Solo: one-time links sign this administrator in, so the console works with no OpenID provider. */
+  localAdministrator?: LocalAdministrator;
+  /**
+   * The console's own address as users reach it (`https://dispatch.example.com`): the OpenID
+   * provider sends users back to `<publicUrl>/ui/login/callback`. Without it, the request's own.
+   */
+  publicUrl?: string;
+  /** Cookies marked Secure: served over HTTPS (or behind an ingress ending TLS). */
+  secureCookies: boolean;
+}
+
+export function apiUrlOf(config: ConsoleConfig): string {
+  return (typeof config.apiUrl === 'function' ? config.apiUrl() : config.apiUrl).replace(/\/+$/, '');
+}
