@@ -1,6 +1,6 @@
 // What a browser may load: the client over fetch, nothing that needs Node (the console's entry).
 export {
-  DispatchClient,
+  BaseDispatchClient as DispatchClient,
   ApiError,
   type ClientOptions,
   type FollowEvent,

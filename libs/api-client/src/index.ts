@@ -1,5 +1,6 @@
+export { DispatchClient } from './lib/traced-client.js';
 export {
-  DispatchClient,
+  BaseDispatchClient,
   ApiError,
   type ClientOptions,
   type FollowEvent,

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { DispatchClient } from './dispatch-client.js';
+import { DispatchClient } from './traced-client.js';
 
 /*
  * One service calling another that is restarting: a read is tried again until it answers; a call that

@@ -42,7 +42,6 @@ import {
   type Tag,
   type VersionInfo,
 } from '@dispatch/contracts';
-import { context, propagation } from '@opentelemetry/api';
 import { EventSourceParserStream } from 'eventsource-parser/stream';
 import { fetchTransport, type HttpAnswer, type Transport } from './fetch-transport.js';
 
@@ -101,9 +100,10 @@ export interface ResourceClient<T, Request extends { name: string } = { name: st
 
 /**
  * The typed HTTP client of the Dispatch API, used by the CLI, the UI and the tests. It sends the
- * org/project headers of the upstream API and turns error bodies into ApiErrors.
+ * org/project headers of the upstream API and turns error bodies into ApiErrors. This is the client
+ * as a browser loads it; Node processes use DispatchClient, which adds the trace context.
  */
-export class DispatchClient {
+export class BaseDispatchClient {
   private readonly baseUrl: string;
 
   constructor(private readonly options: ClientOptions) {
@@ -242,9 +242,13 @@ export class DispatchClient {
     if (token) headers['authorization'] = `Bearer ${token}`;
     const requestId = this.options.requestId?.();
     if (requestId) headers['x-request-id'] = requestId;
-    // The trace context, when this process traces (a no-op otherwise): the callee's spans join it.
-    propagation.inject(context.active(), headers);
+    this.addTraceContext(headers);
     return headers;
+  }
+
+  /** Where a traced client puts its caller's trace context; a browser's has none to give. */
+  protected addTraceContext(_headers: Record<string, string>): void {
+    // Nothing: a page's calls are not part of a trace the platform follows.
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {

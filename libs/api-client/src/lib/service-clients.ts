@@ -1,4 +1,5 @@
-import { DispatchClient, SERVICE_RETRY } from './dispatch-client.js';
+import { SERVICE_RETRY } from './dispatch-client.js';
+import { DispatchClient } from './traced-client.js';
 import { serviceTransport } from './transport.js';
 
 /** Orgs and projects whose client is kept; past this many the set starts again (a bound, not a cache policy). */

@@ -35,7 +35,16 @@ const FORWARDED_REQUEST = [
 /** And what of the API's answer reaches the page. */
 const FORWARDED_ANSWER = ['content-type', 'cache-control', 'x-request-id', 'retry-after'];
 
-const SECRETS_PATH = /^\/v1\/secret(?:[/?]|$)/;
+/** Whether a path names secrets, however it is spelled (percent-encoded, doubled slashes, any case). */
+export function isSecretsPath(path: string): boolean {
+  let pathname = path.split('?')[0] ?? '';
+  try {
+    pathname = decodeURIComponent(pathname);
+  } catch {
+    // Not decodable: judged as sent.
+  }
+  return /^\/v1\/secret(?:\/|$)/.test(pathname.toLowerCase().replace(/\/{2,}/g, '/'));
+}
 
 /**
  * Secrets leave the console's server as their names and keys only: their values never reach a page,
@@ -102,7 +111,7 @@ export class ApiProxyController {
       const value = answer.headers.get(name);
       if (value !== null) reply.header(name, value);
     }
-    if (SECRETS_PATH.test(path) && answer.ok) {
+    if (isSecretsPath(path) && answer.ok) {
       reply.send(withoutSecretValues(await answer.text()));
       return;
     }
