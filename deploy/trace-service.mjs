@@ -15,13 +15,15 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * Read at run time by paths the tracer cannot follow: etcd3's protocol files (protobufjs loads them
- * by name), and the runners' sources, which the functions service starts (nodejs, python3) or
- * compiles (java) as programs of their own.
+ * by name), the runners' sources, which the functions service starts (nodejs, python3) or compiles
+ * (java) as programs of their own, and the console's page, which api-gateway serves as files.
  */
 const EVERY_SERVICE = ['node_modules/etcd3/proto'];
 const DIRECTORIES = {
   functions: ['libs/runtime/runners'],
   images: ['libs/runtime/runners'],
+  // The web console's built page, which api-gateway serves at /ui.
+  'api-gateway': ['apps/ui/dist'],
 };
 
 const [service, out] = process.argv.slice(2);

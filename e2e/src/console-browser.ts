@@ -42,9 +42,17 @@ export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> 
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
-/** Waits until no transition runs: a dialog half faded in or out has no contrast to judge. */
-export function settled(page: Page): Promise<unknown> {
-  return page.waitForFunction("document.getAnimations().every((a) => a.playState !== 'running')");
+/**
+ * Waits until no transition runs: a dialog half faded in or out has no contrast to judge. Polled from
+ * here, one evaluation at a time through the debugging protocol: Playwright's own polling would
+ * evaluate in the page, which the console's Content-Security-Policy (no eval) refuses.
+ */
+export async function settled(page: Page): Promise<void> {
+  for (let i = 0; i < 100; i += 1) {
+    if (await page.evaluate("document.getAnimations().every((a) => a.playState !== 'running')")) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the page kept animating for 5 s');
 }
 
 /**

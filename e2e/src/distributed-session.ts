@@ -23,6 +23,7 @@ import {
 } from './session.js';
 
 export type ServiceName = 'identity' | 'images' | 'functions' | 'secrets' | 'events' | 'api-gateway';
+const ALL_SERVICES: ServiceName[] = ['identity', 'images', 'functions', 'secrets', 'events', 'api-gateway'];
 
 export interface DistributedSession extends Session {
   /** Each service's own base URL (its first replica's). */
@@ -142,10 +143,18 @@ export async function startDistributedSession(
       DISPATCH_POSTGRES_SCHEMA: org.replaceAll('-', '_'),
       DISPATCH_DATA_DIR: dataDir,
       DISPATCH_METRICS_TOKEN: metricsToken,
-      DISPATCH_FUNCTIONS_URL: peerUrl('functions'),
-      DISPATCH_SECRETS_URL: peerUrl('secrets'),
+      // Every service's address: peers call each other there, and the console (in api-gateway) reaches
+      // the service that owns each path it forwards.
+      ...Object.fromEntries(
+        ALL_SERVICES.map((peer) => [`DISPATCH_${peer.toUpperCase().replace('-', '_')}_URL`, peerUrl(peer)]),
+      ),
+      // This ingress does not serve endpoints: the console links them on the gateway's own port.
       ...(gateway
-        ? { DISPATCH_GATEWAY_PORT: String(gateway.http), DISPATCH_GATEWAY_TLS_PORT: String(gateway.https) }
+        ? {
+            DISPATCH_GATEWAY_PORT: String(gateway.http),
+            DISPATCH_GATEWAY_TLS_PORT: String(gateway.https),
+            DISPATCH_CONSOLE_ENDPOINTS_URL: `http://127.0.0.1:${gateway.http}`,
+          }
         : {}),
       ...(env as Record<string, string>),
     };

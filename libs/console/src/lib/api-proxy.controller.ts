@@ -96,7 +96,7 @@ export class ApiProxyController {
     request.raw.once('close', () => abort.abort());
     let answer: Response;
     try {
-      answer = await fetch(`${apiUrlOf(this.config)}${path}`, {
+      answer = await fetch(`${apiUrlOf(this.config, path)}${path}`, {
         method: request.method,
         headers,
         body: request.method === 'GET' || request.method === 'HEAD' ? undefined : request.rawBody,

@@ -12,10 +12,10 @@ export interface ConsoleConfig {
   /** The built console (`apps/ui/dist`): index.html and hashed assets, with .br and .gz beside them. */
   assetsDir: string;
   /**
-   * Where the console's server calls the Dispatch API on a user's behalf: the ingress, or in solo its
-   * own port, known once it listens.
+   * Where the console's server calls the Dispatch API on a user's behalf, by the path it calls: in solo
+   * its own port (known once it listens), in the distributed shape the service that owns the path.
    */
-  apiUrl: string | (() => string);
+  apiUrl: string | ((path: string) => string);
   /**
    * Where endpoints are served, for the links the console shows them with: solo's gateway port; in the
    * distributed shape the ingress, which is the console's own address (the default).
@@ -32,6 +32,6 @@ export interface ConsoleConfig {
   secureCookies: boolean;
 }
 
-export function apiUrlOf(config: ConsoleConfig): string {
-  return (typeof config.apiUrl === 'function' ? config.apiUrl() : config.apiUrl).replace(/\/+$/, '');
+export function apiUrlOf(config: ConsoleConfig, path: string): string {
+  return (typeof config.apiUrl === 'function' ? config.apiUrl(path) : config.apiUrl).replace(/\/+$/, '');
 }

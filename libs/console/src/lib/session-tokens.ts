@@ -47,9 +47,9 @@ export class SessionTokens {
     }
   }
 
-  /** The login broker of the API, which holds the provider's client secret. */
+  /** The login broker of the API (identity's), which holds the provider's client secret. */
   broker(): DispatchClient {
-    return new DispatchClient({ baseUrl: apiUrlOf(this.config), timeoutMs: 15_000 });
+    return new DispatchClient({ baseUrl: apiUrlOf(this.config, '/v1/iam/login'), timeoutMs: 15_000 });
   }
 
   private async localToken(): Promise<string> {
