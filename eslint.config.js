@@ -42,7 +42,7 @@ export default tseslint.config(
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             // A domain's libs and service app use their own domain and the shared libs; only solo, the
             // CLI and e2e reach across domains.
-            ...['identity', 'images', 'functions', 'secrets', 'events', 'api-gateway', 'console'].map(
+            ...['identity', 'images', 'functions', 'secrets', 'events', 'api-gateway'].map(
               (domain) => ({
                 sourceTag: `scope:${domain}`,
                 onlyDependOnLibsWithTags: [`scope:${domain}`, 'scope:shared'],

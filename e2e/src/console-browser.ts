@@ -63,5 +63,5 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   const dir = process.env['DISPATCH_CONSOLE_SCREENSHOTS'];
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, `${name}.png`) });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
 }

@@ -215,6 +215,9 @@ for (const [shape, open] of picked)
       await expect(result.getByLabel('Logs').textContent()).resolves.toContain(
         'hello from the console, console',
       );
+      // The graphs of the last hour count it.
+      await expect(page.getByLabel('Runs in the last hour').textContent()).resolves.toBe('1');
+      await page.getByRole('img', { name: 'Runs a minute over the last hour: 1 in all' }).waitFor();
       // The run shows up in the function's runs without a reload.
       await page.getByRole('table', { name: 'The runs of this project' }).getByText('OK').first().waitFor();
       await shot(page, 'function');

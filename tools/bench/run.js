@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: measures Dispatch on this machine and prints one JSON report on stdout (progress on
 // stderr). Starts etcd, Kafka and PostgreSQL through tools/ when they are not running, and stops what it started.
-// `npm run bench -- store bus authz functions events distributed` picks suites; no names runs them all.
+// `npm run bench -- store bus authz functions console events distributed` picks suites; no names runs them all.
 // Figures are absolute numbers from one run on a shared machine: compare runs, not single samples.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -14,6 +14,7 @@ import * as postgres from '../postgres.js';
 import { log } from '../lib/daemon.js';
 import { benchAuthz } from './authz.js';
 import { benchBus } from './bus.js';
+import { benchConsole } from './console.js';
 import { benchEventsKafka, benchEventsSolo } from './events.js';
 import { benchDistributed } from './distributed.js';
 import { benchFunctions } from './functions.js';
@@ -79,6 +80,11 @@ try {
   if (wanted('functions')) {
     log('functions through the solo API');
     report.results['functions.solo'] = await benchFunctions();
+  }
+
+  if (wanted('console')) {
+    log('console: first load in Chromium');
+    report.results.console = await benchConsole();
   }
 
   if (wanted('events')) {

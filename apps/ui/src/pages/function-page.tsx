@@ -1,8 +1,9 @@
 import { Anchor, Button, Card, Code, Group, JsonInput, Table, Text, Title } from '@mantine/core';
 import type { DispatchFunction } from '@dispatch/contracts';
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useLocation } from 'wouter';
+import { FunctionActivityGraphs } from '../components/activity.js';
 import { ConfirmDelete } from '../components/confirm-delete.js';
 import { Loading } from '../components/loading.js';
 import { ErrorNote } from '../components/error-note.js';
@@ -35,6 +36,7 @@ export function FunctionPage({ name }: { name: string }) {
       </Group>
       {fn.isPending && <Loading label="Loading the function" />}
       {fn.isError && <ErrorNote error={fn.error} />}
+      {fn.data && <FunctionActivityGraphs name={name} />}
       {fn.data && <Overview fn={fn.data} />}
       {fn.data?.status === 'READY' && <RunForm name={name} />}
       <FunctionRuns name={name} />
@@ -88,9 +90,12 @@ function Overview({ fn }: { fn: DispatchFunction }) {
 /** Runs the function with a JSON input and shows what came back, as `dispatch exec` does. */
 function RunForm({ name }: { name: string }) {
   const { client } = useWorkspace();
+  const queries = useQueryClient();
   const [input, setInput] = useState('{}');
   const run = useMutation({
     mutationFn: () => client.runFunction(name, { blocking: true, input: JSON.parse(input) as unknown }),
+    // The graphs count it at once.
+    onSettled: () => queries.invalidateQueries({ queryKey: ['activity'] }),
   });
   return (
     <Card withBorder my="md">

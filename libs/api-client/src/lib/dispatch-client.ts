@@ -30,6 +30,7 @@ import {
   type PrintedLog,
   type Run,
   type RunRequestBody,
+  type FunctionActivityAnswer,
   type Secret,
   type DeviceLogin,
   type LoginConfig,
@@ -162,6 +163,11 @@ export class BaseDispatchClient {
       functionName,
       ...body,
     });
+  }
+
+  /** A function's last hour, a point a minute: runs, errors, cold starts, p50 and p99 durations. */
+  functionActivity(name: string): Promise<FunctionActivityAnswer> {
+    return this.request<FunctionActivityAnswer>('GET', `/v1/function/${encodeURIComponent(name)}/activity`);
   }
 
   getRuns(functionName?: string): Promise<Run[]> {

@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Run } from '@dispatch/contracts';
 import { BoundedSeries, LATENCY_BUCKETS, METRICS_REGISTRY } from '@dispatch/platform';
 import type { ColdStartPhase, Language, PoolState, RuntimeObserver } from '@dispatch/runtime';
+import { FunctionActivity } from './activity/function-activity.js';
 
 /** How a run ended, as the metrics count it. */
 export type RunOutcome = 'success' | 'FunctionError' | 'InputError' | 'SystemError' | 'timeout';
@@ -25,7 +26,11 @@ export class FunctionMetrics implements RuntimeObserver {
   private readonly phases?: Histogram<'language' | 'phase'>;
   private pools: () => PoolState[] = () => [];
 
-  constructor(@Optional() @Inject(METRICS_REGISTRY) registry?: Registry) {
+  constructor(
+    @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
+    // The last hour a minute at a time, for the console: kept whether Prometheus metrics are on or not.
+    @Optional() private readonly activity?: FunctionActivity,
+  ) {
     if (!registry) return;
     const registers = [registry];
     this.invocations = new Counter({
@@ -87,9 +92,10 @@ export class FunctionMetrics implements RuntimeObserver {
     this.pools = states;
   }
 
-  observe(org: string, run: Run, timedOut: boolean): void {
+  observe(scope: { org: string; project: string }, run: Run, timedOut: boolean): void {
+    this.activity?.record(`${scope.org}/${scope.project}/${run.functionName}`, run);
     if (!this.invocations || !this.duration) return;
-    const labels = this.labels(org, run.functionName);
+    const labels = this.labels(scope.org, run.functionName);
     const outcome: RunOutcome = run.error ? (timedOut ? 'timeout' : run.error.type) : 'success';
     this.invocations.inc({ ...labels, outcome });
     this.duration.observe(labels, run.durationMs / 1000);
@@ -98,7 +104,9 @@ export class FunctionMetrics implements RuntimeObserver {
   coldStartPhase(identity: string, language: Language, phase: ColdStartPhase, seconds: number): void {
     this.phases?.observe({ language, phase }, seconds);
     // A cold start is counted once, at its first run: the call that waited for it.
-    if (phase === 'first-run') this.coldStarts?.inc(this.labelsOf(identity));
+    if (phase !== 'first-run') return;
+    this.coldStarts?.inc(this.labelsOf(identity));
+    this.activity?.coldStart(identity);
   }
 
   warmHit(identity: string): void {

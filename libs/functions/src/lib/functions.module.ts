@@ -7,6 +7,7 @@ import { FunctionCatalog } from './function/function.catalog.js';
 import { FunctionController } from './function/function.controller.js';
 import { FunctionReconciler } from './function/function.reconciler.js';
 import { FunctionService } from './function/function.service.js';
+import { FunctionActivity } from './activity/function-activity.js';
 import { FunctionMetrics } from './function-metrics.js';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from './functions.config.js';
 import { RunController } from './run/run.controller.js';
@@ -34,6 +35,7 @@ export class FunctionsModule {
       providers: [
         { provide: FUNCTIONS_CONFIG, useValue: config },
         FunctionMetrics,
+        FunctionActivity,
         functionRuntimeProvider,
         RuntimeLifecycle,
         SchemaValidator,

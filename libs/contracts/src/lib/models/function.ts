@@ -50,7 +50,27 @@ export interface RunLogs {
   truncated?: boolean;
 }
 
-/** One execution, as the upstream Run model (plus `durationMs`). */
+/**
+ * A minute of a function's activity (`GET /v1/function/{name}/activity`): its runs, those that failed,
+ * cold starts, and the median and 99th percentile of its durations (null: no run that minute).
+ */
+export interface ActivityPoint {
+  /** The minute's start, milliseconds since the epoch. */
+  time: number;
+  runs: number;
+  errors: number;
+  coldStarts: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+}
+
+/** A function's last hour, a point a minute, oldest first. */
+export interface FunctionActivityAnswer {
+  functionName: string;
+  stepSeconds: number;
+  points: ActivityPoint[];
+}
+
 /**
  * A piece of a run's output as it was printed, before the run ends: a `log` event of
  * `GET /v1/runs?follow=true&logs=true`. The run's own event, when it ends, holds the whole of its logs.

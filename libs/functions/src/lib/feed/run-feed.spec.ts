@@ -189,8 +189,8 @@ describe('BusRunRelay: replicas of the functions service', () => {
       there.printed(scope(), { functionName: 'hello', run: 'r1', stream: 'stdout', text });
     there.finished(scope(), runOf('hello', 'r1'));
     await until(() => /event: run/.test(follower.text()));
-    const order = [...follower.text().matchAll(/^event: (\w+)\n(?:id: .*\n)?data: (.*)$/gm)].map(([, e, d]) =>
-      e === 'log' ? (JSON.parse(d as string) as { text: string }).text.trim() : e,
+    const order = [...follower.text().matchAll(/^event: (\w+)\n(?:id: .*\n)?data: (.*)$/gm)].map(
+      ([, e, d]) => (e === 'log' ? (JSON.parse(d as string) as { text: string }).text.trim() : e),
     );
     expect(order).toEqual(['a', 'b', 'c', 'run']);
   });

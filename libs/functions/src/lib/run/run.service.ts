@@ -242,7 +242,7 @@ export class RunService implements FunctionInvoker, BeforeApplicationShutdown {
         finishedTime: nowSeconds(),
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
       };
-      this.metrics?.observe(scope.org, finished, response.timedOut === true);
+      this.metrics?.observe(scope, finished, response.timedOut === true);
       this.feed?.finished(scope, finished);
       return finished;
     };
