@@ -215,6 +215,11 @@ for (const [shape, open] of picked)
       await expect(result.getByLabel('Logs').textContent()).resolves.toContain(
         'hello from the console, console',
       );
+      // Its code, as it was uploaded.
+      await page.getByText('Source (hello.js)').click();
+      await expect(page.getByLabel('Source file hello.js').textContent()).resolves.toContain(
+        "console.log('hello from the console, ' + params.name);",
+      );
       // The graphs of the last hour count it.
       await expect(page.getByLabel('Runs in the last hour').textContent()).resolves.toBe('1');
       await page.getByRole('img', { name: 'Runs a minute over the last hour: 1 in all' }).waitFor();
@@ -339,6 +344,38 @@ for (const [shape, open] of picked)
       expect(replay.status).toBe(401);
       await context.close();
     }, 90_000);
+
+    it('works with a keyboard alone: navigation, a dialog, and back', async () => {
+      const keyboard = await admin.newPage();
+      await keyboard.goto(`${console()}/functions`);
+      await keyboard.getByRole('heading', { name: 'Functions' }).waitFor();
+      /** Tabs until the element named `name` has the focus. */
+      const tabTo = async (name: string) => {
+        for (let i = 0; i < 60; i += 1) {
+          await keyboard.keyboard.press('Tab');
+          const focused = (await keyboard.evaluate(
+            "(document.activeElement?.getAttribute('aria-label') || document.activeElement?.textContent || '').trim()",
+          )) as string;
+          if (focused === name) return;
+        }
+        throw new Error(`Tab never reached ${name}`);
+      };
+      await tabTo('Runs');
+      await keyboard.keyboard.press('Enter');
+      await keyboard.getByRole('heading', { name: 'Runs' }).waitFor();
+      await keyboard.goto(`${console()}/secrets`);
+      await tabTo('Create secret');
+      await keyboard.keyboard.press('Enter');
+      const dialog = keyboard.getByRole('dialog', { name: 'Create secret' });
+      await dialog.waitFor();
+      // The dialog holds the focus, and Escape closes it.
+      await expect(keyboard.evaluate("!!document.activeElement?.closest('[role=dialog]')")).resolves.toBe(
+        true,
+      );
+      await keyboard.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      await keyboard.close();
+    }, 60_000);
 
     it('refuses calls without the session, or without its CSRF token', async () => {
       const cookies = await admin.cookies();

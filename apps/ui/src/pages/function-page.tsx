@@ -10,6 +10,7 @@ import { ErrorNote } from '../components/error-note.js';
 import { RunResult, RunsTable, useLiveRuns } from '../components/runs.js';
 import { StatusBadge, isSettling } from '../components/status-badge.js';
 import { useWorkspace } from '../session.js';
+import { unpackSource } from '../source.js';
 
 /** One function: what it is, a form to run it, and its runs as they happen. */
 export function FunctionPage({ name }: { name: string }) {
@@ -38,6 +39,7 @@ export function FunctionPage({ name }: { name: string }) {
       {fn.isError && <ErrorNote error={fn.error} />}
       {fn.data && <FunctionActivityGraphs name={name} />}
       {fn.data && <Overview fn={fn.data} />}
+      {fn.data && <FunctionSource name={name} />}
       {fn.data?.status === 'READY' && <RunForm name={name} />}
       <FunctionRuns name={name} />
     </>
@@ -138,5 +140,34 @@ function FunctionRuns({ name }: { name: string }) {
       {runs.isError && <ErrorNote error={runs.error} />}
       {runs.data && <RunsTable runs={runs.data} showFunction={false} />}
     </>
+  );
+}
+
+/** The function's code as it was given, file by file (folded away until asked for). */
+function FunctionSource({ name }: { name: string }) {
+  const { client, org, project } = useWorkspace();
+  const source = useQuery({
+    queryKey: ['/functions', org, project, name, 'source'],
+    queryFn: async () => unpackSource((await client.functionSource(name)).source),
+  });
+  if (source.isError) return <ErrorNote error={source.error} />;
+  return (
+    <details>
+      <summary>
+        <Text span fw={700}>
+          Source{source.data ? ` (${source.data.map((f) => f.name).join(', ')})` : ''}
+        </Text>
+      </summary>
+      {source.data?.map((file) => (
+        <div key={file.name}>
+          <Text size="sm" fw={700} mt="xs">
+            {file.name}
+          </Text>
+          <Code block aria-label={`Source file ${file.name}`}>
+            {file.text ?? '(binary)'}
+          </Code>
+        </div>
+      ))}
+    </details>
   );
 }

@@ -31,6 +31,7 @@ import {
   type Run,
   type RunRequestBody,
   type FunctionActivityAnswer,
+  type FunctionSourceAnswer,
   type Secret,
   type DeviceLogin,
   type LoginConfig,
@@ -168,6 +169,11 @@ export class BaseDispatchClient {
   /** A function's last hour, a point a minute: runs, errors, cold starts, p50 and p99 durations. */
   functionActivity(name: string): Promise<FunctionActivityAnswer> {
     return this.request<FunctionActivityAnswer>('GET', `/v1/function/${encodeURIComponent(name)}/activity`);
+  }
+
+  /** A function's code as it was given: `source` is a base64 gzipped tar. */
+  functionSource(name: string): Promise<FunctionSourceAnswer> {
+    return this.request<FunctionSourceAnswer>('GET', `/v1/function/${encodeURIComponent(name)}/source`);
   }
 
   getRuns(functionName?: string): Promise<Run[]> {

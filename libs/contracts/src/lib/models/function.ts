@@ -64,6 +64,12 @@ export interface ActivityPoint {
   p99Ms: number | null;
 }
 
+/** `GET /v1/function/{name}/source`: the code as it was given, a base64 gzipped tar. */
+export interface FunctionSourceAnswer {
+  functionName: string;
+  source: string;
+}
+
 /** A function's last hour, a point a minute, oldest first. */
 export interface FunctionActivityAnswer {
   functionName: string;

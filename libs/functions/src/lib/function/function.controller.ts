@@ -1,5 +1,5 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { functionRequest, type FunctionActivityAnswer } from '@dispatch/contracts';
+import { functionRequest, type FunctionActivityAnswer, type FunctionSourceAnswer } from '@dispatch/contracts';
 import { CrudRoutes, Scope, type RequestScope } from '@dispatch/platform';
 import { FunctionActivity } from '../activity/function-activity.js';
 import { FunctionService } from './function.service.js';
@@ -16,6 +16,12 @@ export class FunctionController extends CrudRoutes({
     private readonly activity: FunctionActivity,
   ) {
     super(functions);
+  }
+
+  /** The function's code as it was given (`source`: a base64 gzipped tar). Reading it is reading the function. */
+  @Get(':name/source')
+  async sourceOf(@Scope() scope: RequestScope, @Param('name') name: string): Promise<FunctionSourceAnswer> {
+    return { functionName: name, source: await this.functions.source(scope, name) };
   }
 
   /**

@@ -44,6 +44,11 @@ export class FunctionService extends KindCrud<FunctionSpec, DispatchFunction, Fu
     this.images = new KindRepository(store, IMAGE_KIND, 'image');
   }
 
+  /** The function's code as it was given: the base64 gzipped tar (the console unpacks it to show it). */
+  async source(scope: RequestScope, name: string): Promise<string> {
+    return (await this.entities.get(scope, name)).spec.source ?? '';
+  }
+
   async create(scope: RequestScope, input: FunctionRequest, caller?: Caller): Promise<DispatchFunction> {
     const spec = this.specOf(input);
     this.access?.authorizeSecrets(caller, scope.org, spec.secrets ?? []);
