@@ -462,6 +462,21 @@ describe('the service and runner images', () => {
     }
   });
 
+  it('serves the console at /ui through api-gateway, which reaches every service, at the address an operator names', () => {
+    const configOf = (manifests: Manifest[]) =>
+      manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'dispatch')?.data ?? {};
+    const plain = configOf(render());
+    expect(plain['DISPATCH_CONSOLE_URL']).toBeUndefined();
+    // The console forwards each call to the service owning its path: every service's address is there.
+    for (const service of SERVICES)
+      expect([service, plain[peerUrlVariable(service)]]).toEqual([
+        service,
+        `http://dispatch-${service}:${TOPOLOGY[service].port}`,
+      ]);
+    const named = configOf(render('console.publicUrl=https://dispatch.example.com'));
+    expect(named['DISPATCH_CONSOLE_URL']).toBe('https://dispatch.example.com');
+  });
+
   it('builds every service the chart deploys: each is an app of the workspace', () => {
     const deployed = render()
       .filter((m) => m.kind === 'Deployment')
