@@ -5,4 +5,5 @@ export {
   type ClientOptions,
   type FollowEvent,
   type ResourceClient,
+  type WatchChange,
 } from './lib/dispatch-client.js';

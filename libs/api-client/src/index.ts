@@ -5,6 +5,7 @@ export {
   type ClientOptions,
   type FollowEvent,
   type ResourceClient,
+  type WatchChange,
 } from './lib/dispatch-client.js';
 export {
   fetchTransport,

@@ -86,3 +86,10 @@ export { KindCrud } from './lib/crud/kind-crud.js';
 export { ValidBody } from './lib/crud/valid-body.js';
 export { CallerOf } from './lib/crud/caller.js';
 export { draining } from './lib/shutdown.js';
+export { sseEvent, sseComment } from './lib/sse.js';
+export {
+  EntityWatches,
+  WatchesModule,
+  MAX_WATCHES_PER_ORG,
+  type WatchEmit,
+} from './lib/crud/entity-watches.js';

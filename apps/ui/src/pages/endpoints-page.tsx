@@ -7,8 +7,8 @@ import { ConfirmDelete } from '../components/confirm-delete.js';
 import { DataTable } from '../components/data-table.js';
 import { Loading } from '../components/loading.js';
 import { ErrorNote } from '../components/error-note.js';
+import { useLiveList } from '../components/live.js';
 import { useWorkspace, type Workspace } from '../session.js';
-import { refreshEvery } from './resource-page.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
@@ -23,14 +23,12 @@ export function endpointUrl(workspace: Workspace, path: string, host?: string): 
   return `${base}${workspace.org === 'default' ? '' : `/${workspace.org}`}${path}`;
 }
 
+const endpointsOf = (client: Workspace['client']) => client.endpoints;
+
 export function EndpointsPage() {
   const workspace = useWorkspace();
-  const { client, org, project } = workspace;
-  const endpoints = useQuery({
-    queryKey: ['/endpoints', org, project],
-    queryFn: () => client.endpoints.list(),
-    refetchInterval: (query) => refreshEvery(query.state.data),
-  });
+  const { client } = workspace;
+  const endpoints = useLiveList('/endpoints', endpointsOf, true);
   const columns = [
     nameColumn<Endpoint>(),
     statusColumn<Endpoint>(),

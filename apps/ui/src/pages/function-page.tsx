@@ -1,25 +1,38 @@
 import { Anchor, Button, Card, Code, Group, JsonInput, Table, Text, Title } from '@mantine/core';
+import type { WatchChange } from '@dispatch/api-client/browser';
 import type { DispatchFunction } from '@dispatch/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { FunctionActivityGraphs } from '../components/activity.js';
 import { ConfirmDelete } from '../components/confirm-delete.js';
+import { useWatch } from '../components/live.js';
 import { Loading } from '../components/loading.js';
 import { ErrorNote } from '../components/error-note.js';
 import { RunResult, RunsTable, useLiveRuns } from '../components/runs.js';
 import { StatusBadge, isSettling } from '../components/status-badge.js';
 import { useWorkspace } from '../session.js';
 import { unpackSource } from '../source.js';
+import { functionsOf } from './functions-page.js';
 
 /** One function: what it is, a form to run it, and its runs as they happen. */
 export function FunctionPage({ name }: { name: string }) {
   const { client, org, project } = useWorkspace();
   const [, navigate] = useLocation();
+  const queries = useQueryClient();
+  // Its status moves as the watch of functions tells (READY once built); asked again now and then too.
+  const onChange = useCallback(
+    (change: WatchChange<DispatchFunction>) => {
+      if (change.type === 'put' && change.model.name === name)
+        queries.setQueryData(['/functions', org, project, name], change.model);
+    },
+    [queries, org, project, name],
+  );
+  const watching = useWatch(functionsOf, onChange);
   const fn = useQuery({
     queryKey: ['/functions', org, project, name],
     queryFn: () => client.functions.get(name),
-    refetchInterval: (query) => (isSettling(query.state.data?.status) ? 1_000 : 10_000),
+    refetchInterval: (query) => (watching ? 30_000 : isSettling(query.state.data?.status) ? 1_000 : 10_000),
   });
   return (
     <>

@@ -26,17 +26,15 @@ import { ConfirmDelete } from '../components/confirm-delete.js';
 import { DataTable } from '../components/data-table.js';
 import { Loading } from '../components/loading.js';
 import { ErrorNote } from '../components/error-note.js';
-import { useWorkspace } from '../session.js';
+import { useLiveList } from '../components/live.js';
+import { useWorkspace, type Workspace } from '../session.js';
 import { defaultFileName, packSource } from '../source.js';
-import { refreshEvery } from './resource-page.js';
+
+export const functionsOf = (client: Workspace['client']) => client.functions;
 
 export function FunctionsPage() {
-  const { client, org, project } = useWorkspace();
-  const functions = useQuery({
-    queryKey: ['/functions', org, project],
-    queryFn: () => client.functions.list(),
-    refetchInterval: (query) => refreshEvery(query.state.data),
-  });
+  const { client } = useWorkspace();
+  const functions = useLiveList('/functions', functionsOf, true);
   const columns = [
     nameColumn<DispatchFunction>((f) => `/functions/${encodeURIComponent(f.name)}`),
     statusColumn<DispatchFunction>(),

@@ -1,6 +1,6 @@
 import { Button, Code, Drawer, Group, JsonInput, Modal, Text, Title } from '@mantine/core';
 import type { ResourceClient } from '@dispatch/api-client/browser';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { ColumnDef } from '@tanstack/react-table';
 import { useState, type ComponentType } from 'react';
 import { actionColumn } from '../components/columns.js';
@@ -8,7 +8,7 @@ import { ConfirmDelete } from '../components/confirm-delete.js';
 import { DataTable } from '../components/data-table.js';
 import { Loading } from '../components/loading.js';
 import { ErrorNote } from '../components/error-note.js';
-import { isSettling } from '../components/status-badge.js';
+import { useLiveList } from '../components/live.js';
 import { useWorkspace, type Workspace } from '../session.js';
 
 export interface Listed {
@@ -31,22 +31,15 @@ export interface ResourcePageDef<T extends Listed = Listed> {
   tools?: ComponentType;
   /** Whether rows can be deleted here (dead letters can, too). */
   deletable?: boolean;
-}
-
-/** How often a list is asked again: soon while something in it is moving, otherwise now and then. */
-export function refreshEvery(rows: { status?: string }[] | undefined): number {
-  return rows?.some((r) => isSettling(r.status)) ? 1_000 : 5_000;
+  /** Whether the API watches this kind's list (kinds whose status moves by itself). */
+  watchable?: boolean;
 }
 
 export function ResourcePage<T extends Listed>({ page }: { page: ResourcePageDef<T> }) {
   const workspace = useWorkspace();
-  const { client, org, project } = workspace;
+  const { client } = workspace;
   const [shown, setShown] = useState<T | undefined>();
-  const list = useQuery({
-    queryKey: [page.path, org, project],
-    queryFn: () => page.resource(client).list(),
-    refetchInterval: (query) => refreshEvery(query.state.data),
-  });
+  const list = useLiveList(page.path, page.resource, page.watchable === true);
   const columns: ColumnDef<T, unknown>[] = [
     ...page.columns,
     actionColumn((row: T) => (

@@ -23,6 +23,7 @@ const tagsText = (tags: { key: string; value: string }[] | null | undefined) =>
 export const RESOURCE_PAGES: ResourcePageDef<Listed>[] = [
   page<Image>({
     path: '/images',
+    watchable: true,
     title: 'Images',
     noun: 'image',
     resource: (c) => c.images,
@@ -45,6 +46,7 @@ export const RESOURCE_PAGES: ResourcePageDef<Listed>[] = [
   }),
   page<BaseImage>({
     path: '/base-images',
+    watchable: true,
     title: 'Base images',
     noun: 'base image',
     resource: (c) => c.baseImages,
@@ -59,6 +61,7 @@ export const RESOURCE_PAGES: ResourcePageDef<Listed>[] = [
   }),
   page<Subscription>({
     path: '/subscriptions',
+    watchable: true,
     title: 'Subscriptions',
     noun: 'subscription',
     resource: (c) => c.subscriptions,
@@ -74,6 +77,7 @@ export const RESOURCE_PAGES: ResourcePageDef<Listed>[] = [
   }),
   page<EventDriver>({
     path: '/event-drivers',
+    watchable: true,
     title: 'Event drivers',
     noun: 'event driver',
     resource: (c) => c.eventDrivers,
@@ -89,6 +93,7 @@ export const RESOURCE_PAGES: ResourcePageDef<Listed>[] = [
   }),
   page<EventDriverType>({
     path: '/event-driver-types',
+    watchable: true,
     title: 'Event driver types',
     noun: 'event driver type',
     resource: (c) => c.eventDriverTypes,

@@ -98,7 +98,17 @@ export interface ResourceClient<T, Request extends { name: string } = { name: st
   /** The body's name may be left out: the path names the resource. */
   update(name: string, body: Omit<Request, 'name'> & { name?: string }): Promise<T>;
   delete(name: string): Promise<T>;
+  /**
+   * Every change of the kind in the project from now on (kinds whose status moves by themselves):
+   * list first, then apply these. Ends when the server ends it or `signal` aborts.
+   */
+  watch(
+    signal: AbortSignal,
+  ): Promise<{ changes: AsyncIterable<WatchChange<T>>; ended: () => string | undefined }>;
 }
+
+/** A change a watch of a list brings: an entity created or changed, or one gone. */
+export type WatchChange<T> = { type: 'put'; model: T } | { type: 'delete'; name: string };
 
 /**
  * The typed HTTP client of the Dispatch API, used by the CLI, the UI and the tests. It sends the
@@ -192,7 +202,25 @@ export class BaseDispatchClient {
     { logs = false }: { logs?: boolean } = {},
   ): Promise<{ events: AsyncIterable<FollowEvent>; ended: () => string | undefined }> {
     const query = `${functionName ? `&functionName=${encodeURIComponent(functionName)}` : ''}${logs ? '&logs=true' : ''}`;
-    const url = `${this.baseUrl}/v1/runs?follow=true${query}`;
+    const { events, ended } = await this.serverEvents(`/v1/runs?follow=true${query}`, signal);
+    async function* follow(): AsyncGenerator<FollowEvent> {
+      for await (const event of events) {
+        if (event.event === 'run') yield { run: JSON.parse(event.data) as Run };
+        else if (event.event === 'log') yield { log: JSON.parse(event.data) as PrintedLog };
+      }
+    }
+    return { events: follow(), ended };
+  }
+
+  /**
+   * Server-sent events from `path`: resolves once the server answers. The iteration ends when the
+   * server ends the stream (`ended` says why, when it said, in an `end` event) or `signal` aborts.
+   */
+  async serverEvents(
+    path: string,
+    signal: AbortSignal,
+  ): Promise<{ events: AsyncIterable<{ event?: string; data: string }>; ended: () => string | undefined }> {
+    const url = `${this.baseUrl}${path}`;
     const headers = { ...(await this.headers()), accept: 'text/event-stream' };
     let res: Response;
     try {
@@ -208,12 +236,11 @@ export class BaseDispatchClient {
     }
     let reason: string | undefined;
     const stream = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
-    async function* events(): AsyncGenerator<FollowEvent> {
+    async function* events(): AsyncGenerator<{ event?: string; data: string }> {
       try {
         for await (const event of stream) {
-          if (event.event === 'run') yield { run: JSON.parse(event.data) as Run };
-          else if (event.event === 'log') yield { log: JSON.parse(event.data) as PrintedLog };
-          else if (event.event === 'end') reason = (JSON.parse(event.data) as { reason?: string }).reason;
+          if (event.event === 'end') reason = (JSON.parse(event.data) as { reason?: string }).reason;
+          else yield event;
         }
       } catch (err) {
         if (!signal.aborted) reason = `the stream broke: ${(err as Error).message}`;
@@ -231,6 +258,17 @@ export class BaseDispatchClient {
   private resource<T, Request extends { name: string }>(base: string): ResourceClient<T, Request> {
     const at = (name: string) => `${base}/${encodeURIComponent(name)}`;
     return {
+      watch: async (signal) => {
+        const { events, ended } = await this.serverEvents(`${base}?watch=true`, signal);
+        async function* changes(): AsyncGenerator<WatchChange<T>> {
+          for await (const event of events) {
+            if (event.event === 'put') yield { type: 'put', model: JSON.parse(event.data) as T };
+            else if (event.event === 'delete')
+              yield { type: 'delete', name: (JSON.parse(event.data) as { name: string }).name };
+          }
+        }
+        return { changes: changes(), ended };
+      },
       create: (body) => this.request<T>('POST', base, body),
       get: (name) => this.request<T>('GET', at(name)),
       list: (tags = []) => {

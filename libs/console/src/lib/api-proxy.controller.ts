@@ -112,6 +112,11 @@ export class ApiProxyController {
       if (value !== null) reply.header(name, value);
     }
     if (isSecretsPath(path) && answer.ok) {
+      // Only JSON can be cut down to keys; anything else of secrets (a stream) is not passed on.
+      if (!(answer.headers.get('content-type') ?? '').startsWith('application/json')) {
+        await answer.body?.cancel();
+        throw new DomainError('INVALID_ARGUMENT', 'the console passes on secrets as JSON only');
+      }
       reply.send(withoutSecretValues(await answer.text()));
       return;
     }

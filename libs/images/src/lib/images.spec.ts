@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { BaseImage, Image, ImageSpec } from '@dispatch/contracts';
@@ -22,6 +23,36 @@ async function waitFor<T extends { status: string }>(
     const { body } = await call<T>('GET', path, undefined, org);
     if (body.status === 'READY' || body.status === 'ERROR' || Date.now() > deadline) return body;
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A watch as a plain client opens it: what it has received so far, and a way to hang up. */
+function watchOf(
+  path: string,
+  org: string,
+): Promise<{ status: number; type?: string; received(): string; close(): void }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${app.url}${path}`, { headers: { 'x-dispatch-org': org } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      resolve({
+        status: res.statusCode ?? 0,
+        type: res.headers['content-type'],
+        received: () => text,
+        close: () => req.destroy(),
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function until(done: () => boolean, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('it did not happen in time');
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -102,6 +133,33 @@ describe('base images', () => {
     expect(res.body.message).toBe('the body names base image right, the path left');
     for (const name of ['left', 'right'])
       expect((await call<BaseImage>('GET', `/v1/baseimage/${name}`)).body.imageURL).toBe(`a/${name}:1`);
+  });
+
+  it('keeps a watch of the list current: each change as it happens, of its own project only', async () => {
+    const watch = await watchOf('/v1/baseimage?watch=true', 'org-w');
+    expect(watch.status).toBe(200);
+    expect(watch.type).toBe('text/event-stream; charset=utf-8');
+    await call(
+      'POST',
+      '/v1/baseimage',
+      { name: 'other-org', imageURL: 'a/b:1', language: 'nodejs' },
+      'org-x',
+    );
+    await call('POST', '/v1/baseimage', { name: 'watched', imageURL: 'a/b:1', language: 'nodejs' }, 'org-w');
+    // Created, then READY once the reconciler looked at it, then gone.
+    await until(() => /"name":"watched"[^\n]*"status":"READY"/.test(watch.received()));
+    await call('DELETE', '/v1/baseimage/watched', undefined, 'org-w');
+    await until(() => watch.received().includes('event: delete\ndata: {"name":"watched"}'));
+    expect(watch.received()).toMatch(/^: watching base images of project default/);
+    expect(watch.received()).not.toContain('other-org');
+    watch.close();
+  });
+
+  it('refuses a watch it cannot keep: a bad flag, or one narrowed by tags', async () => {
+    const bad = await call<{ message: string }>('GET', '/v1/baseimage?watch=maybe');
+    expect([bad.status, bad.body.message]).toEqual([400, 'watch must be true or false, got "maybe"']);
+    const narrowed = await call<{ message: string }>('GET', '/v1/baseimage?watch=true&tags=a=b');
+    expect(narrowed.status).toBe(400);
   });
 
   it('keeps orgs apart', async () => {

@@ -13,6 +13,7 @@ import { HealthModule, type HealthCheckFactory } from './health.js';
 import { MeasuredEntityStore, MeasuredMessageBus } from './measured.js';
 import { METRICS_REGISTRY, MetricsModule, soloMetricsToken } from './metrics.js';
 import { VersionModule } from './version.js';
+import { WatchesModule } from './crud/entity-watches.js';
 
 export interface SoloPlatformConfig {
   dataDir: string;
@@ -69,6 +70,7 @@ export class PlatformModule {
         MessageBusModule.forRoot({ type: 'in-process' }, measuredBus),
         HealthModule.forRoot(checks),
         VersionModule.forRoot('solo'),
+        WatchesModule,
         MetricsModule.forRoot({
           service: 'solo',
           token: config.metrics === false ? undefined : soloMetricsToken(config.dataDir),
@@ -95,6 +97,7 @@ export class PlatformModule {
         ),
         HealthModule.forRoot(checks),
         VersionModule.forRoot(config.service),
+        WatchesModule,
         MetricsModule.forRoot({ service: config.service, token: config.metricsToken }),
       ],
     };

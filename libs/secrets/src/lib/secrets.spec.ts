@@ -74,6 +74,11 @@ describe('secrets', () => {
     expect((await call<Secret>('GET', '/v1/secret/kept')).body.secrets).toEqual({ a: '1' });
   });
 
+  it('offers no watch of secrets: their values would stream to whoever watched', async () => {
+    const watch = await call<{ message: string }>('GET', '/v1/secret?watch=true');
+    expect([watch.status, watch.body.message]).toEqual([400, 'a list of secrets cannot be watched']);
+  });
+
   it('keeps orgs apart', async () => {
     await call('POST', '/v1/secret', { name: 'same', secrets: { who: 'default' } });
     await call('POST', '/v1/secret', { name: 'same', secrets: { who: 'other' } }, 'other');

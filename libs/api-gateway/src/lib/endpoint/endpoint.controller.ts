@@ -9,6 +9,7 @@ export class EndpointController extends CrudRoutes({
   service: EndpointService,
   body: endpointRequest,
   what: 'endpoint',
+  watch: true,
   status: { create: 200 },
 }) {}
 

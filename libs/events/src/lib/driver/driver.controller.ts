@@ -11,6 +11,7 @@ export class DriverController extends CrudRoutes({
   service: DriverService,
   body: eventDriverRequest,
   what: 'event driver',
+  watch: true,
 }) {}
 
 /** `/v1/event/drivertypes`, as in the upstream event-manager.yaml; the built-in types are listed too. */
@@ -20,4 +21,5 @@ export class DriverTypeController extends CrudRoutes({
   service: DriverTypeService,
   body: eventDriverTypeRequest,
   what: 'event driver type',
+  watch: true,
 }) {}

@@ -10,4 +10,5 @@ export class SubscriptionController extends CrudRoutes({
   service: SubscriptionService,
   body: subscriptionRequest,
   what: 'subscription',
+  watch: true,
 }) {}

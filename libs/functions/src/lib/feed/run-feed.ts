@@ -4,7 +4,7 @@ import { Gauge, type Registry } from 'prom-client';
 import { DomainError, NAME_MAX_LENGTH, NAME_PATTERN, type PrintedLog, type Run } from '@dispatch/contracts';
 import { METRICS_REGISTRY, type RequestScope } from '@dispatch/platform';
 import { feedable } from './feedable.js';
-import { sseComment, sseEvent } from './sse.js';
+import { sseComment, sseEvent } from '@dispatch/platform';
 
 /** Follows one org may hold open on one process (the CLI's, the console's): none can hold them all. */
 export const MAX_FOLLOWS_PER_ORG = 32;

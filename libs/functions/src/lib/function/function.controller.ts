@@ -10,6 +10,7 @@ export class FunctionController extends CrudRoutes({
   service: FunctionService,
   body: functionRequest,
   what: 'function',
+  watch: true,
 }) {
   constructor(
     private readonly functions: FunctionService,

@@ -9,4 +9,5 @@ export class BaseImageController extends CrudRoutes({
   service: BaseImageService,
   body: baseImageRequest,
   what: 'base image',
+  watch: true,
 }) {}

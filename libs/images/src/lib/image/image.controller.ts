@@ -9,4 +9,5 @@ export class ImageController extends CrudRoutes({
   service: ImageService,
   body: imageRequest,
   what: 'image',
+  watch: true,
 }) {}

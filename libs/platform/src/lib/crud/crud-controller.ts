@@ -1,9 +1,23 @@
-import { Body, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, type Type } from '@nestjs/common';
-import { v01NamesOf, type Caller, type Tag } from '@dispatch/contracts';
+import {
+  Body,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Optional,
+  Param,
+  Post,
+  Put,
+  Query,
+  Res,
+  type Type,
+} from '@nestjs/common';
+import { DomainError, v01NamesOf, type Caller, type Tag } from '@dispatch/contracts';
 import type { z } from 'zod';
 import { parseTagFilter } from '../http-input.js';
 import { Scope, type RequestScope } from '../request-scope.js';
 import { CallerOf } from './caller.js';
+import { EntityWatches, type WatchEmit } from './entity-watches.js';
 import { ValidBody } from './valid-body.js';
 
 /** A list's filters: `?tags=k=v` (repeatable) and, for kinds that point at a function, `?function=`. */
@@ -25,6 +39,12 @@ export interface KindService<Model, Request extends { name: string }> {
   get(scope: RequestScope, name: string): Promise<Model>;
   update(scope: RequestScope, name: string, body: UpdateRequest<Request>, caller?: Caller): Promise<Model>;
   delete(scope: RequestScope, name: string, caller?: Caller): Promise<Model | void>;
+  /** Each change from now on (a kind that offers `watch=true`). */
+  watch?(scope: RequestScope, emit: WatchEmit): Promise<{ close(): Promise<void> }>;
+}
+
+interface HeaderReply {
+  header(name: string, value: string): HeaderReply;
 }
 
 type NamedObject = z.ZodObject<{ name: z.ZodType<string> }>;
@@ -38,6 +58,11 @@ export interface CrudRoutesOptions<S extends NamedObject> {
   what: string;
   /** The statuses the upstream API answers, where they are not 201, 200 and 200. */
   status?: { create?: number; update?: number; delete?: number };
+  /**
+   * Whether the list offers `watch=true` (server-sent `put` and `delete` events): kinds whose status
+   * moves by itself. Never a kind whose model holds what the console must not pass on (secrets).
+   */
+  watch?: boolean;
 }
 
 /**
@@ -59,6 +84,8 @@ export function CrudRoutes<S extends NamedObject>(options: CrudRoutesOptions<S>)
   const status = { create: 201, update: 200, delete: 200, ...options.status };
 
   class KindRoutes {
+    @Optional() @Inject(EntityWatches) readonly watches?: EntityWatches;
+
     constructor(@Inject(options.service) readonly service: KindService<unknown, Request>) {}
 
     @Post()
@@ -68,12 +95,35 @@ export function CrudRoutes<S extends NamedObject>(options: CrudRoutesOptions<S>)
     }
 
     @Get()
-    list(
+    async list(
       @Scope() scope: RequestScope,
+      @Res({ passthrough: true }) reply: HeaderReply,
       @Query('tags') tags?: string | string[],
       @Query('function') fn?: string,
+      @Query('watch') watch?: string,
     ) {
-      return this.service.list(scope, { tags: parseTagFilter(tags), function: fn });
+      if (watch === undefined || watch === 'false')
+        return this.service.list(scope, { tags: parseTagFilter(tags), function: fn });
+      if (watch !== 'true')
+        throw new DomainError(
+          'INVALID_ARGUMENT',
+          `watch must be true or false, got ${JSON.stringify(watch.slice(0, 64))}`,
+        );
+      const start = options.watch ? this.service.watch?.bind(this.service) : undefined;
+      if (!start || !this.watches)
+        throw new DomainError('INVALID_ARGUMENT', `a list of ${options.what}s cannot be watched`);
+      if (tags !== undefined || fn !== undefined)
+        throw new DomainError(
+          'INVALID_ARGUMENT',
+          'watch=true watches the whole project: no tags or function',
+        );
+      const stream = await this.watches.open(scope, `${options.what}s`, (emit) => start(scope, emit));
+      reply
+        .header('content-type', 'text/event-stream; charset=utf-8')
+        .header('cache-control', 'no-cache')
+        // nginx buffers an answer unless told not to; a watcher waits for each event.
+        .header('x-accel-buffering', 'no');
+      return stream;
     }
 
     @Get(':name')

@@ -1,6 +1,7 @@
 import type { Caller, Entity } from '@dispatch/contracts';
 import type { RequestScope } from '../request-scope.js';
 import type { KindService, ListFilter, UpdateRequest } from './crud-controller.js';
+import type { WatchEmit } from './entity-watches.js';
 import type { KindRepository } from './kind-repository.js';
 
 /**
@@ -25,6 +26,14 @@ export abstract class KindCrud<Spec, Model, Request extends { name: string }> im
 
   /** What the API shows of a stored entity. */
   protected abstract model(entity: Entity<Spec>): Model;
+
+  /** Each change of the kind in the project from now on, as the API shows it (watch=true of the list). */
+  watch(scope: RequestScope, emit: WatchEmit): Promise<{ close(): Promise<void> }> {
+    return this.entities.watch(scope, (event) => {
+      if (event.type === 'put') emit('put', this.model(event.entity));
+      else emit('delete', { name: event.ref.name });
+    });
+  }
 
   async get(scope: RequestScope, name: string): Promise<Model> {
     return this.model(await this.entities.get(scope, name));

@@ -1,5 +1,5 @@
 import { DomainError, type Entity, type EntityStatus, type Tag } from '@dispatch/contracts';
-import type { EntityStore } from '@dispatch/entity-store';
+import type { EntityStore, Watch, WatchEvent } from '@dispatch/entity-store';
 import type { RequestScope } from '../request-scope.js';
 
 /** What a write changes of an entity; tags left out keep the entity's own. */
@@ -43,6 +43,11 @@ export class KindRepository<Spec> {
       if (err instanceof DomainError && err.code === 'NOT_FOUND') return undefined;
       throw err;
     });
+  }
+
+  /** Every change of this kind in the scope's project from now on. */
+  watch(scope: RequestScope, onEvent: (event: WatchEvent<Spec>) => void): Promise<Watch> {
+    return this.store.watch<Spec>({ org: scope.org, project: scope.project, kind: this.kind }, { onEvent });
   }
 
   list(scope: RequestScope, tags: Tag[] = []): Promise<Entity<Spec>[]> {
