@@ -88,6 +88,21 @@ onKubernetes('Dispatch installed with its chart on Kubernetes', () => {
     expect(answer.hello).toBe('ingress');
   }, 120_000);
 
+  it('serves the web console at /ui through the ingress, from the api-gateway image', async () => {
+    const page = await fetch(`${session.api}/ui/functions`, { headers: { 'accept-encoding': 'br' } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await page.text();
+    const script = /src="(\/ui\/assets\/main-\w+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${session.api}${script}`, { headers: { 'accept-encoding': 'br' } });
+    expect([asset.status, asset.headers.get('content-encoding')]).toEqual([200, 'br']);
+    // Signed out, it says so and how one may sign in (no provider and no local administrator here).
+    const signedOut = await fetch(`${session.api}/ui/session`);
+    expect(signedOut.status).toBe(401);
+    await expect(signedOut.json()).resolves.toMatchObject({ signIn: { link: false } });
+  });
+
   /** The Deployment of a function's current version, and its pods as the API server has them. */
   const workloadOf = (fn: string) => {
     const selector = `app.kubernetes.io/component=function,dispatch.io/function=${fn}`;

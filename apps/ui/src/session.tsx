@@ -1,18 +1,10 @@
 import { DispatchClient } from '@dispatch/api-client/browser';
+import type { ConsoleSessionInfo, ConsoleSignInOptions } from '@dispatch/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { createContext, useContext, useMemo, useState, type ReactNode } from 'react';
 
-export interface SessionInfo {
-  subject: string;
-  groups: string[];
-  csrfToken: string;
-  endpointsUrl?: string;
-}
-
-export interface SignInOptions {
-  oidc: boolean;
-  link: boolean;
-}
+export type SessionInfo = ConsoleSessionInfo;
+export type SignInOptions = ConsoleSignInOptions;
 
 type SessionAnswer = { signedIn: true; session: SessionInfo } | { signedIn: false; signIn: SignInOptions };
 

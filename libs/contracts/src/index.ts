@@ -22,3 +22,4 @@ export * from './lib/requests/runs.js';
 export * from './lib/requests/login.js';
 export * from './lib/lines.js';
 export * from './lib/run-channel.js';
+export * from './lib/models/console.js';

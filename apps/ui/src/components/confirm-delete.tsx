@@ -1,7 +1,7 @@
-import { Button, Group, Modal, Text } from '@mantine/core';
+import { Button, Modal, Text } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { ErrorNote } from './error-note.js';
+import { DialogActions } from './dialog-actions.js';
 
 /** A delete button that asks first, and shows the server's reason when it refuses. */
 export function ConfirmDelete({
@@ -38,15 +38,12 @@ export function ConfirmDelete({
       </Button>
       <Modal opened={open} onClose={() => setOpen(false)} title={`Delete ${what} ${name}?`}>
         <Text size="sm">This cannot be undone.</Text>
-        {deletion.isError && <ErrorNote error={deletion.error} />}
-        <Group justify="flex-end" mt="md">
-          <Button variant="default" onClick={() => setOpen(false)}>
-            Cancel
-          </Button>
-          <Button color="red" loading={deletion.isPending} onClick={() => deletion.mutate()}>
-            Delete {what}
-          </Button>
-        </Group>
+        <DialogActions
+          action={deletion}
+          label={`Delete ${what}`}
+          color="red.9"
+          onCancel={() => setOpen(false)}
+        />
       </Modal>
     </>
   );

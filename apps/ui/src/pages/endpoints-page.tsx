@@ -1,12 +1,11 @@
-import { Anchor, Button, Group, Modal, MultiSelect, Select, Stack, TextInput, Title } from '@mantine/core';
+import { Anchor, Button, Modal, MultiSelect, Select, Stack, TextInput } from '@mantine/core';
 import type { Endpoint } from '@dispatch/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { actionColumn, nameColumn, statusColumn, textColumn } from '../components/columns.js';
 import { ConfirmDelete } from '../components/confirm-delete.js';
-import { DataTable } from '../components/data-table.js';
-import { Loading } from '../components/loading.js';
-import { ErrorNote } from '../components/error-note.js';
+import { DialogActions } from '../components/dialog-actions.js';
+import { ListPage } from '../components/list-page.js';
 import { useLiveList } from '../components/live.js';
 import { useWorkspace, type Workspace } from '../session.js';
 
@@ -56,17 +55,7 @@ export function EndpointsPage() {
       <ConfirmDelete what="endpoint" name={e.name} remove={() => client.endpoints.delete(e.name)} />
     )),
   ];
-  return (
-    <>
-      <Group justify="space-between">
-        <Title order={1}>Endpoints</Title>
-        <CreateEndpoint />
-      </Group>
-      {endpoints.isPending && <Loading label="Loading endpoints" />}
-      {endpoints.isError && <ErrorNote error={endpoints.error} />}
-      {endpoints.data && <DataTable label="endpoints" rows={endpoints.data} columns={columns} />}
-    </>
-  );
+  return <ListPage title="Endpoints" tools={<CreateEndpoint />} list={endpoints} columns={columns} />;
 }
 
 function CreateEndpoint() {
@@ -105,15 +94,7 @@ function CreateEndpoint() {
           />
           <TextInput label="Path" value={path} onChange={(e) => setPath(e.currentTarget.value)} required />
           <MultiSelect label="Methods" data={METHODS} value={methods} onChange={setMethods} required />
-          {creation.isError && <ErrorNote error={creation.error} />}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setOpen(false)}>
-              Cancel
-            </Button>
-            <Button loading={creation.isPending} onClick={() => creation.mutate()}>
-              Create
-            </Button>
-          </Group>
+          <DialogActions action={creation} onCancel={() => setOpen(false)} />
         </Stack>
       </Modal>
     </>

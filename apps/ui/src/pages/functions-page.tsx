@@ -1,14 +1,12 @@
 import {
   Button,
   FileInput,
-  Group,
   Modal,
   SegmentedControl,
   Select,
   Stack,
   Textarea,
   TextInput,
-  Title,
 } from '@mantine/core';
 import type { DispatchFunction } from '@dispatch/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -23,9 +21,8 @@ import {
   timeColumn,
 } from '../components/columns.js';
 import { ConfirmDelete } from '../components/confirm-delete.js';
-import { DataTable } from '../components/data-table.js';
-import { Loading } from '../components/loading.js';
-import { ErrorNote } from '../components/error-note.js';
+import { DialogActions } from '../components/dialog-actions.js';
+import { ListPage } from '../components/list-page.js';
 import { useLiveList } from '../components/live.js';
 import { useWorkspace, type Workspace } from '../session.js';
 import { defaultFileName, packSource } from '../source.js';
@@ -45,17 +42,7 @@ export function FunctionsPage() {
       <ConfirmDelete what="function" name={f.name} remove={() => client.functions.delete(f.name)} />
     )),
   ];
-  return (
-    <>
-      <Group justify="space-between">
-        <Title order={1}>Functions</Title>
-        <CreateFunction />
-      </Group>
-      {functions.isPending && <Loading label="Loading functions" />}
-      {functions.isError && <ErrorNote error={functions.error} />}
-      {functions.data && <DataTable label="functions" rows={functions.data} columns={columns} />}
-    </>
-  );
+  return <ListPage title="Functions" tools={<CreateFunction />} list={functions} columns={columns} />;
 }
 
 /** A function from a file of code, or from code typed here, on one of the project's images. */
@@ -149,15 +136,7 @@ function CreateFunction() {
             value={handler}
             onChange={(e) => setHandler(e.currentTarget.value)}
           />
-          {creation.isError && <ErrorNote error={creation.error} />}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setOpen(false)}>
-              Cancel
-            </Button>
-            <Button loading={creation.isPending} onClick={() => creation.mutate()}>
-              Create
-            </Button>
-          </Group>
+          <DialogActions action={creation} onCancel={() => setOpen(false)} />
         </Stack>
       </Modal>
     </>

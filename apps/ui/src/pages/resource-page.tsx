@@ -1,13 +1,12 @@
-import { Button, Code, Drawer, Group, JsonInput, Modal, Text, Title } from '@mantine/core';
+import { Button, Code, Drawer, Group, JsonInput, Modal, Text } from '@mantine/core';
 import type { ResourceClient } from '@dispatch/api-client/browser';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { ColumnDef } from '@tanstack/react-table';
 import { useState, type ComponentType } from 'react';
 import { actionColumn } from '../components/columns.js';
 import { ConfirmDelete } from '../components/confirm-delete.js';
-import { DataTable } from '../components/data-table.js';
-import { Loading } from '../components/loading.js';
-import { ErrorNote } from '../components/error-note.js';
+import { DialogActions } from '../components/dialog-actions.js';
+import { ListPage } from '../components/list-page.js';
 import { useLiveList } from '../components/live.js';
 import { useWorkspace, type Workspace } from '../session.js';
 
@@ -65,16 +64,17 @@ export function ResourcePage<T extends Listed>({ page }: { page: ResourcePageDef
   const Tools = page.tools;
   return (
     <>
-      <Group justify="space-between">
-        <Title order={1}>{page.title}</Title>
-        <Group>
-          {Tools && <Tools />}
-          {page.template && <CreateFromJson page={page} />}
-        </Group>
-      </Group>
-      {list.isPending && <Loading label={`Loading ${page.title.toLowerCase()}`} />}
-      {list.isError && <ErrorNote error={list.error} />}
-      {list.data && <DataTable label={page.title.toLowerCase()} rows={list.data} columns={columns} />}
+      <ListPage
+        title={page.title}
+        tools={
+          <>
+            {Tools && <Tools />}
+            {page.template && <CreateFromJson page={page} />}
+          </>
+        }
+        list={list}
+        columns={columns}
+      />
       <Drawer
         opened={shown !== undefined}
         onClose={() => setShown(undefined)}
@@ -121,15 +121,7 @@ function CreateFromJson<T extends Listed>({ page }: { page: ResourcePageDef<T> }
           validationError="This is not JSON"
           formatOnBlur
         />
-        {creation.isError && <ErrorNote error={creation.error} />}
-        <Group justify="flex-end" mt="md">
-          <Button variant="default" onClick={() => setOpen(false)}>
-            Cancel
-          </Button>
-          <Button loading={creation.isPending} onClick={() => creation.mutate()}>
-            Create
-          </Button>
-        </Group>
+        <DialogActions action={creation} onCancel={() => setOpen(false)} />
       </Modal>
     </>
   );

@@ -1,22 +1,11 @@
-import {
-  ActionIcon,
-  Button,
-  Group,
-  Modal,
-  PasswordInput,
-  Stack,
-  Text,
-  TextInput,
-  Title,
-} from '@mantine/core';
+import { ActionIcon, Button, Group, Modal, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
 import type { Secret } from '@dispatch/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { actionColumn, codeColumn, nameColumn, timeColumn } from '../components/columns.js';
 import { ConfirmDelete } from '../components/confirm-delete.js';
-import { DataTable } from '../components/data-table.js';
-import { Loading } from '../components/loading.js';
-import { ErrorNote } from '../components/error-note.js';
+import { DialogActions } from '../components/dialog-actions.js';
+import { ListPage } from '../components/list-page.js';
 import { useWorkspace } from '../session.js';
 
 /** A secret as the console's server hands it over: its keys, never its values. */
@@ -37,18 +26,17 @@ export function SecretsPage() {
     )),
   ];
   return (
-    <>
-      <Group justify="space-between">
-        <Title order={1}>Secrets</Title>
-        <CreateSecret />
-      </Group>
-      <Text size="sm" c="dimmed">
-        The console shows a secret's keys, never its values.
-      </Text>
-      {secrets.isPending && <Loading label="Loading secrets" />}
-      {secrets.isError && <ErrorNote error={secrets.error} />}
-      {secrets.data && <DataTable label="secrets" rows={secrets.data} columns={columns} />}
-    </>
+    <ListPage
+      title="Secrets"
+      tools={<CreateSecret />}
+      list={secrets}
+      columns={columns}
+      note={
+        <Text size="sm" c="dimmed">
+          The console shows a secret's keys, never its values.
+        </Text>
+      }
+    />
   );
 }
 
@@ -105,15 +93,7 @@ function CreateSecret() {
           <Button variant="default" onClick={() => setPairs((ps) => [...ps, { key: '', value: '' }])}>
             Add a key
           </Button>
-          {creation.isError && <ErrorNote error={creation.error} />}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setOpen(false)}>
-              Cancel
-            </Button>
-            <Button loading={creation.isPending} onClick={() => creation.mutate()}>
-              Create
-            </Button>
-          </Group>
+          <DialogActions action={creation} onCancel={() => setOpen(false)} />
         </Stack>
       </Modal>
     </>

@@ -3,7 +3,13 @@ import { Controller, Get, HttpCode, Inject, Logger, Post, Query, Req, Res } from
 import { LRUCache } from 'lru-cache';
 import * as oidc from 'openid-client';
 import { discoveryOptions } from '@dispatch/auth';
-import { DomainError, type LoginConfig, type LoginTokens } from '@dispatch/contracts';
+import {
+  DomainError,
+  type ConsoleSessionInfo,
+  type ConsoleSignInOptions,
+  type LoginConfig,
+  type LoginTokens,
+} from '@dispatch/contracts';
 import { Public } from '@dispatch/platform';
 import { CONSOLE_CONFIG, type ConsoleConfig } from './console.config.js';
 import { ConsoleSessions, cookieOf, sessionCookie } from './sessions.js';
@@ -20,21 +26,6 @@ interface Reply {
   code(status: number): Reply;
   header(name: string, value: string | string[]): Reply;
   send(body?: unknown): Reply;
-}
-
-/** What the page learns about its session: who, and the token its calls send back. */
-export interface SessionInfo {
-  subject: string;
-  groups: string[];
-  csrfToken: string;
-  /** Where this installation serves endpoints (absent: the console's own address). */
-  endpointsUrl?: string;
-}
-
-/** How the signed-out page offers to sign in. */
-export interface SignInOptions {
-  oidc: boolean;
-  link: boolean;
 }
 
 const LOGIN_COOKIE = 'dispatch_console_login';
@@ -72,7 +63,7 @@ export class SignInController {
     const session = this.sessions.find(request);
     reply.header('cache-control', 'no-store');
     if (session) {
-      const info: SessionInfo = {
+      const info: ConsoleSessionInfo = {
         subject: session.subject,
         groups: session.groups,
         csrfToken: session.csrfToken,
@@ -84,7 +75,7 @@ export class SignInController {
       reply.code(200).send(info);
       return;
     }
-    const options: SignInOptions = {
+    const options: ConsoleSignInOptions = {
       oidc: await this.loginConfig().then(
         () => true,
         () => false,
