@@ -80,12 +80,14 @@ const shapes: [string, (issuer: string) => Promise<ConsoleShape>][] = [
     },
   ],
   [
-    'services on etcd and Kafka, behind nginx',
+    'services on etcd and Kafka, two api-gateway replicas behind nginx',
     async (issuer) => {
+      // Two api-gateway replicas behind nginx: a session begun on one is known to the other.
       const session = await startDistributedSession(
         'console',
         ['identity', 'images', 'functions', 'secrets', 'events', 'api-gateway'],
         OIDC(issuer),
+        { replicas: { 'api-gateway': 2 } },
       );
       // bob administers the session's organization; the installation has no local administrator.
       const policy = await session.dispatch([

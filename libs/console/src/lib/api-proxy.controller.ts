@@ -83,7 +83,7 @@ export class ApiProxyController {
 
   @All('*')
   async forward(@Req() request: Request, @Res() reply: Reply): Promise<void> {
-    const session = this.sessions.require(request);
+    const session = await this.sessions.require(request);
     const path = request.url.slice(PREFIX.length);
     if (!path.startsWith('/v1/'))
       throw new DomainError('NOT_FOUND', `the console forwards only /v1/ calls, not ${path}`);

@@ -43,5 +43,7 @@ export function consoleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Cons
     ...(publicUrl && { publicUrl }),
     ...(endpointsUrl && { endpointsUrl: endpointsUrl.replace(/\/+$/, '') }),
     secureCookies: publicUrl?.startsWith('https:') ?? false,
+    // Every api-gateway replica serves every user: sessions are kept in the entity store.
+    sessions: 'store',
   };
 }

@@ -30,6 +30,11 @@ export interface ConsoleConfig {
   publicUrl?: string;
   /** Cookies marked Secure: served over HTTPS (or behind an ingress ending TLS). */
   secureCookies: boolean;
+  /**
+   * Where sessions are kept: this process's memory (solo), or the entity store, so that every replica
+   * of the process serving the console knows every session (the distributed shape).
+   */
+  sessions?: 'memory' | 'store';
 }
 
 export function apiUrlOf(config: ConsoleConfig, path: string): string {

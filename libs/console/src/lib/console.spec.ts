@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { brotliCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
+import { ENTITY_STORE, type EntityStore } from '@dispatch/entity-store';
 import { startTestApp, type TestApp } from '@dispatch/platform';
 import { ConsoleModule } from './console.module.js';
 import { SignInLinks } from './sign-in-links.js';
@@ -18,7 +19,7 @@ interface Seen {
   body?: string;
 }
 
-describe('the console server', () => {
+describe.each(['memory', 'store'] as const)('the console server, sessions in %s', (sessions) => {
   let app: TestApp;
   let api: Server;
   const seen: Seen = {};
@@ -62,6 +63,7 @@ describe('the console server', () => {
           apiUrl,
           localAdministrator: { serviceAccount: 'default/admin', keyFile },
           secureCookies: false,
+          sessions,
         }),
       ];
     });
@@ -182,6 +184,20 @@ describe('the console server', () => {
 
   it('ends a session at sign-out: the same cookie is refused after', async () => {
     const { cookie, csrf } = await signIn();
+    const kept = () =>
+      app.app
+        .get<EntityStore>(ENTITY_STORE)
+        .list({ org: 'dispatch-system', project: 'console', kind: 'console-session' });
+    // In the store, a session is an entity named by the cookie's hash, never by the cookie.
+    if (sessions === 'store') {
+      const names = (await kept()).map((e) => e.name);
+      expect(names).toContain(
+        createHash('sha256')
+          .update(cookie.split('=')[1] as string)
+          .digest('hex'),
+      );
+      expect(JSON.stringify(await kept())).not.toContain(cookie.split('=')[1]);
+    }
     const out = await fetch(`${app.url}/ui/logout`, {
       method: 'POST',
       headers: { cookie, 'x-csrf-token': csrf },
@@ -190,5 +206,11 @@ describe('the console server', () => {
     expect(out.headers.get('set-cookie')).toMatch(/^dispatch_console=; Max-Age=0/);
     const after = await fetch(`${app.url}/ui/api/v1/function`, { headers: { cookie, 'x-csrf-token': csrf } });
     expect(after.status).toBe(401);
+    if (sessions === 'store') {
+      const hash = createHash('sha256')
+        .update(cookie.split('=')[1] as string)
+        .digest('hex');
+      expect((await kept()).map((e) => e.name)).not.toContain(hash);
+    }
   });
 });

@@ -5,7 +5,7 @@ import { SignJWT } from 'jose';
 import { DispatchClient } from '@dispatch/api-client';
 import { DomainError, type LoginTokens } from '@dispatch/contracts';
 import { apiUrlOf, CONSOLE_CONFIG, type ConsoleConfig } from './console.config.js';
-import type { ConsoleSession } from './sessions.js';
+import { ConsoleSessions, type ConsoleSession } from './sessions.js';
 
 /** Tokens signed for the local administrator live this long, and are used until a minute before. */
 const LOCAL_TOKEN_LIFETIME_S = 10 * 60;
@@ -21,7 +21,10 @@ export class SessionTokens {
   private local?: { token: string; renewAt: number };
   private key?: KeyObject;
 
-  constructor(@Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig) {}
+  constructor(
+    @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
+    private readonly sessions: ConsoleSessions,
+  ) {}
 
   async bearer(session: ConsoleSession): Promise<string> {
     const credential = session.credential;
@@ -36,12 +39,15 @@ export class SessionTokens {
           grantType: 'refresh_token',
           refreshToken: credential.refreshToken,
         })) as LoginTokens;
-        session.credential = {
-          kind: 'oidc',
-          idToken: fresh.idToken,
-          refreshToken: fresh.refreshToken,
-          expiresAt: fresh.expiresAt,
-        };
+        await this.sessions.save({
+          ...session,
+          credential: {
+            kind: 'oidc',
+            idToken: fresh.idToken,
+            refreshToken: fresh.refreshToken,
+            expiresAt: fresh.expiresAt,
+          },
+        });
         return fresh.idToken;
       }
     }

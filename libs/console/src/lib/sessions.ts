@@ -1,14 +1,16 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { parse, serialize } from 'cookie';
-import { LRUCache } from 'lru-cache';
 import { DomainError } from '@dispatch/contracts';
+import type { ConsoleRecords } from './console-records.js';
 
 /** Where a session's calls get their bearer token: the local administrator's key, or an OpenID login. */
 export type SessionCredential =
   { kind: 'local' } | { kind: 'oidc'; idToken: string; refreshToken?: string; expiresAt: number };
 
 export interface ConsoleSession {
+  /** The hash of the cookie's id: where the session is kept. */
+  key: string;
   subject: string;
   groups: string[];
   /** Sent back by the page in X-CSRF-Token on every call: a page of another site cannot read it. */
@@ -16,6 +18,8 @@ export interface ConsoleSession {
   credential: SessionCredential;
   /** Milliseconds since the epoch; a session ends at its absolute lifetime whatever its use. */
   createdAt: number;
+  /** When it was last used (to a minute): a session unused for SESSION_IDLE_MS ends. */
+  lastSeen: number;
 }
 
 export const SESSION_COOKIE = 'dispatch_console';
@@ -23,60 +27,87 @@ export const SESSION_COOKIE = 'dispatch_console';
 export const SESSION_IDLE_MS = 2 * 60 * 60 * 1000;
 /** And every session ends this long after sign-in. */
 export const SESSION_LIFETIME_MS = 12 * 60 * 60 * 1000;
-/** Held in memory: a bound, so no number of sign-ins can grow the process without end. */
-const MAX_SESSIONS = 10_000;
 
 interface CookieRequest {
   headers: Record<string, string | string[] | undefined>;
 }
 
+/** Where sessions are kept (ConsoleRecords of ConsoleSession), and sign-ins waiting for the provider. */
+export const SESSION_RECORDS = Symbol('SESSION_RECORDS');
+export const LOGIN_RECORDS = Symbol('LOGIN_RECORDS');
+/** A session's last use is written again at most this often (each write is a store round trip). */
+const TOUCH_EVERY_MS = 60_000;
+/** Ended sessions and abandoned sign-ins are swept this often. */
+const SWEEP_EVERY_MS = 10 * 60_000;
+
 /**
  * The console's sessions: a random id in an HttpOnly, SameSite=Lax cookie scoped to /ui, the session
- * itself in this process (only a hash of the id is kept as the key, so a memory dump holds no cookie).
- * A session is the credential of every call the page makes through /ui/api, with its CSRF token.
+ * itself kept by the hash of that id (so what is kept holds no cookie), in memory in solo and in the
+ * entity store in the distributed shape, where any api-gateway replica serves any user. A session is
+ * the credential of every call the page makes through /ui/api, with its CSRF token.
  */
 @Injectable()
-export class ConsoleSessions {
-  private readonly sessions = new LRUCache<string, ConsoleSession>({
-    max: MAX_SESSIONS,
-    ttl: SESSION_IDLE_MS,
-    updateAgeOnGet: true,
-  });
+export class ConsoleSessions implements OnModuleInit, OnModuleDestroy {
+  private sweeper?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(SESSION_RECORDS) private readonly records: ConsoleRecords<ConsoleSession>,
+    @Inject(LOGIN_RECORDS) private readonly logins: ConsoleRecords<{ createdAt: number }>,
+  ) {}
+
+  onModuleInit(): void {
+    this.sweeper = setInterval(() => void this.sweep(), SWEEP_EVERY_MS).unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
 
   /** Starts a session: the Set-Cookie header that carries it. */
-  start(
+  async start(
     subject: string,
     groups: string[],
     credential: SessionCredential,
     secure: boolean,
-  ): { cookie: string; session: ConsoleSession } {
+  ): Promise<{ cookie: string; session: ConsoleSession }> {
     const id = randomBytes(32).toString('base64url');
+    const now = Date.now();
     const session: ConsoleSession = {
+      key: keyOf(id),
       subject,
       groups,
       csrfToken: randomBytes(32).toString('base64url'),
       credential,
-      createdAt: Date.now(),
+      createdAt: now,
+      lastSeen: now,
     };
-    this.sessions.set(key(id), session);
+    await this.records.put(session.key, session);
     return { cookie: sessionCookie(id, secure, SESSION_LIFETIME_MS / 1000), session };
   }
 
   /** The caller's session, or undefined: no cookie, an unknown or ended one. */
-  find(request: CookieRequest): ConsoleSession | undefined {
+  async find(request: CookieRequest): Promise<ConsoleSession | undefined> {
     const id = cookieOf(request, SESSION_COOKIE);
     if (!id) return undefined;
-    const session = this.sessions.get(key(id));
-    if (session && Date.now() - session.createdAt > SESSION_LIFETIME_MS) {
-      this.sessions.delete(key(id));
+    const session = await this.records.get(keyOf(id));
+    if (!session) return undefined;
+    const now = Date.now();
+    if (ended(session, now)) {
+      await this.records.delete(session.key);
       return undefined;
     }
+    if (now - session.lastSeen > TOUCH_EVERY_MS) await this.save({ ...session, lastSeen: now });
     return session;
   }
 
+  /** Keeps a changed session (a refreshed sign-in, a later last use). */
+  async save(session: ConsoleSession): Promise<void> {
+    await this.records.put(session.key, session);
+  }
+
   /** The session of a call that changes or reads data: signed in, and its CSRF token sent back. */
-  require(request: CookieRequest): ConsoleSession {
-    const session = this.find(request);
+  async require(request: CookieRequest): Promise<ConsoleSession> {
+    const session = await this.find(request);
     if (!session)
       throw new DomainError('UNAUTHENTICATED', 'not signed in to the console, or the session has ended');
     const sent = request.headers['x-csrf-token'];
@@ -87,12 +118,26 @@ export class ConsoleSessions {
   }
 
   /** Ends the caller's session: the Set-Cookie header that clears it. */
-  end(request: CookieRequest, secure: boolean): string {
+  async end(request: CookieRequest, secure: boolean): Promise<string> {
     const id = cookieOf(request, SESSION_COOKIE);
-    if (id) this.sessions.delete(key(id));
+    if (id) await this.records.delete(keyOf(id));
     return sessionCookie('', secure, 0);
   }
+
+  private async sweep(): Promise<void> {
+    const now = Date.now();
+    await this.records.sweep((session) => ended(session, now)).catch(() => undefined);
+    await this.logins.sweep((login) => now - login.createdAt > LOGIN_WITHIN_MS).catch(() => undefined);
+  }
 }
+
+/** Whether a session is past its idle time or its lifetime. */
+function ended(session: ConsoleSession, now: number): boolean {
+  return now - session.lastSeen > SESSION_IDLE_MS || now - session.createdAt > SESSION_LIFETIME_MS;
+}
+
+/** A sign-in at the provider must come back within this long. */
+export const LOGIN_WITHIN_MS = 10 * 60 * 1000;
 
 export function cookieOf(request: CookieRequest, name: string): string | undefined {
   const header = request.headers['cookie'];
@@ -104,7 +149,8 @@ export function sessionCookie(value: string, secure: boolean, maxAge: number, na
   return serialize(name, value, { httpOnly: true, sameSite: 'lax', secure, path: '/ui', maxAge });
 }
 
-const key = (id: string) => createHash('sha256').update(id).digest('base64url');
+/** A hex hash of a cookie's id: a valid entity name, and no use to whoever reads the store. */
+export const keyOf = (id: string) => createHash('sha256').update(id).digest('hex');
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);

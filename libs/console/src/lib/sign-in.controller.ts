@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { Controller, Get, HttpCode, Inject, Logger, Post, Query, Req, Res } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
 import * as oidc from 'openid-client';
 import { discoveryOptions } from '@dispatch/auth';
 import {
@@ -12,7 +11,15 @@ import {
 } from '@dispatch/contracts';
 import { Public } from '@dispatch/platform';
 import { CONSOLE_CONFIG, type ConsoleConfig } from './console.config.js';
-import { ConsoleSessions, cookieOf, sessionCookie } from './sessions.js';
+import type { ConsoleRecords } from './console-records.js';
+import {
+  ConsoleSessions,
+  cookieOf,
+  keyOf,
+  LOGIN_RECORDS,
+  LOGIN_WITHIN_MS,
+  sessionCookie,
+} from './sessions.js';
 import { SessionTokens } from './session-tokens.js';
 import { SignInLinks } from './sign-in-links.js';
 
@@ -29,13 +36,12 @@ interface Reply {
 }
 
 const LOGIN_COOKIE = 'dispatch_console_login';
-/** A sign-in at the provider must come back within this long. */
-const LOGIN_WITHIN_MS = 10 * 60 * 1000;
 
 interface PendingLogin {
   state: string;
   codeVerifier: string;
   redirectUri: string;
+  createdAt: number;
 }
 
 /**
@@ -47,7 +53,6 @@ interface PendingLogin {
 @Public()
 export class SignInController {
   private readonly logger = new Logger('console');
-  private readonly pending = new LRUCache<string, PendingLogin>({ max: 10_000, ttl: LOGIN_WITHIN_MS });
   private provider?: Promise<{ config: oidc.Configuration; scopes: string }>;
 
   constructor(
@@ -55,12 +60,13 @@ export class SignInController {
     private readonly sessions: ConsoleSessions,
     private readonly links: SignInLinks,
     private readonly tokens: SessionTokens,
+    @Inject(LOGIN_RECORDS) private readonly logins: ConsoleRecords<PendingLogin>,
   ) {}
 
   /** 200 with the session, or 401 saying how one may sign in. */
   @Get('session')
   async session(@Req() request: Request, @Res() reply: Reply): Promise<void> {
-    const session = this.sessions.find(request);
+    const session = await this.sessions.find(request);
     reply.header('cache-control', 'no-store');
     if (session) {
       const info: ConsoleSessionInfo = {
@@ -91,14 +97,23 @@ export class SignInController {
   }
 
   @Get('login/link')
-  link(@Query('token') token: string | undefined, @Req() request: Request, @Res() reply: Reply): void {
+  async link(
+    @Query('token') token: string | undefined,
+    @Req() request: Request,
+    @Res() reply: Reply,
+  ): Promise<void> {
     const admin = this.config.localAdministrator;
     // A browser followed the link: a spent one lands on the sign-in page, which says why.
     if (!admin || typeof token !== 'string' || !this.links.redeem(token)) {
       seeOther(reply, '/ui/?signIn=link');
       return;
     }
-    const { cookie } = this.sessions.start(admin.serviceAccount, [], { kind: 'local' }, this.secure(request));
+    const { cookie } = await this.sessions.start(
+      admin.serviceAccount,
+      [],
+      { kind: 'local' },
+      this.secure(request),
+    );
     reply.header('set-cookie', cookie).header('referrer-policy', 'no-referrer');
     seeOther(reply, '/ui/');
   }
@@ -110,7 +125,7 @@ export class SignInController {
     const state = oidc.randomState();
     const redirectUri = `${this.origin(request)}/ui/login/callback`;
     const id = randomBytes(32).toString('base64url');
-    this.pending.set(id, { state, codeVerifier, redirectUri });
+    await this.logins.put(keyOf(id), { state, codeVerifier, redirectUri, createdAt: Date.now() });
     const url = oidc.buildAuthorizationUrl(config, {
       redirect_uri: redirectUri,
       scope: scopes,
@@ -126,13 +141,13 @@ export class SignInController {
   @Get('login/callback')
   async callback(@Req() request: Request & { url: string }, @Res() reply: Reply): Promise<void> {
     const id = cookieOf(request, LOGIN_COOKIE);
-    const login = id ? this.pending.get(id) : undefined;
+    const login = id ? await this.logins.get(keyOf(id)) : undefined;
     // Not started in this browser, or over 10 minutes ago: the sign-in page says to start again.
-    if (!id || !login) {
+    if (!id || !login || Date.now() - login.createdAt > LOGIN_WITHIN_MS) {
       seeOther(reply, '/ui/?signIn=expired');
       return;
     }
-    this.pending.delete(id);
+    await this.logins.delete(keyOf(id));
     const query = new URL(request.url, 'http://console').search;
     let tokens: LoginTokens;
     try {
@@ -150,7 +165,7 @@ export class SignInController {
       return;
     }
     const secure = this.secure(request);
-    const { cookie } = this.sessions.start(
+    const { cookie } = await this.sessions.start(
       tokens.subject,
       tokens.groups,
       {
@@ -169,16 +184,14 @@ export class SignInController {
   @Post('logout')
   @HttpCode(204)
   async logout(@Req() request: Request, @Res() reply: Reply): Promise<void> {
-    const session = this.sessions.require(request);
+    const session = await this.sessions.require(request);
     if (session.credential.kind === 'oidc' && session.credential.refreshToken)
       await this.tokens
         .broker()
         .logout(session.credential.refreshToken)
         .catch(() => undefined);
-    reply
-      .header('set-cookie', this.sessions.end(request, this.secure(request)))
-      .code(204)
-      .send();
+    const cleared = await this.sessions.end(request, this.secure(request));
+    reply.header('set-cookie', cleared).code(204).send();
   }
 
   private loginConfig(): Promise<LoginConfig> {
