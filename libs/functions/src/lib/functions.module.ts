@@ -7,6 +7,7 @@ import { FunctionCatalog } from './function/function.catalog.js';
 import { FunctionController } from './function/function.controller.js';
 import { FunctionReconciler } from './function/function.reconciler.js';
 import { FunctionService } from './function/function.service.js';
+import { BusActivityRelay } from './activity/bus-activity-relay.js';
 import { FunctionActivity } from './activity/function-activity.js';
 import { FunctionMetrics } from './function-metrics.js';
 import { FUNCTIONS_CONFIG, type FunctionsConfig } from './functions.config.js';
@@ -53,6 +54,12 @@ export class FunctionsModule {
                 provide: BusRunRelay,
                 inject: [MESSAGE_BUS, RunFeed],
                 useFactory: (bus: MessageBus, feed: RunFeed) => new BusRunRelay(bus, feed),
+              },
+              {
+                provide: BusActivityRelay,
+                inject: [MESSAGE_BUS, FunctionActivity],
+                useFactory: (bus: MessageBus, activity: FunctionActivity) =>
+                  new BusActivityRelay(bus, activity),
               },
             ]
           : []),

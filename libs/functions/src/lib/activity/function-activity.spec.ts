@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { InProcessBus } from '@dispatch/messaging';
+import { ACTIVITY_TOPIC, BusActivityRelay } from './bus-activity-relay.js';
 import { FunctionActivity, quantile } from './function-activity.js';
 
 const MINUTE = 60_000;
@@ -40,5 +42,42 @@ describe('FunctionActivity', () => {
     expect(last?.p50Ms).toBeLessThanOrEqual(5);
     expect(last?.p99Ms).toBeLessThanOrEqual(5);
     expect(quantile(new Uint32Array(17), 0.5)).toBeNull();
+  });
+});
+
+describe('BusActivityRelay: replicas of the functions service', () => {
+  it("shows a function's last hour whichever replica is asked: each tells the others what it counted", async () => {
+    const bus = new InProcessBus();
+    const [a, b] = [new FunctionActivity(), new FunctionActivity()];
+    const relays = [new BusActivityRelay(bus, a), new BusActivityRelay(bus, b)];
+    await new Promise((r) => setTimeout(r, 50)); // both subscriptions live
+    const at = Date.now();
+    a.record('acme/web/hello', { durationMs: 3, error: null }, at);
+    a.coldStart('acme/web/hello', at);
+    b.record('acme/web/hello', { durationMs: 40, error: new Error('x') }, at);
+    await Promise.all(relays.map((r) => r.share()));
+    const total = (activity: FunctionActivity) =>
+      activity
+        .of('acme/web/hello')
+        .reduce(
+          (sum, p) => ({
+            runs: sum.runs + p.runs,
+            errors: sum.errors + p.errors,
+            cold: sum.cold + p.coldStarts,
+          }),
+          { runs: 0, errors: 0, cold: 0 },
+        );
+    for (let i = 0; i < 100 && (total(a).runs < 2 || total(b).runs < 2); i += 1)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(total(a)).toEqual({ runs: 2, errors: 1, cold: 1 });
+    expect(total(b)).toEqual({ runs: 2, errors: 1, cold: 1 });
+    // What was shared is not shared again, and a message of another shape changes nothing.
+    expect(a.takeCounted()).toEqual([]);
+    await bus.publish(ACTIVITY_TOPIC, [
+      { key: 'x', value: { replica: 'x', deltas: [{ identity: 'a/b/c', runs: -5 }] } },
+    ]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(total(b).runs).toBe(2);
+    for (const relay of relays) await relay.onApplicationShutdown();
   });
 });

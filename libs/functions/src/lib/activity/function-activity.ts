@@ -11,6 +11,16 @@ const MAX_FUNCTIONS = 5_000;
 /** Run durations in milliseconds, bucketed as the duration histogram buckets them (seconds). */
 const BOUNDS_MS = LATENCY_BUCKETS.map((seconds) => seconds * 1000);
 
+/** A function's minute as one replica counted it, for the others (the relay's message). */
+export interface ActivityDelta {
+  identity: string;
+  minute: number;
+  runs: number;
+  errors: number;
+  coldStarts: number;
+  durations: number[];
+}
+
 interface Minute {
   /** Minutes since the epoch. */
   minute: number;
@@ -29,18 +39,68 @@ interface Minute {
 @Injectable()
 export class FunctionActivity {
   private readonly functions = new LRUCache<string, Minute[]>({ max: MAX_FUNCTIONS });
+  /**
+   * What this process counted since the relay last took it, when replicas share their counts (the
+   * distributed shape): by `identity minute`. Undefined in solo, where there is no one to tell.
+   */
+  private pending?: Map<string, ActivityDelta>;
 
   /** A run of `identity` (`org/project/name`) that finished at `at`. */
   record(identity: string, run: { durationMs: number; error: unknown }, at = Date.now()): void {
-    const minute = this.minuteOf(identity, at);
-    minute.runs += 1;
-    if (run.error) minute.errors += 1;
     const bucket = BOUNDS_MS.findIndex((bound) => run.durationMs <= bound);
-    minute.durations[bucket < 0 ? BOUNDS_MS.length : bucket] += 1;
+    const slot = bucket < 0 ? BOUNDS_MS.length : bucket;
+    for (const minute of this.counted(identity, at)) {
+      minute.runs += 1;
+      if (run.error) minute.errors += 1;
+      minute.durations[slot] = (minute.durations[slot] ?? 0) + 1;
+    }
   }
 
   coldStart(identity: string, at = Date.now()): void {
-    this.minuteOf(identity, at).coldStarts += 1;
+    for (const minute of this.counted(identity, at)) minute.coldStarts += 1;
+  }
+
+  /** From now on, keeps what this process counts for the other replicas too (takeCounted). */
+  share(): void {
+    this.pending ??= new Map();
+  }
+
+  /** What this process counted since the last call, for the other replicas. */
+  takeCounted(): ActivityDelta[] {
+    if (!this.pending || this.pending.size === 0) return [];
+    const taken = [...this.pending.values()];
+    this.pending.clear();
+    return taken;
+  }
+
+  /** A minute another replica counted, added to this process's view (an old one is dropped). */
+  merge(delta: ActivityDelta, now = Date.now()): void {
+    if (delta.minute <= Math.floor(now / MINUTE_MS) - ACTIVITY_MINUTES) return;
+    const minute = this.minuteOf(delta.identity, delta.minute * MINUTE_MS);
+    minute.runs += delta.runs;
+    minute.errors += delta.errors;
+    minute.coldStarts += delta.coldStarts;
+    delta.durations.slice(0, minute.durations.length).forEach((n, i) => (minute.durations[i] += n));
+  }
+
+  /** The minute of this process's view, and of what it keeps for the others, that a count goes to. */
+  private counted(identity: string, at: number): (Minute | ActivityDelta)[] {
+    const mine = this.minuteOf(identity, at);
+    if (!this.pending) return [mine];
+    const key = `${identity} ${mine.minute}`;
+    let delta = this.pending.get(key);
+    if (!delta) {
+      delta = {
+        identity,
+        minute: mine.minute,
+        runs: 0,
+        errors: 0,
+        coldStarts: 0,
+        durations: new Array<number>(BOUNDS_MS.length + 1).fill(0),
+      };
+      this.pending.set(key, delta);
+    }
+    return [mine, delta];
   }
 
   /** The last hour of `identity`, oldest first, one point a minute (minutes with no run are zeros). */
@@ -74,20 +134,23 @@ export class FunctionActivity {
       minutes = [];
       this.functions.set(identity, minutes);
     }
-    let current = minutes[minutes.length - 1];
-    if (current?.minute !== minute) {
-      current = {
-        minute,
-        runs: 0,
-        errors: 0,
-        coldStarts: 0,
-        durations: new Uint32Array(BOUNDS_MS.length + 1),
-      };
-      minutes.push(current);
-      // Only the window is kept: at most an hour of minutes.
-      while ((minutes[0]?.minute ?? minute) <= minute - ACTIVITY_MINUTES) minutes.shift();
-    }
-    return current;
+    // Newest last; a count is nearly always of the newest minute, another replica's may be older.
+    let index = minutes.length;
+    while (index > 0 && (minutes[index - 1] as Minute).minute > minute) index -= 1;
+    const found = minutes[index - 1];
+    if (found?.minute === minute) return found;
+    const created: Minute = {
+      minute,
+      runs: 0,
+      errors: 0,
+      coldStarts: 0,
+      durations: new Uint32Array(BOUNDS_MS.length + 1),
+    };
+    minutes.splice(index, 0, created);
+    // Only the window is kept: at most an hour of minutes.
+    const newest = (minutes[minutes.length - 1] as Minute).minute;
+    while ((minutes[0]?.minute ?? newest) <= newest - ACTIVITY_MINUTES) minutes.shift();
+    return created;
   }
 }
 
