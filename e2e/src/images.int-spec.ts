@@ -97,7 +97,13 @@ describe('container images', () => {
       podman('run', '--rm', '--entrypoint', 'sh', image, '-c', script).stdout.trim();
     // Its own code and the libraries it loads, none of the other services, sources or build tools.
     expect(inside('test -f apps/' + service + '/dist/main.js && echo yes')).toBe('yes');
-    expect(inside('ls apps')).toBe(service);
+    // api-gateway serves the web console: its built page, and nothing else of apps/ui.
+    const serves = service === 'api-gateway' ? ['ui'] : [];
+    expect(inside('ls apps')).toBe([service, ...serves].sort().join('\n'));
+    if (service === 'api-gateway') {
+      expect(inside('ls apps/ui')).toBe('dist');
+      expect(inside('test -f apps/ui/dist/index.html && echo yes')).toBe('yes');
+    }
     const strays = ['node_modules/typescript', 'node_modules/jest', 'node_modules/nx', 'libs/platform/src'];
     expect(inside(strays.map((path) => `test -e ${path} && echo ${path}`).join('; ') + '; true')).toBe('');
     // The Kubernetes client comes with the runtime library (functions' kubernetes runtime, which images
