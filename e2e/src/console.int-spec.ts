@@ -286,31 +286,6 @@ for (const [shape, open] of picked)
       expect(stored.stdout).toContain(SECRET_VALUE);
     }, 60_000);
 
-    it('subscribes the function to an event type from JSON, emits one, and sees the run it caused', async () => {
-      const shown = page.getByRole('button', { name: /^Show run / });
-      await page.getByRole('navigation').getByRole('link', { name: 'Runs', exact: true }).click();
-      await shown.first().waitFor();
-      const before = await shown.count();
-      await page.getByRole('navigation').getByRole('link', { name: 'Subscriptions', exact: true }).click();
-      await page.getByRole('button', { name: 'Create subscription' }).click();
-      const create = page.getByRole('dialog', { name: 'Create subscription' });
-      await create
-        .getByLabel('subscription (JSON)')
-        .fill('{"name": "on-greet", "eventType": "greet.asked", "function": "hello"}');
-      await create.getByRole('button', { name: 'Create', exact: true }).click();
-      await page.getByRole('cell', { name: 'on-greet', exact: true }).waitFor();
-      await page.getByRole('button', { name: 'Emit an event' }).click();
-      const emit = page.getByRole('dialog', { name: 'Emit an event' });
-      await emit.getByLabel('Event type').fill('greet.asked');
-      await emit.getByLabel('Data (JSON)').fill('{"name": "an event"}');
-      await emit.getByRole('button', { name: 'Emit', exact: true }).click();
-      await emit.getByText(/^Emitted event /).waitFor();
-      await page.keyboard.press('Escape');
-      // The delivery runs the function; the runs page shows it without a reload.
-      await page.getByRole('navigation').getByRole('link', { name: 'Runs', exact: true }).click();
-      await shown.nth(before).waitFor({ timeout: 60_000 });
-    }, 90_000);
-
     it('lists every other kind of resource, each page accessible', async () => {
       for (const [link, heading] of [
         ['Images', 'Images'],
