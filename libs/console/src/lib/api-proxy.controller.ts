@@ -84,7 +84,10 @@ export class ApiProxyController {
   @All('*')
   async forward(@Req() request: Request, @Res() reply: Reply): Promise<void> {
     const session = await this.sessions.require(request);
-    const path = request.url.slice(PREFIX.length);
+    // Resolved as fetch will resolve it (dot segments, their percent-encoded forms, backslashes), so
+    // what is checked below is what is called: `/v1/function/../secret` is a call of secrets.
+    const resolved = new URL(request.url.slice(PREFIX.length), 'http://console');
+    const path = `${resolved.pathname}${resolved.search}`;
     if (!path.startsWith('/v1/'))
       throw new DomainError('NOT_FOUND', `the console forwards only /v1/ calls, not ${path}`);
     const headers: Record<string, string> = { authorization: `Bearer ${await this.tokens.bearer(session)}` };

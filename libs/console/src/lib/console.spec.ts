@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -180,6 +180,32 @@ describe.each(['memory', 'store'] as const)('the console server, sessions in %s'
       const other = await fetch(`${app.url}/ui/api${path}`, { headers: { cookie, 'x-csrf-token': csrf } });
       await expect(other.text()).resolves.not.toContain('p4ss');
     }
+  });
+
+  it('checks the path it will call, not the one it was sent: dot segments cannot reach secrets unseen', async () => {
+    const { cookie, csrf } = await signIn();
+    // Sent as written (node:http, unlike fetch, leaves the path alone), as a hostile page's script could.
+    const raw = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        const req = httpRequest(`${app.url}/`, { path, headers: { cookie, 'x-csrf-token': csrf } }, (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve(text));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    for (const path of [
+      '/ui/api/v1/function/../secret',
+      '/ui/api/v1/function/%2e%2e/secret',
+      '/ui/api/v1/function/..%2fsecret',
+      '/ui/api/v1\\..\\secret',
+    ])
+      expect([path, await raw(path)]).not.toEqual([path, expect.stringContaining('p4ss')]);
+    // Nor anything outside /v1/.
+    seen.url = undefined;
+    await raw('/ui/api/v1/../metrics');
+    expect(seen.url).toBeUndefined();
   });
 
   it('ends a session at sign-out: the same cookie is refused after', async () => {
